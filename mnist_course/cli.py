@@ -1,0 +1,150 @@
+"""The ``mnist-course`` command: doctor, data fetch/info/verify, and run (notebooks through papermill)."""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+from pathlib import Path
+
+from mnist_course import paths
+
+
+def _value(text: str) -> object:
+    """A ``-p`` value as Python would read it (``3``, ``0.5``, ``'adam'``, ``None``), else the plain string."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from mnist_course.env import doctor
+
+    report = doctor()
+    print(report)
+    return 1 if report.problems else 0
+
+
+def _cmd_data_info(args: argparse.Namespace) -> int:
+    from mnist_course.data import MnistDataError, load_arrays, locate
+
+    print(f"course cache : {paths.data_cache_file()}")
+    print(f"Keras cache  : {paths.keras_cache_file()}")
+    source = locate(args.path)
+    if source is None:
+        print("MNIST        : not on this machine yet; `mnist-course data fetch` downloads it into the course cache")
+        return 1
+    try:
+        arrays, source = load_arrays(args.path, download=False)
+    except MnistDataError as exc:
+        print(f"MNIST        : {source.path} (from {source.origin}) FAILED verification\n{exc}", file=sys.stderr)
+        return 1
+    print(f"MNIST        : {source.path} (from {source.origin})")
+    for name, array in arrays.items():
+        print(f"  {name:8} {str(array.shape):16} {array.dtype}")
+    print("verified     : shapes, dtypes, labels 0..9 and per-array sha256 match the official MNIST")
+    return 0
+
+
+def _cmd_data_verify(args: argparse.Namespace) -> int:
+    from mnist_course.data import MnistDataError, load_arrays
+
+    try:
+        _, source = load_arrays(args.path, download=False)
+    except MnistDataError as exc:
+        print(f"NOT VERIFIED\n{exc}", file=sys.stderr)
+        return 1
+    print(f"verified: {source.path} (from {source.origin})")
+    return 0
+
+
+def _cmd_data_fetch(args: argparse.Namespace) -> int:
+    from mnist_course.data import MnistDataError, Mirror, fetch, load_arrays
+    from mnist_course.data.download import ensure_writable, save_atomically
+
+    target = paths.data_cache_file()
+    try:
+        if args.source:
+            arrays, source = load_arrays(args.source, download=False)
+            ensure_writable(target.parent)
+            save_atomically(arrays, target)
+            print(f"copied the verified data from {source.path} to {target}")
+            return 0
+        mirrors = [Mirror(args.kind, args.mirror)] if args.mirror else None
+        path = fetch(mirrors, progress=sys.stderr.isatty())
+    except MnistDataError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"MNIST is in the cache and verified: {path}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from mnist_course import runner
+
+    folder = Path(args.notebooks)
+    notebooks = runner.discover(args.names, folder)
+    grid = {name: [_value(v) for v in values.split(",")] for name, values in args.grid}
+    params = {name: _value(value) for name, value in args.parameter}
+    out_dir = None if args.in_place else Path(args.output)
+    results = runner.run_batch(notebooks, out_dir, args.profile, params, grid, args.jobs, args.in_place, args.timeout)
+    print()
+    print(runner.summary_markdown(results))
+    if out_dir is not None:
+        md, js = runner.write_report(results, out_dir)
+        print(f"report: {md} and {js}")
+    failed = [r for r in results if r.status != "ok"]
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``mnist-course`` (exposed for tests and for ``--help``)."""
+    parser = argparse.ArgumentParser(prog="mnist-course", description="Helpers for the MNIST Keras course.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("doctor", help="versions, devices, memory and data: what to paste in a bug report").set_defaults(
+        func=_cmd_doctor)
+
+    data = sub.add_parser("data", help="get and check MNIST").add_subparsers(dest="data_command", required=True)
+    fetch = data.add_parser("fetch", help="download MNIST into the course cache (verified), or copy a local one")
+    fetch.add_argument("--from", dest="source", help="copy this mnist.npz or IDX folder into the cache instead")
+    fetch.add_argument("--mirror", help="download from this base URL only (a classroom server)")
+    fetch.add_argument("--kind", choices=("npz", "idx"), default="npz", help="what --mirror serves (default npz)")
+    fetch.set_defaults(func=_cmd_data_fetch)
+    for name, func, text in (("info", _cmd_data_info, "where the data is and whether it verifies"),
+                             ("verify", _cmd_data_verify, "verify a copy; exit 1 if it is not real MNIST")):
+        cmd = data.add_parser(name, help=text)
+        cmd.add_argument("path", nargs="?", help=f"a file or folder (default: ${paths.DATA_ENV}, then the caches)")
+        cmd.set_defaults(func=func)
+
+    run = sub.add_parser("run", help="execute notebooks with papermill into an output folder")
+    run.add_argument("names", nargs="*", help="notebooks to run (01, 01_data, a path); default all")
+    run.add_argument("-o", "--output", default="runs/latest", help="output folder (default runs/latest)")
+    run.add_argument("--profile", choices=("ci", "full"), default="full", help="ci: seconds each; full: the course")
+    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                     help="override a parameter of the notebooks' parameters cell (repeatable)")
+    run.add_argument("-g", "--grid", nargs=2, action="append", default=[], metavar=("NAME", "V1,V2,..."),
+                     help="run every combination of these values (repeatable)")
+    run.add_argument("-j", "--jobs", type=int, default=1, help="notebooks run at once (default 1)")
+    run.add_argument("--in-place", action="store_true", help="overwrite notebooks/ with their outputs (contributors)")
+    run.add_argument("--timeout", type=int, default=None, help="seconds a cell may take (default no limit)")
+    run.add_argument("--notebooks", default=str(_default_notebook_dir()), help="folder of the notebooks")
+    run.set_defaults(func=_cmd_run)
+    return parser
+
+
+def _default_notebook_dir() -> Path:
+    from mnist_course.runner import NOTEBOOK_DIR
+
+    here = Path.cwd() / "notebooks"
+    return here if here.is_dir() else NOTEBOOK_DIR
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``mnist-course`` console script."""
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
