@@ -1,0 +1,155 @@
+"""The real download path, against a local HTTP server: mirrors in order, bad files refused, cache never corrupt."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_course import paths
+from mnist_course.data import MnistCacheError, MnistDownloadError, Mirror, fetch, load_mnist
+from mnist_course.data.verify import IDX_FILES
+
+
+def serve_idx(mirror, real_data_dir: Path, prefix: str) -> Mirror:
+    for gz_name, _ in IDX_FILES.values():
+        mirror.files[f"/{prefix}/{gz_name}"] = (real_data_dir / gz_name).read_bytes()
+    return Mirror("idx", f"{mirror.url}/{prefix}/")
+
+
+def serve_npz(mirror, content: bytes, prefix: str, good: bytes) -> Mirror:
+    mirror.files[f"/{prefix}/mnist.npz"] = content
+    return Mirror("npz", f"{mirror.url}/{prefix}/", hashes=(("mnist.npz", hashlib.sha256(good).hexdigest()),))
+
+
+def cache_is_clean() -> None:
+    """Nothing but (at most) the verified file and its lock: no temporary or partial download left."""
+    folder = paths.data_cache_file().parent
+    leftovers = [p.name for p in folder.iterdir() if p.name not in ("mnist.npz", "mnist.npz.lock")]
+    assert leftovers == []
+
+
+def test_download_from_idx_mirror_then_load_from_cache(isolated, local_mirror, real_data_dir, real_arrays):
+    good = serve_idx(local_mirror, real_data_dir, "idx")
+    assert fetch([good]) == paths.data_cache_file()
+    cache_is_clean()
+    (x_train, y_train), (x_test, y_test) = load_mnist(download=False)
+    np.testing.assert_array_equal(x_train, real_arrays["x_train"])
+    np.testing.assert_array_equal(y_test, real_arrays["y_test"])
+    hits = sum(local_mirror.hits.values())
+    assert fetch([good]) == paths.data_cache_file()
+    assert sum(local_mirror.hits.values()) == hits, "a verified cache must not be downloaded again"
+
+
+def test_load_mnist_downloads_when_nothing_is_on_disk(isolated, monkeypatch, local_mirror, real_data_dir, real_arrays):
+    serve_idx(local_mirror, real_data_dir, "classroom")
+    monkeypatch.setenv("MNIST_COURSE_MIRROR", f"idx:{local_mirror.url}/classroom/")
+    (_, y_train), _ = load_mnist()
+    np.testing.assert_array_equal(y_train, real_arrays["y_train"])
+    assert paths.data_cache_file().is_file()
+
+
+def test_broken_first_mirror_falls_back_to_good_second(isolated, local_mirror, real_data_dir):
+    good_bytes = (real_data_dir / "mnist.npz").read_bytes()
+    html = serve_npz(local_mirror, b"<!DOCTYPE html><html>Access denied</html>", "proxy", good_bytes)
+    good = serve_npz(local_mirror, good_bytes, "good", good_bytes)
+    assert fetch([html, good]) == paths.data_cache_file()
+    assert local_mirror.hits["/proxy/mnist.npz"] == 1 and local_mirror.hits["/good/mnist.npz"] == 1
+    cache_is_clean()
+
+
+def test_every_mirror_bad_gives_one_error_listing_each_and_leaves_cache_clean(
+    isolated, local_mirror, real_data_dir, closed_port
+):
+    good_bytes = (real_data_dir / "mnist.npz").read_bytes()
+    mirrors = [
+        serve_npz(local_mirror, good_bytes[:50_000], "truncated", good_bytes),
+        serve_npz(local_mirror, b"<html><body>Please log in</body></html>", "html", good_bytes),
+        serve_npz(local_mirror, good_bytes[:-10] + b"0123456789", "wronghash", good_bytes),
+        serve_npz(local_mirror, good_bytes, "forbidden", good_bytes),
+        Mirror("npz", f"http://127.0.0.1:{closed_port}/"),
+    ]
+    local_mirror.status["/forbidden/mnist.npz"] = 403
+    with pytest.raises(MnistDownloadError) as err:
+        fetch(mirrors, timeout=5)
+    message = str(err.value)
+    assert "wrong sha256" in message  # truncated and wrong-hash files both fail the hash
+    assert message.count("wrong sha256") == 2
+    assert "HTML page" in message and "HTTP 403" in message and "could not connect" in message
+    assert "mnist-course data fetch" in message and "MNIST_COURSE_DATA" in message
+    assert not paths.data_cache_file().exists()
+    cache_is_clean()
+
+
+def test_connection_cut_mid_file_leaves_nothing(isolated, local_mirror, real_data_dir):
+    good = serve_idx(local_mirror, real_data_dir, "flaky")
+    local_mirror.cut_after["/flaky/train-images-idx3-ubyte.gz"] = 1_000_000
+    with pytest.raises(MnistDownloadError):
+        fetch([good], timeout=5)
+    assert not paths.data_cache_file().exists()
+    cache_is_clean()
+
+
+def test_good_cache_survives_failed_refresh(isolated, local_mirror, real_data_dir, closed_port):
+    good = serve_idx(local_mirror, real_data_dir, "idx")
+    fetch([good])
+    before = paths.data_cache_file().read_bytes()
+    fetch([Mirror("npz", f"http://127.0.0.1:{closed_port}/")])  # already cached: no network needed
+    assert paths.data_cache_file().read_bytes() == before
+
+
+def test_corrupt_cache_is_replaced_atomically(isolated, local_mirror, real_data_dir):
+    target = paths.data_cache_file()
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"PK\x03\x04 half a file")
+    good = serve_idx(local_mirror, real_data_dir, "idx")
+    fetch([good])
+    load_mnist(target)  # verifies
+    cache_is_clean()
+
+
+def test_no_network_error_names_the_fixes(isolated, closed_port):
+    with pytest.raises(MnistDownloadError) as err:
+        fetch([Mirror("idx", f"http://127.0.0.1:{closed_port}/mnist/")], timeout=3)
+    message = str(err.value)
+    assert "could not connect (no network" in message
+    assert f"copy a good mnist.npz to the cache path {paths.data_cache_file()}" in message
+
+
+def test_unwritable_cache_folder(isolated, monkeypatch):
+    blocker = isolated / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("MNIST_COURSE_CACHE", str(blocker / "cache"))
+    with pytest.raises(MnistCacheError) as err:
+        fetch([])
+    assert str(blocker / "cache" / "data") in str(err.value) and "MNIST_COURSE_CACHE" in str(err.value)
+
+
+def _fetch_in_child(cache: str, mirror: Mirror, queue) -> None:
+    os.environ["MNIST_COURSE_CACHE"] = cache
+    try:
+        queue.put(str(fetch([mirror], timeout=30)))
+    except Exception as exc:  # reported to the parent, which fails the test
+        queue.put(repr(exc))
+
+
+def test_two_processes_downloading_at_once_download_once(isolated, local_mirror, real_data_dir):
+    good = serve_idx(local_mirror, real_data_dir, "slow")
+    local_mirror.delay = 0.5  # both processes start while the first download is under way
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    cache = os.environ["MNIST_COURSE_CACHE"]
+    children = [ctx.Process(target=_fetch_in_child, args=(cache, good, queue)) for _ in range(2)]
+    for child in children:
+        child.start()
+    results = [queue.get(timeout=120) for _ in children]
+    for child in children:
+        child.join(timeout=30)
+    assert results == [str(paths.data_cache_file())] * 2
+    assert all(count == 1 for count in local_mirror.hits.values()), local_mirror.hits
+    assert len(local_mirror.hits) == 4
+    cache_is_clean()
