@@ -92,8 +92,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print()
     print(runner.summary_markdown(results))
     if out_dir is not None:
-        md, js = runner.write_report(results, out_dir)
-        print(f"report: {md} and {js}")
+        written = runner.write_report(results, out_dir)
+        print("report: " + ", ".join(str(p) for p in written))
     failed = [r for r in results if r.status != "ok"]
     return 1 if failed else 0
 
@@ -142,6 +142,9 @@ def _default_notebook_dir() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mnist-course`` console script."""
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter hides the answer
     args = build_parser().parse_args(argv)
     return int(args.func(args))
 

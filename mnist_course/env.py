@@ -103,6 +103,12 @@ def doctor() -> Report:
     report.items["NumPy"] = np.__version__
     for dist in ("ipywidgets", "jupyterlab", "jupyterlab_widgets", "papermill", "pooch"):
         report.items[dist] = _version(dist)
+    from mnist_course.widget_check import check_widgets
+
+    widgets = check_widgets()
+    report.items["Widgets"] = widgets.message if widgets.ok else "MISMATCH (see below)"
+    if not widgets.ok:
+        report.problems.append(widgets.message)
     report.items["Memory"] = _memory()
     report.items["CPU cores"] = str(os.cpu_count())
     _data_check(report)

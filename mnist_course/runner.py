@@ -185,10 +185,35 @@ def summary_markdown(results: Sequence[RunResult]) -> str:
     return "\n".join(rows) + "\n"
 
 
-def write_report(results: Sequence[RunResult], out_dir: Path) -> tuple[Path, Path]:
-    """Write ``report.md`` and ``report.json`` into ``out_dir``; returns both paths."""
+def plot_report(results: Sequence[RunResult], file: Path) -> Path | None:
+    """Bar charts of every numeric metric, one bar per run (notebook and its parameters); None if no metrics."""
+    keys = sorted({k for r in results for k, v in r.metrics.items() if isinstance(v, (int, float))})
+    if not keys:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{Path(r.notebook).stem}\n{_slug(r.parameters)}" for r in results]
+    fig, axes = plt.subplots(len(keys), 1, figsize=(max(6, 1.2 * len(results)), 2.8 * len(keys)), squeeze=False)
+    for ax, key in zip(axes[:, 0], keys):
+        values = [r.metrics.get(key, float("nan")) for r in results]
+        ax.bar(range(len(results)), values, color=["C0" if r.status == "ok" else "C3" for r in results])
+        ax.set_xticks(range(len(results)), labels, fontsize=7)
+        ax.set_ylabel(key)
+    fig.suptitle("mnist-course run: metrics per run (red: failed)")
+    fig.tight_layout()
+    fig.savefig(file, dpi=100)
+    plt.close(fig)
+    return file
+
+
+def write_report(results: Sequence[RunResult], out_dir: Path) -> list[Path]:
+    """Write ``report.md``, ``report.json`` and (when there are metrics) ``report.png`` into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     md, js = out_dir / "report.md", out_dir / "report.json"
-    md.write_text("# mnist-course run\n\n" + summary_markdown(results))
+    plot = plot_report(results, out_dir / "report.png")
+    md.write_text("# mnist-course run\n\n" + summary_markdown(results) + ("\n![metrics](report.png)\n" if plot else ""))
     js.write_text(json.dumps([asdict(r) for r in results], indent=2))
-    return md, js
+    return [md, js] + ([plot] if plot else [])

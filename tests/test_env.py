@@ -42,3 +42,29 @@ def test_doctor_reports_a_bad_copy_as_a_problem(monkeypatch, tmp_path):
     monkeypatch.setenv("MNIST_COURSE_DATA", str(bad))
     report = doctor()
     assert any("HTML page" in p for p in report.problems)
+
+
+def _fake_manager(folder, version: str) -> str:
+    package = folder / "@jupyter-widgets" / "jupyterlab-manager"
+    package.mkdir(parents=True)
+    (package / "package.json").write_text(f'{{"name": "@jupyter-widgets/jupyterlab-manager", "version": "{version}"}}')
+    return str(folder)
+
+
+def test_widget_check_matches_installed_frontend():
+    from mnist_course.widget_check import check_widgets
+
+    check = check_widgets()
+    assert check.ok and check.frontend_version.startswith("5."), check.message
+
+
+def test_widget_check_reports_mismatch_and_missing_frontend_with_fixes(tmp_path):
+    from mnist_course.widget_check import check_widgets
+
+    old = check_widgets("8.1.0", [_fake_manager(tmp_path / "old", "3.1.0")])
+    assert not old.ok and "does not fit" in old.message and "3.1.0" in old.message
+    for where in ("JupyterLab:", "VS Code:", "Colab:"):
+        assert where in old.message
+    missing = check_widgets("8.1.0", [str(tmp_path / "empty")])
+    assert not missing.ok and "Error displaying widget" in missing.message
+    assert check_widgets("7.7.1", [_fake_manager(tmp_path / "new", "5.0.9")]).ok

@@ -65,6 +65,7 @@ def test_batch_with_grid_reports_metrics_failures_and_exit_code(notebooks, tmp_p
     markdown = (out / "report.md").read_text()
     assert "| 01_ok | SEED=3, EPOCHS=2 | ok |" in markdown and "broken with EPOCHS=2 (cell 3)" in markdown
     assert "report.md" in capsys.readouterr().out
+    assert (out / "report.png").stat().st_size > 1000 and "![metrics](report.png)" in markdown
 
 
 def test_in_place_run_stores_clean_outputs(notebooks):
