@@ -15,7 +15,6 @@ import numpy as np
 def seed_everything(seed: int, *, deterministic_ops: bool = False) -> None:
     """Seed Python's ``random``, NumPy and the Keras backend so a run repeats; optionally force deterministic
     TensorFlow kernels (slower, and some GPU kernels then refuse to run)."""
-    os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)
     import keras

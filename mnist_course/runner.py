@@ -113,8 +113,10 @@ def run_one(notebook: Path, output: Path, profile: str, parameters: dict[str, ob
     output.parent.mkdir(parents=True, exist_ok=True)
     metrics_file = output.with_suffix(".metrics.json")
     metrics_file.unlink(missing_ok=True)
-    os.environ[PROFILE_ENV] = profile
-    os.environ[METRICS_ENV] = str(metrics_file.resolve())
+    kernel_env = {PROFILE_ENV: profile, METRICS_ENV: str(metrics_file.resolve()),
+                  "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
+    saved = {k: os.environ.get(k) for k in kernel_env}
+    os.environ.update(kernel_env)  # the kernel papermill starts inherits them
     result = RunResult(str(notebook), str(output), dict(parameters))
     start = time.perf_counter()
     with _PeakMemory() as memory:
@@ -128,6 +130,12 @@ def run_one(notebook: Path, output: Path, profile: str, parameters: dict[str, ob
             result.failed_cell = exc.exec_count
         except Exception as exc:  # kernel died, timeout, bad notebook: report it, keep the batch going
             result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
     result.seconds = round(time.perf_counter() - start, 1)
     result.peak_rss_mib = round(memory.peak / 2**20, 1)
     if metrics_file.is_file():

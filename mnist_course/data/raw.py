@@ -35,6 +35,7 @@ def write_idx(array: np.ndarray, path: str | os.PathLike[str]) -> Path:
         data = gzip.compress(data, compresslevel=6, mtime=0)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o644)
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         os.replace(tmp, path)
