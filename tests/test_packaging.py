@@ -53,3 +53,37 @@ def test_ci_runs_the_readme_test_command():
     command = re.search(r"Run the tests.*?```(?:bash)?\n(.+?)\n```", readme, re.S).group(1).strip()
     ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     assert command in ci_lines
+
+
+def test_every_notebook_has_binder_and_colab_badges_in_readme_and_in_itself():
+    import nbformat
+
+    readme = (ROOT / "README.md").read_text()
+    notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    assert notebooks
+    for nb_path in notebooks:
+        binder = f"mybinder.org/v2/gh/mnist-course/mnist-course/main?labpath=notebooks%2F{nb_path.name}"
+        colab = f"colab.research.google.com/github/mnist-course/mnist-course/blob/main/notebooks/{nb_path.name}"
+        first = nbformat.read(nb_path, as_version=4).cells[0].source
+        for where, text in (("README.md", readme), (nb_path.name, first)):
+            assert binder in text and colab in text, f"{where} lacks the badges of {nb_path.name}"
+
+
+def test_every_notebook_has_a_parameters_cell_with_profile_and_seed():
+    import nbformat
+
+    for nb_path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        cells = nbformat.read(nb_path, as_version=4).cells
+        tagged = [c for c in cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, nb_path.name
+        assert "PROFILE = None" in tagged[0].source and "SEED = " in tagged[0].source, nb_path.name
+
+
+def test_stored_notebooks_ran_top_to_bottom_without_errors():
+    import nbformat
+
+    for nb_path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        code = [c for c in nbformat.read(nb_path, as_version=4).cells if c.cell_type == "code"]
+        assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), nb_path.name
+        errors = [o for c in code for o in c.outputs if o.output_type == "error"]
+        assert not errors, f"{nb_path.name} is stored with an error: {errors[0].get('ename')}"
