@@ -1,0 +1,190 @@
+"""What every lesson needs after training: learning curves, a test report, confusion matrix and mistakes.
+
+Plot functions return a :class:`matplotlib.figure.Figure` built without pyplot, so it is never shown
+twice: call ``display(fig)`` or let the notebook show it as the last expression of a cell.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+N_CLASSES = 10
+
+
+def _as_history(run: Any) -> dict[str, list[float]]:
+    """A history dict from a dict or a ``keras.callbacks.History``."""
+    return dict(getattr(run, "history", run))
+
+
+def _runs(history: Any) -> dict[str, dict[str, list[float]]]:
+    """Normalise one history or a mapping ``name -> history`` to ``{name: history_dict}``."""
+    single = hasattr(history, "history") or not all(
+        hasattr(v, "history") or isinstance(v, Mapping) for v in dict(history).values())
+    return {"": _as_history(history)} if single else {k: _as_history(v) for k, v in history.items()}
+
+
+def plot_history(history: Any, metrics: Sequence[str] = ("loss", "accuracy"), title: str | None = None) -> Figure:
+    """Learning curves, one panel per metric: training solid, validation dashed, one colour per run.
+
+    ``history`` is a history dict, a Keras ``History``, or a dict ``run name -> history`` to overlay runs.
+    Returns the Figure: call ``display(fig)`` or let the notebook show it.
+    """
+    runs = _runs(history)
+    fig = Figure(figsize=(5 * len(metrics), 3.6), layout="constrained")
+    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    for i, (run, hist) in enumerate(runs.items()):
+        colour = f"C{i % 10}"
+        prefix = f"{run} " if run else ""
+        for ax, metric in zip(axes, metrics):
+            if metric in hist:
+                epochs = np.arange(1, len(hist[metric]) + 1)
+                ax.plot(epochs, hist[metric], color=colour, linestyle="-", label=f"{prefix}train")
+            if f"val_{metric}" in hist:
+                epochs = np.arange(1, len(hist[f"val_{metric}"]) + 1)
+                ax.plot(epochs, hist[f"val_{metric}"], color=colour, linestyle="--", label=f"{prefix}validation")
+    for ax, metric in zip(axes, metrics):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def predict_probs(model: Any, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """Class probabilities (N, 10) from a Keras model for raw or prepared images.
+
+    Images are reshaped to the model's input shape, integer pixels are scaled by 1/255, and logits
+    (rows not summing to 1) are turned into probabilities with a softmax.
+    """
+    x = np.asarray(x)
+    x = x.astype("float32") / 255.0 if np.issubdtype(x.dtype, np.integer) else x.astype("float32", copy=False)
+    x = x.reshape((len(x), *model.input_shape[1:]))
+    out = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype="float64")
+    if out.min() < 0 or not np.allclose(out.sum(axis=1), 1.0, atol=1e-3):
+        out = np.exp(out - out.max(axis=1, keepdims=True))
+        out /= out.sum(axis=1, keepdims=True)
+    return out
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = N_CLASSES) -> np.ndarray:
+    """Counts ``cm[true, predicted]`` as an (n_classes, n_classes) int64 array."""
+    cm = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(cm, (np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)), 1)
+    return cm
+
+
+@dataclass(frozen=True)
+class Report:
+    """Test-set results: accuracy and per-class accuracy as fractions, confusion matrix ``[true, pred]``."""
+
+    accuracy: float
+    per_class: np.ndarray
+    confusion: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of evaluated examples."""
+        return int(self.confusion.sum())
+
+    @property
+    def errors(self) -> int:
+        """Number of misclassified examples."""
+        return self.n - int(np.trace(self.confusion))
+
+    def to_text(self) -> str:
+        """Readable summary; percentages rounded to 2 decimals so notebook output stays stable."""
+        lines = [f"test accuracy: {100 * self.accuracy:.2f} % ({self.errors} errors in {self.n} images)",
+                 "per-class accuracy:"]
+        lines += [f"  {digit}: {100 * acc:6.2f} %" for digit, acc in enumerate(self.per_class)]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+
+def evaluation_report(model_or_probs: Any, x_test: np.ndarray | None, y_test: np.ndarray) -> Report:
+    """Evaluate a Keras model on ``(x_test, y_test)``, or score a ready (N, 10) probability array.
+
+    ``y_test`` holds integer labels or one-hot rows; ``x_test`` is ignored when probabilities are given.
+    """
+    if hasattr(model_or_probs, "predict"):
+        probs = predict_probs(model_or_probs, x_test)
+    else:
+        probs = np.asarray(model_or_probs)
+    y = np.asarray(y_test)
+    y = y.argmax(axis=1) if y.ndim == 2 else y
+    if probs.shape != (len(y), N_CLASSES):
+        raise ValueError(f"expected probabilities of shape ({len(y)}, {N_CLASSES}), got {probs.shape}")
+    cm = confusion_matrix(y, probs.argmax(axis=1))
+    support = cm.sum(axis=1)
+    per_class = np.divide(np.diag(cm), support, out=np.zeros(N_CLASSES), where=support > 0)
+    return Report(accuracy=float(np.trace(cm) / cm.sum()), per_class=per_class, confusion=cm)
+
+
+def plot_confusion_matrix(cm: np.ndarray, title: str | None = None) -> Figure:
+    """Confusion matrix heat map (rows true digit, columns prediction) with counts written in the cells.
+
+    Returns the Figure: call ``display(fig)`` or let the notebook show it.
+    """
+    cm = np.asarray(cm)
+    fig = Figure(figsize=(6, 5.5), layout="constrained")
+    ax = fig.subplots()
+    off_diagonal = cm.copy()
+    np.fill_diagonal(off_diagonal, 0)
+    # Colour the mistakes: the diagonal would otherwise wash out every other cell.
+    ax.imshow(off_diagonal, cmap="Reds", vmin=0, vmax=max(1, int(off_diagonal.max())))
+    for (i, j), count in np.ndenumerate(cm):
+        ax.text(j, i, str(count), ha="center", va="center", fontsize=7,
+                color="black" if i != j else "tab:blue", fontweight="bold" if i == j else "normal")
+    ax.set_xticks(range(cm.shape[1]))
+    ax.set_yticks(range(cm.shape[0]))
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("true digit")
+    ax.set_title(title or "confusion matrix (off-diagonal cells coloured)")
+    return fig
+
+
+def misclassified(probs: np.ndarray, y_true: np.ndarray) -> np.ndarray:
+    """Indices of wrongly classified examples, most confidently wrong first."""
+    probs = np.asarray(probs)
+    y = np.asarray(y_true)
+    y = y.argmax(axis=1) if y.ndim == 2 else y
+    wrong = np.flatnonzero(probs.argmax(axis=1) != y)
+    confidence = probs[wrong].max(axis=1)
+    return wrong[np.argsort(-confidence, kind="stable")]
+
+
+def plot_misclassified(x: np.ndarray, y_true: np.ndarray, probs: np.ndarray, n: int = 16) -> Figure:
+    """Gallery of the ``n`` most confident mistakes, titled like ``true 4 → pred 9 (97%)``.
+
+    Returns the Figure (one axes per shown image): call ``display(fig)`` or let the notebook show it.
+    """
+    probs = np.asarray(probs)
+    y = np.asarray(y_true)
+    y = y.argmax(axis=1) if y.ndim == 2 else y
+    idx = misclassified(probs, y)[:n]
+    images = np.asarray(x)[idx].reshape(len(idx), 28, 28)
+    cols = min(8, max(1, math.ceil(math.sqrt(len(idx)))))
+    rows = max(1, math.ceil(len(idx) / cols))
+    fig = Figure(figsize=(1.6 * cols, 1.8 * rows + 0.3), layout="constrained")
+    if len(idx) == 0:
+        fig.text(0.5, 0.5, "no misclassified images", ha="center", va="center")
+        return fig
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax, i, image in zip(axes, idx, images):
+        pred = int(probs[i].argmax())
+        ax.imshow(image, cmap="gray_r")
+        ax.set_title(f"true {y[i]} → pred {pred} ({100 * probs[i, pred]:.0f}%)", fontsize=8)
+        ax.set_axis_off()
+    for ax in axes[len(idx):]:
+        fig.delaxes(ax)
+    return fig

@@ -1,0 +1,256 @@
+"""The course's model zoo: Keras recipes that reproduce published MNIST results, plus the fast course CNN."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import keras
+import numpy as np
+from keras import layers
+
+InputKind = Literal["flat", "image"]
+TRAIN_SIZE = 60_000  # size of the full MNIST training set, used when no data size is given
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything needed to rebuild and retrain one model the same way every time.
+
+    ``schedule`` is ``"constant"`` (``learning_rate`` throughout) or ``"one-cycle"``: linear warm-up from
+    ``learning_rate / 10`` to ``learning_rate`` over the first ``warmup_fraction`` of all steps, then cosine
+    decay to 0. Labels are always integer class ids (sparse categorical cross-entropy); ``from_logits``
+    says whether the last layer outputs logits instead of softmax probabilities.
+    Accuracies are test-set accuracies in percent.
+    """
+
+    name: str
+    description: str
+    source: str
+    input_kind: InputKind
+    optimizer: str
+    learning_rate: float
+    epochs: int
+    batch_size: int
+    schedule: Literal["constant", "one-cycle"] = "constant"
+    warmup_fraction: float = 0.0
+    from_logits: bool = False
+    published_accuracy: float | None = None
+    target_accuracy: float | None = None
+
+    @property
+    def loss(self) -> str:
+        """Name of the loss: sparse categorical cross-entropy, on logits or probabilities."""
+        suffix = " (from logits)" if self.from_logits else ""
+        return f"sparse_categorical_crossentropy{suffix}"
+
+
+def _dense_512() -> list[layers.Layer]:
+    return [layers.Dense(512, activation="relu"), layers.Dense(10, activation="softmax")]
+
+
+def _mlp_3x500() -> list[layers.Layer]:
+    hidden: list[layers.Layer] = []
+    for _ in range(3):
+        hidden += [layers.Dense(500, activation="relu"), layers.Dropout(0.2)]
+    return hidden + [layers.Dense(10, activation="softmax")]
+
+
+def _cnn_16_36() -> list[layers.Layer]:
+    return [
+        layers.Conv2D(16, 5, padding="same", activation="relu"), layers.MaxPooling2D(2),
+        layers.Conv2D(36, 5, padding="same", activation="relu"), layers.MaxPooling2D(2),
+        layers.Dropout(0.25), layers.Flatten(),
+        layers.Dense(128, activation="relu"), layers.Dropout(0.5),
+        layers.Dense(10, activation="softmax"),
+    ]
+
+
+def _cnn_32_64() -> list[layers.Layer]:
+    return [
+        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Flatten(), layers.Dense(64, activation="relu"), layers.Dense(10),
+    ]
+
+
+def _lenet_avgpool() -> list[layers.Layer]:
+    return [
+        layers.ZeroPadding2D(2),
+        layers.Conv2D(36, 5, activation="relu"), layers.AveragePooling2D(2),
+        layers.Conv2D(36, 5, activation="relu"), layers.AveragePooling2D(2),
+        layers.Flatten(),
+        layers.Dense(128, activation="relu"), layers.Dropout(0.3),
+        layers.Dense(64, activation="relu"), layers.Dropout(0.3),
+        layers.Dense(10, activation="softmax"),
+    ]
+
+
+def _keras_io_convnet() -> list[layers.Layer]:
+    return [
+        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax"),
+    ]
+
+
+def _course_cnn() -> list[layers.Layer]:
+    # Pool *before* batch norm + ReLU: max-pooling commutes with ReLU, and normalising the 4x smaller
+    # pooled map halves the memory-bound work, which dominates the step time on a CPU.
+    def block(filters: int) -> list[layers.Layer]:
+        return [layers.Conv2D(filters, 5, use_bias=False), layers.MaxPooling2D(2),
+                layers.BatchNormalization(momentum=0.9), layers.ReLU()]
+
+    return [
+        *block(24), *block(48), layers.Flatten(),
+        layers.Dense(128, use_bias=False), layers.BatchNormalization(momentum=0.9), layers.ReLU(),
+        layers.Dropout(0.3), layers.Dense(10, activation="softmax"),
+    ]
+
+
+_RECIPES: dict[str, Recipe] = {r.name: r for r in [
+    Recipe("dense-512", "One hidden layer: Dense 512 ReLU -> softmax 10.",
+           "F. Chollet, Deep Learning with Python, ch. 2 (first MNIST network)",
+           "flat", "rmsprop", 1e-3, epochs=5, batch_size=128,
+           published_accuracy=97.83, target_accuracy=97.8),
+    Recipe("mlp-3x500", "3 x (Dense 500 ReLU + Dropout 0.2) -> softmax 10, 898,510 parameters. "
+           "Optimizer not given by the source: Adam, learning rate 1e-3 chosen.",
+           "3-hidden-layer MLP with dropout (98.12 % reported)",
+           "flat", "adam", 1e-3, epochs=20, batch_size=128,
+           published_accuracy=98.12, target_accuracy=98.1),
+    Recipe("cnn-16-36", "Conv 16@5x5 same -> maxpool 2 -> Conv 36@5x5 same -> maxpool 2 -> dropout 0.25 -> "
+           "Dense 128 -> dropout 0.5 -> softmax. Not given by the source, chosen here: ReLU, dropout rates "
+           "0.25/0.5, Adam 1e-3, 10 epochs, batch 128.",
+           "Hvass-Labs TensorFlow tutorial #02 (convolutional network, about 99 %)",
+           "image", "adam", 1e-3, epochs=10, batch_size=128,
+           published_accuracy=99.0, target_accuracy=99.0),
+    Recipe("cnn-32-64", "Conv 32@3x3 -> maxpool -> Conv 64@3x3 -> maxpool -> flatten -> Dense 64 -> 10 logits "
+           "(loss from logits). Batch size not given by the source: 128 chosen.",
+           "TensorFlow-tutorial style small CNN (about 99 %)",
+           "image", "adam", 1e-3, epochs=10, batch_size=128, from_logits=True,
+           published_accuracy=99.0, target_accuracy=99.0),
+    Recipe("lenet-avgpool", "ZeroPadding2D 28->32, Conv 36@5x5 valid -> avgpool 2 -> Conv 36@5x5 valid -> "
+           "avgpool 2 -> Dense 128 -> dropout 0.3 -> Dense 64 -> dropout 0.3 -> softmax.",
+           "LeNet-5-style network with average pooling (99.12 % reported)",
+           "image", "adam", 1e-3, epochs=20, batch_size=128,
+           published_accuracy=99.12, target_accuracy=99.1),
+    Recipe("keras-io-convnet", "Conv 32@3x3 -> maxpool -> Conv 64@3x3 -> maxpool -> flatten -> dropout 0.5 -> "
+           "softmax. The reference for the time-to-accuracy benchmark.",
+           "keras.io example 'Simple MNIST convnet'",
+           "image", "adam", 1e-3, epochs=15, batch_size=128,
+           published_accuracy=99.2, target_accuracy=99.2),
+    Recipe("course-cnn", "Conv 24@5x5 -> maxpool -> BN -> ReLU -> Conv 48@5x5 -> maxpool -> BN -> ReLU -> "
+           "Dense 128 -> BN -> ReLU -> dropout 0.3 -> softmax (129,794 parameters). Adam, one-cycle "
+           "schedule (linear warm-up 6e-4 -> 6e-3 over the first 20 % of steps, cosine to 0), batch 256, "
+           "4 epochs on all 60,000 training images (no validation split).",
+           "this course: >= 99.3 % in <= 60 s of training on a 2-core CPU",
+           "image", "adam", 6e-3, epochs=4, batch_size=256, schedule="one-cycle", warmup_fraction=0.2,
+           target_accuracy=99.3),
+]}
+
+_BUILDERS: dict[str, Callable[[], list[layers.Layer]]] = {
+    "dense-512": _dense_512, "mlp-3x500": _mlp_3x500, "cnn-16-36": _cnn_16_36, "cnn-32-64": _cnn_32_64,
+    "lenet-avgpool": _lenet_avgpool, "keras-io-convnet": _keras_io_convnet, "course-cnn": _course_cnn,
+}
+
+
+def list_models() -> list[str]:
+    """Names of all registered models, in course order."""
+    return list(_RECIPES)
+
+
+def get_recipe(name: str) -> Recipe:
+    """The recipe registered under ``name``; raises ``KeyError`` listing valid names otherwise."""
+    try:
+        return _RECIPES[name]
+    except KeyError:
+        raise KeyError(f"unknown model {name!r}; choose one of {', '.join(_RECIPES)}") from None
+
+
+def input_shape(name: str) -> tuple[int, ...]:
+    """Shape of one input example: ``(784,)`` for flat models, ``(28, 28, 1)`` for image models."""
+    return (784,) if get_recipe(name).input_kind == "flat" else (28, 28, 1)
+
+
+def make_optimizer(recipe: Recipe, steps_per_epoch: int, epochs: int) -> keras.optimizers.Optimizer:
+    """A fresh optimizer for ``recipe``, with its learning-rate schedule spread over ``epochs`` epochs."""
+    lr: float | keras.optimizers.schedules.LearningRateSchedule = recipe.learning_rate
+    if recipe.schedule == "one-cycle":
+        total = max(2, steps_per_epoch * epochs)
+        warmup = max(1, int(recipe.warmup_fraction * total))
+        lr = keras.optimizers.schedules.CosineDecay(
+            recipe.learning_rate / 10, decay_steps=total - warmup, alpha=0.0,
+            warmup_target=recipe.learning_rate, warmup_steps=warmup)
+    optimizers = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}
+    return optimizers[recipe.optimizer](learning_rate=lr)
+
+
+def build_model(name: str, seed: int | None = None, *, n_train: int = TRAIN_SIZE,
+                epochs: int | None = None) -> keras.Model:
+    """Build and compile the registered model ``name`` (``model.name == name``), ready for ``fit``.
+
+    ``seed`` seeds Python, NumPy and Keras first. ``n_train`` and ``epochs`` only matter for scheduled
+    recipes: they fix the length of the learning-rate schedule (default: 60,000 images, recipe epochs).
+    """
+    recipe = get_recipe(name)
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input(input_shape(name)), *_BUILDERS[name]()], name=name)
+    steps = math.ceil(n_train / recipe.batch_size)
+    model.compile(
+        optimizer=make_optimizer(recipe, steps, epochs or recipe.epochs),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=recipe.from_logits),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def prepare(name: str, x: np.ndarray) -> np.ndarray:
+    """Images as the model ``name`` expects them: float32 in [0, 1], shape (N, 784) or (N, 28, 28, 1).
+
+    Integer input (raw uint8 pixels) is divided by 255; float input is taken as already scaled.
+    """
+    x = np.asarray(x)
+    out = x.astype("float32") / 255.0 if np.issubdtype(x.dtype, np.integer) else x.astype("float32", copy=False)
+    return out.reshape((len(out), *input_shape(name)))
+
+
+def labels(y: np.ndarray) -> np.ndarray:
+    """Integer class ids (int32) from integer labels or one-hot rows."""
+    y = np.asarray(y)
+    return (y.argmax(axis=1) if y.ndim == 2 else y).astype("int32")
+
+
+def train(name: str, x_train: np.ndarray, y_train: np.ndarray, *, epochs: int | None = None,
+          validation_data: tuple[np.ndarray, np.ndarray] | None = None, seed: int = 0, verbose: int = 2,
+          callbacks: Sequence[keras.callbacks.Callback] | None = None,
+          ) -> tuple[keras.Model, dict[str, list[float]], float]:
+    """Train model ``name`` by its recipe on raw or prepared images and integer/one-hot labels.
+
+    Returns ``(model, history_dict, seconds)`` where ``seconds`` is the wall time of ``model.fit``
+    (including validation, if ``validation_data`` is given).
+    """
+    recipe = get_recipe(name)
+    epochs = epochs or recipe.epochs
+    x, y = prepare(name, x_train), labels(y_train)
+    val = None if validation_data is None else (prepare(name, validation_data[0]), labels(validation_data[1]))
+    model = build_model(name, seed=seed, n_train=len(x), epochs=epochs)
+    start = time.perf_counter()
+    history = model.fit(x, y, batch_size=recipe.batch_size, epochs=epochs, validation_data=val,
+                        verbose=verbose, callbacks=list(callbacks or []))
+    seconds = time.perf_counter() - start
+    return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}, seconds
+
+
+def count_params(name: str) -> int:
+    """Number of parameters (trainable and not) of the model ``name``."""
+    return build_model(name).count_params()
+
+
+def describe(name: str) -> dict[str, Any]:
+    """The recipe of ``name`` as a plain dict (for tables in notebooks)."""
+    recipe = get_recipe(name)
+    return {**recipe.__dict__, "loss": recipe.loss}

@@ -1,0 +1,256 @@
+"""The course as a student meets it: every notebook run in a real JupyterLab in headless Chromium, widgets included.
+
+Needs Chromium (``apt-get install chromium``; another binary via ``$MNIST_COURSE_BROWSER``) and Playwright's Python
+package (``pip install -e ".[test]"``); never ``playwright install``. Screenshots go to ``test-artifacts/browser/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+BROWSER_ENV = "MNIST_COURSE_BROWSER"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+RUN_TIMEOUT_S = 180  # per notebook; each takes <= 60 s under nbval, the browser and the server add some
+SETTINGS = {  # JupyterLab user settings: every cell in the page (no virtual scrolling), no news or update checks
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": '{"windowingMode": "none"}',
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": '{"fetchNews": "false", '
+                                                                         '"checkForUpdates": false}',
+}
+STATE_JS = """() => {
+  const cells = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell')];
+  const prompts = cells.map(c => (c.querySelector('.jp-InputPrompt') || {}).textContent || '');
+  const indicator = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');
+  return {cells: cells.length, done: prompts.filter(p => /\\[\\d+\\]/.test(p)).length,
+          busy: prompts.filter(p => p.includes('*')).length, status: indicator && indicator.dataset.status};
+}"""
+KERNEL_READY_JS = """() => [...document.querySelectorAll('.jp-StatusBar-TextItem')]
+  .some(e => /\\| Idle$/.test(e.textContent.trim()))"""  # the status bar says "Python 3 (ipykernel) | Idle"
+ERRORS_JS = """() => [...document.querySelectorAll(
+    '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+  .map(e => e.innerText).filter(t => /Traceback|Error/.test(t))"""
+WIDGETS_JS = """() => ({
+  roots: document.querySelectorAll('.jp-OutputArea-output > .jupyter-widgets').length,
+  views: document.querySelectorAll('.jp-OutputArea-output .jupyter-widgets').length})"""
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def stored_widget_outputs(notebook: Path) -> int:
+    """How many widgets the notebook displays, from its stored (full-profile) outputs."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    return sum(WIDGET_MIME in out.get("data", {}) for cell in nb.cells for out in cell.get("outputs", []))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """The Chromium binary, or a failure that says how to install it (a missing browser is not a skip)."""
+    path = os.environ.get(BROWSER_ENV, "/usr/bin/chromium")
+    if not (Path(path).is_file() and os.access(path, os.X_OK)):
+        pytest.fail(f"no Chromium at {path}: install it with `apt-get install chromium` "
+                    f"(or point ${BROWSER_ENV} at a Chromium binary); do not run `playwright install`")
+    return path
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab on a free port with a random token, serving a temporary copy of notebooks/, kernels in the ci
+    profile; the whole process group is stopped afterwards, whatever happened."""
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "notebooks"
+    shutil.copytree(ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    for name, text in SETTINGS.items():
+        (base / "settings" / name).parent.mkdir(parents=True, exist_ok=True)
+        (base / "settings" / name).write_text(text)
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ, "MNIST_COURSE_PROFILE": "ci", "JUPYTERLAB_SETTINGS_DIR": str(base / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"), "JUPYTER_RUNTIME_DIR": str(base / "runtime")}
+    env.pop("MPLBACKEND", None)  # the notebooks choose their own (inline) backend, as on a student's machine
+    log = open(base / "jupyterlab.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+         f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+         "--ServerApp.allow_root=True", "--LabApp.news_url=None",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"JupyterLab did not start; its log:\n{(base / 'jupyterlab.log').read_text()}")
+                time.sleep(0.5)
+        yield {"url": url, "token": token, "root": root}
+    finally:
+        for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(process.pid, sig)
+                process.wait(timeout=wait)
+                break
+            except ProcessLookupError:
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    """Headless Chromium driven by Playwright, always closed at the end."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail('Playwright is missing: pip install -e ".[test]" (the Python package only)')
+    with sync_playwright() as playwright:
+        chrome = playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chrome
+        finally:
+            chrome.close()
+
+
+def _shut_down_kernels(lab: dict) -> None:
+    """Stop every kernel of the server (through its REST API), so notebooks do not pile up in memory."""
+    import json
+
+    api = f"{lab['url']}/api/kernels"
+    with urllib.request.urlopen(f"{api}?token={lab['token']}", timeout=10) as response:
+        kernels = json.load(response)
+    for kernel in kernels:
+        request = urllib.request.Request(f"{api}/{kernel['id']}?token={lab['token']}", method="DELETE")
+        urllib.request.urlopen(request, timeout=30).close()
+
+
+@pytest.fixture
+def page(browser, lab):
+    """A fresh browser page; afterwards it is closed and the kernels it started are shut down."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+        _shut_down_kernels(lab)
+
+
+def _menu(page, menu: str, command: str) -> None:
+    """Click a top menu, then the item running ``command`` (as a student would)."""
+    page.locator(".lm-MenuBar-item", has_text=re.compile(f"^{menu}$")).click()
+    page.locator(f'.lm-Menu-item[data-command="{command}"]').first.click()
+
+
+def run_all(page, name: str) -> dict:
+    """Clear the stored outputs, run every cell from the menu, wait until each code cell has its execution count
+    and the kernel is idle (or a cell failed, which stops Run All). Returns the final state."""
+    page.wait_for_function(KERNEL_READY_JS, timeout=90_000)
+    _menu(page, "Edit", "editmenu:clear-all")
+    page.wait_for_function("() => !document.querySelector('.jp-OutputArea-output')", timeout=10_000)
+    _menu(page, "Run", "runmenu:run-all")
+    deadline, idle_since, state = time.monotonic() + RUN_TIMEOUT_S, None, {}
+    while time.monotonic() < deadline:
+        state = page.evaluate(STATE_JS)
+        idle = state["status"] == "idle" and state["busy"] == 0
+        if idle and state["done"] == state["cells"]:
+            return state
+        idle_since = (idle_since or time.monotonic()) if idle else None
+        if idle_since and time.monotonic() - idle_since > 5 and page.evaluate(ERRORS_JS):
+            return state  # a cell raised: Run All stopped there
+        page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-timeout.png"))
+    pytest.fail(f"{name}: not finished after {RUN_TIMEOUT_S} s: {state}")
+
+
+def check_image_browser(page, name: str) -> None:
+    """Notebook 01: pressing ArrowRight on the focused slider shows the next digit."""
+    browser_widget = page.locator(".mnist-browser").first
+    browser_widget.scroll_into_view_if_needed()
+    caption, image = page.locator(".mnist-browser-caption").first, page.locator(".mnist-browser-image").first
+    before_text, before_src = caption.inner_text(), image.get_attribute("src")
+    browser_widget.screenshot(path=str(ARTIFACTS / f"{name}-browser-before.png"))
+    page.locator(".mnist-browser-slider .noUi-handle").first.focus()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("([el, text]) => el.innerText !== text", arg=[caption.element_handle(), before_text],
+                           timeout=15_000)
+    page.wait_for_timeout(500)
+    browser_widget.screenshot(path=str(ARTIFACTS / f"{name}-browser-after.png"))
+    assert "example #0" in before_text and "example #3" in caption.inner_text(), caption.inner_text()
+    assert image.get_attribute("src") != before_src, "the slider moved but the digit shown did not change"
+
+
+def check_draw_pad(page, name: str) -> None:
+    """Notebook 07: Clear empties the pad; a stroke drawn with the mouse on the canvas produces a prediction."""
+    pad = page.locator(".mnist-draw").first
+    pad.scroll_into_view_if_needed()
+    prediction, bars = pad.locator(".mnist-draw-prediction"), pad.locator(".mnist-draw-bars")
+    pad.locator(".mnist-draw-clear").click()  # the notebook drew a 7 from code: start from a blank canvas
+    page.wait_for_function("el => el.innerText.includes('draw a digit')", arg=prediction.element_handle(),
+                           timeout=15_000)
+    pad.screenshot(path=str(ARTIFACTS / f"{name}-cleared.png"))
+    bars_before = bars.inner_text()
+    box = pad.locator(".mnist-draw-canvas").bounding_box()
+    x, top, height = box["x"] + box["width"] / 2, box["y"], box["height"]
+    page.mouse.move(x, top + 0.15 * height)
+    page.mouse.down()
+    for step in range(1, 21):
+        page.mouse.move(x, top + (0.15 + 0.7 * step / 20) * height)
+    page.mouse.up()
+    prediction.locator("b").wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)  # let the feature maps arrive for the screenshot
+    pad.screenshot(path=str(ARTIFACTS / f"{name}-drawn.png"))
+    assert re.search(r"prediction: \d", prediction.inner_text()), prediction.inner_text()
+    assert bars.inner_text() != bars_before
+    assert pad.locator(".mnist-draw-input").get_attribute("src")
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_in_jupyterlab(lab, page, notebook: Path):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = notebook.stem
+    # a workspace of its own, reset: only this notebook open, nothing restored from an earlier test
+    page.goto(f"{lab['url']}/lab/workspaces/{name}/tree/{notebook.name}?reset&token={lab['token']}")
+    page.wait_for_selector(".jp-Notebook .jp-CodeCell", state="attached", timeout=60_000)
+    started = time.monotonic()
+    state = run_all(page, name)
+    page.wait_for_timeout(1500)  # widget views render asynchronously after the kernel is idle
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    errors = page.evaluate(ERRORS_JS)
+    assert not errors, f"{name}: a cell failed:\n" + "\n".join(errors)
+    assert state["done"] == state["cells"], f"{name}: not every code cell ran: {state}"
+    text = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").inner_text()
+    assert "Error displaying widget" not in text
+    assert "Loading widget" not in text
+    widgets, expected = page.evaluate(WIDGETS_JS), stored_widget_outputs(notebook)
+    assert widgets["roots"] == expected, f"{name}: {expected} widgets displayed, {widgets['roots']} rendered"
+    if name.startswith("01_"):
+        assert expected >= 1
+        check_image_browser(page, name)
+    if name.startswith("07_"):
+        assert expected >= 2
+        check_draw_pad(page, name)
+    print(f"{name}: {state['cells']} code cells in {time.monotonic() - started:.0f} s")

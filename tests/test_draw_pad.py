@@ -1,0 +1,137 @@
+"""The draw-a-digit widget without a browser: canvas events in, preprocessing steps, prediction and maps out."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from mnist_course.draw import mnist_preprocess, predict, strokes_to_image
+from mnist_course.widgets.draw_pad import DrawPad, bars_html, maps_mosaic
+
+ANGLES = np.linspace(0, 2 * np.pi, 40)
+ONE = [[(140, 40), (140, 240)]]
+ZERO = [[(140 + 60 * np.cos(a), 140 + 95 * np.sin(a)) for a in ANGLES]]
+
+
+@pytest.fixture(scope="module")
+def cnn(real_arrays):
+    """A small CNN trained for a few seconds on 10 000 real MNIST digits."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    x, y = real_arrays["x_train"][:10000, :, :, None] / 255.0, real_arrays["y_train"][:10000]
+    model = keras.Sequential([
+        keras.Input((28, 28, 1)), keras.layers.Conv2D(8, 3, activation="relu", name="conv1"),
+        keras.layers.MaxPooling2D(name="pool1"), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=2, batch_size=128, verbose=0)
+    return model
+
+
+def send(pad: DrawPad, event: str, **content) -> None:
+    """Deliver an event to the canvas the way ipycanvas' front end does (a custom comm message)."""
+    pad.canvas._handle_frontend_event(None, {"event": event, **content}, [])
+
+
+def draw_with_mouse(pad: DrawPad, strokes) -> None:
+    for stroke in strokes:
+        send(pad, "mouse_down", x=stroke[0][0], y=stroke[0][1])
+        for x, y in stroke[1:]:
+            send(pad, "mouse_move", x=x, y=y)
+        send(pad, "mouse_up", x=stroke[-1][0], y=stroke[-1][1])
+
+
+def shown_percentages(html: str) -> list[float]:
+    return [float(v) for v in re.findall(r"([0-9.]+) %</span></div>", html)]
+
+
+def test_a_new_pad_asks_for_a_drawing(cnn):
+    pad = DrawPad(cnn)
+    assert pad.strokes == [] and pad.probabilities is None and pad.predicted is None
+    assert "draw a digit" in pad.prediction.value
+    assert shown_percentages(pad.bars.value) == [0.0] * 10
+    assert list(pad.layer.options) == ["conv1", "pool1"] and not pad.layer.disabled
+
+
+def test_drawing_with_the_mouse_predicts_and_changing_the_drawing_changes_the_prediction(cnn):
+    pad = DrawPad(cnn)
+    draw_with_mouse(pad, ONE)
+    assert pad.strokes == [[(140.0, 40.0), (140.0, 240.0)]] and not pad.drawing
+    assert pad.predicted == 1
+    assert "prediction: <b>1</b>" in pad.prediction.value
+    first_bars = shown_percentages(pad.bars.value)
+    assert first_bars == pytest.approx(list(100 * pad.probabilities), abs=0.05)
+    expected = predict(cnn, mnist_preprocess(strokes_to_image(ONE)))
+    assert np.allclose(pad.probabilities, expected, atol=1e-6)
+    assert np.array_equal(pad.image28, mnist_preprocess(strokes_to_image(ONE)))
+
+    send(pad, "mouse_move", x=10, y=10)  # pen up: moving draws nothing
+    assert len(pad.strokes) == 1
+    pad.clear_button.click()
+    assert pad.strokes == [] and pad.predicted is None and "draw a digit" in pad.prediction.value
+
+    draw_with_mouse(pad, ZERO)
+    assert pad.predicted == 0 and "prediction: <b>0</b>" in pad.prediction.value
+    assert shown_percentages(pad.bars.value) != first_bars
+
+
+def test_touch_events_draw_too(cnn):
+    pad = DrawPad(cnn)
+    send(pad, "touch_start", touches=[{"x": 140, "y": 40}])
+    send(pad, "touch_move", touches=[{"x": 140, "y": 140}])
+    send(pad, "touch_move", touches=[{"x": 140, "y": 240}])
+    assert pad.drawing
+    send(pad, "touch_end", touches=[])
+    assert not pad.drawing and pad.strokes == [[(140.0, 40.0), (140.0, 140.0), (140.0, 240.0)]]
+    assert pad.predicted == 1
+
+
+def test_the_prediction_refreshes_while_drawing(cnn):
+    pad = DrawPad(cnn, live_interval=0.0)
+    send(pad, "mouse_down", x=140, y=40)
+    send(pad, "mouse_move", x=140, y=240)
+    assert pad.drawing and pad.predicted is not None  # before the pen is lifted
+    slow = DrawPad(cnn, live_interval=3600.0)
+    send(slow, "mouse_down", x=140, y=40)
+    send(slow, "mouse_move", x=140, y=240)
+    assert slow.predicted is None
+    send(slow, "mouse_out", x=300, y=240)  # leaving the canvas ends the stroke
+    assert not slow.drawing and slow.predicted == 1
+
+
+def test_the_preprocessing_steps_and_feature_maps_are_shown(cnn):
+    pad = DrawPad(cnn)
+    assert bytes(pad.crop_image.value) == b"" and bytes(pad.maps_image.value) == b""
+    pad.set_strokes(ZERO)
+    for image in (pad.crop_image, pad.box_image, pad.final_image, pad.maps_image):
+        assert bytes(image.value).startswith(b"\x89PNG")
+    assert "longer side scaled to 20" in pad.steps_caption.value
+    assert "<b>conv1</b>: 8 maps of 26×26" in pad.maps_caption.value
+    conv_png = bytes(pad.maps_image.value)
+    pad.layer.value = "pool1"
+    assert "<b>pool1</b>: 8 maps of 13×13" in pad.maps_caption.value
+    assert bytes(pad.maps_image.value) != conv_png
+
+
+def test_a_dense_model_has_no_maps_to_show(real_arrays):
+    import keras
+
+    mlp = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10, activation="softmax")])
+    pad = DrawPad(mlp)
+    assert pad.layer.disabled
+    pad.set_strokes(ONE)
+    assert pad.probabilities.shape == (10,) and "not convolutional" in pad.maps_caption.value
+
+
+def test_bars_and_mosaic_helpers():
+    probs = np.array([0.05, 0.5] + [0.45 / 8] * 8)
+    html = bars_html(probs)
+    assert shown_percentages(html) == pytest.approx(list(np.round(100 * probs, 1)))
+    assert html.count("#ff7f0e") == 1 and 'data-digit="1"' in html
+    maps = np.random.default_rng(0).random((5, 6, 20))
+    mosaic = maps_mosaic(maps, max_channels=10, ncols=4)
+    assert mosaic.shape == (3 * 6 - 1, 4 * 7 - 1, 3) and mosaic.dtype == np.uint8
+    assert (mosaic[5, :, :] == 255).all()  # the white gap below the first row of maps

@@ -1,0 +1,134 @@
+"""Tests for the model registry: architectures, parameter counts, recipes, prepare() and train()."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from mnist_course import models
+
+
+def conv(k: int, c_in: int, c_out: int, bias: bool = True) -> int:
+    return k * k * c_in * c_out + (c_out if bias else 0)
+
+
+def dense(n_in: int, n_out: int, bias: bool = True) -> int:
+    return n_in * n_out + (n_out if bias else 0)
+
+
+EXPECTED_PARAMS = {
+    "dense-512": dense(784, 512) + dense(512, 10),  # 407,050
+    "mlp-3x500": 898_510,
+    "cnn-16-36": conv(5, 1, 16) + conv(5, 16, 36) + dense(7 * 7 * 36, 128) + dense(128, 10),
+    "cnn-32-64": conv(3, 1, 32) + conv(3, 32, 64) + dense(5 * 5 * 64, 64) + dense(64, 10),
+    # 32x32 padded input -> 28x28x36 -> 14x14 -> 10x10x36 -> 5x5x36 = 900 features
+    "lenet-avgpool": conv(5, 1, 36) + conv(5, 36, 36) + dense(900, 128) + dense(128, 64) + dense(64, 10),
+    "keras-io-convnet": conv(3, 1, 32) + conv(3, 32, 64) + dense(5 * 5 * 64, 10),  # 34,826
+    # convs and the hidden dense have no bias; each batch norm holds 4 numbers per channel
+    "course-cnn": conv(5, 1, 24, False) + 4 * 24 + conv(5, 24, 48, False) + 4 * 48
+    + dense(4 * 4 * 48, 128, False) + 4 * 128 + dense(128, 10),
+}
+
+
+def test_registry_lists_every_model_in_the_brief() -> None:
+    assert models.list_models() == list(EXPECTED_PARAMS)
+
+
+@pytest.mark.parametrize("name", list(EXPECTED_PARAMS))
+def test_model_builds_compiled_with_right_size_and_output(name: str) -> None:
+    model = models.build_model(name, seed=0)
+    assert model.name == name
+    assert model.output_shape == (None, 10)
+    assert model.input_shape == (None, *models.input_shape(name))
+    assert model.count_params() == EXPECTED_PARAMS[name]
+    assert model.optimizer is not None and model.loss is not None  # compiled
+
+
+def test_known_parameter_counts_by_hand() -> None:
+    assert EXPECTED_PARAMS["dense-512"] == 407_050
+    assert EXPECTED_PARAMS["lenet-avgpool"] == 157_606
+    assert EXPECTED_PARAMS["keras-io-convnet"] == 34_826
+
+
+def test_lenet_pads_inside_the_model() -> None:
+    model = models.build_model("lenet-avgpool")
+    assert isinstance(model.layers[0], keras.layers.ZeroPadding2D)
+    assert model.layers[0].output.shape == (None, 32, 32, 1)
+
+
+def test_logits_model_uses_logits_loss() -> None:
+    recipe = models.get_recipe("cnn-32-64")
+    model = models.build_model("cnn-32-64")
+    assert recipe.from_logits and model.loss.from_logits
+    assert model.layers[-1].activation is keras.activations.linear
+    assert not models.build_model("dense-512").loss.from_logits
+
+
+def test_recipes_record_targets_and_inputs() -> None:
+    for name in models.list_models():
+        recipe = models.get_recipe(name)
+        assert recipe.name == name and recipe.description and recipe.source
+        assert recipe.input_kind in ("flat", "image")
+        assert recipe.target_accuracy is not None
+    assert models.get_recipe("mlp-3x500").target_accuracy == 98.1
+    assert models.get_recipe("course-cnn").target_accuracy == 99.3
+
+
+def test_unknown_model_names_the_valid_ones() -> None:
+    with pytest.raises(KeyError, match="course-cnn"):
+        models.get_recipe("resnet-1000")
+
+
+def test_one_cycle_schedule_warms_up_then_decays_to_zero() -> None:
+    recipe = models.get_recipe("course-cnn")
+    opt = models.make_optimizer(recipe, steps_per_epoch=100, epochs=recipe.epochs)
+    schedule = opt._learning_rate  # the LearningRateSchedule object
+    total, warmup = 100 * recipe.epochs, int(recipe.warmup_fraction * 100 * recipe.epochs)
+    lr = [float(schedule(step)) for step in (0, warmup, total)]
+    assert lr[0] == pytest.approx(recipe.learning_rate / 10)
+    assert lr[1] == pytest.approx(recipe.learning_rate)
+    assert lr[2] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_prepare_scales_and_reshapes_uint8() -> None:
+    x = np.full((3, 28, 28), 255, dtype=np.uint8)
+    flat, image = models.prepare("dense-512", x), models.prepare("course-cnn", x)
+    assert flat.shape == (3, 784) and image.shape == (3, 28, 28, 1)
+    assert flat.dtype == image.dtype == np.float32
+    assert flat.max() == 1.0
+    already = np.full((2, 784), 0.5, dtype=np.float32)
+    assert models.prepare("cnn-16-36", already).reshape(2, 784).tolist() == already.tolist()
+
+
+def test_labels_accepts_one_hot() -> None:
+    assert models.labels(np.eye(10)[[3, 1, 4]]).tolist() == [3, 1, 4]
+
+
+def test_train_runs_one_epoch_and_returns_history() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(512, 28, 28), dtype=np.uint8)
+    y = rng.integers(0, 10, size=512)
+    model, history, seconds = models.train("course-cnn", x, y, epochs=1, verbose=0,
+                                           validation_data=(x[:64], y[:64]))
+    assert model.name == "course-cnn"
+    assert set(history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert all(len(v) == 1 for v in history.values())
+    assert 0 < seconds < 60
+
+
+def _real_mnist() -> dict[str, np.ndarray]:
+    folder = Path(os.environ.get("MNIST_COURSE_DATA", Path(__file__).parents[2] / "shared" / "data"))
+    with np.load(folder / "mnist.npz") as data:
+        return {k: data[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+
+
+def test_training_on_real_digits_learns() -> None:
+    d = _real_mnist()
+    model, history, _ = models.train("dense-512", d["x_train"][:2048], d["y_train"][:2048], epochs=2, verbose=0)
+    assert history["loss"][1] < history["loss"][0]
+    pred = model.predict(models.prepare("dense-512", d["x_test"][:1000]), verbose=0).argmax(axis=1)
+    assert (pred == d["y_test"][:1000]).mean() > 0.8

@@ -1,0 +1,220 @@
+"""The optimizer race of notebook 06: fair start, determinism, JSON round trip, the table and the viewer widget."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mnist_course.data import flatten, scale, subset
+from mnist_course.race import (
+    RaceData, RaceViewer, RunResult, RunSpec, by_name, compare_live, fingerprint, initial_weights, load_results,
+    max_difference, plot_race, race, results_table, run_one, same_weights, save_results,
+)
+
+SEED = 7
+
+
+def tiny_model():
+    import keras
+
+    return keras.Sequential([keras.Input((784,)), keras.layers.Dense(16, activation="relu"),
+                             keras.layers.Dense(10, activation="softmax")])
+
+
+@pytest.fixture(scope="module")
+def data(real_arrays) -> RaceData:
+    x, y = subset(real_arrays["x_train"], real_arrays["y_train"], 600, seed=0)
+    return RaceData(flatten(scale(x[:400])), y[:400], flatten(scale(x[400:])), y[400:])
+
+
+@pytest.fixture(scope="module")
+def raced(data) -> list[RunResult]:
+    """Three quite different entrants, two epochs each, from one shared start."""
+    specs = [RunSpec("sgd", "sgd", 0.05, batch_size=32), RunSpec("adam", batch_size=32),
+             RunSpec("adam-mse", loss="mse", batch_size=32)]
+    return race(specs, tiny_model, data, epochs=2, seed=SEED, echo=None)
+
+
+def fake(name: str, accuracies: list[float | None], seconds: list[float]) -> RunResult:
+    n = len(accuracies)
+    history = {"epoch": list(range(n)), "seconds": seconds, "loss": [2.3 / (e + 1) for e in range(n)],
+               "val_accuracy": accuracies, "val_crossentropy": [2.3 / (e + 1) for e in range(n)]}
+    return RunResult(RunSpec(name, "sgd", 0.01, options={"momentum": 0.9}), {"epochs": n - 1, "seed": 1}, history)
+
+
+def test_initial_weights_depend_only_on_the_seed():
+    a, b, other = initial_weights(tiny_model, 3), initial_weights(tiny_model, 3), initial_weights(tiny_model, 4)
+    assert same_weights(a, b) and fingerprint(a) == fingerprint(b)
+    assert not same_weights(a, other) and fingerprint(a) != fingerprint(other)
+
+
+def test_every_run_starts_from_the_identical_weights(raced, data):
+    start = initial_weights(tiny_model, SEED)
+    assert {r.setup["initial_weights"] for r in raced} == {fingerprint(start)}
+    # the same weights give the same predictions: epoch 0 is identical for every entrant ...
+    assert len({(r.history["val_accuracy"][0], r.history["val_crossentropy"][0]) for r in raced}) == 1
+    # ... and the training then takes them apart
+    assert len({r.final("val_crossentropy") for r in raced}) == 3
+
+
+def test_a_run_restores_the_shared_weights_whatever_the_model_fn_draws(data):
+    start = initial_weights(tiny_model, SEED)
+    one = run_one(RunSpec("a"), tiny_model, data, start, epochs=0, seed=SEED)
+    two = run_one(RunSpec("a"), tiny_model, data, start, epochs=0, seed=SEED + 1)  # other seed, same start
+    assert one.history["val_crossentropy"] == two.history["val_crossentropy"]
+    assert one.history["epoch"] == [0] and one.history["seconds"] == [0.0]
+
+
+def test_history_layout(raced):
+    for r in raced:
+        h = r.history
+        assert h["epoch"] == [0, 1, 2]
+        assert all(len(h[k]) == 3 for k in ("seconds", "loss", "val_accuracy", "val_crossentropy"))
+        assert h["seconds"][0] == 0.0 and h["seconds"][1] > 0 and h["seconds"][2] > h["seconds"][1]
+        assert r.setup == {"epochs": 2, "seed": SEED, "n_train": 400, "n_val": 200,
+                           "initial_weights": r.setup["initial_weights"]}
+        assert h["val_accuracy"][-1] > 0.3  # well above chance (0.1) after 2 epochs
+        assert h["loss"][-1] < h["loss"][0]
+
+
+def test_same_seed_same_history_other_seed_other_history(raced, data):
+    start = initial_weights(tiny_model, SEED)
+    spec = RunSpec("adam", batch_size=32)
+    again = run_one(spec, tiny_model, data, start, epochs=2, seed=SEED)
+    first = by_name(raced, "adam")[0]
+    for key in ("loss", "val_accuracy", "val_crossentropy"):  # stored to 1e-6; equal, not merely close
+        assert again.history[key] == first.history[key], key
+    shuffled_otherwise = run_one(spec, tiny_model, data, start, epochs=2, seed=SEED + 1)
+    assert shuffled_otherwise.history["loss"][1:] != first.history["loss"][1:]
+
+
+def test_sparse_labels_and_one_hot_labels_train_the_same(data):
+    start = initial_weights(tiny_model, SEED)
+    one_hot, sparse = (run_one(RunSpec(k, loss=k, batch_size=64), tiny_model, data, start, epochs=1, seed=SEED)
+                       for k in ("categorical", "sparse"))
+    np.testing.assert_allclose(sparse.history["val_crossentropy"], one_hot.history["val_crossentropy"], atol=1e-4)
+    np.testing.assert_allclose(sparse.history["loss"], one_hot.history["loss"], atol=1e-4)
+
+
+def test_targets_per_loss_kind(data):
+    assert data.targets("sparse").shape == (400,)
+    onehot = data.targets("mse")
+    assert onehot.shape == (400, 10) and np.array_equal(onehot.argmax(axis=1), data.y_train)
+
+
+def test_json_round_trip(tmp_path, raced):
+    results = [*raced, fake("broken", [0.1, None], [0.0, 1.5])]
+    path = save_results(tmp_path / "sub" / "race.json", results)
+    back = load_results(path)
+    assert back == results
+    assert back[-1].history["val_accuracy"] == [0.1, None] and back[-1].spec.options == {"momentum": 0.9}
+    path.write_text(path.read_text().replace('"format": 1', '"format": 99'))
+    with pytest.raises(ValueError, match="format 99"):
+        load_results(path)
+
+
+def test_results_table():
+    table = results_table([fake("slow", [0.1, 0.81234, 0.8], [0.0, 1.0, 2.04]), fake("boom", [0.1, None], [0, 9])])
+    lines = str(table).splitlines()
+    assert lines[0].startswith("| run | optimizer | learning rate | loss | batch | val accuracy | best |")
+    assert lines[2] == "| slow | sgd, momentum 0.9 | 0.01 | categorical | 128 | 0.8000 | 0.8123 | 0.7667 | 2.0 |"
+    assert lines[3] == "| boom | sgd, momentum 0.9 | 0.01 | categorical | 128 | diverged | 0.1000 | 1.1500 | 9.0 |"
+    assert len(lines) == 4 and table._repr_markdown_() == str(table) == repr(table)
+
+
+def test_plot_race_against_epochs_and_seconds():
+    import matplotlib.pyplot as plt
+
+    runs = [fake("a", [0.1, 0.5, 0.7], [0.0, 2.0, 4.0]), fake("b", [0.1, None, 0.2], [0.0, 1.0, 3.0])]
+    for x, expected in (("epoch", [0, 1, 2]), ("time", [0.0, 1.0, 3.0])):
+        fig = plot_race(runs, x=x)
+        loss_ax, acc_ax = fig.axes
+        assert [line.get_label() for line in acc_ax.lines] == ["a", "b"]
+        assert list(acc_ax.lines[1].get_xdata()) == expected
+        assert np.isnan(acc_ax.lines[1].get_ydata()[1])  # a diverged epoch is a gap, not a crash
+        assert loss_ax.get_yscale() == "log"
+        plt.close(fig)
+    fig = plot_race(runs, x="time", log_x=True)
+    assert fig.axes[0].get_xscale() == "symlog" and plot_race(runs).axes[0].get_xscale() == "linear"
+    plt.close("all")
+    with pytest.raises(ValueError, match="epoch"):
+        plot_race(runs, x="steps")
+
+
+def test_viewer_checkboxes_change_the_plotted_lines():
+    runs = [fake("a", [0.1, 0.5], [0, 2]), fake("b", [0.1, 0.6], [0, 1]), fake("c", [0.1, 0.7], [0, 5])]
+    viewer = RaceViewer(runs, shown=["a", "c"])
+
+    def plotted() -> list[str]:
+        return [line.get_label() for line in viewer.figure.axes[-1].lines]
+
+    assert list(viewer.checkboxes) == ["a", "b", "c"]
+    assert [box.description for box in viewer.checkboxes.values()] == ["a", "b", "c"]
+    assert viewer.shown == plotted() == ["a", "c"]
+    png = bytes(viewer.image.value)
+    assert png.startswith(b"\x89PNG")
+    viewer.checkboxes["b"].value = True
+    assert viewer.shown == plotted() == ["a", "b", "c"]
+    assert bytes(viewer.image.value) != png  # the picture on screen was redrawn
+    viewer.checkboxes["a"].value = False
+    assert plotted() == ["b", "c"]
+    colors = {line.get_label(): line.get_color() for line in viewer.figure.axes[-1].lines}
+    assert colors == {"b": "C1", "c": "C2"}  # a run keeps its colour whatever else is shown
+    viewer.x_axis.value = "time"
+    assert list(viewer.figure.axes[-1].lines[0].get_xdata()) == [0, 1]
+    assert viewer.figure.axes[-1].get_xlabel() == "training time (s)"
+    for box in viewer.checkboxes.values():
+        box.value = False
+    assert plotted() == [] and viewer.shown == []
+    assert "mnist-race" in viewer.widget._dom_classes
+    assert "mnist-race-checkbox" in viewer.checkboxes["a"]._dom_classes
+    assert "mnist-race-plot" in viewer.image._dom_classes and "mnist-race-x" in viewer.x_axis._dom_classes
+
+
+def test_bad_specs_and_names_are_refused(data):
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        RunSpec("x", optimizer="lion")
+    with pytest.raises(ValueError, match="unknown loss"):
+        RunSpec("x", loss="hinge")
+    with pytest.raises(ValueError, match="batch_size"):
+        RunSpec("x", batch_size=0)
+    with pytest.raises(ValueError, match="unique"):
+        race([RunSpec("x"), RunSpec("x")], tiny_model, data, epochs=1, seed=0)
+    with pytest.raises(KeyError, match="zz"):
+        by_name([fake("a", [0.1], [0.0])], "zz")
+
+
+def test_optimizer_options_reach_keras():
+    sgd = RunSpec("m", "sgd", 0.05, options={"momentum": 0.9}).make_optimizer()
+    assert sgd.momentum == pytest.approx(0.9) and float(sgd.learning_rate) == pytest.approx(0.05)
+    assert type(RunSpec("w", "adamw").make_optimizer()).__name__ == "AdamW"
+
+
+def test_by_name_finds_specs_and_results_in_the_order_asked():
+    specs = [RunSpec("a"), RunSpec("b", "sgd", 0.1)]
+    assert [s.name for s in by_name(specs, "b", "a")] == ["b", "a"]
+    results = [fake("a", [0.1], [0.0]), fake("b", [0.2], [0.0])]
+    assert by_name(results, "b") == [results[1]]
+
+
+def test_max_difference():
+    a, b = fake("a", [0.1, 0.5, 0.7], [0, 1, 2]), fake("b", [0.1, 0.45, 0.9], [0, 1, 2])
+    assert max_difference(a, b) == pytest.approx(0.2) and max_difference(a, a) == 0.0
+    assert max_difference(a, fake("c", [0.1, None, 0.7], [0, 1, 2])) == float("inf")
+    assert max_difference(a, fake("d", [0.1, 0.5], [0, 1])) == float("inf")
+
+
+def test_compare_live_dashes_the_live_run_in_the_stored_colour():
+    import matplotlib.pyplot as plt
+
+    stored = [fake("a", [0.1, 0.5], [0, 2]), fake("b", [0.1, 0.6], [0, 1])]
+    fig = compare_live(stored, [fake("b", [0.1, 0.55], [0, 1.5])], x="time")
+    lines = fig.axes[-1].lines
+    assert [line.get_label() for line in lines] == ["b", "b (live)"]
+    assert [line.get_linestyle() for line in lines] == ["-", "--"]
+    assert lines[0].get_color() == lines[1].get_color()
+    assert list(lines[1].get_xdata()) == [0, 1.5]
+    plt.close(fig)
+    fig = compare_live(stored, [fake("new", [0.1, 0.3], [0, 1])])  # nothing stored to compare with: drawn alone
+    assert [line.get_label() for line in fig.axes[-1].lines] == ["new (live)"]
+    plt.close(fig)
