@@ -21,6 +21,13 @@ def indices_for_label(labels: np.ndarray, label: int | str | None) -> np.ndarray
     return np.flatnonzero(labels == int(label))
 
 
+
+def rewind(slider: widgets.IntSlider, count: int) -> None:
+    """Put ``slider`` back at 0 with room for ``count`` positions, without firing its observers in between."""
+    with slider.hold_trait_notifications():
+        slider.value = 0
+        slider.max = max(count - 1, 0)
+
 def caption_html(index: int, label: int, position: int, count: int, filter_label: str) -> str:
     """The line above the image: which example is shown, its label, and where it is in the current selection."""
     among = "all examples" if filter_label == ALL else f"the {count} examples labelled {filter_label}"
@@ -63,9 +70,7 @@ class ImageBrowser:
 
     def _on_filter(self, change: dict[str, Any]) -> None:
         self.indices = indices_for_label(self.labels, change["new"])
-        with self.slider.hold_trait_notifications():
-            self.slider.value = 0
-            self.slider.max = max(len(self.indices) - 1, 0)
+        rewind(self.slider, len(self.indices))
         self.update()
 
     def _on_slider(self, change: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from mnist_course import features
-from mnist_course.widgets.browser import ALL, LABEL_OPTIONS, indices_for_label
+from mnist_course.widgets.browser import ALL, LABEL_OPTIONS, indices_for_label, rewind
 from mnist_course.widgets.render import png_bytes
 
 PRE = ":pre"  # layer key suffix: a Conv2D's maps before its built-in activation
@@ -126,9 +126,7 @@ class FeatureExplorer:
 
     def _on_digit(self, change: dict[str, Any]) -> None:
         self.indices = indices_for_label(self.labels, change["new"])
-        with self.example.hold_trait_notifications():
-            self.example.value = 0
-            self.example.max = max(len(self.indices) - 1, 0)
+        rewind(self.example, len(self.indices))
         self.update()
 
     def _on_layer(self, change: dict[str, Any]) -> None:
