@@ -1,4 +1,4 @@
-"""The ``mnist-course`` command: doctor, data fetch/info/verify, and run (notebooks through papermill)."""
+"""The ``mnist-course`` command: doctor, data fetch/info/verify, run (notebooks through papermill), student-edition."""
 
 from __future__ import annotations
 
@@ -98,6 +98,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _cmd_student_edition(args: argparse.Namespace) -> int:
+    import shutil
+
+    from mnist_course import editions, runner
+
+    folder = Path(args.notebooks)
+    out_dir = Path(args.output)
+    if out_dir.resolve() == folder.resolve():
+        print(f"the student edition must not overwrite the course edition in {folder}; choose another -o folder",
+              file=sys.stderr)
+        return 2
+    try:
+        written = editions.write_student_edition(runner.discover(args.names, folder), out_dir)
+    except (editions.EditionError, FileNotFoundError) as exc:
+        print(f"no student edition written: {exc}", file=sys.stderr)
+        return 1
+    if (folder / "results").is_dir():  # stored results some notebooks read (e.g. 06's race)
+        shutil.copytree(folder / "results", out_dir / "results", dirs_exist_ok=True)
+    for path in written:
+        print(f"wrote {path}")
+    print(f"student edition of {len(written)} notebook(s) in {out_dir}: solutions replaced by stubs, outputs cleared")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``mnist-course`` (exposed for tests and for ``--help``)."""
     parser = argparse.ArgumentParser(prog="mnist-course", description="Helpers for the MNIST Keras course.")
@@ -130,6 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=int, default=None, help="seconds a cell may take (default no limit)")
     run.add_argument("--notebooks", default=str(_default_notebook_dir()), help="folder of the notebooks")
     run.set_defaults(func=_cmd_run)
+
+    student = sub.add_parser("student-edition", help="write the notebooks without solutions and outputs, to hand out")
+    student.add_argument("names", nargs="*", help="notebooks (01, 01_data, a path); default all")
+    student.add_argument("-o", "--output", default="student", help="output folder (default student)")
+    student.add_argument("--notebooks", default=str(_default_notebook_dir()), help="folder of the course edition")
+    student.set_defaults(func=_cmd_student_edition)
     return parser
 
 

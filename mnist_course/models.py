@@ -20,9 +20,9 @@ TRAIN_SIZE = 60_000  # size of the full MNIST training set, used when no data si
 class Recipe:
     """Everything needed to rebuild and retrain one model the same way every time.
 
-    ``schedule`` is ``"constant"`` (``learning_rate`` throughout) or ``"one-cycle"``: linear warm-up from
-    ``learning_rate / 10`` to ``learning_rate`` over the first ``warmup_fraction`` of all steps, then cosine
-    decay to 0. Labels are always integer class ids (sparse categorical cross-entropy); ``from_logits``
+    ``schedule`` is ``"constant"`` (``learning_rate`` throughout), ``"cosine"`` (cosine decay from
+    ``learning_rate`` to 0 over all steps) or ``"one-cycle"``: linear warm-up from ``learning_rate / 10`` to
+    ``learning_rate`` over the first ``warmup_fraction`` of all steps, then cosine decay to 0. Labels are always integer class ids (sparse categorical cross-entropy); ``from_logits``
     says whether the last layer outputs logits instead of softmax probabilities.
     Accuracies are test-set accuracies in percent.
     """
@@ -35,7 +35,7 @@ class Recipe:
     learning_rate: float
     epochs: int
     batch_size: int
-    schedule: Literal["constant", "one-cycle"] = "constant"
+    schedule: Literal["constant", "cosine", "one-cycle"] = "constant"
     warmup_fraction: float = 0.0
     from_logits: bool = False
     published_accuracy: float | None = None
@@ -178,7 +178,9 @@ def input_shape(name: str) -> tuple[int, ...]:
 def make_optimizer(recipe: Recipe, steps_per_epoch: int, epochs: int) -> keras.optimizers.Optimizer:
     """A fresh optimizer for ``recipe``, with its learning-rate schedule spread over ``epochs`` epochs."""
     lr: float | keras.optimizers.schedules.LearningRateSchedule = recipe.learning_rate
-    if recipe.schedule == "one-cycle":
+    if recipe.schedule == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(recipe.learning_rate, decay_steps=max(1, steps_per_epoch * epochs))
+    elif recipe.schedule == "one-cycle":
         total = max(2, steps_per_epoch * epochs)
         warmup = max(1, int(recipe.warmup_fraction * total))
         lr = keras.optimizers.schedules.CosineDecay(

@@ -9,6 +9,7 @@ from typing import TypeVar
 
 PROFILE_ENV = "MNIST_COURSE_PROFILE"
 METRICS_ENV = "MNIST_COURSE_METRICS"
+REGENERATE_ENV = "MNIST_COURSE_REGENERATE"
 PROFILES = ("ci", "full")
 T = TypeVar("T")
 
@@ -32,6 +33,14 @@ def check_profile(profile: str) -> str:
 def pick(profile: str, *, ci: T, full: T) -> T:
     """The value for this profile: ``pick(PROFILE, ci=1, full=5)``."""
     return {"ci": ci, "full": full}[check_profile(profile)]
+
+
+def regenerating() -> bool:
+    """True while ``mnist-course run --in-place`` regenerates the stored notebooks (``$MNIST_COURSE_REGENERATE=1``).
+
+    Notebooks write files into the repository (stored results) only then, never when run into another folder.
+    """
+    return os.environ.get(REGENERATE_ENV) == "1"
 
 
 def record(**metrics: float | int | str) -> dict[str, float | int | str]:

@@ -12,7 +12,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from mnist_course.notebook import METRICS_ENV, PROFILE_ENV, check_profile
+from mnist_course.notebook import METRICS_ENV, PROFILE_ENV, REGENERATE_ENV, check_profile
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 _VOLATILE_CELL_KEYS = ("papermill", "execution")
@@ -114,7 +114,8 @@ def run_one(notebook: Path, output: Path, profile: str, parameters: dict[str, ob
     metrics_file = output.with_suffix(".metrics.json")
     metrics_file.unlink(missing_ok=True)
     kernel_env = {PROFILE_ENV: profile, METRICS_ENV: str(metrics_file.resolve()),
-                  "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
+                  "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+                  REGENERATE_ENV: "1" if in_place else "0"}
     saved = {k: os.environ.get(k) for k in kernel_env}
     os.environ.update(kernel_env)  # the kernel papermill starts inherits them
     result = RunResult(str(notebook), str(output), dict(parameters))

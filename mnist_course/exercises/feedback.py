@@ -1,0 +1,60 @@
+"""What a self-check returns: right or not, and one sentence saying why (shown as the cell's output)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The verdict on one exercise. Shown in a notebook as ``✅ Exercise 3.1: ...`` or ``❌ Exercise 3.1: ...``."""
+
+    exercise: str
+    ok: bool
+    message: str
+
+    def __repr__(self) -> str:
+        return f"{'✅' if self.ok else '❌'} Exercise {self.exercise}: {self.message}"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def right(exercise: str, message: str) -> Feedback:
+    """A confirmation: the answer passed every case of the check."""
+    return Feedback(exercise, True, f"correct. {message}".strip())
+
+
+def wrong(exercise: str, hint: str) -> Feedback:
+    """A hint: the answer failed, and ``hint`` says what to look at."""
+    return Feedback(exercise, False, f"not yet. {hint}")
+
+
+def first_failure(exercise: str, checks: list[tuple[bool, str]]) -> Feedback | None:
+    """The hint of the first failed ``(passed, hint)`` pair, or ``None`` when all passed."""
+    for passed, hint in checks:
+        if not passed:
+            return wrong(exercise, hint)
+    return None
+
+
+def as_array(value: Any) -> np.ndarray | None:
+    """``value`` as a NumPy array, or ``None`` when it cannot be one (a hint is then given instead of a traceback)."""
+    try:
+        return np.asarray(value)
+    except Exception:  # noqa: BLE001 - any conversion failure becomes a hint
+        return None
+
+
+def call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call the student's function. ``NotImplementedError`` and the student's own bugs propagate unchanged."""
+    if not callable(function):
+        raise TypeError(f"the check expects the function itself (e.g. `my_function`, without brackets), "
+                        f"got {type(function).__name__}")
+    return function(*args, **kwargs)
