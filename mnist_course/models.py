@@ -112,9 +112,11 @@ def _course_cnn() -> list[layers.Layer]:
 
 
 _RECIPES: dict[str, Recipe] = {r.name: r for r in [
-    Recipe("dense-512", "One hidden layer: Dense 512 ReLU -> softmax 10.",
+    Recipe("dense-512", "One hidden layer: Dense 512 ReLU -> softmax 10. Added here: the learning rate decays "
+           "from 1e-3 to 0 along a cosine; at a constant 1e-3 the last epoch's test accuracy swings by half a "
+           "point from seed to seed (97.55-98.09 % over 5 seeds).",
            "F. Chollet, Deep Learning with Python, ch. 2 (first MNIST network)",
-           "flat", "rmsprop", 1e-3, epochs=5, batch_size=128,
+           "flat", "rmsprop", 1e-3, epochs=5, batch_size=128, schedule="cosine",
            published_accuracy=97.83, target_accuracy=97.8),
     Recipe("mlp-3x500", "3 x (Dense 500 ReLU + Dropout 0.2) -> softmax 10, 898,510 parameters. "
            "Optimizer not given by the source: Adam, learning rate 1e-3 chosen.",
@@ -128,9 +130,10 @@ _RECIPES: dict[str, Recipe] = {r.name: r for r in [
            "image", "adam", 1e-3, epochs=10, batch_size=128,
            published_accuracy=99.0, target_accuracy=99.0),
     Recipe("cnn-32-64", "Conv 32@3x3 -> maxpool -> Conv 64@3x3 -> maxpool -> flatten -> Dense 64 -> 10 logits "
-           "(loss from logits). Batch size not given by the source: 128 chosen.",
+           "(loss from logits). Not given by the source, chosen here: batch 128, and the learning rate decaying "
+           "from 1e-3 to 0 along a cosine (at a constant 1e-3 the unregularised net plateaus at 98.8-99.0 %).",
            "TensorFlow-tutorial style small CNN (about 99 %)",
-           "image", "adam", 1e-3, epochs=10, batch_size=128, from_logits=True,
+           "image", "adam", 1e-3, epochs=10, batch_size=128, schedule="cosine", from_logits=True,
            published_accuracy=99.0, target_accuracy=99.0),
     Recipe("lenet-avgpool", "ZeroPadding2D 28->32, Conv 36@5x5 valid -> avgpool 2 -> Conv 36@5x5 valid -> "
            "avgpool 2 -> Dense 128 -> dropout 0.3 -> Dense 64 -> dropout 0.3 -> softmax.",
@@ -226,23 +229,49 @@ def labels(y: np.ndarray) -> np.ndarray:
     return (y.argmax(axis=1) if y.ndim == 2 else y).astype("int32")
 
 
+def batches(name: str, x: np.ndarray, y: np.ndarray, batch_size: int, *,
+            shuffle_seed: int | None = None) -> Any:
+    """A ``tf.data`` pipeline of ``(images, integer labels)`` batches shaped for model ``name``.
+
+    Only the images as given are kept (47 MB for all of MNIST as uint8); each batch is gathered and scaled to
+    float32 when it is drawn, so training never holds float32 copies of the whole set (188 MB each), which is
+    what keeps the notebooks within Binder's 2 GiB. ``shuffle_seed`` reshuffles every epoch, reproducibly.
+    """
+    import tensorflow as tf
+
+    x, y = np.asarray(x), labels(y)
+    scale = 1 / 255 if np.issubdtype(x.dtype, np.integer) else 1.0
+    images, targets = tf.constant(x), tf.constant(y)
+    shape = (-1, *input_shape(name))
+
+    def gather(index: Any) -> tuple[Any, Any]:
+        batch = tf.cast(tf.gather(images, index), tf.float32) * scale
+        return tf.reshape(batch, shape), tf.gather(targets, index)
+
+    order = tf.data.Dataset.range(len(x))
+    if shuffle_seed is not None:
+        order = order.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return order.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
 def train(name: str, x_train: np.ndarray, y_train: np.ndarray, *, epochs: int | None = None,
           validation_data: tuple[np.ndarray, np.ndarray] | None = None, seed: int = 0, verbose: int = 2,
           callbacks: Sequence[keras.callbacks.Callback] | None = None,
           ) -> tuple[keras.Model, dict[str, list[float]], float]:
-    """Train model ``name`` by its recipe on raw or prepared images and integer/one-hot labels.
+    """Train model ``name`` by its recipe on raw (uint8) or prepared images and integer/one-hot labels.
 
+    The data is streamed in batches (see :func:`batches`), shuffled every epoch from ``seed``.
     Returns ``(model, history_dict, seconds)`` where ``seconds`` is the wall time of ``model.fit``
     (including validation, if ``validation_data`` is given).
     """
     recipe = get_recipe(name)
     epochs = epochs or recipe.epochs
-    x, y = prepare(name, x_train), labels(y_train)
-    val = None if validation_data is None else (prepare(name, validation_data[0]), labels(validation_data[1]))
-    model = build_model(name, seed=seed, n_train=len(x), epochs=epochs)
+    model = build_model(name, seed=seed, n_train=len(x_train), epochs=epochs)
+    data = batches(name, x_train, y_train, recipe.batch_size, shuffle_seed=seed)
+    val = None if validation_data is None else batches(name, *validation_data, batch_size=1024)
     start = time.perf_counter()
-    history = model.fit(x, y, batch_size=recipe.batch_size, epochs=epochs, validation_data=val,
-                        verbose=verbose, callbacks=list(callbacks or []))
+    history = model.fit(data, epochs=epochs, validation_data=val, verbose=verbose, shuffle=False,
+                        callbacks=list(callbacks or []))
     seconds = time.perf_counter() - start
     return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}, seconds
 

@@ -94,6 +94,36 @@ def test_one_cycle_schedule_warms_up_then_decays_to_zero() -> None:
     assert lr[2] == pytest.approx(0.0, abs=1e-9)
 
 
+@pytest.mark.parametrize("name", ["dense-512", "cnn-32-64"])
+def test_cosine_schedule_starts_at_the_recipe_rate_and_ends_at_zero(name: str) -> None:
+    recipe = models.get_recipe(name)
+    assert recipe.schedule == "cosine"
+    schedule = models.make_optimizer(recipe, steps_per_epoch=50, epochs=recipe.epochs)._learning_rate
+    total = 50 * recipe.epochs
+    lr = [float(schedule(step)) for step in (0, total // 2, total)]
+    assert lr[0] == pytest.approx(recipe.learning_rate)
+    assert lr[1] == pytest.approx(recipe.learning_rate / 2, rel=1e-3)  # half-way down the cosine
+    assert lr[2] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_batches_scale_reshape_and_cover_every_example_once_per_epoch() -> None:
+    x = np.arange(10 * 784, dtype=np.int64).reshape(10, 28, 28) % 256
+    x = x.astype(np.uint8)
+    x[:, 0, 0] = np.arange(10)  # pixel (0, 0) identifies the example
+    y = np.arange(10) % 10
+    seen = []
+    for images, targets in models.batches("course-cnn", x, y, batch_size=4, shuffle_seed=3):
+        images, targets = np.asarray(images), np.asarray(targets)
+        assert images.dtype == np.float32 and images.shape[1:] == (28, 28, 1) and images.max() <= 1.0
+        ids = np.rint(images[:, 0, 0, 0] * 255).astype(int)
+        assert targets.tolist() == y[ids].tolist()  # labels travel with their images
+        seen += ids.tolist()
+    assert sorted(seen) == list(range(10)) and seen != list(range(10))  # all once, shuffled
+    flat = next(iter(models.batches("dense-512", x, y, batch_size=10)))[0]
+    assert np.asarray(flat).shape == (10, 784)
+    assert np.allclose(np.asarray(flat), models.prepare("dense-512", x))  # unshuffled and scaled like prepare()
+
+
 def test_prepare_scales_and_reshapes_uint8() -> None:
     x = np.full((3, 28, 28), 255, dtype=np.uint8)
     flat, image = models.prepare("dense-512", x), models.prepare("course-cnn", x)
