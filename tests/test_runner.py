@@ -78,3 +78,14 @@ def test_in_place_run_stores_clean_outputs(notebooks):
     assert code[1].outputs[0]["text"] == "done\n"
     assert "papermill" not in nb.metadata and all("papermill" not in c.metadata for c in nb.cells)
     assert not list(notebooks.glob("*.metrics.json"))
+
+
+def test_only_an_in_place_run_tells_the_notebook_it_is_regenerating(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    nb_path = make_notebook(folder / "01_flag.ipynb",
+                            "from mnist_course.notebook import regenerating\nrecord(regenerating=int(regenerating()))")
+    elsewhere = runner.run_batch([nb_path], tmp_path / "out", "ci", {}, echo=lambda *_: None)
+    in_place = runner.run_batch([nb_path], None, "ci", {}, in_place=True, echo=lambda *_: None)
+    assert elsewhere[0].metrics == {"regenerating": 0}
+    assert in_place[0].metrics == {"regenerating": 1}
