@@ -4,7 +4,8 @@ student edition written from it (solutions replaced by ``NotImplementedError`` s
 An exercise is one code cell tagged ``exercise`` whose first line is ``# Exercise N.M: title``. The solution sits
 between the lines ``# BEGIN SOLUTION`` and ``# END SOLUTION``; the self-check call follows in the same cell, so
 that it runs right after the student's code. Markdown cells tagged ``solution`` (worked answers, "what to expect")
-are dropped from the student edition.
+are dropped from the student edition, and the text of the ``## Exercises`` Markdown cell is replaced by
+:data:`STUDENT_INTRO`, which tells the student where the solutions are.
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ SOLUTION_TAG = "solution"
 STUDENT_TAGS = ("raises-exception",)  # "Run all" (JupyterLab, nbclient, papermill) goes on past an unsolved stub
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 _TITLE = re.compile(r"^# Exercise (\d+\.\d+): \S")
+EXERCISES_HEADING = "## Exercises"
+STUDENT_INTRO = (
+    "Each exercise cell below raises `NotImplementedError` until you replace that line with your code; the check on "
+    "the cell's last line then says what is right or what to fix. Stuck? The solution is in the course edition of "
+    "this notebook (`notebooks/{name}` in the course repository), collapsed inside the same exercise's cell: click "
+    "it to reveal it."
+)
 
 
 class EditionError(ValueError):
@@ -85,6 +93,8 @@ def student_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> nbfor
         tags = list(cell.metadata.get("tags", []))
         if SOLUTION_TAG in tags:
             continue
+        if cell.cell_type == "markdown" and cell.source.startswith(EXERCISES_HEADING):
+            cell.source = f"{EXERCISES_HEADING}\n\n{STUDENT_INTRO.format(name=name)}"
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
             if EXERCISE_TAG in tags:

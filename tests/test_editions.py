@@ -52,6 +52,7 @@ def _tiny_course(folder: Path, exercise_source: str = EXAMPLE) -> Path:
     nb.metadata["widgets"] = {"state": {}}
     hidden = {"tags": ["exercise"], "jupyter": {"source_hidden": True}}
     nb.cells = [nbformat.v4.new_markdown_cell("# Title"),
+                nbformat.v4.new_markdown_cell("## Exercises\n\nIn this course edition the solutions are here."),
                 nbformat.v4.new_code_cell("x = 1", outputs=[nbformat.v4.new_output("stream", text="hi\n")],
                                           execution_count=1),
                 nbformat.v4.new_code_cell(exercise_source, metadata=hidden, execution_count=2),
@@ -72,9 +73,12 @@ def test_the_command_writes_a_student_edition_and_leaves_the_course_edition_alon
     assert done.returncode == 0, done.stderr
     assert course.read_bytes() == before
     student = nbformat.read(tmp_path / "student" / "01_tiny.ipynb", as_version=4)
-    assert [c.cell_type for c in student.cells] == ["markdown", "code", "code"]  # the solution note is gone
+    assert [c.cell_type for c in student.cells] == ["markdown", "markdown", "code", "code"]  # solution note gone
     assert all(c.outputs == [] and c.execution_count is None for c in student.cells if c.cell_type == "code")
-    exercise = student.cells[2]
+    intro = student.cells[1].source
+    assert intro.startswith("## Exercises") and "course edition" not in intro.split("Stuck?")[0]
+    assert "`notebooks/01_tiny.ipynb`" in intro  # where the solutions are
+    exercise = student.cells[3]
     assert "return a + b" not in exercise.source and "NotImplementedError" in exercise.source
     assert "raises-exception" in exercise.metadata["tags"] and "source_hidden" not in exercise.metadata.get("jupyter", {})
     assert "widgets" not in student.metadata
@@ -86,7 +90,7 @@ def test_a_malformed_notebook_stops_the_command_before_anything_is_written(tmp_p
     done = subprocess.run([sys.executable, "-m", "mnist_course.cli", "student-edition", "--notebooks",
                            str(tmp_path / "course"), "-o", str(tmp_path / "student")], capture_output=True, text=True)
     assert done.returncode == 1
-    assert "01_tiny.ipynb, cell 2" in done.stderr and "never closed" in done.stderr
+    assert "01_tiny.ipynb, cell 3" in done.stderr and "never closed" in done.stderr
     assert not (tmp_path / "student").exists()
 
 
