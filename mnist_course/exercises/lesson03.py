@@ -1,0 +1,251 @@
+"""Self-checks for the exercises of notebook 03 (a multilayer perceptron): parameters, a network, the best epoch."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+from mnist_course.exercises.feedback import Feedback, call, right, wrong
+
+NO_RETURN = "your function returns None: did you forget `return`?"
+
+
+def _whole(value: Any) -> int | None:
+    """``value`` as an ``int`` when it is a whole number (Python or NumPy, not a bool), else ``None``."""
+    number = isinstance(value, (int, np.integer, float, np.floating)) and not isinstance(value, (bool, np.bool_))
+    return int(value) if number and float(value).is_integer() else None
+
+
+def _not_whole(exercise: str, value: Any, what: str) -> Feedback:
+    if value is None:
+        return wrong(exercise, NO_RETURN)
+    return wrong(exercise, f"return {what} as one whole number; yours is a {type(value).__name__}: {value!r:.60}")
+
+
+def _keras_params(sizes: Sequence[int]) -> int:
+    """What Keras counts for a stack of ``Dense`` layers with these sizes (input size first)."""
+    total = 0
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layer = keras.layers.Dense(n_out)
+        layer.build((None, n_in))
+        total += layer.count_params()
+    return total
+
+
+def _mlp_mistakes(sizes: Sequence[int]) -> list[tuple[int, str]]:
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+
+    def total(per_layer: Callable[[int, int], int], chosen: list[tuple[int, int]] = pairs) -> int:
+        return sum(per_layer(n_in, n_out) for n_in, n_out in chosen)
+
+    def full(n_in: int, n_out: int) -> int:
+        return n_in * n_out + n_out
+
+    return [
+        (total(lambda n_in, n_out: n_in * n_out), "the biases are missing: every Dense layer also has one bias per "
+         "output unit, so a layer has n_in × n_out + n_out parameters."),
+        (total(lambda n_in, n_out: n_in * n_out + n_in), "the biases belong to the outputs: a layer has one bias per "
+         "unit it computes (n_out), not one per input (n_in)."),
+        (total(lambda n_in, n_out: n_in * n_out) + sum(sizes), "the input is not a layer and has no biases: count "
+         "n_out biases for each layer, i.e. for sizes[1:] only."),
+        (total(full, pairs[:-1]), "the last layer (the output) is missing: n sizes make n − 1 layers, one per pair "
+         "of neighbours, zip(sizes[:-1], sizes[1:])."),
+        (total(full, pairs[1:]), "the first layer (from the inputs) is missing: n sizes make n − 1 layers, one per "
+         "pair of neighbours, zip(sizes[:-1], sizes[1:])."),
+        (total(full, pairs[:2]), "only the first two layers are counted, which is right for one hidden layer but not "
+         "for deeper networks: add up every pair of neighbouring sizes."),
+    ]
+
+
+def mlp_params(function: Callable[[list[int]], int]) -> Feedback:
+    """Exercise 3.1: ``function(sizes)`` counts the parameters of a stack of Dense layers, as Keras does."""
+    ex = "3.1"
+    cases = ([784, 512, 10], [784, 500, 500, 500, 10], [784, 10], [3, 5, 4, 2])
+    for sizes in cases:
+        answer = call(function, list(sizes))
+        expected = _keras_params(sizes)
+        if isinstance(answer, (list, tuple, np.ndarray)):
+            return wrong(ex, "return the total, one number: add up the layers' counts with sum(...).")
+        count = _whole(answer)
+        if count is None:
+            return _not_whole(ex, answer, "the count")
+        if count != expected:
+            hints = [hint for mistake, hint in _mlp_mistakes(sizes) if mistake == count]
+            return wrong(ex, hints[0] if hints else f"for sizes {sizes} you return {count:,}; Keras counts "
+                             f"{expected:,}. A layer from n_in to n_out units has n_in × n_out + n_out parameters.")
+    biases = sum(cases[1][1:])
+    return right(ex, f"Keras agrees, e.g. {_keras_params(cases[0]):,} for dense-512 and {_keras_params(cases[1]):,} "
+                     f"for mlp-3x500, of which only {biases:,} are biases: the weights, n_in × n_out per layer, are "
+                     f"almost everything.")
+
+
+def _activation(function: Any) -> str:
+    return getattr(function, "__name__", str(function))
+
+
+def _dense_stack(model: keras.Model) -> tuple[list[tuple[keras.layers.Dense, str]], str | None]:
+    """``(Dense layer, activation it ends up with)`` in order (ReLU/Activation layers folded in), and the type of
+    the first layer that does not belong in a dense network (``None`` when there is none)."""
+    stack: list[tuple[keras.layers.Dense, str]] = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Dense):
+            stack.append((layer, _activation(layer.activation)))
+        elif isinstance(layer, (keras.layers.ReLU, keras.layers.Softmax, keras.layers.Activation)):
+            name = ("relu" if isinstance(layer, keras.layers.ReLU) else
+                    "softmax" if isinstance(layer, keras.layers.Softmax) else _activation(layer.activation))
+            if stack and stack[-1][1] == "linear":
+                stack[-1] = (stack[-1][0], name)
+        elif not isinstance(layer, (keras.layers.Dropout, keras.layers.Flatten, keras.layers.InputLayer)):
+            return stack, type(layer).__name__
+    return stack, None
+
+
+def _loss(model: keras.Model) -> tuple[str, bool]:
+    """The compiled loss as a bare lower-case name without underscores, and whether it expects logits."""
+    loss = model.loss
+    if isinstance(loss, keras.losses.Loss):
+        config = loss.get_config()
+        return str(config.get("name", "")).replace("_", "").lower(), bool(config.get("from_logits"))
+    return _activation(loss).replace("_", "").lower(), False
+
+
+def _network_hint(model: Any) -> str | None:
+    """What is wrong with the model returned for exercise 3.2, or ``None``."""
+    if model is None:
+        return NO_RETURN
+    if not isinstance(model, keras.Model):
+        return f"return the Keras model itself (keras.Sequential([...])), not a {type(model).__name__}."
+    if not model.built:
+        return "the model does not know its input size: start the list with keras.Input(shape=(784,))."
+    shape = tuple(model.inputs[0].shape[1:])
+    if shape in ((28, 28), (28, 28, 1)):
+        return (f"the input is {shape}, an image; this notebook feeds flattened vectors (x_tr has shape (N, 784)): "
+                f"keras.Input(shape=(784,)).")
+    if shape != (784,):
+        return f"the input must be a vector of 784 pixels, keras.Input(shape=(784,)); yours has shape {shape}."
+    stack, stranger = _dense_stack(model)
+    if stranger:
+        return f"a dense network needs only Dense layers (Dropout is fine); yours has a {stranger}."
+    units = [layer.units for layer, _ in stack]
+    if units == [256, 128]:
+        return 'the output layer is missing: Dense(10, activation="softmax"), one unit per digit.'
+    if units in ([256, 10], [128, 10], [10]):
+        return "a hidden layer is missing: Dense(256) then Dense(128), both ReLU, before the output."
+    if units == [128, 256, 10]:
+        return "the hidden layers are swapped: 256 units first, then 128."
+    if units != [256, 128, 10]:
+        return f"the Dense layers should have 256, 128 and 10 units (the output one per digit); yours have {units}."
+    for layer, activation in stack[:-1]:
+        if activation != "relu":
+            return (f'the hidden Dense({layer.units}) has no activation: add activation="relu". Without it, stacked '
+                    f"dense layers collapse into one linear map." if activation == "linear" else
+                    f'the hidden Dense({layer.units}) uses {activation}; the task asks for activation="relu".')
+    output = stack[-1][1]
+    if output == "linear":
+        return ("the softmax is missing: the output layer gives 10 raw scores, but the loss expects probabilities "
+                'that sum to 1: Dense(10, activation="softmax").')
+    if output == "sigmoid":
+        return ("sigmoid gives 10 independent numbers that need not sum to 1; a digit is exactly one of ten classes: "
+                'activation="softmax".')
+    if output != "softmax":
+        return f'the output layer uses {output}; it needs activation="softmax" to give 10 probabilities.'
+    if not (getattr(model, "compiled", False) and model.optimizer is not None):
+        return ('the model is not compiled: call net.compile(optimizer="adam", loss="sparse_categorical_crossentropy",'
+                ' metrics=["accuracy"]) before returning it.')
+    loss, from_logits = _loss(model)
+    if loss == "categoricalcrossentropy":
+        return ('the labels here are integers 0-9, so the loss is "sparse_categorical_crossentropy"; '
+                '"categorical_crossentropy" expects one-hot vectors.')
+    if loss != "sparsecategoricalcrossentropy":
+        return f'for integer labels use loss="sparse_categorical_crossentropy"; yours is {loss or model.loss!r}.'
+    if from_logits:
+        return "the loss has from_logits=True, but the softmax already gives probabilities: drop from_logits."
+    if not isinstance(model.optimizer, keras.optimizers.Adam):
+        return f'the task asks for Adam: optimizer="adam" (yours is {type(model.optimizer).__name__}).'
+    if any(not layer.use_bias for layer, _ in stack):
+        return "a Dense layer has use_bias=False: keep the biases (the default)."
+    return None
+
+
+def build_256_128(function: Callable[[], keras.Model]) -> Feedback:
+    """Exercise 3.2: ``function()`` returns a compiled 784 → 256 ReLU → 128 ReLU → 10 softmax model (not trained)."""
+    ex = "3.2"
+    model = call(function)
+    hint = _network_hint(model)
+    if hint:
+        return wrong(ex, hint)
+    expected, dense_512 = _keras_params([784, 256, 128, 10]), _keras_params([784, 512, 10])
+    if model.count_params() != expected:
+        return wrong(ex, f"the model has {model.count_params():,} parameters; 784 → 256 → 128 → 10 has {expected:,}.")
+    return right(ex, f"784 → 256 → 128 → 10 has {expected:,} parameters, {100 * expected / dense_512:.0f} % of "
+                     f"dense-512's {dense_512:,}: two narrow hidden layers cost less than one wide one.")
+
+
+# Made-up histories. In the first, the lowest validation loss, the lowest training loss, the highest validation
+# accuracy and the last epoch are four different epochs; in the third, two epochs tie for the lowest validation loss.
+_RISES = {"loss": [0.35, 0.16, 0.11, 0.08, 0.06, 0.05, 0.04, 0.045],
+          "val_loss": [0.19, 0.12, 0.095, 0.10, 0.11, 0.13, 0.14, 0.15],
+          "val_accuracy": [0.944, 0.962, 0.970, 0.972, 0.975, 0.971, 0.970, 0.969]}
+_LATE = {"loss": [0.40, 0.20, 0.13, 0.10, 0.08, 0.07, 0.06],
+         "val_loss": [0.25, 0.15, 0.12, 0.11, 0.10, 0.12, 0.14],
+         "val_accuracy": [0.950, 0.975, 0.970, 0.972, 0.973, 0.971, 0.969]}
+_TIE = {"loss": [0.50, 0.30, 0.20, 0.15, 0.10], "val_loss": [0.30, 0.18, 0.14, 0.14, 0.16],
+        "val_accuracy": [0.920, 0.960, 0.955, 0.958, 0.957]}
+_EPOCH_CASES = ((_RISES, None), (_LATE, "val_loss"), (_TIE, None), (_RISES, "val_accuracy"), (_LATE, "loss"))
+
+
+def _epoch_mistakes(history: dict[str, list[float]], monitor: str) -> list[tuple[int, str]]:
+    values = np.asarray(history[monitor])
+    higher = "accuracy" in monitor
+    best, worst = (np.argmax, np.argmin) if higher else (np.argmin, np.argmax)
+    mistakes = [
+        (len(values) - int(best(values[::-1])), "two epochs tie for the best value: take the first one (np.argmin "
+         "and np.argmax do), the same result with fewer epochs."),
+        (int(best(values)), "that is a 0-based index; epochs are counted from 1, as Keras prints them "
+         "('Epoch 1/20'): add 1."),
+    ]
+    if monitor == "val_loss":
+        for index, hint in ((int(np.argmin(history["loss"])), "that is the epoch of the lowest *training* loss, "
+                             "which keeps falling while the network overfits: use history['val_loss']."),
+                            (int(np.argmax(history["val_accuracy"])), "that is the epoch of the highest validation "
+                             "accuracy; the task asks for the lowest validation loss. They need not agree: accuracy "
+                             "only counts right answers, the loss also how sure they are.")):
+            mistakes += [(index + 1, hint), (index, hint)]
+    else:
+        mistakes.append((int(np.argmin(history["val_loss"])) + 1, "read the monitored values, history[monitor], "
+                         "not always 'val_loss'."))
+    mistakes += [
+        (int(worst(values)) + 1, "for a loss the best epoch has the lowest value, for an accuracy the highest: "
+         "check the monitor's name ('accuracy' in monitor)."),
+        (len(values), "that is the last epoch; the best one is where the monitored value is best, usually earlier."),
+    ]
+    return mistakes
+
+
+def best_epoch(function: Callable[..., int]) -> Feedback:
+    """Exercise 3.3: ``function(history, monitor="val_loss")`` is the 1-based epoch of the best monitored value."""
+    ex = "3.3"
+    for history, monitor in _EPOCH_CASES:
+        given = copy.deepcopy(history)
+        answer = call(function, given) if monitor is None else call(function, given, monitor=monitor)
+        monitor = monitor or "val_loss"
+        if given != history:
+            return wrong(ex, "your function changes the history it is given (sorting a list in place?): find the "
+                             "best epoch without modifying it, e.g. with np.argmin.")
+        values = history[monitor]
+        if isinstance(answer, (float, np.floating)) and any(np.isclose(answer, v) for v in values):
+            return wrong(ex, f"you return a value of history[{monitor!r}] ({answer}); return its epoch number.")
+        epoch = _whole(answer)
+        if epoch is None:
+            return _not_whole(ex, answer, "the epoch")
+        expected = int(np.argmax(values) if "accuracy" in monitor else np.argmin(values)) + 1
+        if epoch != expected:
+            hints = [hint for mistake, hint in _epoch_mistakes(history, monitor) if mistake == epoch]
+            return wrong(ex, hints[0] if hints else f"for {monitor} = {values} you return epoch {epoch}; the best "
+                             f"value is at epoch {expected} (counting from 1).")
+    return right(ex, 'train for that many epochs, or let keras.callbacks.EarlyStopping(monitor="val_loss", '
+                     "restore_best_weights=True) find it and roll the weights back to it.")
