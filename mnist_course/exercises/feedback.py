@@ -58,3 +58,35 @@ def call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         raise TypeError(f"the check expects the function itself (e.g. `my_function`, without brackets), "
                         f"got {type(function).__name__}")
     return function(*args, **kwargs)
+
+
+NO_RETURN = "your function returns None: did you forget `return`?"
+
+
+def whole(value: Any) -> int | None:
+    """``value`` as an ``int`` when it is a whole number (Python or NumPy, not a bool), else ``None``."""
+    number = isinstance(value, (int, np.integer, float, np.floating)) and not isinstance(value, (bool, np.bool_))
+    return int(value) if number and float(value).is_integer() else None
+
+
+def not_whole(exercise: str, value: Any, what: str = "one whole number") -> Feedback:
+    """The hint for an answer that should have been a whole number (``None`` means a forgotten ``return``)."""
+    if value is None:
+        return wrong(exercise, NO_RETURN)
+    return wrong(exercise, f"return {what}; yours is a {type(value).__name__}: {value!r:.60}")
+
+
+def model_hint(model: Any, input_code: str) -> str | None:
+    """Why ``model`` is not a built Keras model (nothing returned, another object, no input), or ``None``.
+
+    ``input_code`` is the ``keras.Input(...)`` call the exercise expects, quoted in the hint.
+    """
+    import keras
+
+    if model is None:
+        return NO_RETURN
+    if not isinstance(model, keras.Model):
+        return f"return the Keras model itself (keras.Sequential([...])), not a {type(model).__name__}."
+    if not model.built:
+        return f"the model does not know its input size: start with {input_code}."
+    return None

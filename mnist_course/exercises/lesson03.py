@@ -9,21 +9,11 @@ from typing import Any
 import keras
 import numpy as np
 
-from mnist_course.exercises.feedback import Feedback, call, right, wrong
-
-NO_RETURN = "your function returns None: did you forget `return`?"
-
-
-def _whole(value: Any) -> int | None:
-    """``value`` as an ``int`` when it is a whole number (Python or NumPy, not a bool), else ``None``."""
-    number = isinstance(value, (int, np.integer, float, np.floating)) and not isinstance(value, (bool, np.bool_))
-    return int(value) if number and float(value).is_integer() else None
-
+from mnist_course.exercises.feedback import Feedback, call, model_hint, not_whole, right, wrong
+from mnist_course.exercises.feedback import whole as _whole
 
 def _not_whole(exercise: str, value: Any, what: str) -> Feedback:
-    if value is None:
-        return wrong(exercise, NO_RETURN)
-    return wrong(exercise, f"return {what} as one whole number; yours is a {type(value).__name__}: {value!r:.60}")
+    return not_whole(exercise, value, f"{what} as one whole number")
 
 
 def _keras_params(sizes: Sequence[int]) -> int:
@@ -115,12 +105,9 @@ def _loss(model: keras.Model) -> tuple[str, bool]:
 
 def _network_hint(model: Any) -> str | None:
     """What is wrong with the model returned for exercise 3.2, or ``None``."""
-    if model is None:
-        return NO_RETURN
-    if not isinstance(model, keras.Model):
-        return f"return the Keras model itself (keras.Sequential([...])), not a {type(model).__name__}."
-    if not model.built:
-        return "the model does not know its input size: start the list with keras.Input(shape=(784,))."
+    problem = model_hint(model, "keras.Input(shape=(784,))")
+    if problem:
+        return problem
     shape = tuple(model.inputs[0].shape[1:])
     if shape in ((28, 28), (28, 28, 1)):
         return (f"the input is {shape}, an image; this notebook feeds flattened vectors (x_tr has shape (N, 784)): "

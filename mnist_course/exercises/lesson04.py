@@ -9,21 +9,11 @@ from typing import Any
 import keras
 import numpy as np
 
-from mnist_course.exercises.feedback import Feedback, call, right, wrong
-
-NO_RETURN = "your function returns None: did you forget `return`?"
-
-
-def _whole(value: Any) -> int | None:
-    """``value`` as an ``int`` when it is a whole number (Python or NumPy, not a bool), else ``None``."""
-    number = isinstance(value, (int, np.integer, float, np.floating)) and not isinstance(value, (bool, np.bool_))
-    return int(value) if number and float(value).is_integer() else None
-
+from mnist_course.exercises.feedback import Feedback, call, model_hint, not_whole, right, wrong
+from mnist_course.exercises.feedback import whole as _whole
 
 def _not_whole(exercise: str, value: Any) -> Feedback:
-    if value is None:
-        return wrong(exercise, NO_RETURN)
-    return wrong(exercise, f"return one whole number; yours is a {type(value).__name__}: {value!r:.60}")
+    return not_whole(exercise, value)
 
 
 def _keras_conv_params(k: int, c_in: int, c_out: int, bias: bool) -> int:
@@ -218,12 +208,9 @@ def _differences(mine: keras.layers.Layer, act: str, ref: keras.layers.Layer, re
 
 def _input_hint(model: Any) -> str | None:
     """What is wrong with the returned object or its input, or ``None``."""
-    if model is None:
-        return NO_RETURN
-    if not isinstance(model, keras.Model):
-        return f"return the Keras model itself (keras.Sequential([...])), not a {type(model).__name__}."
-    if not model.built:
-        return "the model does not know its input size: start with keras.Input(shape=(28, 28, 1))."
+    problem = model_hint(model, "keras.Input(shape=(28, 28, 1))")
+    if problem:
+        return problem
     shape = tuple(model.inputs[0].shape[1:])
     if shape != (28, 28, 1):
         return (f"the spec's input is keras.Input(shape=(28, 28, 1)): height, width and one grey channel, as Conv2D "
