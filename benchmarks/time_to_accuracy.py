@@ -106,8 +106,12 @@ def main(argv: list[str] | None = None) -> int:
         course, ref = by_name[COURSE].reached, by_name[REFERENCE].reached
         if course and ref:
             print(f"\ntime to 99.2 %: {REFERENCE} {ref[1]:.1f} s / {COURSE} {course[1]:.1f} s = {ref[1] / course[1]:.1f}x")
+        elif course:  # the reference never got there: its whole training time gives a lower bound
+            spent = by_name[REFERENCE].curve[-1][0]
+            print(f"\ntime to 99.2 %: {REFERENCE} not reached in {spent:.1f} s of training / {COURSE} "
+                  f"{course[1]:.1f} s: ratio > {spent / course[1]:.1f}x")
         else:
-            print(f"\ntime to 99.2 %: ratio undefined ({REFERENCE}: {ref}, {COURSE}: {course})")
+            print(f"\ntime to 99.2 %: {COURSE} did not reach it; no ratio")
     print(f"peak RSS: {peak_rss_mb():.0f} MB")
     return 0
 
