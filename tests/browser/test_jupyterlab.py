@@ -34,7 +34,9 @@ SETTINGS = {  # JupyterLab user settings: every cell in the page (no virtual scr
 }
 STATE_JS = """() => {
   const cells = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell')];
-  const prompts = cells.map(c => (c.querySelector('.jp-InputPrompt') || {}).textContent || '');
+  // a collapsed input (exercise cells) shows no input prompt: the output prompt carries the count then
+  const prompts = cells.map(c => [...c.querySelectorAll('.jp-InputPrompt, .jp-OutputPrompt')]
+    .map(p => p.textContent).join(' '));
   const indicator = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');
   return {cells: cells.length, done: prompts.filter(p => /\\[\\d+\\]/.test(p)).length,
           busy: prompts.filter(p => p.includes('*')).length, status: indicator && indicator.dataset.status};
