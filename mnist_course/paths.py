@@ -31,3 +31,56 @@ def keras_cache_file() -> Path:
 def models_dir() -> Path:
     """Folder of trained ``.keras`` models shared between notebooks."""
     return cache_dir() / "models"
+
+
+NOTEBOOKS_ENV = "MNIST_COURSE_NOTEBOOKS"
+_CHECKOUT_NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def _holds_notebooks(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def notebooks_dir() -> Path:
+    """The course edition's folder: ``$MNIST_COURSE_NOTEBOOKS``, else ``./notebooks``, else the checkout's.
+
+    Works with a plain (non-editable) install run from a clone. Raises ``FileNotFoundError`` naming the fix when
+    no folder of ``NN_*.ipynb`` notebooks is found.
+    """
+    env = os.environ.get(NOTEBOOKS_ENV)
+    candidates = [Path(env).expanduser()] if env else [Path.cwd() / "notebooks", Path.cwd(), _CHECKOUT_NOTEBOOKS]
+    for folder in candidates:
+        if _holds_notebooks(folder):
+            return folder.resolve()
+    where = f"${NOTEBOOKS_ENV}={env}" if env else "./notebooks, the current folder or the package's checkout"
+    raise FileNotFoundError(
+        f"no course notebooks (NN_*.ipynb) in {where}: run from the root of a mnist-course clone, "
+        f"or set {NOTEBOOKS_ENV} to its notebooks/ folder"
+    )
+
+
+def course_notebooks() -> list[Path]:
+    """Resolved paths of every course-edition notebook this installation knows (the checkout's and
+    :func:`notebooks_dir`'s), which no command may overwrite except ``mnist-course run --in-place``."""
+    folders = {_CHECKOUT_NOTEBOOKS.resolve()}
+    try:
+        folders.add(notebooks_dir())
+    except FileNotFoundError:
+        pass
+    return sorted({p.resolve() for f in folders if f.is_dir() for p in f.glob("[0-9][0-9]_*.ipynb")})
+
+
+class CourseEditionError(ValueError):
+    """Raised when a command would write onto the course edition's notebooks."""
+
+
+def refuse_course_targets(targets: list[Path] | tuple[Path, ...], *, command: str, fix: str) -> None:
+    """Raise :class:`CourseEditionError` if any of ``targets`` resolves (symlinks, ``..``, working folder) to a
+    course notebook, or is a folder that holds course notebooks. ``fix`` says what to do instead."""
+    protected = set(course_notebooks())
+    protected_dirs = {p.parent for p in protected}
+    for target in targets:
+        real = Path(target).expanduser().resolve()
+        if real in protected or real in protected_dirs:
+            folder = real.parent if real in protected else real
+            raise CourseEditionError(f"{command} would overwrite the course notebooks in {folder}: {fix}")

@@ -14,11 +14,30 @@ def flatten(x: np.ndarray) -> np.ndarray:
 
 
 def scale(x: np.ndarray) -> np.ndarray:
-    """uint8 pixels 0..255 -> float32 in [0, 1]; refuses input that is already scaled (max <= 1 float)."""
+    """uint8 pixels 0..255 -> float32 in [0, 1]; refuses anything else (float input was probably scaled already)."""
     x = np.asarray(x)
     if x.dtype != np.uint8:
         raise TypeError(f"scale() expects uint8 pixels 0..255, got {x.dtype}: was it scaled already?")
-    return x.astype(np.float32) / np.float32(255.0)
+    return to_model_input(x)
+
+
+def to_model_input(x: np.ndarray) -> np.ndarray:
+    """Pixels as a model takes them: integer pixels (any integer dtype, 0..255) / 255 as float32; float input is
+    taken as already scaled and only cast to float32. The one place in the course that scales pixels."""
+    x = np.asarray(x)
+    if np.issubdtype(x.dtype, np.integer) or x.dtype == np.bool_:
+        return x.astype(np.float32) / np.float32(255.0)
+    return x.astype(np.float32, copy=False)
+
+
+def class_ids(y: np.ndarray) -> np.ndarray:
+    """Labels as class ids (N,) int64: one-hot or probability rows (N, classes) -> their argmax; ids pass through."""
+    y = np.asarray(y)
+    if y.ndim == 2:
+        return y.argmax(axis=1).astype(np.int64)
+    if y.ndim != 1:
+        raise ValueError(f"expected labels of shape (N,) or one-hot rows (N, {NUM_CLASSES}), got {y.shape}")
+    return y.astype(np.int64, copy=False)
 
 
 def add_channel(x: np.ndarray) -> np.ndarray:
