@@ -19,7 +19,7 @@ def _value(text: str) -> object:
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
-    from mnist_course.env import doctor
+    from mnist_course.doctor import doctor
 
     report = doctor()
     print(report)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mnist_course.env import seed_everything
+from mnist_course.seeding import seed_everything
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

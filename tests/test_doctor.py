@@ -1,10 +1,11 @@
-"""seed_everything makes runs repeat; doctor reports versions, devices, memory and the data."""
+"""seed_everything (seeding.py) makes runs repeat; doctor (doctor.py) reports versions, devices, memory and the data."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from mnist_course.env import doctor, seed_everything
+from mnist_course.doctor import doctor
+from mnist_course.seeding import seed_everything
 
 
 def test_seed_everything_repeats_numpy_and_keras():

@@ -1,29 +1,14 @@
-"""Reproducibility and a health check of the machine the course runs on (``mnist-course doctor``)."""
+"""A health check of the machine the course runs on (``mnist-course doctor``): versions, devices, memory, data."""
 
 from __future__ import annotations
 
 import importlib.metadata
 import os
 import platform
-import random
 import sys
 from dataclasses import dataclass, field
 
 import numpy as np
-
-
-def seed_everything(seed: int, *, deterministic_ops: bool = False) -> None:
-    """Seed Python's ``random``, NumPy and the Keras backend so a run repeats; optionally force deterministic
-    TensorFlow kernels (slower, and some GPU kernels then refuse to run)."""
-    random.seed(seed)
-    np.random.seed(seed)
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    if deterministic_ops:
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()
 
 
 def _version(dist: str) -> str:
@@ -54,7 +39,7 @@ def _cgroup_limit() -> int | None:
 
 
 @dataclass
-class Report:
+class DoctorReport:
     """What ``mnist-course doctor`` found: ``items`` name -> value, and ``problems`` with their fixes."""
 
     items: dict[str, str] = field(default_factory=dict)
@@ -67,7 +52,7 @@ class Report:
         return "\n".join(lines)
 
 
-def _gpu_check(report: Report) -> None:
+def _gpu_check(report: DoctorReport) -> None:
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
@@ -85,9 +70,9 @@ def _gpu_check(report: Report) -> None:
         report.problems.append(f"a GPU is listed but a test op failed on it: {exc}")
 
 
-def doctor() -> Report:
+def doctor() -> DoctorReport:
     """Versions, devices, memory and data: everything to paste into a bug report."""
-    report = Report()
+    report = DoctorReport()
     report.items["Python"] = f"{platform.python_version()} ({sys.executable})"
     report.items["Platform"] = platform.platform()
     try:
@@ -114,7 +99,7 @@ def doctor() -> Report:
     return report
 
 
-def _data_check(report: Report) -> None:
+def _data_check(report: DoctorReport) -> None:
     from mnist_course.data import MnistDataError, load_arrays, locate
 
     source = locate()
