@@ -1,8 +1,119 @@
-"""Test-session settings shared by the unit tests and nbval: notebooks run in the fast ``ci`` profile."""
+"""Test-session settings (notebooks in the fast ``ci`` profile) and a preflight stopping at once if data is missing."""
 
+from __future__ import annotations
+
+import importlib.util
 import os
+import shutil
+from pathlib import Path
+
+import pytest
 
 # nbval starts the notebooks' kernels from this process, so they inherit these variables.
 os.environ.setdefault("MNIST_COURSE_PROFILE", "ci")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+ROOT = Path(__file__).resolve().parent
+SHARED_DATA = ROOT.parent / "shared" / "data"  # the offline copy on development machines and CI
+DATA_FIXTURES = {"real_data_dir", "real_arrays", "real_copy"}  # tests/conftest.py's fixtures giving real MNIST
+BROWSER_ENV = "MNIST_COURSE_BROWSER"
+DEFAULT_BROWSER = "/usr/bin/chromium"
+SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28), "y_test": (10000,)}
+IDX_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+PREFLIGHT_EXIT = pytest.ExitCode.USAGE_ERROR
+
+
+def _npz_problem(file: Path) -> str | None:
+    """Why ``file`` is not a usable mnist.npz (None when it is: four arrays of MNIST's shapes)."""
+    import numpy as np
+
+    try:
+        with np.load(file, allow_pickle=False) as npz:
+            if not hasattr(npz, "files"):
+                return "not an .npz file"
+            shapes = {k: npz[k].shape for k in npz.files}
+    except Exception as exc:  # any unreadable file: the message says why
+        return f"cannot be read as an .npz ({type(exc).__name__}: {exc})"
+    wrong = {k: s for k, s in SHAPES.items() if shapes.get(k) != s}
+    return f"arrays missing or of the wrong shape: {sorted(wrong)}" if wrong else None
+
+
+def _copy_problem(path: Path) -> str | None:
+    """Why ``path`` (an mnist.npz, or a folder with it or with the four IDX files) is not usable, else None."""
+    if path.is_file():
+        return _npz_problem(path)
+    if not path.is_dir():
+        return "no such file or folder"
+    if (path / "mnist.npz").is_file():
+        return _npz_problem(path / "mnist.npz")
+    missing = [n for n in IDX_NAMES if not (path / f"{n}.gz").is_file() and not (path / n).is_file()]
+    return f"holds neither mnist.npz nor the IDX files {missing}" if missing else None
+
+
+def _course_caches() -> list[Path]:
+    from mnist_course import paths  # light: no TensorFlow
+
+    return [paths.data_cache_file(), paths.keras_cache_file()]
+
+
+def find_real_copy() -> tuple[Path | None, str]:
+    """The copy of MNIST the tests use, and a description of where it was looked for.
+
+    ``$MNIST_COURSE_DATA`` when set (and it must then be usable), else ``../shared/data``, the course cache
+    (what ``mnist-course data fetch`` fills) and Keras' cache.
+    """
+    env = os.environ.get("MNIST_COURSE_DATA", "").strip()
+    if env:
+        problem = _copy_problem(Path(env).expanduser())
+        return (None, f"MNIST_COURSE_DATA={env}: {problem}") if problem else (Path(env).expanduser(), env)
+    candidates = [SHARED_DATA, *_course_caches()]
+    for candidate in candidates:
+        if candidate.exists() and _copy_problem(candidate) is None:
+            return candidate, str(candidate)
+    return None, "no copy in " + ", ".join(map(str, candidates)) + " and MNIST_COURSE_DATA is not set"
+
+
+def _browser_problems() -> list[str]:
+    problems = []
+    browser = os.environ.get(BROWSER_ENV, DEFAULT_BROWSER)
+    found = shutil.which(browser) or (browser if os.access(browser, os.X_OK) else None)
+    if not found:
+        problems.append(f"Chromium for tests/browser/: nothing at {browser}. Fix: `apt-get install chromium`, "
+                        f"or set {BROWSER_ENV}=/path/to/chromium")
+    if importlib.util.find_spec("playwright") is None:
+        problems.append("Playwright's Python package for tests/browser/: not installed. "
+                        "Fix: `pip install -e \".[test]\"` (never `playwright install`: it uses the system Chromium)")
+    return problems
+
+
+def _is_browser_test(item: pytest.Item) -> bool:
+    return "browser" in item.path.relative_to(ROOT).parts[:2] if item.path.is_relative_to(ROOT) else False
+
+
+def _needs_data(item: pytest.Item) -> bool:
+    """Notebooks (nbval, or run in the browser) and tests using a real-MNIST fixture need the data."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return item.path.suffix == ".ipynb" or _is_browser_test(item) or bool(DATA_FIXTURES & fixtures)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Before any test runs: when collected tests need real MNIST (notebooks, browser tests, the real-data
+    fixtures) find it and export it as $MNIST_COURSE_DATA; when browser tests were collected, check Chromium and
+    Playwright. Stop in seconds with one message naming everything missing and the command that fixes it."""
+    if session.config.option.collectonly or not session.items:
+        return
+    problems = []
+    if any(_needs_data(item) for item in session.items):
+        copy, where = find_real_copy()
+        if copy is None:
+            problems.append(f"real MNIST: {where}. Fix: run `mnist-course data fetch` once (downloads 11 MB into the "
+                            "course cache), or set MNIST_COURSE_DATA=/path/to/mnist.npz (or a folder with it or "
+                            "the four IDX files)")
+        else:
+            os.environ["MNIST_COURSE_DATA"] = str(copy)  # the tests, the notebooks' kernels and subprocesses agree
+    if any(_is_browser_test(item) for item in session.items):
+        problems += _browser_problems()
+    if problems:
+        pytest.exit("the tests cannot run, this is missing:\n" + "\n".join(f"  - {p}" for p in problems),
+                    returncode=PREFLIGHT_EXIT)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from mnist_course import paths
+from mnist_course.notebook import PROFILES
 
 
 def _value(text: str) -> object:
@@ -16,6 +17,17 @@ def _value(text: str) -> object:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError):
         return text
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a whole number >= 1."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number >= 1")
+    return number
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
@@ -60,35 +72,42 @@ def _cmd_data_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_data_fetch(args: argparse.Namespace) -> int:
-    from mnist_course.data import MnistDataError, Mirror, fetch, load_arrays
-    from mnist_course.data.download import ensure_writable, save_atomically
+    from mnist_course.data import MnistDataError, Mirror, update_cache
 
-    target = paths.data_cache_file()
     try:
-        if args.source:
-            arrays, source = load_arrays(args.source, download=False)
-            ensure_writable(target.parent)
-            save_atomically(arrays, target)
-            print(f"copied the verified data from {source.path} to {target}")
-            return 0
         mirrors = [Mirror(args.kind, args.mirror)] if args.mirror else None
-        path = fetch(mirrors, progress=sys.stderr.isatty())
+        done = update_cache(args.source, mirrors, progress=sys.stderr.isatty())
     except MnistDataError as exc:
         print(exc, file=sys.stderr)
         return 1
-    print(f"MNIST is in the cache and verified: {path}")
+    print(f"MNIST in the cache: {done.path}: {done.action}")
     return 0
+
+
+def _notebook_folder(args: argparse.Namespace) -> Path:
+    """``--notebooks``, else the course edition's folder (found only when needed, so ``--help`` works anywhere)."""
+    return Path(args.notebooks) if args.notebooks else paths.notebooks_dir()
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from mnist_course import runner
 
-    folder = Path(args.notebooks)
-    notebooks = runner.discover(args.names, folder)
-    grid = {name: [_value(v) for v in values.split(",")] for name, values in args.grid}
-    params = {name: _value(value) for name, value in args.parameter}
-    out_dir = None if args.in_place else Path(args.output)
-    results = runner.run_batch(notebooks, out_dir, args.profile, params, grid, args.jobs, args.in_place, args.timeout)
+    try:
+        notebooks = runner.discover(args.names, _notebook_folder(args), echo=lambda text: print(text, file=sys.stderr))
+        grid = {name: [_value(v) for v in values.split(",")] for name, values in args.grid}
+        params = {name: _value(value) for name, value in args.parameter}
+        out_dir = None if args.in_place else Path(args.output)
+        runner.plan(notebooks, out_dir, args.profile, params, grid, args.in_place, args.timeout)  # checks only
+    except (FileNotFoundError, ValueError) as exc:  # unknown notebook, bad parameter, output onto the course
+        print(f"mnist-course run: {exc}", file=sys.stderr)
+        return 2
+    try:
+        results = runner.run_batch(notebooks, out_dir, args.profile, params, grid, args.jobs, args.in_place,
+                                   args.timeout)
+    except KeyboardInterrupt:
+        kept = "notebooks that had finished are stored, the others are unchanged" if args.in_place else "no report"
+        print(f"mnist-course run: interrupted; {kept}", file=sys.stderr)
+        return 130
     print()
     print(runner.summary_markdown(results))
     if out_dir is not None:
@@ -103,14 +122,18 @@ def _cmd_student_edition(args: argparse.Namespace) -> int:
 
     from mnist_course import editions, runner
 
-    folder = Path(args.notebooks)
     out_dir = Path(args.output)
-    if out_dir.resolve() == folder.resolve():
-        print(f"the student edition must not overwrite the course edition in {folder}; choose another -o folder",
-              file=sys.stderr)
+    try:
+        folder = _notebook_folder(args)
+        if out_dir.resolve() == folder.resolve():
+            raise ValueError(f"the student edition must not overwrite the notebooks in {folder}; choose another -o")
+        paths.refuse_course_targets([out_dir], command="mnist-course student-edition", fix="choose another -o folder")
+        chosen = runner.discover(args.names, folder)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"mnist-course student-edition: {exc}", file=sys.stderr)
         return 2
     try:
-        written = editions.write_student_edition(runner.discover(args.names, folder), out_dir)
+        written = editions.write_student_edition(chosen, out_dir)
     except (editions.EditionError, FileNotFoundError) as exc:
         print(f"no student edition written: {exc}", file=sys.stderr)
         return 1
@@ -144,30 +167,25 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="execute notebooks with papermill into an output folder")
     run.add_argument("names", nargs="*", help="notebooks to run (01, 01_data, a path); default all")
     run.add_argument("-o", "--output", default="runs/latest", help="output folder (default runs/latest)")
-    run.add_argument("--profile", choices=("ci", "full"), default="full", help="ci: seconds each; full: the course")
+    run.add_argument("--profile", choices=PROFILES, default="full", help="ci: seconds each; full: the course")
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                     help="override a parameter of the notebooks' parameters cell (repeatable)")
+                     help="set a parameter declared in mnist_course/parameters.py, checked before anything runs "
+                          "(a Python literal, e.g. 3, 0.5, None; lists as a,b) (repeatable)")
     run.add_argument("-g", "--grid", nargs=2, action="append", default=[], metavar=("NAME", "V1,V2,..."),
                      help="run every combination of these values (repeatable)")
-    run.add_argument("-j", "--jobs", type=int, default=1, help="notebooks run at once (default 1)")
-    run.add_argument("--in-place", action="store_true", help="overwrite notebooks/ with their outputs (contributors)")
-    run.add_argument("--timeout", type=int, default=None, help="seconds a cell may take (default no limit)")
-    run.add_argument("--notebooks", default=str(_default_notebook_dir()), help="folder of the notebooks")
+    run.add_argument("-j", "--jobs", type=_positive, default=1, help="notebooks run at once (default 1)")
+    run.add_argument("--in-place", action="store_true",
+                     help="store the outputs in the course notebooks, each replaced only if it ran (contributors)")
+    run.add_argument("--timeout", type=_positive, default=None, help="seconds a cell may take (default no limit)")
+    run.add_argument("--notebooks", default=None, help="folder of the notebooks (default: the course edition)")
     run.set_defaults(func=_cmd_run)
 
     student = sub.add_parser("student-edition", help="write the notebooks without solutions and outputs, to hand out")
     student.add_argument("names", nargs="*", help="notebooks (01, 01_data, a path); default all")
     student.add_argument("-o", "--output", default="student", help="output folder (default student)")
-    student.add_argument("--notebooks", default=str(_default_notebook_dir()), help="folder of the course edition")
+    student.add_argument("--notebooks", default=None, help="folder of the course edition (default: found as for run)")
     student.set_defaults(func=_cmd_student_edition)
     return parser
-
-
-def _default_notebook_dir() -> Path:
-    from mnist_course.runner import NOTEBOOK_DIR
-
-    here = Path.cwd() / "notebooks"
-    return here if here.is_dir() else NOTEBOOK_DIR
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -128,26 +129,16 @@ def mnist_preprocess(image: np.ndarray) -> np.ndarray:
     return preprocess_steps(image).final
 
 
-def as_probabilities(outputs: np.ndarray) -> np.ndarray:
-    """Model outputs -> probabilities: kept when they already are (non-negative, summing to 1), else softmaxed."""
-    out = np.asarray(outputs, dtype=np.float64)
-    if out.min() >= 0 and abs(out.sum() - 1.0) < 1e-3:
-        return out
-    e = np.exp(out - out.max())
-    return e / e.sum()
-
-
-def predict(model, image28: np.ndarray) -> np.ndarray:
-    """The model's 10 class probabilities (float64, summing to 1) for one 28x28 uint8 image (scaled to [0, 1] and
-    shaped for the model's input, flat or (28, 28, 1), by :func:`mnist_course.features.to_batch`)."""
+def predict(model: Any, image28: np.ndarray) -> np.ndarray:
+    """The model's 10 class probabilities (float64, summing to 1) for one 28x28 image (scaled, shaped for the model's
+    input, flat or (28, 28, 1), and softmaxed only for a logits model, by :func:`mnist_course.predict.probabilities`)."""
     image28 = np.asarray(image28)
     if image28.shape != (SIZE, SIZE):
         raise ValueError(f"predict() expects a (28, 28) image, got {image28.shape}: run mnist_preprocess() first")
-    from mnist_course.features import to_batch
+    from mnist_course.predict import probabilities
 
-    outputs = model(to_batch(model, image28), training=False)
-    return as_probabilities(np.asarray(outputs)[0])
+    return probabilities(model, image28)[0]
 
 
-__all__ = ["BOX", "CENTRE", "SIZE", "PreprocessSteps", "as_probabilities", "bounding_box", "centre_of_mass",
+__all__ = ["BOX", "CENTRE", "SIZE", "PreprocessSteps", "bounding_box", "centre_of_mass",
            "mnist_preprocess", "predict", "preprocess_steps", "resize_area", "strokes_to_image"]

@@ -1,7 +1,7 @@
 """What every lesson needs after training: learning curves, a test report, confusion matrix and mistakes.
 
-Plot functions return a :class:`matplotlib.figure.Figure` built without pyplot, so it is never shown
-twice: call ``display(fig)`` or let the notebook show it as the last expression of a cell.
+Plot functions return a :class:`matplotlib.figure.Figure` built without pyplot (:func:`mnist_course.plots.new_figure`),
+so it is never shown twice: let the notebook show it as the last expression of a cell, or call ``display(fig)``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-N_CLASSES = 10
+from mnist_course.data import NUM_CLASSES, class_ids
+from mnist_course.plots import new_figure
+from mnist_course.predict import probabilities
 
 
 def _as_history(run: Any) -> dict[str, list[float]]:
@@ -36,7 +38,7 @@ def plot_history(history: Any, metrics: Sequence[str] = ("loss", "accuracy"), ti
     Returns the Figure: call ``display(fig)`` or let the notebook show it.
     """
     runs = _runs(history)
-    fig = Figure(figsize=(5 * len(metrics), 3.6), layout="constrained")
+    fig = new_figure(5 * len(metrics), 3.6, layout="constrained")
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     for i, (run, hist) in enumerate(runs.items()):
         colour = f"C{i % 10}"
@@ -60,30 +62,21 @@ def plot_history(history: Any, metrics: Sequence[str] = ("loss", "accuracy"), ti
 
 
 def predict_probs(model: Any, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """Class probabilities (N, 10) from a Keras model for raw or prepared images.
-
-    Images are reshaped to the model's input shape, integer pixels are scaled by 1/255, and logits
-    (rows not summing to 1) are turned into probabilities with a softmax.
-    """
-    x = np.asarray(x)
-    x = x.astype("float32") / 255.0 if np.issubdtype(x.dtype, np.integer) else x.astype("float32", copy=False)
-    x = x.reshape((len(x), *model.input_shape[1:]))
-    out = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype="float64")
-    if out.min() < 0 or not np.allclose(out.sum(axis=1), 1.0, atol=1e-3):
-        out = np.exp(out - out.max(axis=1, keepdims=True))
-        out /= out.sum(axis=1, keepdims=True)
-    return out
+    """Class probabilities (N, 10) from a Keras model for raw or prepared images (see
+    :func:`mnist_course.predict.probabilities`: reshaped, scaled, softmax only when the model outputs logits)."""
+    return probabilities(model, x, batch_size=batch_size)
 
 
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = N_CLASSES) -> np.ndarray:
-    """Counts ``cm[true, predicted]`` as an (n_classes, n_classes) int64 array."""
-    cm = np.zeros((n_classes, n_classes), dtype=np.int64)
-    np.add.at(cm, (np.asarray(y_true, dtype=int), np.asarray(y_pred, dtype=int)), 1)
-    return cm
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = NUM_CLASSES) -> np.ndarray:
+    """Counts ``cm[true, predicted]`` as an (n_classes, n_classes) int64 array; labels are class ids or one-hot."""
+    y_true, y_pred = class_ids(y_true), class_ids(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"need two label vectors of the same length, got {y_true.shape} and {y_pred.shape}")
+    return np.bincount(y_true * n_classes + y_pred, minlength=n_classes ** 2).reshape(n_classes, n_classes)
 
 
 @dataclass(frozen=True)
-class Report:
+class EvaluationReport:
     """Test-set results: accuracy and per-class accuracy as fractions, confusion matrix ``[true, pred]``."""
 
     accuracy: float
@@ -111,7 +104,7 @@ class Report:
         return self.to_text()
 
 
-def evaluation_report(model_or_probs: Any, x_test: np.ndarray | None, y_test: np.ndarray) -> Report:
+def evaluation_report(model_or_probs: Any, x_test: np.ndarray | None, y_test: np.ndarray) -> EvaluationReport:
     """Evaluate a Keras model on ``(x_test, y_test)``, or score a ready (N, 10) probability array.
 
     ``y_test`` holds integer labels or one-hot rows; ``x_test`` is ignored when probabilities are given.
@@ -120,14 +113,13 @@ def evaluation_report(model_or_probs: Any, x_test: np.ndarray | None, y_test: np
         probs = predict_probs(model_or_probs, x_test)
     else:
         probs = np.asarray(model_or_probs)
-    y = np.asarray(y_test)
-    y = y.argmax(axis=1) if y.ndim == 2 else y
-    if probs.shape != (len(y), N_CLASSES):
-        raise ValueError(f"expected probabilities of shape ({len(y)}, {N_CLASSES}), got {probs.shape}")
+    y = class_ids(y_test)
+    if probs.shape != (len(y), NUM_CLASSES):
+        raise ValueError(f"expected probabilities of shape ({len(y)}, {NUM_CLASSES}), got {probs.shape}")
     cm = confusion_matrix(y, probs.argmax(axis=1))
     support = cm.sum(axis=1)
-    per_class = np.divide(np.diag(cm), support, out=np.zeros(N_CLASSES), where=support > 0)
-    return Report(accuracy=float(np.trace(cm) / cm.sum()), per_class=per_class, confusion=cm)
+    per_class = np.divide(np.diag(cm), support, out=np.zeros(NUM_CLASSES), where=support > 0)
+    return EvaluationReport(accuracy=float(np.trace(cm) / cm.sum()), per_class=per_class, confusion=cm)
 
 
 def plot_confusion_matrix(cm: np.ndarray, title: str | None = None) -> Figure:
@@ -136,7 +128,7 @@ def plot_confusion_matrix(cm: np.ndarray, title: str | None = None) -> Figure:
     Returns the Figure: call ``display(fig)`` or let the notebook show it.
     """
     cm = np.asarray(cm)
-    fig = Figure(figsize=(6, 5.5), layout="constrained")
+    fig = new_figure(6, 5.5, layout="constrained")
     ax = fig.subplots()
     off_diagonal = cm.copy()
     np.fill_diagonal(off_diagonal, 0)
@@ -156,8 +148,7 @@ def plot_confusion_matrix(cm: np.ndarray, title: str | None = None) -> Figure:
 def misclassified(probs: np.ndarray, y_true: np.ndarray) -> np.ndarray:
     """Indices of wrongly classified examples, most confidently wrong first."""
     probs = np.asarray(probs)
-    y = np.asarray(y_true)
-    y = y.argmax(axis=1) if y.ndim == 2 else y
+    y = class_ids(y_true)
     wrong = np.flatnonzero(probs.argmax(axis=1) != y)
     confidence = probs[wrong].max(axis=1)
     return wrong[np.argsort(-confidence, kind="stable")]
@@ -169,13 +160,12 @@ def plot_misclassified(x: np.ndarray, y_true: np.ndarray, probs: np.ndarray, n: 
     Returns the Figure (one axes per shown image): call ``display(fig)`` or let the notebook show it.
     """
     probs = np.asarray(probs)
-    y = np.asarray(y_true)
-    y = y.argmax(axis=1) if y.ndim == 2 else y
+    y = class_ids(y_true)
     idx = misclassified(probs, y)[:n]
     images = np.asarray(x)[idx].reshape(len(idx), 28, 28)
     cols = min(8, max(1, math.ceil(math.sqrt(len(idx)))))
     rows = max(1, math.ceil(len(idx) / cols))
-    fig = Figure(figsize=(1.6 * cols, 1.8 * rows + 0.3), layout="constrained")
+    fig = new_figure(1.6 * cols, 1.8 * rows + 0.3, layout="constrained")
     if len(idx) == 0:
         fig.text(0.5, 0.5, "no misclassified images", ha="center", va="center")
         return fig

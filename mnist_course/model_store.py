@@ -1,58 +1,85 @@
-"""Trained models shared between notebooks: ``.keras`` files plus a JSON sidecar in the course cache."""
+"""Trained models shared between notebooks: one ``.keras`` file per training setting, checked when loaded."""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 import warnings
+import weakref
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import filelock
 import keras
 import numpy as np
 
-from mnist_course.paths import models_dir
+from mnist_course import model_key, models
+from mnist_course.files import atomic_path, lock_for
+from mnist_course.paths import CACHE_ENV, models_dir
 
 TrainResult = keras.Model | tuple[keras.Model, dict[str, list[float]], float]
+TrainFn = Callable[..., TrainResult]
+INFO_MEMBER = "mnist_course.json"  # the entry's metadata, stored inside the .keras zip next to Keras' own files
+LOCK_HOURS = 3.0  # how long a second process waits for another one training the same entry
+_INFOS: weakref.WeakKeyDictionary[keras.Model, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
-def model_path(name: str, profile: str) -> Path:
-    """``<cache>/models/{name}-{profile}.keras`` (``<cache>`` is ``$MNIST_COURSE_CACHE`` or the user cache)."""
-    return models_dir() / f"{name}-{profile}.keras"
+class StaleEntry(Exception):
+    """A cache entry that must not be used; the message says why (one line)."""
 
 
-def info_path(name: str, profile: str) -> Path:
-    """The JSON sidecar next to :func:`model_path` (test accuracy, history, training seconds)."""
-    return model_path(name, profile).with_suffix(".json")
+class MissingEntry(StaleEntry):
+    """No cache file for these settings (yet)."""
 
 
-@contextmanager
-def _atomic_target(final: Path) -> Iterator[Path]:
-    """Yield a temporary path in ``final``'s folder; move it onto ``final`` only if the block succeeds."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f".{final.stem}.", suffix=final.suffix)
-    os.close(fd)
+def cache_key(name: str, x_train: Any, y_train: Any, *, epochs: int | None = None, seed: int = 0,
+              validation_data: tuple[Any, Any] | None = None, train_fn: TrainFn | None = None) -> dict[str, Any]:
+    """The key of the model ``train_fn(name, x_train, y_train, epochs=, seed=, validation_data=)`` trains
+    (default ``train_fn``: :func:`mnist_course.models.train`): see :func:`mnist_course.model_key.training_key`."""
+    recipe = models.get_recipe(name)
+    fn = train_fn or models.train
+    code_of = fn if hasattr(fn, "__code__") else type(fn).__call__  # a callable object: its __call__
+    code = (model_key.source_sha256(models.train, models.batches, models.build_model, models.make_optimizer)
+            if fn is models.train else model_key.source_sha256(code_of))
+    return model_key.training_key(
+        name, recipe, models.build_model(name), (x_train, y_train), epochs=epochs or recipe.epochs, seed=seed,
+        validation_data=validation_data, trainer=f"{code_of.__module__}.{code_of.__qualname__}", code=code)
+
+
+def entry_path(key: dict[str, Any]) -> Path:
+    """``<cache>/models/{name}-{12 hex digits of the key}.keras``; ``<cache>`` is ``$MNIST_COURSE_CACHE`` or the
+    user cache. Different settings get different files, side by side."""
+    return models_dir() / f"{key['model']}-{model_key.digest(key)}.keras"
+
+
+def read_info(path: Path) -> dict[str, Any]:
+    """The metadata stored inside a cache file (key, history, seconds, test accuracy, weights' sha256).
+
+    Raises :class:`StaleEntry` saying why when the file is absent, unreadable or not written by this cache."""
+    if not Path(path).exists():
+        raise MissingEntry("not in the course cache yet")
     try:
-        yield Path(tmp)
-        os.replace(tmp, final)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        with zipfile.ZipFile(path) as archive:
+            return json.loads(archive.read(INFO_MEMBER))
+    except KeyError:
+        raise StaleEntry(f"{path} was not written by the course cache (no {INFO_MEMBER} inside)") from None
+    except (OSError, ValueError, zipfile.BadZipFile) as err:
+        raise StaleEntry(f"{path} could not be read ({type(err).__name__}: {err})") from None
 
 
-def save_model(model: keras.Model, name: str, profile: str, info: dict[str, Any] | None = None) -> Path:
-    """Save ``model`` (and ``info`` as the JSON sidecar) atomically; returns the ``.keras`` path."""
-    path = model_path(name, profile)
-    with _atomic_target(path) as tmp:
+def save_model(model: keras.Model, key: dict[str, Any], info: dict[str, Any] | None = None) -> Path:
+    """Write ``model`` and its metadata (``key``, ``info``, the weights' sha256) as one file, atomically, at
+    :func:`entry_path`: a reader sees the old entry or the new one, never half of one. Raises ``OSError``."""
+    path = entry_path(key)
+    meta = {**(info or {}), "key": key, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "weights_sha256": model_key.weights_sha256(model)}
+    with atomic_path(path, suffix=".keras") as tmp:
         model.save(tmp)
-    sidecar = {"name": name, "profile": profile, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-               "keras_version": keras.__version__, **(info or {})}
-    with _atomic_target(info_path(name, profile)) as tmp:
-        tmp.write_text(json.dumps(sidecar, indent=1, default=_to_json))
+        with zipfile.ZipFile(tmp, "a") as archive:
+            archive.writestr(INFO_MEMBER, json.dumps(meta, indent=1, default=_to_json))
     return path
 
 
@@ -61,45 +88,168 @@ def _to_json(value: Any) -> Any:
     return value.tolist() if isinstance(value, (np.ndarray, np.generic)) else str(value)
 
 
-def load_info(name: str, profile: str) -> dict[str, Any] | None:
-    """The sidecar of a cached model (``test_accuracy``, ``history``, ``seconds``...), or ``None``."""
+def load_entry(key: dict[str, Any]) -> tuple[keras.Model, dict[str, Any]]:
+    """The cached model for ``key`` and its metadata, after checking that it is what ``key`` asks for: the stored
+    key equals ``key``, the model's name and architecture are the recipe's, its weights are the ones saved.
+    Raises :class:`StaleEntry` with the reason otherwise."""
+    path = entry_path(key)
+    info = read_info(path)
+    stored = info.get("key") or {}
+    if stored != key:
+        raise StaleEntry(f"the cached {key['model']} in {path} {model_key.differences(stored, key) or 'differs'}")
     try:
-        return json.loads(info_path(name, profile).read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def load_model(name: str, profile: str) -> keras.Model | None:
-    """The cached model, ``None`` if absent; warns and returns ``None`` if the file cannot be loaded."""
-    path = model_path(name, profile)
-    if not path.exists():
-        return None
-    try:
-        return keras.models.load_model(path)
+        model = keras.models.load_model(path)
     except Exception as err:  # corrupt or incompatible file: any loader error means "train again"
-        warnings.warn(f"cached model {path} could not be loaded ({type(err).__name__}: {err}); "
-                      "it will be retrained", RuntimeWarning, stacklevel=2)
+        raise StaleEntry(f"{path} could not be loaded ({type(err).__name__}: {err})") from None
+    if model.name != key["model"] or model_key.architecture_sha256(model) != key["architecture_sha256"]:
+        raise StaleEntry(f"{path} holds a model {model.name!r} ({model.count_params():,} parameters) whose "
+                         f"architecture is not the recipe's {key['model']}")
+    if model_key.weights_sha256(model) != info.get("weights_sha256"):
+        raise StaleEntry(f"{path} holds other weights than the ones saved with its metadata")
+    return model, {**info, "path": str(path)}
+
+
+def entries(name: str | None = None) -> list[dict[str, Any]]:
+    """Metadata of every readable cache entry (of model ``name`` only, if given), newest first."""
+    found = []
+    for path in models_dir().glob(f"{name or ''}*.keras"):
+        try:
+            info = read_info(path)
+        except StaleEntry:
+            continue
+        if name is None or (info.get("key") or {}).get("model") == name:
+            found.append((path.stat().st_mtime_ns, {**info, "path": str(path)}))
+    return [info for _, info in sorted(found, key=lambda pair: pair[0], reverse=True)]
+
+
+def info_of(model: keras.Model) -> dict[str, Any]:
+    """The metadata of a model :func:`load_or_train` returned: ``key``, ``history``, ``seconds``, ``path``
+    (``None`` if it could not be saved), ``test_accuracy`` (on the ``test_data`` of that call), ``trained``."""
+    try:
+        return _INFOS[model]
+    except KeyError:
+        raise KeyError(f"{model.name!r} was not returned by model_store.load_or_train: no cache metadata") from None
+
+
+def load_or_train(name: str, x_train: Any, y_train: Any, *, epochs: int | None = None, seed: int = 0,
+                  validation_data: tuple[Any, Any] | None = None, test_data: tuple[Any, Any] | None = None,
+                  retrain: bool = False, train_fn: TrainFn | None = None, verbose: int = 1) -> keras.Model:
+    """The model ``name`` trained by its recipe on ``(x_train, y_train)``: from the cache when an entry for exactly
+    these settings (see :func:`cache_key`) passes :func:`load_entry`'s checks, else trained now and cached.
+
+    ``train_fn`` (default :func:`mnist_course.models.train`) is called as ``train_fn(name, x_train, y_train,
+    epochs=, seed=, validation_data=, verbose=)`` and returns a model or ``(model, history, seconds)``. One line
+    says what happened and, when training, why; ``verbose=0`` silences it, ``2`` also shows the epochs. A second
+    process asking for the same entry waits for the first and loads its model. A model that trained but cannot
+    be saved is returned, with a warning. ``test_data`` adds ``test_accuracy`` to :func:`info_of`.
+    """
+    key = cache_key(name, x_train, y_train, epochs=epochs, seed=seed, validation_data=validation_data,
+                    train_fn=train_fn)
+    say = print if verbose else (lambda *_: None)
+    path = entry_path(key)
+    found = None if retrain else _try_load(key)
+    if isinstance(found, tuple):
+        return _loaded(found, test_data, say, "loaded from the course cache")
+    with _entry_lock(path, name, say):
+        if not retrain:
+            again = _try_load(key)
+            if isinstance(again, tuple):  # another process trained it while this one waited
+                return _loaded(again, test_data, say, "loaded from the course cache, just trained by another process")
+        reason = "retrain=True" if retrain else _why(found, key)
+        say(f"{name}: {reason}: training on {model_key.summary(key)}...")
+        fn = train_fn or models.train
+        result = fn(name, x_train, y_train, epochs=key["epochs"], seed=seed, validation_data=validation_data,
+                    verbose=2 if verbose >= 2 else 0)
+        model, info = (result, {}) if isinstance(result, keras.Model) else (
+            result[0], {"history": result[1], "seconds": float(result[2])})
+        info["test"] = _test_score(model, test_data)
+        info["path"] = _save_or_warn(model, key, info)
+    return _remember(model, {**info, "key": key, "trained": True}, test_data)
+
+
+def _try_load(key: dict[str, Any]) -> tuple[keras.Model, dict[str, Any]] | StaleEntry:
+    """``(model, info)`` if the entry is good, else the :class:`StaleEntry` saying why."""
+    try:
+        return load_entry(key)
+    except StaleEntry as err:
+        return err
+
+
+def _why(found: StaleEntry | None, key: dict[str, Any]) -> str:
+    """The reason to train, warning for a damaged or foreign entry; for a missing one, how the newest other entry
+    of the same model differs ("the cached dense-512 was trained on 1,000 images, this run asks for 60,000")."""
+    reason = str(found)
+    if not isinstance(found, MissingEntry):
+        warnings.warn(f"{key['model']}: {reason}: retraining", RuntimeWarning, stacklevel=3)
+        return "the cache entry is unusable (see the warning)"
+    other = entries(key["model"])
+    if other:
+        diff = model_key.differences(other[0].get("key") or {}, key)
+        reason = f"the cached {key['model']} {diff} (it stays cached)" if diff else reason
+    return reason
+
+
+def _loaded(found: tuple[keras.Model, dict[str, Any]], test_data: Any, say: Callable[..., Any],
+            what: str) -> keras.Model:
+    model, info = found
+    say(f"{model.name}: {what} ({model_key.summary(info['key'])}): {info['path']}")
+    return _remember(model, {**info, "trained": False}, test_data)
+
+
+def _test_score(model: keras.Model, test_data: tuple[Any, Any] | None) -> dict[str, Any] | None:
+    """Test accuracy of ``model`` with the fingerprint of the test set it was measured on."""
+    if test_data is None:
+        return None
+    from mnist_course.evaluation import evaluation_report
+
+    return {"data": model_key.fingerprint(*test_data), "accuracy": evaluation_report(model, *test_data).accuracy}
+
+
+def _remember(model: keras.Model, info: dict[str, Any], test_data: tuple[Any, Any] | None) -> keras.Model:
+    """Attach ``info`` to ``model`` for :func:`info_of`; ``test_accuracy`` is for ``test_data`` (measured now if
+    the stored score is for another test set or missing)."""
+    score = info.get("test")
+    if test_data is not None and (score is None or score.get("data") != model_key.fingerprint(*test_data)):
+        score = _test_score(model, test_data)
+    info["test_accuracy"] = None if test_data is None or score is None else score["accuracy"]
+    _INFOS[model] = info
+    return model
+
+
+def _save_or_warn(model: keras.Model, key: dict[str, Any], info: dict[str, Any]) -> str | None:
+    """Save the fresh model; if that fails (full disk, read-only cache), warn and carry on without caching."""
+    if model.name != key["model"] or model_key.architecture_sha256(model) != key["architecture_sha256"]:
+        warnings.warn(f"{key['model']}: train_fn returned a model {model.name!r} that is not the recipe's "
+                      "architecture: it is not cached", RuntimeWarning, stacklevel=3)
+        return None
+    try:
+        return str(save_model(model, key, info))
+    except Exception as err:  # noqa: BLE001 (whatever stops the save, the trained model must not be lost)
+        warnings.warn(f"{key['model']}: trained, but could not be saved in {models_dir()} ({type(err).__name__}: "
+                      f"{err}); using it without caching: free some space or set {CACHE_ENV} to a writable folder",
+                      RuntimeWarning, stacklevel=3)
         return None
 
 
-def load_or_train(name: str, profile: str, train_fn: Callable[[], TrainResult], *, retrain: bool = False,
-                  test_data: tuple[np.ndarray, np.ndarray] | None = None) -> keras.Model:
-    """Load the cached model ``name``/``profile``, or call ``train_fn()`` and cache what it returns.
-
-    ``train_fn`` returns a model or ``(model, history_dict, seconds)`` as :func:`mnist_course.models.train`
-    does; history and seconds go into the sidecar, with the test accuracy when ``test_data`` is given.
-    ``retrain=True`` ignores the cache. A corrupt cached file is reported with a warning and retrained.
-    """
-    if not retrain:
-        model = load_model(name, profile)
-        if model is not None:
-            return model
-    result = train_fn()
-    model, info = (result, {}) if isinstance(result, keras.Model) else (
-        result[0], {"history": result[1], "seconds": float(result[2])})
-    if test_data is not None:
-        from mnist_course.evaluation import evaluation_report
-
-        info["test_accuracy"] = evaluation_report(model, *test_data).accuracy
-    save_model(model, name, profile, info)
-    return model
+@contextmanager
+def _entry_lock(path: Path, name: str, say: Callable[..., Any]) -> Iterator[None]:
+    """Hold the lock of the entry ``path`` (saying so when another process holds it); without a writable cache,
+    carry on unlocked (saving will fail and warn)."""
+    lock: filelock.BaseFileLock | None = None
+    try:
+        lock = lock_for(path, timeout=LOCK_HOURS * 3600)
+        try:
+            lock.acquire(timeout=0)
+        except filelock.Timeout:
+            say(f"{name}: another process is training this entry; waiting for it ({lock.lock_file})...")
+            lock.acquire()
+    except filelock.Timeout:  # before OSError: Timeout is one
+        raise TimeoutError(f"{name}: {path}.lock has been held for {LOCK_HOURS:g} hours; if no notebook is "
+                           "training this model, delete that file and run again") from None
+    except OSError:
+        lock = None
+    try:
+        yield
+    finally:
+        if lock is not None:
+            lock.release()

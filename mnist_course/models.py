@@ -12,6 +12,9 @@ import keras
 import numpy as np
 from keras import layers
 
+from mnist_course.data import class_ids, to_model_input
+from mnist_course.seeding import seed_everything
+
 InputKind = Literal["flat", "image"]
 TRAIN_SIZE = 60_000  # size of the full MNIST training set, used when no data size is given
 
@@ -22,9 +25,10 @@ class Recipe:
 
     ``schedule`` is ``"constant"`` (``learning_rate`` throughout), ``"cosine"`` (cosine decay from
     ``learning_rate`` to 0 over all steps) or ``"one-cycle"``: linear warm-up from ``learning_rate / 10`` to
-    ``learning_rate`` over the first ``warmup_fraction`` of all steps, then cosine decay to 0. Labels are always integer class ids (sparse categorical cross-entropy); ``from_logits``
-    says whether the last layer outputs logits instead of softmax probabilities.
-    Accuracies are test-set accuracies in percent.
+    ``learning_rate`` over the first ``warmup_fraction`` of all steps, then cosine decay to 0. Labels are always
+    integer class ids (sparse categorical cross-entropy); ``from_logits`` says whether the last layer outputs logits
+    instead of softmax probabilities. Accuracies are test-set accuracies in percent. Every field is part of the
+    model cache's key (:mod:`mnist_course.model_key`): changing one retrains that model.
     """
 
     name: str
@@ -197,12 +201,13 @@ def build_model(name: str, seed: int | None = None, *, n_train: int = TRAIN_SIZE
                 epochs: int | None = None) -> keras.Model:
     """Build and compile the registered model ``name`` (``model.name == name``), ready for ``fit``.
 
-    ``seed`` seeds Python, NumPy and Keras first. ``n_train`` and ``epochs`` only matter for scheduled
-    recipes: they fix the length of the learning-rate schedule (default: 60,000 images, recipe epochs).
+    ``seed``, when given, is passed to :func:`mnist_course.seeding.seed_everything` first (the course's one seeding
+    path). ``n_train`` and ``epochs`` only matter for scheduled recipes: they fix the length of the learning-rate
+    schedule (default: 60,000 images, recipe epochs).
     """
     recipe = get_recipe(name)
     if seed is not None:
-        keras.utils.set_random_seed(seed)
+        seed_everything(seed)
     model = keras.Sequential([keras.Input(input_shape(name)), *_BUILDERS[name]()], name=name)
     steps = math.ceil(n_train / recipe.batch_size)
     model.compile(
@@ -216,37 +221,33 @@ def build_model(name: str, seed: int | None = None, *, n_train: int = TRAIN_SIZE
 def prepare(name: str, x: np.ndarray) -> np.ndarray:
     """Images as the model ``name`` expects them: float32 in [0, 1], shape (N, 784) or (N, 28, 28, 1).
 
-    Integer input (raw uint8 pixels) is divided by 255; float input is taken as already scaled.
+    Scaled by :func:`mnist_course.data.to_model_input` (integer pixels / 255; float input taken as scaled).
     """
-    x = np.asarray(x)
-    out = x.astype("float32") / 255.0 if np.issubdtype(x.dtype, np.integer) else x.astype("float32", copy=False)
+    out = to_model_input(x)
     return out.reshape((len(out), *input_shape(name)))
-
-
-def labels(y: np.ndarray) -> np.ndarray:
-    """Integer class ids (int32) from integer labels or one-hot rows."""
-    y = np.asarray(y)
-    return (y.argmax(axis=1) if y.ndim == 2 else y).astype("int32")
 
 
 def batches(name: str, x: np.ndarray, y: np.ndarray, batch_size: int, *,
             shuffle_seed: int | None = None) -> Any:
     """A ``tf.data`` pipeline of ``(images, integer labels)`` batches shaped for model ``name``.
 
-    Only the images as given are kept (47 MB for all of MNIST as uint8); each batch is gathered and scaled to
-    float32 when it is drawn, so training never holds float32 copies of the whole set (188 MB each), which is
-    what keeps the notebooks within Binder's 2 GiB. ``shuffle_seed`` reshuffles every epoch, reproducibly.
+    Only the images as given are kept (47 MB for all of MNIST as uint8, not copied); each batch is gathered and
+    scaled by :func:`prepare` when it is drawn, so training never holds float32 copies of the whole set (188 MB
+    each), which keeps the notebooks within Binder's 2 GiB, and training and prediction scale pixels the same way.
+    ``shuffle_seed`` reshuffles every epoch, reproducibly. Labels may be class ids or one-hot rows.
     """
     import tensorflow as tf
 
-    x, y = np.asarray(x), labels(y)
-    scale = 1 / 255 if np.issubdtype(x.dtype, np.integer) else 1.0
-    images, targets = tf.constant(x), tf.constant(y)
-    shape = (-1, *input_shape(name))
+    x, y = np.asarray(x), class_ids(y)
+    targets = tf.constant(y)
+
+    def scaled(index: np.ndarray) -> np.ndarray:
+        return prepare(name, x[index])
 
     def gather(index: Any) -> tuple[Any, Any]:
-        batch = tf.cast(tf.gather(images, index), tf.float32) * scale
-        return tf.reshape(batch, shape), tf.gather(targets, index)
+        batch = tf.numpy_function(scaled, [index], tf.float32, stateful=False)
+        batch.set_shape((None, *input_shape(name)))
+        return batch, tf.gather(targets, index)
 
     order = tf.data.Dataset.range(len(x))
     if shuffle_seed is not None:

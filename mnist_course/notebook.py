@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import numbers
 import os
 from pathlib import Path
 from typing import TypeVar
@@ -10,7 +11,7 @@ from typing import TypeVar
 PROFILE_ENV = "MNIST_COURSE_PROFILE"
 METRICS_ENV = "MNIST_COURSE_METRICS"
 REGENERATE_ENV = "MNIST_COURSE_REGENERATE"
-PROFILES = ("ci", "full")
+PROFILES = ("ci", "full")  # the one list of profiles: --profile, $MNIST_COURSE_PROFILE, PROFILE and pick() use it
 T = TypeVar("T")
 
 
@@ -30,9 +31,13 @@ def check_profile(profile: str) -> str:
     return profile
 
 
-def pick(profile: str, *, ci: T, full: T) -> T:
-    """The value for this profile: ``pick(PROFILE, ci=1, full=5)``."""
-    return {"ci": ci, "full": full}[check_profile(profile)]
+def pick(profile: str, **values: T) -> T:
+    """The value for this profile: ``pick(PROFILE, ci=1, full=5)``; raises naming a profile left without a value."""
+    profile = check_profile(profile)
+    if profile not in values:
+        raise ValueError(f"pick() has no value for the profile {profile!r}: pass {profile}=... "
+                         f"(profiles: {', '.join(PROFILES)})")
+    return values[profile]
 
 
 def regenerating() -> bool:
@@ -43,17 +48,35 @@ def regenerating() -> bool:
     return os.environ.get(REGENERATE_ENV) == "1"
 
 
+def _plain(name: str, value: object) -> float | int | str:
+    """A metric as JSON keeps it: NumPy/TensorFlow scalars as Python numbers, floats rounded to 6 decimals."""
+    if isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real) or hasattr(value, "item"):  # np.float32, a 0-d array or tensor
+        try:
+            return round(float(value), 6)
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(f"record({name}=...) takes a number or a string, got {type(value).__name__}: "
+                    f"pass float(...) of it")
+
+
 def record(**metrics: float | int | str) -> dict[str, float | int | str]:
     """Record a notebook's key results (e.g. ``test_accuracy=0.9921``) for ``mnist-course run``.
 
     When the runner executes the notebook it sets ``$MNIST_COURSE_METRICS`` to a JSON file, and the values are
     merged into it; otherwise nothing is written. Returns the metrics so a cell can show them if it wants.
     """
-    clean = {k: (round(float(v), 6) if isinstance(v, float) else v) for k, v in metrics.items()}
+    clean = {k: _plain(k, v) for k, v in metrics.items()}
     target = os.environ.get(METRICS_ENV)
     if target:
+        from mnist_course.files import lock_for, write_text_atomic
+
         file = Path(target)
-        merged = json.loads(file.read_text()) if file.is_file() else {}
-        merged.update(clean)
-        file.write_text(json.dumps(merged, indent=2, sort_keys=True))
+        with lock_for(file):  # two record() calls never lose each other's values, a reader never sees half a file
+            merged = json.loads(file.read_text()) if file.is_file() else {}
+            merged.update(clean)
+            write_text_atomic(file, json.dumps(merged, indent=2, sort_keys=True))
     return clean

@@ -11,15 +11,28 @@ CACHE_ENV = "MNIST_COURSE_CACHE"
 DATA_ENV = "MNIST_COURSE_DATA"
 
 
+def expand(path: str | os.PathLike[str]) -> Path:
+    """``path`` with ``~`` expanded; left as written when ``~user`` names no user (the error then names it)."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        return Path(path)
+
+
 def cache_dir() -> Path:
     """The course cache: ``$MNIST_COURSE_CACHE`` when set, else the user cache folder (``~/.cache/mnist-course``)."""
-    env = os.environ.get(CACHE_ENV)
-    return Path(env).expanduser() if env else Path(pooch.os_cache("mnist-course"))
+    env = os.environ.get(CACHE_ENV, "").strip()
+    return expand(env) if env else Path(pooch.os_cache("mnist-course"))
 
 
 def data_cache_file() -> Path:
     """The cached, verified ``mnist.npz`` that :func:`mnist_course.data.load_mnist` reuses."""
     return cache_dir() / "data" / "mnist.npz"
+
+
+def idx_cache_dir() -> Path:
+    """Where IDX files rebuilt from the verified arrays are kept (for the lesson on the raw format)."""
+    return cache_dir() / "idx"
 
 
 def keras_cache_file() -> Path:

@@ -1,20 +1,49 @@
-"""Plotting code too long to inline in a notebook: digit grids, label counts, mean images, pixel histograms."""
+"""Plotting code too long to inline in a notebook: digit grids, label counts, mean images, pixel histograms.
+
+The course's figure policy lives here: every plotting function of the package returns a pyplot-free
+:class:`matplotlib.figure.Figure` made by :func:`new_figure`. A notebook shows it as the last expression of a cell
+(or with ``display(fig)`` in a loop); pyplot never holds it, so it is never shown twice and never leaks memory.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 
-NUM_CLASSES = 10
+from mnist_course.data import NUM_CLASSES
 
 
-def _figure(width: float, height: float) -> Figure:
-    """A pyplot figure (so ``plt.show()`` displays and closes it in a notebook)."""
-    import matplotlib.pyplot as plt
+def new_figure(width: float, height: float, **kwargs: Any) -> Figure:
+    """A pyplot-free Figure of ``width`` x ``height`` inches (``kwargs`` go to ``Figure``, e.g. ``layout=``):
+    the one way the package makes figures."""
+    return Figure(figsize=(width, height), **kwargs)
 
-    return plt.figure(figsize=(width, height))
+
+def finish_figure(fig: Figure, title: str | None = None) -> Figure:
+    """Give ``fig`` its title (if any) and a tight layout; returns it, ready for the notebook to show."""
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def tile_images(tiles: Sequence[np.ndarray], ncols: int, *, gap: int = 1, fill: float = 0) -> np.ndarray:
+    """Equal-sized tiles, (h, w) or (h, w, colours), laid out row by row in ``ncols`` columns, ``gap`` pixels apart
+    on a background of ``fill``, as one array of the first tile's dtype (the unused end of the last row is ``fill``)."""
+    tiles = [np.asarray(t) for t in tiles]
+    if not tiles:
+        raise ValueError("tile_images() needs at least one tile")
+    (h, w), extra = tiles[0].shape[:2], tiles[0].shape[2:]
+    ncols = max(1, min(ncols, len(tiles)))
+    nrows = -(-len(tiles) // ncols)
+    out = np.full((nrows * (h + gap) - gap, ncols * (w + gap) - gap, *extra), fill, dtype=tiles[0].dtype)
+    for i, tile in enumerate(tiles):
+        r, c = divmod(i, ncols)
+        out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = tile
+    return out
 
 
 def digit_grid(images: np.ndarray, labels: Sequence[int] | np.ndarray | None = None, *, ncols: int = 10,
@@ -29,7 +58,7 @@ def digit_grid(images: np.ndarray, labels: Sequence[int] | np.ndarray | None = N
         raise ValueError(f"{len(images)} images but {len(labels)} labels")
     ncols = max(1, min(ncols, len(images)))
     nrows = -(-len(images) // ncols)
-    fig = _figure(1.1 * ncols, 1.25 * nrows + (0.3 if title else 0))
+    fig = new_figure(1.1 * ncols, 1.25 * nrows + (0.3 if title else 0))
     axes = fig.subplots(nrows, ncols, squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
@@ -37,16 +66,13 @@ def digit_grid(images: np.ndarray, labels: Sequence[int] | np.ndarray | None = N
             ax.imshow(images[i], cmap="gray_r")
             if labels is not None:
                 ax.set_title(str(int(labels[i])), fontsize=11)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return finish_figure(fig, title)
 
 
 def label_distribution(labels: np.ndarray, *, title: str = "How many examples of each digit") -> Figure:
     """A bar chart of how often each digit 0..9 occurs in ``labels``, with the count written on each bar."""
     counts = np.bincount(np.asarray(labels).astype(np.int64), minlength=NUM_CLASSES)
-    fig = _figure(7, 3.2)
+    fig = new_figure(7, 3.2)
     ax = fig.subplots()
     bars = ax.bar(np.arange(len(counts)), counts, color="tab:blue")
     ax.bar_label(bars, labels=[str(c) for c in counts], fontsize=8)
@@ -62,7 +88,7 @@ def label_distribution(labels: np.ndarray, *, title: str = "How many examples of
 def mean_images(images: np.ndarray, labels: np.ndarray) -> Figure:
     """One panel per digit 0..9: the pixel-wise mean of all its images (the 'average' handwritten digit)."""
     images, labels = np.asarray(images), np.asarray(labels)
-    fig = _figure(11, 1.6)
+    fig = new_figure(11, 1.6)
     axes = fig.subplots(1, NUM_CLASSES)
     for digit, ax in enumerate(axes):
         chosen = images[labels == digit]
@@ -81,7 +107,7 @@ def pixel_histogram(images: np.ndarray, *, log: bool = True) -> Figure:
     if images.dtype != np.uint8:
         raise TypeError(f"pixel_histogram() expects uint8 pixels 0..255, got {images.dtype}")
     counts = np.bincount(images.ravel(), minlength=256)
-    fig = _figure(7, 3)
+    fig = new_figure(7, 3)
     ax = fig.subplots()
     ax.bar(np.arange(256), counts, width=1.0, color="tab:gray")
     if log:
@@ -94,4 +120,4 @@ def pixel_histogram(images: np.ndarray, *, log: bool = True) -> Figure:
     return fig
 
 
-__all__ = ["digit_grid", "label_distribution", "mean_images", "pixel_histogram"]
+__all__ = ["finish_figure", "new_figure", "tile_images", "digit_grid", "label_distribution", "mean_images", "pixel_histogram"]

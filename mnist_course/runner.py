@@ -5,21 +5,26 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
+import shutil
+import tempfile
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from mnist_course import parameters as declared_parameters  # not `parameters`: the runs' own values
+from mnist_course import paths
+from mnist_course.files import atomic_path, write_text_atomic
 from mnist_course.notebook import METRICS_ENV, PROFILE_ENV, REGENERATE_ENV, check_profile
 
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 _VOLATILE_CELL_KEYS = ("papermill", "execution")
 
 
 @dataclass
-class RunResult:
+class NotebookRun:
     """One executed notebook: where it went, how it ended, how long and how much memory it took, its metrics."""
 
     notebook: str
@@ -33,32 +38,49 @@ class RunResult:
     failed_cell: int | None = None
 
 
-def discover(names: Sequence[str] = (), folder: Path = NOTEBOOK_DIR) -> list[Path]:
-    """Notebooks to run: every ``NN_*.ipynb`` in ``folder`` in order, or those named (path, file name or ``03``)."""
-    every = sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+class RunError(ValueError):
+    """A batch that cannot start (bad parameter, output onto the course edition...): one line saying the fix."""
+
+
+def discover(names: Sequence[str] = (), folder: Path | None = None,
+             echo: Callable[[str], object] = lambda _: None) -> list[Path]:
+    """Notebooks to run: every ``NN_*.ipynb`` in ``folder`` (default :func:`mnist_course.paths.notebooks_dir`) in
+    order, or those named (path, file name, stem or ``03``), each once (a repeat is dropped with a note to ``echo``).
+    Raises ``FileNotFoundError`` naming the unknown notebook and the choices."""
+    folder = paths.notebooks_dir() if folder is None else Path(folder)
+    every = sorted(p.resolve() for p in folder.glob("[0-9][0-9]_*.ipynb"))
+    if not every and (not names or not all(Path(n).suffix == ".ipynb" for n in names)):
+        raise FileNotFoundError(f"no notebooks (NN_*.ipynb) in {folder}: pass --notebooks with the right folder")
     if not names:
         return every
-    chosen = []
+    chosen: list[Path] = []
     for name in names:
         path = Path(name)
         if path.suffix == ".ipynb" and path.is_file():
-            chosen.append(path.resolve())
-            continue
-        hits = [p for p in every if p.name == name or p.stem == name or p.name.startswith(f"{name}_")]
+            hits = [path.resolve()]
+        else:
+            hits = [p for p in every if p.name == name or p.stem == name or p.name.startswith(f"{name}_")]
         if not hits:
-            raise FileNotFoundError(f"no notebook {name!r} in {folder}; choose from {[p.stem for p in every]}")
-        chosen.extend(hits)
+            raise FileNotFoundError(f"no notebook {name!r} in {folder}; choose from {', '.join(p.stem for p in every)}")
+        for hit in hits:
+            if hit in chosen:
+                echo(f"note: {hit.name} is named more than once; it runs once")
+            else:
+                chosen.append(hit)
     return chosen
 
 
 def expand_grid(grid: dict[str, Sequence[object]]) -> list[dict[str, object]]:
     """Every combination of a parameter grid, e.g. {"EPOCHS": [1, 2], "SEED": [0, 1]} -> 4 dicts ([{}] if empty)."""
     keys = list(grid)
-    return [dict(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
+    once = [[v for i, v in enumerate(grid[k]) if v not in list(grid[k])[:i]] for k in keys]  # 1,1 runs once
+    return [dict(zip(keys, combo)) for combo in itertools.product(*once)]
 
 
 def _slug(parameters: dict[str, object]) -> str:
-    return "-".join(f"{k}={v}" for k, v in parameters.items()).replace("/", "_") or "default"
+    """A file-name-safe label of parameter values: ``EPOCHS=2-LIVE_RUNS=adam,sgd``."""
+    text = "-".join(f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}" for k, v in parameters.items())
+    return re.sub(r"[^A-Za-z0-9._=,+-]", "_", text) or "default"
 
 
 class _PeakMemory:
@@ -92,33 +114,31 @@ class _PeakMemory:
 
 
 def clean_for_repo(path: Path) -> None:
-    """Drop papermill's timestamps and paths from a notebook so the stored copy changes only when outputs do."""
+    """Drop papermill's timestamps, paths and injected-parameters cell from a notebook (rewritten atomically), so
+    the stored copy changes only when outputs do."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("papermill", None)
+    nb.cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
     for cell in nb.cells:
         for key in _VOLATILE_CELL_KEYS:
             cell.metadata.pop(key, None)
         if cell.metadata.get("tags") == []:
             del cell.metadata["tags"]
-    nbformat.write(nb, path)
+    write_text_atomic(path, nbformat.writes(nb) + "\n")
 
 
-def run_one(notebook: Path, output: Path, profile: str, parameters: dict[str, object],
-            in_place: bool = False, timeout: int | None = None) -> RunResult:
-    """Execute one notebook with papermill (kernel started in the notebook's folder) and return its result."""
+def _execute(notebook: Path, output: Path, metrics_file: Path, profile: str, parameters: dict[str, object],
+             in_place: bool, timeout: int | None, result: NotebookRun) -> None:
+    """Run papermill from ``notebook`` into ``output`` with the kernel's environment set; fill ``result``."""
     import papermill
 
-    output.parent.mkdir(parents=True, exist_ok=True)
-    metrics_file = output.with_suffix(".metrics.json")
-    metrics_file.unlink(missing_ok=True)
     kernel_env = {PROFILE_ENV: profile, METRICS_ENV: str(metrics_file.resolve()),
                   "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
                   REGENERATE_ENV: "1" if in_place else "0"}
     saved = {k: os.environ.get(k) for k in kernel_env}
     os.environ.update(kernel_env)  # the kernel papermill starts inherits them
-    result = RunResult(str(notebook), str(output), dict(parameters))
     start = time.perf_counter()
     with _PeakMemory() as memory:
         try:
@@ -137,64 +157,124 @@ def run_one(notebook: Path, output: Path, profile: str, parameters: dict[str, ob
                     os.environ.pop(key, None)
                 else:
                     os.environ[key] = value
-    result.seconds = round(time.perf_counter() - start, 1)
+            result.seconds = round(time.perf_counter() - start, 1)
     result.peak_rss_mib = round(memory.peak / 2**20, 1)
     if metrics_file.is_file():
         result.metrics = json.loads(metrics_file.read_text())
-        if in_place:
-            metrics_file.unlink()
-    if in_place and result.status == "ok":
-        clean_for_repo(output)
+
+
+def run_notebook(notebook: Path, output: Path, profile: str, parameters: dict[str, object],
+                 in_place: bool = False, timeout: int | None = None) -> NotebookRun:
+    """Execute one notebook with papermill (kernel started in the notebook's folder) and return how it went.
+
+    Into another folder, ``output`` is written as papermill goes (a failed run keeps its error cell there). In
+    place (``output`` is ``notebook``), it runs into a temporary folder, and only a successful run, cleaned with
+    :func:`clean_for_repo`, replaces the notebook in one rename: failed or interrupted, the notebook is unchanged.
+    """
+    result = NotebookRun(str(notebook), str(output), dict(parameters))
+    if not in_place:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        metrics_file = output.with_suffix(".metrics.json")
+        metrics_file.unlink(missing_ok=True)
+        try:
+            _execute(notebook, output, metrics_file, profile, parameters, in_place, timeout, result)
+        finally:
+            metrics_file.with_name(metrics_file.name + ".lock").unlink(missing_ok=True)
+        return result
+    scratch = Path(tempfile.mkdtemp(prefix="mnist-course-run-"))
+    try:
+        executed = scratch / notebook.name
+        _execute(notebook, executed, scratch / "metrics.json", profile, parameters, in_place, timeout, result)
+        if result.status == "ok":
+            clean_for_repo(executed)
+            with atomic_path(Path(output), suffix=".ipynb") as tmp:
+                shutil.copyfile(executed, tmp)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     return result
 
 
-def _job(args: tuple[Path, Path, str, dict[str, object], bool, int | None]) -> RunResult:
-    return run_one(*args)
+def _job(args: tuple[Path, Path, str, dict[str, object], bool, int | None]) -> NotebookRun:
+    return run_notebook(*args)
 
 
-def run_batch(notebooks: Iterable[Path], out_dir: Path | None, profile: str, parameters: dict[str, object],
-              grid: dict[str, Sequence[object]] | None = None, jobs: int = 1, in_place: bool = False,
-              timeout: int | None = None, echo=print) -> list[RunResult]:
-    """Run every notebook for every grid combination (``jobs`` at a time); a failure does not stop the others."""
+def plan(notebooks: Iterable[Path], out_dir: Path | None, profile: str, parameters: dict[str, object],
+         grid: dict[str, Sequence[object]] | None = None, in_place: bool = False, timeout: int | None = None,
+         ) -> list[tuple[Path, Path, str, dict[str, object], bool, int | None]]:
+    """The runs of a batch, every parameter checked and every target allowed, before anything is written.
+
+    Raises :class:`RunError` (or its subclass ``ParameterError``/``CourseEditionError``, both ``ValueError``)."""
     check_profile(profile)
+    if in_place and (parameters or grid):
+        raise RunError("--in-place stores the outputs of each notebook's own parameters cell: drop -p/-g, "
+                       "or run into a folder with -o")
+    fix = "choose another -o folder (only --in-place regenerates them)"
+    if not in_place:
+        if out_dir is None:
+            raise RunError("no output folder: pass -o FOLDER (or --in-place to regenerate the course notebooks)")
+        paths.refuse_course_targets([out_dir], command="mnist-course run", fix=fix)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise RunError(f"-o {out_dir} is a file, not a folder: choose a folder for the executed notebooks")
     combos = expand_grid(grid or {})
     tasks = []
     for nb in notebooks:
         for combo in combos:
-            params = {**parameters, **combo}
+            params = declared_parameters.check_for(nb, {**parameters, **combo})
             if in_place:
                 target = nb
             else:
                 assert out_dir is not None
                 target = out_dir / (f"{nb.stem}/{_slug(combo)}.ipynb" if grid else nb.name)
             tasks.append((nb, target, profile, params, in_place, timeout))
-    results: list[RunResult] = []
+    targets = [t[1] for t in tasks]
+    clash = next((t for i, t in enumerate(targets) if t in targets[:i]), None)
+    if clash is not None:
+        raise RunError(f"two runs would write {clash}: give grid values that differ in their file names")
+    if not in_place:
+        paths.refuse_course_targets(targets, command="mnist-course run", fix=fix)
+    return tasks
+
+
+def run_batch(notebooks: Iterable[Path], out_dir: Path | None, profile: str, parameters: dict[str, object],
+              grid: dict[str, Sequence[object]] | None = None, jobs: int = 1, in_place: bool = False,
+              timeout: int | None = None, echo: Callable[[str], object] = print) -> list[NotebookRun]:
+    """Run every notebook for every grid combination (``jobs`` at a time); a failure does not stop the others,
+    and a worker process that dies is reported as a failed run. Everything is checked first (see :func:`plan`)."""
+    tasks = plan(notebooks, out_dir, profile, parameters, grid, in_place, timeout)
+    results: list[NotebookRun] = []
     echo(f"running {len(tasks)} notebook(s), profile {profile}, {jobs} at a time")
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(_job, t): t for t in tasks}
         for future in as_completed(futures):
-            res = future.result()
+            try:
+                res = future.result()
+            except Exception as exc:  # the worker died (killed, out of memory): BrokenProcessPool
+                nb, target, _, params, _, _ = futures[future]
+                res = NotebookRun(str(nb), str(target), params, status="failed",
+                                  error=f"{type(exc).__name__}: the process running it died ({exc})")
             results.append(res)
             extra = f"  {res.error}" if res.error else ""
             echo(f"[{len(results)}/{len(tasks)}] {res.status:6} {Path(res.output).name} {res.seconds:.1f} s{extra}")
-    order = {t[1]: i for i, t in enumerate(tasks)}
-    results.sort(key=lambda r: order[Path(r.output)])
+    order = {str(t[1]): i for i, t in enumerate(tasks)}
+    results.sort(key=lambda r: order[r.output])
     return results
 
 
-def summary_markdown(results: Sequence[RunResult]) -> str:
+def summary_markdown(results: Sequence[NotebookRun]) -> str:
     """A Markdown table: notebook, parameters, status, wall time, peak memory, metrics, error."""
     rows = ["| notebook | parameters | status | seconds | peak MiB | metrics | error |", "|---|---|---|---|---|---|---|"]
     for r in results:
         params = ", ".join(f"{k}={v}" for k, v in r.parameters.items())
         metrics = ", ".join(f"{k}={v}" for k, v in sorted(r.metrics.items()))
         cell = f" (cell {r.failed_cell})" if r.failed_cell else ""
-        rows.append(f"| {Path(r.notebook).stem} | {params} | {r.status} | {r.seconds:.1f} | {r.peak_rss_mib:.0f} "
-                    f"| {metrics} | {r.error.splitlines()[0] if r.error else ''}{cell} |")
+        error = (r.error.splitlines() or [""])[0]
+        cells = [Path(r.notebook).stem, params, r.status, f"{r.seconds:.1f}", f"{r.peak_rss_mib:.0f}", metrics,
+                 error + cell]
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")  # a | in a value keeps its column
     return "\n".join(rows) + "\n"
 
 
-def plot_report(results: Sequence[RunResult], file: Path) -> Path | None:
+def plot_report(results: Sequence[NotebookRun], file: Path) -> Path | None:
     """Bar charts of every numeric metric, one bar per run (notebook and its parameters); None if no metrics."""
     keys = sorted({k for r in results for k, v in r.metrics.items() if isinstance(v, (int, float))})
     if not keys:
@@ -218,11 +298,12 @@ def plot_report(results: Sequence[RunResult], file: Path) -> Path | None:
     return file
 
 
-def write_report(results: Sequence[RunResult], out_dir: Path) -> list[Path]:
+def write_report(results: Sequence[NotebookRun], out_dir: Path) -> list[Path]:
     """Write ``report.md``, ``report.json`` and (when there are metrics) ``report.png`` into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     md, js = out_dir / "report.md", out_dir / "report.json"
     plot = plot_report(results, out_dir / "report.png")
-    md.write_text("# mnist-course run\n\n" + summary_markdown(results) + ("\n![metrics](report.png)\n" if plot else ""))
-    js.write_text(json.dumps([asdict(r) for r in results], indent=2))
+    write_text_atomic(md, "# mnist-course run\n\n" + summary_markdown(results)
+                      + ("\n![metrics](report.png)\n" if plot else ""))
+    write_text_atomic(js, json.dumps([asdict(r) for r in results], indent=2))
     return [md, js] + ([plot] if plot else [])

@@ -1,8 +1,12 @@
-"""Fixtures shared by the unit tests: the real MNIST copy, an isolated cache, and a local HTTP mirror."""
+"""Fixtures shared by the unit tests: the real MNIST (its arrays, and a folder with its npz and IDX files),
+an isolated cache, and a local HTTP mirror."""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import os
+import struct
 import threading
 import time
 from collections import Counter
@@ -15,22 +19,82 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# sha256 of the real arrays (C order) and of the four uncompressed IDX files, as published with the offline copy:
+# the fixtures check the copy against these literals, not with the code under test.
+REAL_ARRAY_SHA256 = {
+    "x_train": "741c988805d008ac6e4c904b69001ba184c24b2c540a4ef403f4c71b676cf757",
+    "y_train": "1feba77c54802fa5339a11837ea4b2866434b83314ec45192930f1df69120c13",
+    "x_test": "6d87418db22cc8025d05968bec9bd5c3932904b23485740db143a061a2c9d161",
+    "y_test": "ddeff807876a9661a1110d45c266c86239a3a1b7d37da0c3716a7a683c852ff5",
+}
+IDX = {  # array -> (file name, magic number, sha256 of the uncompressed official file)
+    "x_train": ("train-images-idx3-ubyte.gz", 2051, "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
+    "y_train": ("train-labels-idx1-ubyte.gz", 2049, "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
+    "x_test": ("t10k-images-idx3-ubyte.gz", 2051, "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
+    "y_test": ("t10k-labels-idx1-ubyte.gz", 2049, "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+}
+
+
+def official_idx_bytes(array: np.ndarray) -> bytes:
+    """The IDX file of a uint8 array, written here from the format's definition: 0 0 8 ndim, dims, data."""
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(struct.pack(">I", d) for d in array.shape)
+    return header + np.ascontiguousarray(array).tobytes()
+
+
 @pytest.fixture(scope="session")
-def real_data_dir() -> Path:
-    """The verified MNIST folder: $MNIST_COURSE_DATA, else ../shared/data beside the project."""
-    folder = Path(os.environ.get("MNIST_COURSE_DATA") or ROOT.parent / "shared" / "data").resolve()
-    if folder.is_file():
-        folder = folder.parent
-    if not (folder / "mnist.npz").is_file():
-        pytest.fail(f"the real MNIST is needed at {folder}: set MNIST_COURSE_DATA to the folder holding mnist.npz")
+def real_copy() -> Path:
+    """The real MNIST the session uses (an mnist.npz, or a folder with it or the four IDX files): the one the root
+    conftest's preflight found and exported as $MNIST_COURSE_DATA, else ../shared/data."""
+    path = Path(os.environ.get("MNIST_COURSE_DATA") or ROOT.parent / "shared" / "data").expanduser().resolve()
+    if path.is_dir() and (path / "mnist.npz").is_file():
+        path = path / "mnist.npz"
+    if not path.exists():
+        pytest.fail(f"real MNIST is needed, none at {path}: run `mnist-course data fetch` or set MNIST_COURSE_DATA")
+    return path
+
+
+def _read_plain_idx(file: Path) -> np.ndarray:
+    raw = file.read_bytes()
+    raw = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+    ndim = raw[3]
+    dims = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims).copy()
+
+
+@pytest.fixture(scope="session")
+def real_arrays(real_copy: Path) -> dict[str, np.ndarray]:
+    """The four arrays of the real copy, read with plain NumPy (not with the code under test) and checked
+    against the published hashes."""
+    if real_copy.is_file():
+        with np.load(real_copy) as npz:
+            arrays = {k: npz[k].astype(np.uint8) for k in npz.files}
+    else:
+        arrays = {}
+        for split, (gz_name, _, _) in IDX.items():
+            plain = real_copy / gz_name.removesuffix(".gz")
+            arrays[split] = _read_plain_idx(real_copy / gz_name if (real_copy / gz_name).is_file() else plain)
+    wrong = [k for k, h in REAL_ARRAY_SHA256.items()
+             if k not in arrays or hashlib.sha256(np.ascontiguousarray(arrays[k]).data).hexdigest() != h]
+    if wrong:
+        pytest.fail(f"{real_copy} is not the real MNIST ({wrong} differ): run `mnist-course data fetch` "
+                    "or point MNIST_COURSE_DATA at a good copy")
+    return arrays
+
+
+@pytest.fixture(scope="session")
+def real_data_dir(real_copy: Path, real_arrays: dict[str, np.ndarray], tmp_path_factory) -> Path:
+    """A folder holding the real mnist.npz and the four IDX .gz files, whatever the copy holds: the IDX files
+    are written here from the verified arrays, so `mnist-course data fetch` alone is enough for the tests."""
+    folder = tmp_path_factory.mktemp("real-mnist")
+    if real_copy.is_file():
+        (folder / "mnist.npz").symlink_to(real_copy)
+    else:
+        np.savez_compressed(folder / "mnist.npz", **real_arrays)
+    for split, (gz_name, magic, sha256) in IDX.items():
+        data = official_idx_bytes(real_arrays[split])
+        assert int.from_bytes(data[:4], "big") == magic and hashlib.sha256(data).hexdigest() == sha256
+        (folder / gz_name).write_bytes(gzip.compress(data, mtime=0))
     return folder
-
-
-@pytest.fixture(scope="session")
-def real_arrays(real_data_dir: Path) -> dict[str, np.ndarray]:
-    """The four arrays of the real copy, read with plain NumPy (not with the code under test)."""
-    with np.load(real_data_dir / "mnist.npz") as npz:
-        return {k: npz[k] for k in npz.files}
 
 
 @pytest.fixture

@@ -51,3 +51,18 @@ def test_console_script_is_installed_and_doctor_runs(monkeypatch, real_data_dir)
     done = subprocess.run([*exe, "doctor"], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "TensorFlow" in done.stdout and "MNIST" in done.stdout and "No problems found." in done.stdout
+
+
+def test_help_works_outside_a_clone_and_run_then_says_where_the_notebooks_must_be(tmp_path):
+    import os
+
+    env = {**os.environ, "MNIST_COURSE_NOTEBOOKS": str(tmp_path / "no-notebooks-here")}
+    exe = [sys.executable, "-m", "mnist_course.cli"]
+    for args in (["--help"], ["run", "--help"], ["student-edition", "--help"]):
+        done = subprocess.run([*exe, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0 and "usage: mnist-course" in done.stdout, done.stderr
+    done = subprocess.run([*exe, "run", "01", "-o", "out"], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "set MNIST_COURSE_NOTEBOOKS to its notebooks/ folder" in done.stderr and done.stderr.count("\n") == 1
+    assert not (tmp_path / "out").exists()

@@ -16,6 +16,7 @@ def test_all_notebooks_with_a_seed_grid_from_one_command(tmp_path):
     out = tmp_path / "batch"
     notebooks = runner.discover((), ROOT / "notebooks")
     assert len(notebooks) >= 2, "the course has notebooks"
+    course_edition = {p: p.read_bytes() for p in notebooks}
     done = subprocess.run(
         [sys.executable, "-m", "mnist_course.cli", "run", "--notebooks", str(ROOT / "notebooks"), "--profile", "ci",
          "-g", "SEED", "0,1", "-j", "2", "-o", str(out)],
@@ -32,3 +33,4 @@ def test_all_notebooks_with_a_seed_grid_from_one_command(tmp_path):
     for nb in notebooks:
         assert (out / nb.stem / "SEED=0.ipynb").is_file() and (out / nb.stem / "SEED=1.ipynb").is_file()
     assert "[" in done.stdout and f"[{len(report)}/{len(report)}]" in done.stdout  # progress lines
+    assert {p: p.read_bytes() for p in notebooks} == course_edition, "running into -o never touches notebooks/"

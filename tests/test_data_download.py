@@ -153,3 +153,70 @@ def test_two_processes_downloading_at_once_download_once(isolated, local_mirror,
     assert all(count == 1 for count in local_mirror.hits.values()), local_mirror.hits
     assert len(local_mirror.hits) == 4
     cache_is_clean()
+
+
+def test_classroom_mirror_serving_a_resaved_npz_is_accepted_by_content(isolated, local_mirror, real_arrays, capfd):
+    import io
+
+    buffer = io.BytesIO()  # same arrays, other zip bytes (key order, uncompressed): the file hash differs
+    np.savez(buffer, y_test=real_arrays["y_test"], x_test=real_arrays["x_test"], y_train=real_arrays["y_train"],
+             x_train=real_arrays["x_train"])
+    local_mirror.files["/school/mnist.npz"] = buffer.getvalue()
+    assert fetch([Mirror("npz", f"{local_mirror.url}/school/")]) == paths.data_cache_file()
+    (x_train, _), (_, y_test) = load_mnist(download=False)
+    np.testing.assert_array_equal(x_train, real_arrays["x_train"])
+    np.testing.assert_array_equal(y_test, real_arrays["y_test"])
+    assert paths.data_cache_file().stat().st_size < 12_000_000, "an uncompressed download is stored compressed"
+    err = capfd.readouterr().err
+    assert "known_hash" not in err and "Downloading" not in err  # pooch's advice is not printed
+    cache_is_clean()
+
+
+def test_classroom_mirror_with_a_modified_npz_is_refused_naming_the_url(isolated, local_mirror, real_arrays):
+    import io
+
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **{**real_arrays, "y_train": real_arrays["y_train"][::-1].copy()})
+    local_mirror.files["/school/mnist.npz"] = buffer.getvalue()
+    with pytest.raises(MnistDownloadError) as err:
+        fetch([Mirror("npz", f"{local_mirror.url}/school")])
+    assert f"{local_mirror.url}/school/mnist.npz (npz): y_train differs from the official MNIST" in str(err.value)
+    assert not paths.data_cache_file().exists()
+    cache_is_clean()
+
+
+def test_mirror_url_without_trailing_slash_or_naming_the_file(isolated, local_mirror, real_data_dir):
+    local_mirror.files["/mnist/mnist.npz"] = (real_data_dir / "mnist.npz").read_bytes()
+    for url in (f"{local_mirror.url}/mnist", f"{local_mirror.url}/mnist/mnist.npz"):
+        assert Mirror("npz", url).url("mnist.npz") == f"{local_mirror.url}/mnist/mnist.npz"
+    assert fetch([Mirror("npz", f"{local_mirror.url}/mnist")]) == paths.data_cache_file()
+    assert local_mirror.hits == {"/mnist/mnist.npz": 1}
+    assert "/mnistmnist.npz" not in local_mirror.hits
+
+
+def test_http_error_names_the_url_requested(isolated, local_mirror):
+    with pytest.raises(MnistDownloadError) as err:
+        fetch([Mirror("idx", f"{local_mirror.url}/nothing-here")], timeout=5)
+    expected = f"{local_mirror.url}/nothing-here/train-images-idx3-ubyte.gz (idx): HTTP 404 Not Found"
+    assert expected in str(err.value)
+
+
+def test_official_mirrors_give_pooch_their_known_hashes():
+    from mnist_course.data import DEFAULT_MIRRORS
+
+    for mirror in DEFAULT_MIRRORS:
+        files = mirror.files()
+        assert files and all(isinstance(h, str) and len(h) == 64 for h in files.values()), mirror
+
+
+def test_progress_bar_without_tqdm_downloads_without_one(isolated, local_mirror, real_data_dir, monkeypatch):
+    import pooch.downloaders
+
+    from mnist_course.data import download
+
+    monkeypatch.setattr(pooch.downloaders, "tqdm", None)  # pooch then refuses progressbar=True
+    real_find_spec = download.importlib.util.find_spec
+    monkeypatch.setattr(download.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "tqdm" else real_find_spec(name, *a))
+    local_mirror.files["/m/mnist.npz"] = (real_data_dir / "mnist.npz").read_bytes()
+    assert fetch([Mirror("npz", f"{local_mirror.url}/m/")], progress=True) == paths.data_cache_file()

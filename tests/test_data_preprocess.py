@@ -7,7 +7,7 @@ import pytest
 
 from mnist_course.data import add_channel, flatten, one_hot, read_idx, scale, subset, train_val_split
 from mnist_course.data.errors import MnistFormatError
-from mnist_course.data.idx import parse_idx
+from mnist_course.data.readers import parse_idx
 
 
 def test_flatten_keeps_rows_in_reading_order(real_arrays):

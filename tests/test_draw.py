@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from mnist_course.draw import (
-    as_probabilities,
     bounding_box,
     centre_of_mass,
     mnist_preprocess,
@@ -101,11 +100,19 @@ def test_an_empty_drawing_gives_an_empty_input():
         mnist_preprocess(np.zeros((2, 28, 28), dtype=np.uint8))
 
 
-def test_as_probabilities_keeps_probabilities_and_softmaxes_logits():
-    p = np.array([0.1, 0.2, 0.7])
-    assert np.array_equal(as_probabilities(p), p)
-    q = as_probabilities(np.array([2.0, 0.0, -1.0]))
-    assert q.sum() == pytest.approx(1.0) and q.argmax() == 0 and (q > 0).all()
+def test_predict_scales_int64_pixels_like_uint8():
+    """Any integer dtype is scaled by 1/255: int64 pixels reached the model as 0..255 before."""
+    import keras
+
+    dense = keras.layers.Dense(10)
+    model = keras.Sequential([keras.Input((784,)), dense])
+    weights = np.random.default_rng(0).normal(size=(784, 10)).astype(np.float32) / 10
+    dense.set_weights([weights, np.zeros(10, dtype=np.float32)])
+    image = preprocess_steps(strokes_to_image(DRAWN[7])).final
+    logits = image.reshape(784).astype(np.float64) / 255 @ weights
+    expected = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    assert np.allclose(predict(model, image), expected, atol=1e-5)
+    assert np.allclose(predict(model, image.astype(np.int64)), expected, atol=1e-5)
 
 
 @pytest.fixture(scope="module")

@@ -134,8 +134,40 @@ def test_prepare_scales_and_reshapes_uint8() -> None:
     assert models.prepare("cnn-16-36", already).reshape(2, 784).tolist() == already.tolist()
 
 
-def test_labels_accepts_one_hot() -> None:
-    assert models.labels(np.eye(10)[[3, 1, 4]]).tolist() == [3, 1, 4]
+def test_batches_accept_one_hot_labels() -> None:
+    x = np.zeros((3, 28, 28), dtype=np.uint8)
+    (_, targets), = list(models.batches("dense-512", x, np.eye(10)[[3, 1, 4]], batch_size=3))
+    assert np.asarray(targets).tolist() == [3, 1, 4]
+
+
+def test_prepare_divides_integer_pixels_by_255_of_any_integer_dtype() -> None:
+    for dtype in (np.uint8, np.int64):
+        x = np.full((1, 28, 28), 51, dtype=dtype)
+        assert models.prepare("dense-512", x)[0, :3].tolist() == [np.float32(51) / np.float32(255)] * 3
+
+
+def weights(model: keras.Model) -> list[np.ndarray]:
+    return [np.asarray(w) for w in model.get_weights()]
+
+
+def test_build_model_seed_is_the_course_seeding_path() -> None:
+    from mnist_course.seeding import seed_everything
+
+    seeded = weights(models.build_model("dense-512", seed=5))
+    seed_everything(5)
+    by_hand = weights(models.build_model("dense-512"))
+    other = weights(models.build_model("dense-512", seed=6))
+    assert all(np.array_equal(a, b) for a, b in zip(seeded, by_hand))
+    assert not np.array_equal(seeded[0], other[0])
+
+
+def test_training_repeats_from_the_same_seed() -> None:
+    rng = np.random.default_rng(3)
+    x, y = rng.integers(0, 256, (300, 28, 28), dtype=np.uint8), rng.integers(0, 10, 300)
+    runs = [models.train("dense-512", x, y, epochs=1, seed=s, verbose=0)[0] for s in (4, 4, 5)]
+    a, b, c = (weights(m) for m in runs)
+    assert all(np.array_equal(u, v) for u, v in zip(a, b))
+    assert not np.array_equal(a[0], c[0])
 
 
 def test_train_runs_one_epoch_and_returns_history() -> None:

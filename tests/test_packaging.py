@@ -87,3 +87,50 @@ def test_stored_notebooks_ran_top_to_bottom_without_errors():
         assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), nb_path.name
         errors = [o for c in code for o in c.outputs if o.output_type == "error"]
         assert not errors, f"{nb_path.name} is stored with an error: {errors[0].get('ename')}"
+
+
+def _imported_top_level_names() -> dict[str, set[str]]:
+    """Top-level module name -> the package files importing it, from every import statement (function-level too)."""
+    import ast
+
+    found: dict[str, set[str]] = {}
+    for module in sorted((ROOT / "mnist_course").rglob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(), filename=str(module))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                found.setdefault(name.split(".")[0], set()).add(str(module.relative_to(ROOT)))
+    return found
+
+
+def test_every_package_the_course_imports_is_a_declared_dependency():
+    import importlib.metadata
+    import sys
+
+    project = pyproject()["project"]
+    extras = {name: reqs for name, reqs in project["optional-dependencies"].items() if name != "test"}
+    declared = {_name(r) for r in project["dependencies"] + [r for reqs in extras.values() for r in reqs]}
+    distributions = importlib.metadata.packages_distributions()
+    imported = _imported_top_level_names()
+    assert {"numpy", "keras", "nbformat"} <= set(imported)  # the scan does see the package's imports
+    undeclared = {}
+    for name, files in imported.items():
+        if name in sys.stdlib_module_names or name == "mnist_course":
+            continue
+        dists = {_name(d) for d in distributions.get(name, [name])}
+        if not dists & declared:
+            undeclared[name] = (sorted(dists), sorted(files))
+    assert not undeclared, (
+        f"imported by mnist_course but declared neither in pyproject.toml [project] dependencies nor in an extra "
+        f"other than 'test': {undeclared}")
+
+
+def test_the_build_backend_understands_the_license_string():
+    requires = pyproject()["build-system"]["requires"]
+    assert isinstance(pyproject()["project"]["license"], str)  # PEP 639: needs setuptools 77 or later
+    floor = next(r for r in requires if _name(r) == "setuptools").split(">=")[1]
+    assert int(floor.split(".")[0]) >= 77, requires

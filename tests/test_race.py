@@ -1,4 +1,5 @@
-"""The optimizer race of notebook 06: fair start, determinism, JSON round trip, the table and the viewer widget."""
+"""The optimizer race of notebook 06 (race, race_results, race_plots, widgets.race_viewer): fair start, determinism,
+JSON round trip, the table, the plots and the viewer widget."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import pytest
 
 from mnist_course.data import flatten, scale, subset
 from mnist_course.race import (
-    RaceData, RaceViewer, RunResult, RunSpec, by_name, compare_live, fingerprint, initial_weights, load_results,
-    max_difference, plot_race, race, results_table, run_one, same_weights, save_results,
+    RaceData, RaceRun, RunSpec, by_name, fingerprint, initial_weights, max_difference, race, same_weights,
+    train_race_run,
 )
+from mnist_course.race_plots import compare_live, plot_race
+from mnist_course.race_results import load_results, results_table, save_results
+from mnist_course.widgets.race_viewer import RaceViewer
 
 SEED = 7
 
@@ -28,18 +32,18 @@ def data(real_arrays) -> RaceData:
 
 
 @pytest.fixture(scope="module")
-def raced(data) -> list[RunResult]:
+def raced(data) -> list[RaceRun]:
     """Three quite different entrants, two epochs each, from one shared start."""
     specs = [RunSpec("sgd", "sgd", 0.05, batch_size=32), RunSpec("adam", batch_size=32),
              RunSpec("adam-mse", loss="mse", batch_size=32)]
     return race(specs, tiny_model, data, epochs=2, seed=SEED, echo=None)
 
 
-def fake(name: str, accuracies: list[float | None], seconds: list[float]) -> RunResult:
+def fake(name: str, accuracies: list[float | None], seconds: list[float]) -> RaceRun:
     n = len(accuracies)
     history = {"epoch": list(range(n)), "seconds": seconds, "loss": [2.3 / (e + 1) for e in range(n)],
                "val_accuracy": accuracies, "val_crossentropy": [2.3 / (e + 1) for e in range(n)]}
-    return RunResult(RunSpec(name, "sgd", 0.01, options={"momentum": 0.9}), {"epochs": n - 1, "seed": 1}, history)
+    return RaceRun(RunSpec(name, "sgd", 0.01, options={"momentum": 0.9}), {"epochs": n - 1, "seed": 1}, history)
 
 
 def test_initial_weights_depend_only_on_the_seed():
@@ -59,8 +63,8 @@ def test_every_run_starts_from_the_identical_weights(raced, data):
 
 def test_a_run_restores_the_shared_weights_whatever_the_model_fn_draws(data):
     start = initial_weights(tiny_model, SEED)
-    one = run_one(RunSpec("a"), tiny_model, data, start, epochs=0, seed=SEED)
-    two = run_one(RunSpec("a"), tiny_model, data, start, epochs=0, seed=SEED + 1)  # other seed, same start
+    one = train_race_run(RunSpec("a"), tiny_model, data, start, epochs=0, seed=SEED)
+    two = train_race_run(RunSpec("a"), tiny_model, data, start, epochs=0, seed=SEED + 1)  # other seed, same start
     assert one.history["val_crossentropy"] == two.history["val_crossentropy"]
     assert one.history["epoch"] == [0] and one.history["seconds"] == [0.0]
 
@@ -80,17 +84,17 @@ def test_history_layout(raced):
 def test_same_seed_same_history_other_seed_other_history(raced, data):
     start = initial_weights(tiny_model, SEED)
     spec = RunSpec("adam", batch_size=32)
-    again = run_one(spec, tiny_model, data, start, epochs=2, seed=SEED)
+    again = train_race_run(spec, tiny_model, data, start, epochs=2, seed=SEED)
     first = by_name(raced, "adam")[0]
     for key in ("loss", "val_accuracy", "val_crossentropy"):  # stored to 1e-6; equal, not merely close
         assert again.history[key] == first.history[key], key
-    shuffled_otherwise = run_one(spec, tiny_model, data, start, epochs=2, seed=SEED + 1)
+    shuffled_otherwise = train_race_run(spec, tiny_model, data, start, epochs=2, seed=SEED + 1)
     assert shuffled_otherwise.history["loss"][1:] != first.history["loss"][1:]
 
 
 def test_sparse_labels_and_one_hot_labels_train_the_same(data):
     start = initial_weights(tiny_model, SEED)
-    one_hot, sparse = (run_one(RunSpec(k, loss=k, batch_size=64), tiny_model, data, start, epochs=1, seed=SEED)
+    one_hot, sparse = (train_race_run(RunSpec(k, loss=k, batch_size=64), tiny_model, data, start, epochs=1, seed=SEED)
                        for k in ("categorical", "sparse"))
     np.testing.assert_allclose(sparse.history["val_crossentropy"], one_hot.history["val_crossentropy"], atol=1e-4)
     np.testing.assert_allclose(sparse.history["loss"], one_hot.history["loss"], atol=1e-4)
@@ -111,6 +115,25 @@ def test_json_round_trip(tmp_path, raced):
     path.write_text(path.read_text().replace('"format": 1', '"format": 99'))
     with pytest.raises(ValueError, match="format 99"):
         load_results(path)
+
+
+def test_a_failed_save_leaves_the_stored_results_untouched(tmp_path, monkeypatch):
+    import pathlib
+
+    path = save_results(tmp_path / "race.json", [fake("a", [0.1, 0.5], [0.0, 1.0])])
+    before = path.read_bytes()
+    write_text = pathlib.Path.write_text
+
+    def half_then_fail(self, text, *args, **kwargs):  # the disk fills up half-way through the file
+        write_text(self, text[: len(text) // 2], *args, **kwargs)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pathlib.Path, "write_text", half_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        save_results(path, [fake("b", [0.1], [0.0])])
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["race.json"]  # no temporary file left behind
 
 
 def test_results_table():

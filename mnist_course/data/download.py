@@ -1,49 +1,78 @@
-"""Downloading MNIST into the course cache through pooch: mirrors in order, each file verified, nothing half-written."""
+"""Downloading MNIST's files from a mirror with pooch: URLs joined properly, known hashes checked, failures named."""
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
-import filelock
-import numpy as np
 import pooch
 import requests
 
-from mnist_course import paths
-from mnist_course.data.errors import MnistCacheError, MnistDataError, MnistDownloadError, how_to_fix
-from mnist_course.data.idx import IMAGES_MAGIC, LABELS_MAGIC, looks_like_html, read_idx
-from mnist_course.data.verify import IDX_FILES, KERAS_NPZ_SHA256, SPLITS, verify_arrays
+from mnist_course.data.errors import MnistDownloadError
+from mnist_course.data.readers import looks_like_html
+from mnist_course.data.verify import IDX_FILES, KERAS_NPZ_SHA256
 
 MIRROR_ENV = "MNIST_COURSE_MIRROR"
+KINDS = ("npz", "idx")
+SCHEMES = ("http", "https", "ftp", "sftp")
+DOWNLOAD_BYTES = {"npz": 11_490_434, "idx": 11_594_722}  # what one mirror's files weigh
+
+
+def file_names(kind: str) -> list[str]:
+    """The files a mirror of ``kind`` serves: ``mnist.npz`` or the four IDX ``.gz`` files."""
+    return ["mnist.npz"] if kind == "npz" else [name for name, _ in IDX_FILES.values()]
 
 
 @dataclass(frozen=True)
 class Mirror:
-    """A place to download MNIST from: ``kind`` "npz" (Keras' mnist.npz) or "idx" (the four original .gz files)."""
+    """A place to download MNIST from: ``kind`` "npz" (an mnist.npz) or "idx" (the four original .gz files).
+
+    ``hashes`` gives the sha256 of files whose exact bytes are known (the official mirrors): pooch checks them.
+    Without it (a classroom's server) any file is accepted whose arrays verify by content. ``base_url`` may end
+    with or without "/", or name the file itself.
+    """
 
     kind: str
     base_url: str
-    hashes: tuple[tuple[str, str], ...] = ()  # (file name, sha256) pairs that replace the defaults
+    hashes: tuple[tuple[str, str], ...] = ()  # (file name, sha256) pairs
 
-    def files(self) -> dict[str, str]:
-        """File name -> expected sha256 for this mirror's kind (``hashes`` override the official values)."""
-        if self.hashes:
-            return dict(self.hashes)
-        if self.kind == "npz":
-            return {"mnist.npz": KERAS_NPZ_SHA256}
-        return dict(IDX_FILES.values())
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise MnistDownloadError(f"unknown mirror kind {self.kind!r}: use 'npz' or 'idx'", self.base_url, fix="")
+        url = self.base_url.strip()
+        scheme = urlsplit(url).scheme
+        if scheme not in SCHEMES:
+            hint = (f"for a folder or file on this machine set MNIST_COURSE_DATA={url} instead"
+                    if not scheme or len(scheme) == 1 else f"use one of {', '.join(SCHEMES)}")
+            raise MnistDownloadError(f"not a download URL (scheme {scheme or 'missing'!r}): {hint}", url, fix="")
+        last = url.rstrip("/").rsplit("/", 1)[-1]
+        if last in file_names(self.kind):  # the URL of the file itself: keep its folder
+            url = url.rstrip("/")[: -len(last)]
+        object.__setattr__(self, "base_url", url if url.endswith("/") else url + "/")
+
+    def url(self, name: str) -> str:
+        """The URL of file ``name`` on this mirror."""
+        return urljoin(self.base_url, name)
+
+    def files(self) -> dict[str, str | None]:
+        """File name -> known sha256 (None: not known, the content check decides)."""
+        known = dict(self.hashes)
+        return {name: known.get(name) for name in file_names(self.kind)}
 
 
 DEFAULT_MIRRORS: tuple[Mirror, ...] = (
-    Mirror("npz", "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"),
-    Mirror("idx", "https://ossci-datasets.s3.amazonaws.com/mnist/"),
-    Mirror("idx", "https://storage.googleapis.com/cvdf-datasets/mnist/"),
-    Mirror("idx", "https://yann.lecun.com/exdb/mnist/"),
+    Mirror("npz", "https://storage.googleapis.com/tensorflow/tf-keras-datasets/", (("mnist.npz", KERAS_NPZ_SHA256),)),
+    *(Mirror("idx", url, tuple(IDX_FILES.values())) for url in (
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "https://storage.googleapis.com/cvdf-datasets/mnist/",
+        "https://yann.lecun.com/exdb/mnist/",
+    )),
 )
 
 
@@ -56,7 +85,23 @@ def mirrors_from_env() -> list[Mirror]:
     if not extra:
         return list(DEFAULT_MIRRORS)
     kind, _, url = extra.partition(":") if extra.startswith(("idx:", "npz:")) else ("npz", "", extra)
-    return [Mirror(kind, url), *DEFAULT_MIRRORS]
+    try:
+        return [Mirror(kind, url), *DEFAULT_MIRRORS]
+    except MnistDownloadError as exc:
+        raise MnistDownloadError(f"${MIRROR_ENV}: {exc.problem}", exc.file, fix=f"Correct or unset {MIRROR_ENV}.")
+
+
+@contextmanager
+def quiet_pooch() -> Iterator[None]:
+    """Silence pooch's info messages (its "Downloading..." and "Use this value as the 'known_hash'" advice):
+    the course verifies by content and says itself what it did."""
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _describe(exc: BaseException) -> str:
@@ -64,114 +109,50 @@ def _describe(exc: BaseException) -> str:
         return f"HTTP {exc.response.status_code} {exc.response.reason}"
     if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout)):
         return "could not connect (no network, a firewall or a proxy?)"
-    if isinstance(exc, MnistDataError):
-        return exc.problem
     return f"{type(exc).__name__}: {exc}"
 
 
-def _download_file(url: str, sha256: str, folder: Path, timeout: float, progress: bool) -> Path:
-    """Download one file with pooch into ``folder`` and check it is what we expect."""
-    name = url.rsplit("/", 1)[-1]
-    file = Path(
-        pooch.retrieve(
-            url,
-            known_hash=None,
-            fname=name,
-            path=folder,
-            progressbar=progress,
-            downloader=pooch.HTTPDownloader(timeout=timeout, progressbar=progress),
-        )
-    )
-    with open(file, "rb") as handle:
-        head = handle.read(512)
-    if looks_like_html(head):
-        raise MnistDownloadError("the server sent an HTML page instead of the data", url, fix="")
-    digest = pooch.file_hash(str(file), alg="sha256")
-    if digest != sha256:
-        raise MnistDownloadError(f"wrong sha256 {digest[:12]}... (expected {sha256[:12]}...)", url, fix="")
-    return file
+class _RefusingHtml:
+    """A pooch downloader that refuses an HTML error page before pooch compares hashes."""
+
+    def __init__(self, url: str, timeout: float, progress: bool) -> None:
+        self.url = url
+        self.inner = pooch.HTTPDownloader(timeout=timeout, progressbar=progress) if url.startswith("http") else None
+
+    def __call__(self, url: str, output_file: str, dataset: object) -> None:
+        (self.inner or pooch.choose_downloader(url))(url, output_file, dataset)
+        with open(output_file, "rb") as handle:
+            if looks_like_html(handle.read(512)):
+                raise MnistDownloadError("the server sent an HTML page instead of the data", self.url, fix="")
 
 
-def _download_mirror(mirror: Mirror, folder: Path, timeout: float, progress: bool) -> dict[str, np.ndarray]:
-    got = {n: _download_file(mirror.base_url + n, h, folder, timeout, progress) for n, h in mirror.files().items()}
-    if mirror.kind == "npz":
-        with np.load(got["mnist.npz"], allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in SPLITS if k in npz.files}
-    else:
-        arrays = {
-            split: read_idx(got[IDX_FILES[split][0]], IMAGES_MAGIC if split.startswith("x") else LABELS_MAGIC)
-            for split in SPLITS
-        }
-    return verify_arrays(arrays, mirror.base_url)
+def download_file(url: str, sha256: str | None, folder: Path, *, timeout: float = 60.0,
+                  progress: bool = False) -> Path:
+    """Download ``url`` into ``folder`` with pooch; pooch checks ``sha256`` when it is given.
 
-
-def save_atomically(arrays: dict[str, np.ndarray], target: Path) -> None:
-    """Write an uncompressed npz next to ``target``, flush it, then rename it into place in one step."""
-    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            np.savez(out, **{k: arrays[k] for k in SPLITS})
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def ensure_writable(folder: Path) -> None:
-    """Create ``folder`` and prove a file can be written there, or raise :class:`MnistCacheError`."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as exc:
-        raise MnistCacheError(
-            f"the cache folder cannot be written ({exc.strerror or exc})",
-            folder,
-            fix=f"Set {paths.CACHE_ENV} to a folder you can write, or set {paths.DATA_ENV} to an existing copy.",
-        ) from exc
-
-
-def fetch(
-    mirrors: Sequence[Mirror] | None = None,
-    target: Path | None = None,
-    *,
-    timeout: float = 60.0,
-    progress: bool = False,
-    lock_timeout: float = 600.0,
-) -> Path:
-    """Download MNIST into the cache (``target``, default the course cache) unless a verified copy is there.
-
-    Mirrors are tried in order; each download goes to a temporary folder beside the cache, is checked by file
-    hash and by content, and only then renamed into place. A lock file keeps two processes from downloading at
-    once: the second waits and then reuses the first one's copy.
+    Raises :class:`MnistDownloadError` (``file`` = the URL requested, ``problem`` = what went wrong) for HTTP
+    errors, no connection, an HTML page or a wrong hash. ``OSError`` (e.g. a full disk) propagates unchanged.
     """
-    from mnist_course.data.loader import read_file  # the loader imports this module
+    progress = progress and importlib.util.find_spec("tqdm") is not None
+    try:
+        with quiet_pooch():
+            return Path(pooch.retrieve(
+                url, known_hash=f"sha256:{sha256}" if sha256 else None, fname=url.rsplit("/", 1)[-1],
+                path=folder, progressbar=progress, downloader=_RefusingHtml(url, timeout, progress),
+            ))
+    except MnistDownloadError:
+        raise
+    except requests.exceptions.RequestException as exc:
+        raise MnistDownloadError(_describe(exc), url, fix="") from exc
+    except ValueError as exc:
+        if sha256 and "hash" in str(exc).lower():
+            raise MnistDownloadError(f"wrong sha256 (expected {sha256[:12]}...): a different or cut-short file",
+                                     url, fix="") from exc
+        raise MnistDownloadError(_describe(exc), url, fix="") from exc
 
-    target = Path(target) if target is not None else paths.data_cache_file()
-    mirrors = list(mirrors) if mirrors is not None else mirrors_from_env()
-    ensure_writable(target.parent)
-    logging.getLogger("pooch").setLevel(logging.WARNING)
-    with filelock.FileLock(str(target) + ".lock", timeout=lock_timeout):
-        if target.exists():
-            try:
-                verify_arrays(read_file(target), target)
-                return target  # another process finished while we waited, or it was already there
-            except MnistDataError:
-                pass  # replaced below, atomically
-        failures = []
-        for mirror in mirrors:
-            with tempfile.TemporaryDirectory(dir=target.parent, prefix=".download-") as tmp:
-                try:
-                    arrays = _download_mirror(mirror, Path(tmp), timeout, progress)
-                except (OSError, ValueError, MnistDataError, requests.exceptions.RequestException) as exc:
-                    failures.append(f"  - {mirror.base_url} ({mirror.kind}): {_describe(exc)}")
-                    continue
-                save_atomically(arrays, target)
-                return target
-    raise MnistDownloadError(
-        "could not download MNIST from any mirror:\n" + "\n".join(failures),
-        target,
-        fix=how_to_fix(),
-    )
+
+def download_mirror(mirror: Mirror, folder: Path, *, timeout: float = 60.0, progress: bool = False
+                    ) -> dict[str, Path]:
+    """Download every file of ``mirror`` into ``folder``: file name -> local path (not yet verified)."""
+    return {name: download_file(mirror.url(name), sha, folder, timeout=timeout, progress=progress)
+            for name, sha in mirror.files().items()}

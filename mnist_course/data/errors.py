@@ -36,9 +36,13 @@ class MnistFormatError(MnistDataError, ValueError):
     """A file is not MNIST as it should be: truncated, HTML, wrong magic number, shape, dtype or content."""
 
 
+class MnistReadError(MnistDataError, PermissionError):
+    """A copy exists but this user may not read it."""
+
+
 class MnistDownloadError(MnistDataError, ConnectionError):
     """Every mirror failed; the message lists why each one did."""
 
 
 class MnistCacheError(MnistDataError, PermissionError):
-    """The cache folder cannot be written."""
+    """The cache folder cannot be written: no permission, read-only, or the disk is full."""

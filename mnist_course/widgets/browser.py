@@ -7,10 +7,11 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
+from mnist_course.data import NUM_CLASSES
 from mnist_course.widgets.render import pixel_table_html, png_bytes
 
 ALL = "all"
-LABEL_OPTIONS = (ALL, *(str(d) for d in range(10)))
+LABEL_OPTIONS = (ALL, *(str(d) for d in range(NUM_CLASSES)))
 
 
 def indices_for_label(labels: np.ndarray, label: int | str | None) -> np.ndarray:
@@ -21,12 +22,19 @@ def indices_for_label(labels: np.ndarray, label: int | str | None) -> np.ndarray
     return np.flatnonzero(labels == int(label))
 
 
-
 def rewind(slider: widgets.IntSlider, count: int) -> None:
     """Put ``slider`` back at 0 with room for ``count`` positions, without firing its observers in between."""
     with slider.hold_trait_notifications():
         slider.value = 0
         slider.max = max(count - 1, 0)
+
+
+def filter_and_rewind(labels: np.ndarray, label: int | str | None, slider: widgets.IntSlider) -> np.ndarray:
+    """The indices of ``label``'s examples (see :func:`indices_for_label`), with ``slider`` rewound over them."""
+    indices = indices_for_label(labels, label)
+    rewind(slider, len(indices))
+    return indices
+
 
 def caption_html(index: int, label: int, position: int, count: int, filter_label: str) -> str:
     """The line above the image: which example is shown, its label, and where it is in the current selection."""
@@ -69,8 +77,7 @@ class ImageBrowser:
         self.update()
 
     def _on_filter(self, change: dict[str, Any]) -> None:
-        self.indices = indices_for_label(self.labels, change["new"])
-        rewind(self.slider, len(self.indices))
+        self.indices = filter_and_rewind(self.labels, change["new"], self.slider)
         self.update()
 
     def _on_slider(self, change: dict[str, Any]) -> None:
@@ -97,4 +104,4 @@ class ImageBrowser:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
-__all__ = ["ALL", "ImageBrowser", "caption_html", "indices_for_label"]
+__all__ = ["ALL", "ImageBrowser", "caption_html", "filter_and_rewind", "indices_for_label", "rewind"]

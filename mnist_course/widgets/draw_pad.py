@@ -10,7 +10,9 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
+from mnist_course.data import NUM_CLASSES
 from mnist_course.draw import Point, preprocess_steps, predict, resize_area, strokes_to_image
+from mnist_course.plots import tile_images
 from mnist_course.widgets.render import png_bytes
 
 PROMPT = "<i>draw a digit in the box (mouse or finger)</i>"
@@ -20,7 +22,7 @@ def bars_html(probabilities: np.ndarray | None) -> str:
     """A horizontal bar per digit 0..9 with its probability in percent; the most likely one in orange."""
     rows = []
     best = int(np.argmax(probabilities)) if probabilities is not None else -1
-    for digit in range(10):
+    for digit in range(NUM_CLASSES):
         p = float(probabilities[digit]) if probabilities is not None else 0.0
         colour = "#ff7f0e" if digit == best else "#1f77b4"
         rows.append(
@@ -37,19 +39,13 @@ def maps_mosaic(maps: np.ndarray, *, max_channels: int = 16, ncols: int = 8, gap
     from matplotlib import colormaps
 
     maps = np.asarray(maps, dtype=np.float64)
-    count = min(maps.shape[-1], max_channels)
-    ncols = min(ncols, count)
-    nrows = -(-count // ncols)
-    h, w = maps.shape[:2]
-    mosaic = np.full((nrows * (h + gap) - gap, ncols * (w + gap) - gap, 3), 255, dtype=np.uint8)
     viridis = colormaps["viridis"]
-    for c in range(count):
+    tiles = []
+    for c in range(min(maps.shape[-1], max_channels)):
         channel = maps[..., c] - min(maps[..., c].min(), 0.0)
         top = channel.max()
-        rgb = viridis(channel / top if top > 0 else channel)[..., :3]
-        r, col = divmod(c, ncols)
-        mosaic[r * (h + gap):r * (h + gap) + h, col * (w + gap):col * (w + gap) + w] = np.round(255 * rgb)
-    return mosaic
+        tiles.append(np.round(255 * viridis(channel / top if top > 0 else channel)[..., :3]).astype(np.uint8))
+    return tile_images(tiles, ncols, gap=gap, fill=255)
 
 
 def _fit(image: np.ndarray, side: int) -> np.ndarray:
@@ -82,7 +78,7 @@ class DrawPad:
     While drawing, the prediction refreshes at most every ``live_interval`` seconds and fully when a stroke ends.
     """
 
-    def __init__(self, model, *, size: int = 280, pen_width: float = 18.0, live_interval: float = 0.3,
+    def __init__(self, model: Any, *, size: int = 280, pen_width: float = 18.0, live_interval: float = 0.3,
                  max_channels: int = 16) -> None:
         from ipycanvas import Canvas
 
@@ -229,7 +225,8 @@ class DrawPad:
         if self.layer.disabled:
             self.maps_caption.value = "<i>this model has no layers with feature maps (it is not convolutional)</i>"
             return
-        from mnist_course.features import intermediate_model, to_batch
+        from mnist_course.features import intermediate_model
+        from mnist_course.predict import to_batch
 
         name = self.layer.value
         if name not in self._submodels:

@@ -8,7 +8,9 @@ import ipywidgets as widgets
 import numpy as np
 
 from mnist_course import features
-from mnist_course.widgets.browser import ALL, LABEL_OPTIONS, indices_for_label, rewind
+from mnist_course.plots import tile_images
+from mnist_course.predict import probabilities, to_batch
+from mnist_course.widgets.browser import ALL, LABEL_OPTIONS, filter_and_rewind, indices_for_label
 from mnist_course.widgets.render import png_bytes
 
 PRE = ":pre"  # layer key suffix: a Conv2D's maps before its built-in activation
@@ -38,16 +40,10 @@ def kernel_mosaic(kernel: np.ndarray, *, pad: int = 1) -> np.ndarray:
     kernel = np.asarray(kernel, dtype=np.float64)
     if kernel.ndim == 2:
         return kernel
-    kh, kw, count = kernel.shape
+    count = kernel.shape[-1]
     if count == 1:
         return kernel[..., 0]
-    ncols = int(np.ceil(np.sqrt(count)))
-    nrows = -(-count // ncols)
-    mosaic = np.zeros((nrows * (kh + pad) - pad, ncols * (kw + pad) - pad))
-    for i in range(count):
-        r, c = divmod(i, ncols)
-        mosaic[r * (kh + pad):r * (kh + pad) + kh, c * (kw + pad):c * (kw + pad) + kw] = kernel[..., i]
-    return mosaic
+    return tile_images([kernel[..., i] for i in range(count)], int(np.ceil(np.sqrt(count))), gap=pad, fill=0.0)
 
 
 def scale_for(shape: tuple[int, ...], size: int = 168) -> int:
@@ -55,7 +51,7 @@ def scale_for(shape: tuple[int, ...], size: int = 168) -> int:
     return max(1, size // max(shape[:2]))
 
 
-def layer_options(model) -> list[tuple[str, str]]:
+def layer_options(model: Any) -> list[tuple[str, str]]:
     """(label, key) pairs for the layer dropdown: every feature layer with its type and output shape; a Conv2D with a
     built-in activation also gets a "before <activation>" entry, keyed ``name + ":pre"``."""
     options = []
@@ -84,7 +80,7 @@ class FeatureExplorer:
     ``update()`` redraws; ``shown_index``, ``shown_layer``, ``shown_channel``, ``shown_map`` and ``shown_kernel``
     hold what is on screen. Display it as the last line of a cell."""
 
-    def __init__(self, model, images: np.ndarray, labels: np.ndarray, *, size: int = 168) -> None:
+    def __init__(self, model: Any, images: np.ndarray, labels: np.ndarray, *, size: int = 168) -> None:
         self.model, self.images, self.labels = model, np.asarray(images), np.asarray(labels)
         if len(self.images) != len(self.labels) or len(self.labels) == 0:
             raise ValueError(f"need as many images as labels (got {len(self.images)} and {len(self.labels)})")
@@ -125,8 +121,7 @@ class FeatureExplorer:
         self.update()
 
     def _on_digit(self, change: dict[str, Any]) -> None:
-        self.indices = indices_for_label(self.labels, change["new"])
-        rewind(self.example, len(self.indices))
+        self.indices = filter_and_rewind(self.labels, change["new"], self.example)
         self.update()
 
     def _on_layer(self, change: dict[str, Any]) -> None:
@@ -145,12 +140,12 @@ class FeatureExplorer:
         if self._cache["index"] != index:
             import keras
 
-            x = features.to_batch(self.model, self.images[index])
+            x = to_batch(self.model, self.images[index])
             out = self._maps_model(x, training=False)
             out = out if isinstance(out, (list, tuple)) else [out]
             names = features.feature_layers(self.model)
             self._cache = {"index": index, **{n: keras.ops.convert_to_numpy(m)[0] for n, m in zip(names, out)}}
-            self._cache["prediction"] = int(np.argmax(features.probabilities(self.model, self.images[index])[0]))
+            self._cache["prediction"] = int(np.argmax(probabilities(self.model, self.images[index])[0]))
         if key not in self._cache:
             self._cache[key] = features.feature_maps(self.model, self.images[index], key.removesuffix(PRE),
                                                      pre_activation=True)

@@ -7,6 +7,7 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
+from mnist_course.data import to_model_input
 from mnist_course.widgets.render import png_bytes
 
 HIGHLIGHT = (214, 39, 40)  # red: where the chosen row lands
@@ -36,7 +37,7 @@ def row_table_html(image: np.ndarray, row: int) -> str:
     image = np.asarray(image)
     values = image[row]
     positions = row_positions(row, image.shape[1])
-    scaled = values.astype(np.float32) / np.float32(255.0)
+    scaled = to_model_input(values)
     style = 'style="padding:1px 3px;text-align:right;border:1px solid #ddd"'
 
     def line(name: str, cells: list[str]) -> str:

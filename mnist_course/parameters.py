@@ -1,0 +1,234 @@
+"""The parameters of every notebook, declared once: names, types, allowed values and what ``None`` means."""
+
+from __future__ import annotations
+
+import ast
+import types
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mnist_course.notebook import PROFILES, check_profile, current_profile
+
+
+class ParameterError(ValueError):
+    """A notebook parameter with an unknown name, a wrong type or a value out of range (one-line message)."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a notebook's ``parameters`` cell.
+
+    ``type`` is ``int``, ``float``, ``bool``, ``str`` or ``list`` (a list of ``str``; a comma-separated string is
+    accepted). ``minimum``/``maximum`` bound numbers; ``choices`` lists allowed strings (for a list, allowed
+    items). ``none_means`` is set when ``None`` is allowed and says what it means; ``by_profile`` then gives the
+    value ``None`` is replaced with in each profile (a value may itself stay ``None``).
+    """
+
+    type: type
+    help: str
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    choices: tuple[str, ...] | None = None
+    none_means: str | None = None
+    by_profile: Mapping[str, object] | None = field(default=None)
+
+    def allowed(self) -> str:
+        """What this parameter accepts, in words (for error messages and ``--help``)."""
+        if self.choices is not None:
+            what = ("a list (or comma-separated string) of " if self.type is list else "one of ") + ", ".join(
+                map(repr, self.choices))
+        elif self.type in (int, float):
+            what = f"{'an integer' if self.type is int else 'a number'}"
+            if self.minimum is not None and self.maximum is not None:
+                what += f" from {self.minimum} to {self.maximum}"
+            elif self.minimum is not None:
+                what += f" >= {self.minimum}"
+        else:
+            what = {bool: "True or False", str: "a string", list: "a list of strings"}[self.type]
+        return what + (f", or None ({self.none_means})" if self.none_means else "")
+
+
+_SEED = Param(int, "seed of every random choice", minimum=0, maximum=2**31 - 2)
+_PROFILE = Param(str, "how long the notebook runs: ci (seconds) or full (the course)", choices=PROFILES,
+                 none_means="$MNIST_COURSE_PROFILE, else full")
+_CNNS = ("course-cnn", "cnn-16-36", "cnn-32-64", "lenet-avgpool", "keras-io-convnet")
+_MODELS = ("dense-512", "mlp-3x500", "cnn-16-36", "cnn-32-64", "lenet-avgpool", "keras-io-convnet", "course-cnn")
+# 1/12 of TRAIN_SIZE is held out for validation: at least one image per digit there.
+_TRAIN_SIZE = dict(type=int, minimum=120, maximum=60000, help="training images used (1/12 held out for validation)")
+_RACE_RUNS = ("sgd", "sgd-momentum", "rmsprop", "adam", "adagrad", "adamw", "adam-sparse", "adam-mse", "sgd-mse",
+              "sgd-batch", "sgd-b512", "sgd-b32", "sgd-b1", "sgd-lr0.001", "sgd-lr0.1", "sgd-lr1")
+
+
+def _epochs(what: str, ci: int, full: int | None, full_words: str) -> Param:
+    return Param(int, f"epochs of {what}", minimum=1, maximum=200,
+                 none_means=f"{ci} in ci, {full_words} in full", by_profile={"ci": ci, "full": full})
+
+
+def _count(help: str, maximum: int, ci: int, full: int, minimum: int = 1) -> Param:
+    return Param(int, help, minimum=minimum, maximum=maximum, none_means=f"{ci} in ci, {full} in full",
+                 by_profile={"ci": ci, "full": full})
+
+
+DECLARED: dict[str, dict[str, Param]] = {
+    "01_loading_mnist": {
+        "PROFILE": _PROFILE, "SEED": _SEED,
+        "N_FIRST": Param(int, "how many of the first training digits to show", minimum=1, maximum=100),
+    },
+    "02_preprocessing": {
+        "PROFILE": _PROFILE, "SEED": _SEED,
+        "VAL_SIZE": Param(int, "training examples held out for validation", minimum=10, maximum=30000),
+        "N_PRED": Param(int, "examples in the loss comparison", minimum=1, maximum=1000),
+    },
+    "03_mlp": {
+        "PROFILE": _PROFILE, "SEED": _SEED,
+        "TRAIN_SIZE": Param(**_TRAIN_SIZE, none_means="3000 in ci, 60000 in full",
+                            by_profile={"ci": 3000, "full": 60000}),
+        "EPOCHS_DENSE": _epochs("dense-512", 1, 5, "the recipe's 5"),
+        "EPOCHS_MLP": _epochs("mlp-3x500", 2, 20, "the recipe's 20"),
+    },
+    "04_cnn": {
+        "PROFILE": _PROFILE, "SEED": _SEED,
+        "TRAIN_SIZE": Param(**_TRAIN_SIZE, none_means="4000 in ci, 60000 in full",
+                            by_profile={"ci": 4000, "full": 60000}),
+        "EPOCHS": _epochs("the course CNN", 2, 4, "its recipe's 4"),
+        "SEED_EPOCHS": _epochs("the other registry models", 1, None, "each recipe's own"),
+        "RETRAIN": Param(bool, "retrain the published CNNs even when the course cache has them"),
+    },
+    "05_what_the_cnn_sees": {
+        "PROFILE": _PROFILE, "SEED": _SEED,
+        "MODEL_NAME": Param(str, "the CNN whose insides are shown", choices=_CNNS),
+        "EPOCHS": _epochs("the model, if it must be trained here", 1, None, "the recipe's own"),
+        "TRAIN_EXAMPLES": _count("training images, if the model must be trained here", 60000, 2000, 60000, 100),
+        "DIGIT_INDEX": Param(int, "the test digit followed through the network", minimum=0, maximum=9999),
+        "SCAN_EXAMPLES": _count("test images searched for the most exciting ones", 10000, 1000, 10000, 16),
+        "TOP_K": Param(int, "images shown per channel", minimum=1, maximum=16),
+    },
+    "06_optimizers_and_losses": {
+        "PROFILE": _PROFILE, "SEED": _SEED,
+        "EPOCHS": _epochs("every run of the race", 1, 10, "10"),
+        "LIVE_RUNS": Param(list, "runs trained here", choices=_RACE_RUNS,
+                           none_means="ci: sgd, adam, adam-mse; full: all 16"),
+        "SAVE_RESULTS": Param(bool, "save results/06_race_full.json",
+                              none_means="only when the whole full race ran in mnist-course run --in-place"),
+    },
+    "07_playground": {
+        "PROFILE": _PROFILE, "SEED": _SEED,
+        "MODEL_NAME": Param(str, "the model you draw for", choices=_MODELS),
+        "EPOCHS": _epochs("the model, if it must be trained here", 1, None, "the recipe's own"),
+        "TRAIN_EXAMPLES": _count("training images, if the model must be trained here", 60000, 2000, 60000, 100),
+        "TEST_EXAMPLES": _count("test digits in the confusion matrix", 10000, 2000, 10000, 10),
+    },
+}
+
+
+def declared(notebook: str) -> dict[str, Param]:
+    """The declared parameters of ``notebook`` (its stem, e.g. ``"03_mlp"``); raises naming the known stems."""
+    try:
+        return DECLARED[notebook]
+    except KeyError:
+        raise ParameterError(f"no parameters declared for notebook {notebook!r}: add it to DECLARED in "
+                             f"mnist_course/parameters.py (known: {', '.join(DECLARED)})") from None
+
+
+def check_value(notebook: str, name: str, value: object) -> object:
+    """``value`` for parameter ``name`` of ``notebook``, coerced (int -> float, "a,b" -> list), or raise
+    :class:`ParameterError` in one line naming the parameter, the value and what is allowed."""
+    params = declared(notebook)
+    if name not in params:
+        raise ParameterError(f"{notebook} has no parameter {name!r}: use one of {', '.join(params)}")
+    param = params[name]
+    bad = ParameterError(f"{notebook}: {name}={value!r} is not allowed; use {param.allowed()}")
+    if value is None:
+        if param.none_means is None:
+            raise bad
+        return None
+    if param.type is list and isinstance(value, str):
+        value = [item.strip() for item in value.split(",") if item.strip()]
+    if param.type is list and isinstance(value, tuple):
+        value = list(value)
+    if param.type is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, param.type) or (param.type is not bool and isinstance(value, bool)):
+        raise bad
+    if param.type in (int, float) and ((param.minimum is not None and value < param.minimum)
+                                       or (param.maximum is not None and value > param.maximum)):
+        raise bad
+    items = value if param.type is list else [value]
+    if param.choices is not None and any(item not in param.choices for item in items):
+        raise bad
+    if param.type is list and not all(isinstance(item, str) for item in items):
+        raise bad
+    return value
+
+
+def check(notebook: str, values: Mapping[str, object]) -> dict[str, object]:
+    """Check overrides (``-p``/``-g`` values) for ``notebook``: every name declared, every value allowed; returns
+    them coerced. A ``PROFILE`` of ``None`` is allowed (the runner's profile is used)."""
+    declared(notebook)
+    return {name: check_value(notebook, name, value) for name, value in values.items()}
+
+
+def _cell_names(notebook: Path) -> list[str]:
+    """Names assigned in a notebook's ``parameters`` cell."""
+    import nbformat
+
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            return [t.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
+                    for t in node.targets if isinstance(t, ast.Name)]
+    return []
+
+
+def check_for(notebook: Path, values: Mapping[str, object]) -> dict[str, object]:
+    """:func:`check` for the notebook file ``notebook`` (declared by its stem); a notebook without a declaration
+    (your own) gets its names checked against its parameters cell, values passed as they are."""
+    if notebook.stem in DECLARED:
+        return check(notebook.stem, values)
+    known = _cell_names(notebook)
+    for name in values:
+        if name not in known:
+            raise ParameterError(f"{notebook.stem} has no parameter {name!r}: its parameters cell sets "
+                                 f"{', '.join(known) or 'nothing'}")
+    return dict(values)
+
+
+def _candidates(namespace: Mapping[str, object]) -> set[str]:
+    """UPPER_CASE names that could be parameters (not modules, functions or classes)."""
+    return {k for k, v in namespace.items() if k.isupper() and not k.startswith("_")
+            and not isinstance(v, (types.ModuleType, types.FunctionType, type))}
+
+
+_SEEN = "_mnist_course_parameters_checked"
+
+
+def resolve(notebook: str, namespace: Mapping[str, object]) -> dict[str, object]:
+    """Every declared parameter of ``notebook`` read from ``namespace``, checked, ``PROFILE`` resolved and each
+    ``None`` replaced by the profile's value. An UPPER_CASE name in ``namespace`` that is not declared (a typo,
+    or papermill's ``-p`` of an unknown name) is refused, the first time in a kernel (later the notebook's own
+    constants are there too). Raises :class:`ParameterError` in one line."""
+    params = declared(notebook)
+    if _SEEN not in namespace:
+        unknown = sorted(_candidates(namespace) - set(params))
+        if unknown:
+            raise ParameterError(f"{notebook} has no parameter {unknown[0]!r} (set to {namespace[unknown[0]]!r}): "
+                                 f"use one of {', '.join(params)}")
+    missing = [name for name in params if name not in namespace]
+    if missing:
+        raise ParameterError(f"{notebook}: the parameters cell does not set {missing[0]}; declared in "
+                             f"mnist_course/parameters.py: {', '.join(params)}")
+    values = {name: check_value(notebook, name, namespace[name]) for name in params}
+    profile = values.get("PROFILE")
+    values["PROFILE"] = check_profile(profile) if profile else current_profile()
+    for name, param in params.items():
+        if values[name] is None and param.by_profile is not None:
+            values[name] = param.by_profile[values["PROFILE"]]
+    return values
+
+
+def use_parameters(notebook: str, namespace: MutableMapping[str, object]) -> None:
+    """Check the parameters cell's values (see :func:`resolve`) and put the resolved ones back in ``namespace``:
+    in a notebook, ``use_parameters("03_mlp", globals())`` right after the parameters cell."""
+    resolved = resolve(notebook, namespace)
+    namespace.update(resolved)
+    namespace[_SEEN] = True

@@ -1,0 +1,70 @@
+"""The test preflight (root conftest.py): without MNIST or Chromium, pytest stops in seconds with one message."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+NEEDS_DATA = '''
+import pytest
+
+@pytest.fixture
+def real_arrays():
+    return {}
+
+def test_uses_mnist(real_arrays):
+    pass
+'''
+NO_DATA = "def test_plain():\n    assert 1 + 1 == 2\n"
+
+
+def run_pytest(folder: Path, files: dict[str, str], **env: str) -> subprocess.CompletedProcess:
+    """pytest in ``folder`` (a copy of the root conftest.py plus ``files``), with no MNIST anywhere."""
+    shutil.copy(ROOT / "conftest.py", folder / "conftest.py")
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    clean = {k: v for k, v in os.environ.items() if k != "MNIST_COURSE_DATA"}
+    clean.update(MNIST_COURSE_CACHE=str(folder / "empty-cache"), KERAS_HOME=str(folder / "keras"), **env)
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:nbval"],
+                          cwd=folder, env=clean, capture_output=True, text=True, timeout=120)
+
+
+def test_missing_data_stops_at_once_with_one_message(tmp_path):
+    start = time.perf_counter()
+    done = run_pytest(tmp_path, {"tests/test_a.py": NEEDS_DATA, "tests/test_b.py": NEEDS_DATA.replace("_uses", "_b")})
+    assert time.perf_counter() - start < 60
+    assert done.returncode == 4, done.stdout + done.stderr
+    out = done.stdout + done.stderr
+    assert out.count("the tests cannot run") == 1
+    assert "real MNIST" in out and "`mnist-course data fetch`" in out and "MNIST_COURSE_DATA=" in out
+    assert "passed" not in out and "failed" not in out
+    assert "Chromium" not in out  # no browser test collected: the browser is not asked for
+
+
+def test_missing_browser_is_named_with_the_install_command(tmp_path):
+    done = run_pytest(tmp_path, {"tests/browser/test_lab.py": NO_DATA}, MNIST_COURSE_BROWSER="/nowhere/chromium")
+    out = done.stdout + done.stderr
+    assert done.returncode == 4, out
+    assert "nothing at /nowhere/chromium" in out and "`apt-get install chromium`" in out
+    assert "real MNIST" in out  # the browser runs the notebooks, which load MNIST
+    assert out.count("the tests cannot run") == 1
+
+
+def test_tests_that_need_nothing_run(tmp_path):
+    done = run_pytest(tmp_path, {"tests/test_plain.py": NO_DATA})
+    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout + done.stderr
+
+
+def test_a_bad_mnist_course_data_is_named(tmp_path):
+    bad = tmp_path / "mnist.npz"
+    bad.write_text("<html>proxy error</html>")
+    done = run_pytest(tmp_path, {"tests/test_a.py": NEEDS_DATA}, MNIST_COURSE_DATA=str(bad))
+    out = done.stdout + done.stderr
+    assert done.returncode == 4 and f"MNIST_COURSE_DATA={bad}: cannot be read" in out, out
