@@ -118,8 +118,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_student_edition(args: argparse.Namespace) -> int:
-    import shutil
-
     from mnist_course import editions, runner
 
     out_dir = Path(args.output)
@@ -137,9 +135,7 @@ def _cmd_student_edition(args: argparse.Namespace) -> int:
     except (editions.EditionError, FileNotFoundError) as exc:
         print(f"no student edition written: {exc}", file=sys.stderr)
         return 1
-    if (folder / "results").is_dir():  # stored results some notebooks read (e.g. 06's race)
-        shutil.copytree(folder / "results", out_dir / "results", dirs_exist_ok=True)
-    for path in written:
+    for path in written:  # write_student_edition also copied the results/ files the notebooks read
         print(f"wrote {path}")
     print(f"student edition of {len(written)} notebook(s) in {out_dir}: solutions replaced by stubs, outputs cleared")
     return 0

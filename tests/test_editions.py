@@ -1,8 +1,11 @@
-"""The two editions: the course edition's exercise cells follow the convention, and the student edition written
-from it runs top to bottom with ``NotImplementedError`` as its only error, raised in exercise cells only."""
+"""The two editions: the course edition's exercises follow nbgrader's conventions, the student edition is the cells
+nbgrader's preprocessors hand out, it runs top to bottom with ``NotImplementedError`` as its only error (raised in
+check cells), and it is never written onto a course edition, whatever the arguments."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,23 +23,25 @@ def add(a, b):
     """a + b"""
     # BEGIN SOLUTION
     return a + b
-    # END SOLUTION
+    # END SOLUTION'''
+CHECK = "# Checks exercise 9.1\ncheck.add(add).raise_if_wrong()"
 
 
-print(add(1, 2))'''
+def _meta(part: str, **flags) -> dict:
+    return {"nbgrader": {"schema_version": 3, "task": False, "grade_id": f"ex-9-1-{part}", **flags}}
 
 
-def test_strip_solution_keeps_the_signature_and_the_check_and_indents_the_stub():
+def test_strip_solution_keeps_the_signature_and_indents_the_stub():
     student = editions.strip_solution(EXAMPLE)
     assert student.splitlines() == [
         "# Exercise 9.1: add two numbers", "def add(a, b):", '    """a + b"""',
-        '    raise NotImplementedError("Exercise 9.1: write your code here")', "", "", "print(add(1, 2))"]
+        '    raise NotImplementedError("Exercise 9.1: write your code here")']
     assert "return a + b" in editions.solutions_only(EXAMPLE) and "BEGIN" not in editions.solutions_only(EXAMPLE)
 
 
 @pytest.mark.parametrize("source, problem", [
     (EXAMPLE.replace("# Exercise 9.1: add two numbers", "# add two numbers"), "must start with '# Exercise N.M"),
-    (EXAMPLE.replace("    # END SOLUTION\n", ""), "never closed"),
+    (EXAMPLE.replace("    # END SOLUTION", ""), "never closed"),
     (EXAMPLE.replace("    # BEGIN SOLUTION\n", ""), "without '# BEGIN SOLUTION'"),
     ("# Exercise 9.1: nothing to hide\nx = 1", "has no '# BEGIN SOLUTION'"),
     (EXAMPLE.replace("    return a + b\n", "    # BEGIN SOLUTION\n"), "inside another solution block"),
@@ -47,48 +52,68 @@ def test_malformed_exercise_cells_are_refused_with_the_place_named(source, probl
     assert problem in str(err.value)
 
 
-def _tiny_course(folder: Path, exercise_source: str = EXAMPLE) -> Path:
+def _tiny_course(folder: Path, exercise_source: str = EXAMPLE, name: str = "01_tiny.ipynb") -> Path:
     nb = nbformat.v4.new_notebook()
     nb.metadata["widgets"] = {"state": {}}
-    hidden = {"tags": ["exercise"], "jupyter": {"source_hidden": True}}
+    solution = {"tags": ["exercise"], "jupyter": {"source_hidden": True},
+                **_meta("solution", solution=True, grade=False, locked=False)}
+    check = _meta("check", solution=False, grade=True, locked=True, points=1)
+    answer = {"tags": ["solution"], **_meta("answer", solution=True, grade=True, locked=False, points=2)}
     nb.cells = [nbformat.v4.new_markdown_cell("# Title"),
                 nbformat.v4.new_markdown_cell("## Exercises\n\nIn this course edition the solutions are here."),
                 nbformat.v4.new_code_cell("x = 1", outputs=[nbformat.v4.new_output("stream", text="hi\n")],
                                           execution_count=1),
-                nbformat.v4.new_code_cell(exercise_source, metadata=hidden, execution_count=2),
-                nbformat.v4.new_markdown_cell("the answer is 3", metadata={"tags": ["solution"]})]
+                nbformat.v4.new_code_cell(exercise_source, metadata=solution, execution_count=2),
+                nbformat.v4.new_code_cell(CHECK, metadata=check, execution_count=3,
+                                          outputs=[nbformat.v4.new_output("stream", text="✅\n")]),
+                nbformat.v4.new_markdown_cell("the answer is 3, because ...", metadata=answer),
+                nbformat.v4.new_markdown_cell("what to expect: 3", metadata={"tags": ["solution"]})]
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "01_tiny.ipynb"
-    nbformat.write(nb, path)
-    return path
+    nbformat.write(nb, folder / name)
+    return folder / name
+
+
+def _cli(*args: str, cwd: Path, course: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if course is not None:
+        env["MNIST_COURSE_NOTEBOOKS"] = str(course)  # the course edition this installation protects
+    return subprocess.run([sys.executable, "-m", "mnist_course.cli", "student-edition", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True)
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_the_command_writes_a_student_edition_and_leaves_the_course_edition_alone(tmp_path):
     course = _tiny_course(tmp_path / "course")
     (tmp_path / "course" / "results").mkdir()
-    (tmp_path / "course" / "results" / "race.json").write_text("{}")
-    before = course.read_bytes()
-    done = subprocess.run([sys.executable, "-m", "mnist_course.cli", "student-edition", "--notebooks",
-                           str(tmp_path / "course"), "-o", str(tmp_path / "student")], capture_output=True, text=True)
+    (tmp_path / "course" / "results" / "race.json").write_text('{"runs": []}')
+    before = _snapshot(tmp_path / "course")
+    done = _cli("--notebooks", str(course.parent), "-o", str(tmp_path / "student"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert course.read_bytes() == before
+    assert _snapshot(tmp_path / "course") == before
+    assert sorted(_snapshot(tmp_path / "student")) == ["01_tiny.ipynb", "results/race.json"]  # no temporary left
+    assert (tmp_path / "student" / "results" / "race.json").read_text() == '{"runs": []}'
     student = nbformat.read(tmp_path / "student" / "01_tiny.ipynb", as_version=4)
-    assert [c.cell_type for c in student.cells] == ["markdown", "markdown", "code", "code"]  # solution note gone
+    assert [c.cell_type for c in student.cells] == ["markdown", "markdown", "code", "code", "code", "markdown"]
     assert all(c.outputs == [] and c.execution_count is None for c in student.cells if c.cell_type == "code")
     intro = student.cells[1].source
     assert intro.startswith("## Exercises") and "course edition" not in intro.split("Stuck?")[0]
     assert "`notebooks/01_tiny.ipynb`" in intro  # where the solutions are
-    exercise = student.cells[3]
-    assert "return a + b" not in exercise.source and "NotImplementedError" in exercise.source
-    assert "raises-exception" in exercise.metadata["tags"] and "source_hidden" not in exercise.metadata.get("jupyter", {})
+    exercise, check, answer = student.cells[3:]
+    assert exercise.source.endswith('    raise NotImplementedError("Exercise 9.1: write your code here")')
+    assert "return a + b" not in exercise.source and "source_hidden" not in exercise.metadata.get("jupyter", {})
+    assert exercise.metadata["tags"] == ["exercise", "raises-exception"] and exercise.metadata["deletable"] is False
+    assert check.source == CHECK and check.metadata["tags"] == ["raises-exception"]
+    assert check.metadata["editable"] is False and check.metadata["deletable"] is False  # locked, as nbgrader does
+    assert answer.source == editions.TEXT_STUB and "what to expect" not in str(student.cells)  # answers gone
     assert "widgets" not in student.metadata
-    assert (tmp_path / "student" / "results" / "race.json").is_file()
 
 
 def test_a_malformed_notebook_stops_the_command_before_anything_is_written(tmp_path):
-    _tiny_course(tmp_path / "course", EXAMPLE.replace("    # END SOLUTION\n", ""))
-    done = subprocess.run([sys.executable, "-m", "mnist_course.cli", "student-edition", "--notebooks",
-                           str(tmp_path / "course"), "-o", str(tmp_path / "student")], capture_output=True, text=True)
+    _tiny_course(tmp_path / "course", EXAMPLE.replace("    # END SOLUTION", ""))
+    done = _cli("--notebooks", str(tmp_path / "course"), "-o", str(tmp_path / "student"), cwd=tmp_path)
     assert done.returncode == 1
     assert "01_tiny.ipynb, cell 3" in done.stderr and "never closed" in done.stderr
     assert not (tmp_path / "student").exists()
@@ -96,26 +121,126 @@ def test_a_malformed_notebook_stops_the_command_before_anything_is_written(tmp_p
 
 def test_the_student_edition_cannot_overwrite_the_course_edition(tmp_path):
     _tiny_course(tmp_path / "course")
-    done = subprocess.run([sys.executable, "-m", "mnist_course.cli", "student-edition", "--notebooks",
-                           str(tmp_path / "course"), "-o", str(tmp_path / "course")], capture_output=True, text=True)
+    done = _cli("--notebooks", str(tmp_path / "course"), "-o", str(tmp_path / "course"), cwd=tmp_path)
     assert done.returncode == 2 and "must not overwrite" in done.stderr
 
 
+@pytest.fixture
+def course_copies(tmp_path) -> dict[str, Path]:
+    """A copy of the real course edition (the protected one, via $MNIST_COURSE_NOTEBOOKS), a second clone's
+    notebooks, an empty folder, and the protected files' bytes."""
+    course, clone, empty = tmp_path / "course" / "notebooks", tmp_path / "clone" / "notebooks", tmp_path / "empty"
+    for folder in (course, clone):
+        shutil.copytree(ROOT / "notebooks", folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    empty.mkdir()
+    return {"course": course, "clone": clone, "empty": empty, "before": _snapshot(course), "base": tmp_path}
+
+
+def _refused(done: subprocess.CompletedProcess, copies: dict[str, Path]) -> None:
+    assert done.returncode != 0, done.stdout
+    assert "overwrite" in done.stderr, done.stderr
+    assert _snapshot(copies["course"]) == copies["before"], "a course file changed"
+
+
+def test_a_named_notebook_with_another_notebooks_folder_cannot_replace_a_course_notebook(course_copies):
+    course = course_copies["course"]
+    done = _cli(str(course / "03_mlp.ipynb"), "--notebooks", str(course_copies["empty"]), "-o", str(course),
+                cwd=course_copies["base"], course=course)
+    _refused(done, course_copies)
+
+
+@pytest.mark.parametrize("output", ["notebooks", "./x/../notebooks", "link-to-notebooks"])
+def test_another_clone_cannot_be_written_onto_the_course_notebooks(course_copies, output):
+    base = course_copies["base"] / "course"  # the working folder: relative -o paths start here
+    (base / "x").mkdir()
+    (base / "link-to-notebooks").symlink_to(course_copies["course"], target_is_directory=True)
+    done = _cli("--notebooks", str(course_copies["clone"]), "-o", output, cwd=base, course=course_copies["course"])
+    _refused(done, course_copies)
+
+
+@pytest.mark.parametrize("link", ["results", "03_mlp.ipynb"])
+def test_a_symlink_in_the_output_folder_cannot_lead_onto_the_course(course_copies, link):
+    out = course_copies["base"] / "out"
+    out.mkdir()
+    (out / link).symlink_to(course_copies["course"] / link)
+    done = _cli("--notebooks", str(course_copies["clone"]), "-o", str(out), cwd=course_copies["base"],
+                course=course_copies["course"])
+    _refused(done, course_copies)
+    assert sorted(p.name for p in out.iterdir()) == [link], "nothing else was written"
+
+
+def test_write_student_edition_itself_checks_every_file_it_would_write(course_copies, monkeypatch):
+    course, clone = course_copies["course"], course_copies["clone"]
+    monkeypatch.setenv("MNIST_COURSE_NOTEBOOKS", str(course))
+    out = course_copies["base"] / "out"
+    out.mkdir()
+    (out / "results").symlink_to(course / "results")
+    for notebooks, target in [([course / "03_mlp.ipynb"], course), (sorted(clone.glob("0*.ipynb")), course),
+                              (sorted(clone.glob("0*.ipynb")), out), ([clone / "01_loading_mnist.ipynb"], clone)]:
+        with pytest.raises(editions.EditionTargetError, match="would overwrite .*-o student"):
+            editions.write_student_edition(notebooks, target)
+    assert _snapshot(course) == course_copies["before"] and sorted(p.name for p in out.iterdir()) == ["results"]
+    assert _snapshot(clone) == course_copies["before"]  # a notebook being read is not overwritten either
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_every_notebook_has_three_checked_exercises_with_collapsed_solutions(path):
+def test_every_notebook_has_three_nbgrader_exercises_with_collapsed_solutions(path):
     nb = nbformat.read(path, as_version=4)
     cells = editions.exercise_cells(nb)
     assert len(cells) >= 3, f"{path.name}: at least three exercises"
     number = path.name[:2].lstrip("0")
     ids = [editions.exercise_id(c.source) for _, c in cells]
     assert ids == [f"{number}.{k}" for k in range(1, len(cells) + 1)], f"{path.name}: exercises numbered in order"
-    for index, cell in cells:
-        assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, f"{path.name} cell {index}: collapsed"
-        assert "check." in cell.source.split(editions.END)[-1], f"{path.name} cell {index}: a self-check follows"
-        shown = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in cell.outputs)
-        assert f"✅ Exercise {editions.exercise_id(cell.source)}: correct" in shown, (
-            f"{path.name} cell {index}: the stored output shows the solution passing its check")
+    for (index, cell), ident in zip(cells, ids):
+        where = f"{path.name} cell {index}"
+        assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, f"{where}: collapsed"
+        assert cell.metadata["nbgrader"] == {"schema_version": 3, "solution": True, "grade": False, "locked": False,
+                                             "task": False, "grade_id": editions.grade_id(ident, "solution")}, where
+        assert cell.source.rstrip().endswith(editions.END) and not cell.outputs, f"{where}: the check is separate"
+        check = nb.cells[index + 1]
+        assert check.metadata.get("nbgrader", {}) == {
+            "schema_version": 3, "solution": False, "grade": True, "locked": True, "task": False, "points": 1,
+            "grade_id": editions.grade_id(ident, "check")}, f"{where}: a locked, autograded check follows"
+        assert check.source.splitlines()[-1].startswith("check.") and check.source.endswith(".raise_if_wrong()")
+        shown = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in check.outputs)
+        assert f"✅ Exercise {ident}: correct" in shown, f"{where}: the stored output shows the solution passing"
+    assert [i for i, _ in editions.check_cells(nb)] == [i + 1 for i, _ in cells], f"{path.name}: no other check"
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown" and editions.SOLUTION_TAG in cell.metadata.get("tags", []):
+            meta = cell.metadata.get("nbgrader", {})
+            assert meta.get("solution") and meta.get("grade") and meta.get("points", 0) > 0, (
+                f"{path.name} cell {index}: a worked answer must be an nbgrader answer cell, or nbgrader hands it out")
     assert "from mnist_course.exercises import lesson" in "".join(c.source for c in nb.cells)
+
+
+def _nbgrader_student_cells(path: Path) -> nbformat.NotebookNode:
+    """The notebook through the preprocessors of ``nbgrader generate_assignment`` that change cells, configured
+    as the course's ``nbgrader_config.py`` does."""
+    from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, LockCells
+    from traitlets.config import Config
+
+    from mnist_course.exercises.grading import ClearExerciseSolutions, configure
+
+    config = configure(Config())
+    nb, resources = nbformat.read(path, as_version=4), {}
+    for preprocessor in (CheckCellMetadata, LockCells, ClearExerciseSolutions, ClearOutput, CheckCellMetadata):
+        nb, resources = preprocessor(config=config).preprocess(nb, resources)
+    return nb
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_the_student_edition_is_what_nbgrader_hands_out(path):
+    theirs = _nbgrader_student_cells(path)
+    ours = editions.student_notebook(nbformat.read(path, as_version=4), path.name)
+    assert len(theirs.cells) == len(ours.cells), "no cell is dropped: worked answers are answer cells"
+    for index, (a, b) in enumerate(zip(theirs.cells, ours.cells)):
+        if b.cell_type == "markdown" and b.source.startswith(editions.EXERCISES_HEADING):
+            assert a.source.startswith(editions.EXERCISES_HEADING)  # the student edition rewrites it
+            continue
+        assert (a.cell_type, a.source) == (b.cell_type, b.source), f"{path.name} cell {index}"
+        for key in ("tags", "editable", "deletable", "jupyter", "nbgrader"):
+            assert a.metadata.get(key) == b.metadata.get(key), f"{path.name} cell {index}: metadata {key}"
+        assert a.get("outputs", []) == b.get("outputs", []) == []
 
 
 @pytest.fixture(scope="module")
@@ -126,17 +251,18 @@ def student_edition(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_the_student_edition_raises_only_not_implemented_and_only_in_exercises(path, student_edition):
+def test_the_student_edition_raises_only_not_implemented_and_only_in_checks(path, student_edition):
     nb = nbformat.read(student_edition / path.name, as_version=4)
     # The cells tagged raises-exception let execution go on, as "Run all" does; any other error stops it here.
     NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+                   resources={"metadata": {"path": str(student_edition)}}).execute()
     raised = {}
     for index, cell in enumerate(nb.cells):
         for out in cell.get("outputs", []):
             if out.output_type == "error":
-                raised[index] = out.ename
-    exercises = {index for index, _ in editions.exercise_cells(nb)}
-    assert raised, "the stubs raise"
-    assert set(raised.values()) == {"NotImplementedError"}, raised
-    assert set(raised) == exercises, f"errors in cells {sorted(raised)}, exercises are cells {sorted(exercises)}"
+                raised[index] = (out.ename, out.evalue)
+    checks = [index for index, _ in editions.check_cells(nb)]
+    assert sorted(raised) == checks, f"errors in cells {sorted(raised)}, the checks are cells {checks}"
+    for index, solution in editions.exercise_cells(nb):
+        ident = editions.exercise_id(solution.source)
+        assert raised[index + 1] == ("NotImplementedError", f"Exercise {ident}: write your code here"), raised

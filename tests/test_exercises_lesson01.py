@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gzip
+import re
 import struct
 
 import numpy as np
 import pytest
 
+from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson01 as check
 
 
@@ -45,6 +47,7 @@ def stub(*args):
 def test_read_label_header_accepts_the_solution_and_names_the_file(label_file):
     feedback = check.read_label_header(read_header, label_file)
     assert feedback.ok and feedback.message.startswith("correct.")
+    assert feedback.raise_if_wrong() is feedback  # a check cell shows it
     assert "magic 2049" in feedback.message and "60000 labels in this file" in feedback.message
     assert repr(feedback).startswith("✅ Exercise 1.1: correct.")
     assert check.read_label_header(read_header).ok  # the check's own files are enough
@@ -103,6 +106,8 @@ def test_read_label_header_mistakes_get_their_hint(answer, phrase, label_file):
     feedback = check.read_label_header(answer, label_file)
     assert not feedback.ok and feedback.message.startswith("not yet.")
     assert phrase in feedback.message, feedback.message
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        feedback.raise_if_wrong()
 
 
 def test_read_label_header_lets_the_stub_error_through(label_file):
@@ -121,6 +126,7 @@ def test_mean_ink_per_digit_accepts_the_solution_and_names_the_extremes(real_arr
     means = np.array([x[y == d].mean() for d in range(10)])
     feedback = check.mean_ink_per_digit(mean_ink)
     assert feedback.ok and feedback.message.startswith("correct.")
+    assert feedback.raise_if_wrong() is feedback  # a check cell shows it
     assert f"digit {means.argmax()} uses the most ink" in feedback.message
     assert f"digit {means.argmin()} the least" in feedback.message
 
@@ -139,6 +145,8 @@ def test_mean_ink_per_digit_accepts_the_solution_and_names_the_extremes(real_arr
 def test_mean_ink_per_digit_mistakes_get_their_hint(answer, phrase):
     feedback = check.mean_ink_per_digit(answer)
     assert not feedback.ok and phrase in feedback.message, feedback.message
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        feedback.raise_if_wrong()
 
 
 def test_mean_ink_per_digit_lets_the_stub_error_through():
@@ -152,6 +160,7 @@ def test_digit_shares_accepts_the_solution_and_shows_the_balance(real_arrays):
     shares = np.bincount(real_arrays["y_train"], minlength=10) / len(real_arrays["y_train"])
     feedback = check.digit_shares(lambda y: np.bincount(y, minlength=10) / len(y))
     assert feedback.ok and feedback.message.startswith("correct.")
+    assert feedback.raise_if_wrong() is feedback  # a check cell shows it
     assert f"{shares.min():.1%} (digit {shares.argmin()})" in feedback.message and "nearly balanced" in feedback.message
 
 
@@ -172,6 +181,8 @@ def test_digit_shares_accepts_a_loop_and_a_list():
 def test_digit_shares_mistakes_get_their_hint(answer, phrase):
     feedback = check.digit_shares(answer)
     assert not feedback.ok and phrase in feedback.message, feedback.message
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        feedback.raise_if_wrong()
 
 
 def test_digit_shares_lets_the_stub_error_through():

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
+from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson02 as check
 
 
@@ -23,6 +26,7 @@ def stub(*args):
 def test_to_mlp_input_accepts_the_solution():
     feedback = check.to_mlp_input(lambda x: x.reshape(len(x), 28 * 28).astype("float32") / 255)
     assert feedback.ok and feedback.message.startswith("correct. float32 in [0, 1]")
+    assert feedback.raise_if_wrong() is feedback  # a check cell shows it
     assert check.to_mlp_input(lambda x: x.reshape(-1, 784).astype(np.float32) * np.float32(1 / 255)).ok
 
 
@@ -42,6 +46,8 @@ def test_to_mlp_input_accepts_the_solution():
 def test_to_mlp_input_mistakes_get_their_hint(answer, phrase):
     feedback = check.to_mlp_input(answer)
     assert not feedback.ok and phrase in feedback.message, feedback.message
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        feedback.raise_if_wrong()
 
 
 def test_to_mlp_input_lets_the_stub_error_through():
@@ -54,6 +60,7 @@ def test_to_mlp_input_lets_the_stub_error_through():
 def test_one_hot_by_hand_accepts_the_solution():
     feedback = check.one_hot_by_hand(lambda y: np.eye(10, dtype="float32")[y])
     assert feedback.ok and feedback.message.startswith("correct. the same rows as keras.utils.to_categorical")
+    assert feedback.raise_if_wrong() is feedback  # a check cell shows it
 
 
 def _loop_one_hot(y):
@@ -75,6 +82,8 @@ def _loop_one_hot(y):
 def test_one_hot_by_hand_mistakes_get_their_hint(answer, phrase):
     feedback = check.one_hot_by_hand(answer)
     assert not feedback.ok and phrase in feedback.message, feedback.message
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        feedback.raise_if_wrong()
 
 
 def test_one_hot_by_hand_accepts_a_loop():
@@ -127,6 +136,7 @@ def test_standardize_accepts_the_solution_and_says_the_test_set_is_not_centred(r
     test_mean = (x_test - x_train.mean()) / x_train.std()
     feedback = check.standardize(standardize)
     assert feedback.ok and feedback.message.startswith("correct. the training images now have mean 0 and std 1")
+    assert feedback.raise_if_wrong() is feedback  # a check cell shows it
     assert f"mean {test_mean.mean():.3f}" in feedback.message
 
 
@@ -154,6 +164,8 @@ def test_standardize_mistakes_get_their_hint(answer, phrase):
     with np.errstate(divide="ignore", invalid="ignore"):
         feedback = check.standardize(answer)
     assert not feedback.ok and phrase in feedback.message, feedback.message
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        feedback.raise_if_wrong()
 
 
 def test_standardize_lets_the_stub_error_through():

@@ -3,10 +3,13 @@ unsolved stub's NotImplementedError reaches the student. Nothing is trained."""
 
 from __future__ import annotations
 
+import re
+
 import keras
 import numpy as np
 import pytest
 
+from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson03 as check
 
 
@@ -48,6 +51,7 @@ def test_the_reference_solutions_pass():
                                (check.build_256_128(build_256_128), "3.2", "235,146 parameters, 58 %"),
                                (check.best_epoch(best_epoch), "3.3", "restore_best_weights=True")]:
         assert result.ok and result.exercise == ex and result.message.startswith("correct. "), result
+        assert result.raise_if_wrong() is result  # a check cell shows it
         assert phrase in result.message, result
 
 
@@ -77,6 +81,8 @@ def test_other_right_answers_pass_too():
 def test_mlp_params_hints(answer, phrase):
     result = check.mlp_params(answer)
     assert not result.ok and phrase in result.message, result.message
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        result.raise_if_wrong()
 
 
 @pytest.mark.parametrize("build, phrase", [
@@ -106,6 +112,8 @@ def test_mlp_params_hints(answer, phrase):
 def test_build_256_128_hints(build, phrase):
     result = check.build_256_128(build)
     assert not result.ok and phrase in result.message, result.message
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        result.raise_if_wrong()
 
 
 def test_build_256_128_does_not_train_the_model():
@@ -138,12 +146,16 @@ def _sorts_in_place(history, monitor="val_loss"):
 def test_best_epoch_hints(answer, phrase):
     result = check.best_epoch(answer)
     assert not result.ok and phrase in result.message, result.message
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        result.raise_if_wrong()
 
 
 def test_best_epoch_checks_a_loss_other_than_val_loss():
     only_val = check.best_epoch(lambda h, monitor="val_loss": (
         int(np.argmin(h[monitor])) if monitor == "val_loss" else int(np.argmax(h[monitor]))) + 1)
     assert not only_val.ok and "for a loss the best epoch has the lowest value" in only_val.message
+    with pytest.raises(ExerciseNotSolved, match="for a loss the best epoch has the lowest value"):
+        only_val.raise_if_wrong()
 
 
 @pytest.mark.parametrize("run", [lambda: check.mlp_params(stub), lambda: check.build_256_128(stub),

@@ -4,10 +4,12 @@ unsolved stub's NotImplementedError reaches the student. Nothing is trained."""
 from __future__ import annotations
 
 import math
+import re
 
 import keras
 import pytest
 
+from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson04 as check
 
 L = keras.layers
@@ -59,6 +61,7 @@ def test_the_reference_solutions_pass():
                                (check.dense_inputs(dense_inputs), "4.2", "gets 1,200 inputs"),
                                (check.build_cnn(cnn()), "4.3", "28 → 28 → 14 → 12 → 6 pixels a side")]:
         assert result.ok and result.exercise == ex and result.message.startswith("correct. "), result
+        assert result.raise_if_wrong() is result  # a check cell shows it
         assert phrase in result.message, result
     assert "16,330 parameters" in check.build_cnn(cnn()).message
 
@@ -92,6 +95,8 @@ def test_other_right_answers_pass_too():
 def test_conv_params_hints(answer, phrase):
     result = check.conv_params(answer)
     assert not result.ok and phrase in result.message, result.message
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        result.raise_if_wrong()
 
 
 def _sizes(padding_swap=False, ignore_stride=False, pools=2, pool_round=math.floor, conv2_shrink=4, channels=48,
@@ -129,6 +134,8 @@ def _sizes(padding_swap=False, ignore_stride=False, pools=2, pool_round=math.flo
 def test_dense_inputs_hints(answer, phrase):
     result = check.dense_inputs(answer)
     assert not result.ok and phrase in result.message, result.message
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        result.raise_if_wrong()
 
 
 @pytest.mark.parametrize("build, phrase", [
@@ -162,6 +169,8 @@ def test_dense_inputs_hints(answer, phrase):
 def test_build_cnn_names_the_first_layer_that_differs(build, phrase):
     result = check.build_cnn(build)
     assert not result.ok and phrase in result.message, result.message
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        result.raise_if_wrong()
 
 
 @pytest.mark.parametrize("run", [lambda: check.conv_params(stub), lambda: check.dense_inputs(stub),

@@ -3,9 +3,12 @@ unsolved stub's NotImplementedError reaches the student."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
+from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson05 as check
 
 
@@ -41,6 +44,7 @@ def test_the_reference_solutions_pass_also_on_arrays_given_by_the_notebook():
                                (check.convolve(convolve, digit, kernel), "5.2", "without flipping the kernel"),
                                (check.strongest_channels(strongest_channels, maps, k=5), "5.3", "top_activating")]:
         assert result.ok and result.exercise == ex and phrase in result.message
+        assert result.raise_if_wrong() is result  # a check cell shows it
         assert repr(result).startswith(f"✅ Exercise {ex}: correct.")
 
 
@@ -72,6 +76,8 @@ def _ceil_pool(maps, size=2):
 def test_max_pool_mistakes_get_their_hint(answer, phrase):
     result = check.max_pool(answer)
     assert not result.ok and phrase in result.message, result
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        result.raise_if_wrong()
     assert repr(result).startswith("❌ Exercise 5.1: not yet.")
 
 
@@ -92,6 +98,8 @@ def _flipped(image, kernel):
 def test_convolve_mistakes_get_their_hint(answer, phrase):
     result = check.convolve(answer)
     assert not result.ok and phrase in result.message, result
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        result.raise_if_wrong()
 
 
 @pytest.mark.parametrize("answer, phrase", [
@@ -106,3 +114,5 @@ def test_convolve_mistakes_get_their_hint(answer, phrase):
 def test_strongest_channels_mistakes_get_their_hint(answer, phrase):
     result = check.strongest_channels(answer)
     assert not result.ok and phrase in result.message, result
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        result.raise_if_wrong()

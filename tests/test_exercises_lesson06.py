@@ -4,13 +4,16 @@ unsolved stub's NotImplementedError reaches the student."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson06 as check
-from mnist_course.race import RunResult, RunSpec, load_results
+from mnist_course.race import RaceRun, RunSpec
+from mnist_course.race_results import load_results
 
 STORED = Path(__file__).resolve().parent.parent / "notebooks" / "results" / "06_race_full.json"
 
@@ -38,17 +41,21 @@ def test_the_reference_solutions_pass():
                                (check.momentum_step(momentum_step), "6.2", "keras.optimizers.SGD"),
                                (check.race_winner(race_winner), "6.3", "highest validation accuracy")]:
         assert result.ok and result.exercise == ex and phrase in result.message, result
+        assert result.raise_if_wrong() is result  # a check cell shows it
 
 
 def test_the_race_winner_is_named_from_the_results_it_is_given():
-    runs = [RunResult(RunSpec(name), {}, {"val_accuracy": [0.1, acc], "loss": [2.3, 0.5]})
+    runs = [RaceRun(RunSpec(name), {}, {"val_accuracy": [0.1, acc], "loss": [2.3, 0.5]})
             for name, acc in [("sgd", 0.8), ("adam", 0.9), ("sgd-b1", 0.95)]]
     result = check.race_winner(race_winner, runs, ["sgd", "adam"])
     assert result.ok and result.message.startswith("correct. adam ends with the highest")
+    assert result.raise_if_wrong() is result  # a check cell shows it
     stored = load_results(STORED)
     assert check.race_winner(race_winner, stored, ["sgd", "sgd-momentum", "rmsprop", "adam", "adagrad", "adamw"]).ok
     learnt_by_heart = check.race_winner(lambda results, names: "b" if "b" in names else "sgd", runs, ["sgd", "adam"])
     assert not learnt_by_heart.ok and "not on the race" in learnt_by_heart.message
+    with pytest.raises(ExerciseNotSolved, match="not on the race"):
+        learnt_by_heart.raise_if_wrong()
 
 
 @pytest.mark.parametrize("run", [lambda: check.updates_per_epoch(stub), lambda: check.momentum_step(stub),
@@ -69,6 +76,8 @@ def test_an_unsolved_stub_raises_not_implemented(run):
 def test_updates_per_epoch_mistakes_get_their_hint(answer, phrase):
     result = check.updates_per_epoch(answer)
     assert not result.ok and phrase in result.message, result
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        result.raise_if_wrong()
     assert repr(result).startswith("❌ Exercise 6.1: not yet.")
 
 
@@ -86,6 +95,8 @@ def test_updates_per_epoch_mistakes_get_their_hint(answer, phrase):
 def test_momentum_step_mistakes_get_their_hint(answer, phrase):
     result = check.momentum_step(answer)
     assert not result.ok and phrase in result.message, result
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        result.raise_if_wrong()
 
 
 def _best_epoch(results, names):
@@ -109,3 +120,5 @@ def _best_epoch(results, names):
 def test_race_winner_mistakes_get_their_hint(answer, phrase):
     result = check.race_winner(answer)
     assert not result.ok and phrase in result.message, result
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        result.raise_if_wrong()

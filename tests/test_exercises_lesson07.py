@@ -3,10 +3,13 @@ unsolved stub's NotImplementedError reaches the student."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from mnist_course.draw import centre_of_mass, preprocess_steps, strokes_to_image
+from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson07 as check
 
 SEVEN = strokes_to_image([[(70, 50), (210, 50), (120, 240)]], size=280, width=18)
@@ -40,6 +43,7 @@ def test_the_reference_solutions_pass_also_on_the_notebooks_drawing_and_matrix()
                                (check.most_confused(most_confused, counts), "7.2", "Click that cell"),
                                (check.crop_to_ink(crop_to_ink, SEVEN), "7.3", "preprocess_steps")]:
         assert result.ok and result.exercise == ex and phrase in result.message, result
+        assert result.raise_if_wrong() is result  # a check cell shows it
     assert check.most_confused(lambda c: (8, 3) if c[8, 3] == 3 else most_confused(c), counts).ok  # the other one
 
 
@@ -69,6 +73,8 @@ def _box_centre_shift(image):
 def test_centring_shift_mistakes_get_their_hint(answer, phrase):
     result = check.centring_shift(answer)
     assert not result.ok and phrase in result.message, result
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        result.raise_if_wrong()
     assert repr(result).startswith("❌ Exercise 7.1: not yet.")
 
 
@@ -89,6 +95,8 @@ def _fill_diagonal(counts):
 def test_most_confused_mistakes_get_their_hint(answer, phrase):
     result = check.most_confused(answer)
     assert not result.ok and phrase in result.message, result
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        result.raise_if_wrong()
 
 
 def _ink(image):
@@ -111,3 +119,5 @@ def _ink(image):
 def test_crop_to_ink_mistakes_get_their_hint(answer, phrase):
     result = check.crop_to_ink(answer)
     assert not result.ok and phrase in result.message, result
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        result.raise_if_wrong()

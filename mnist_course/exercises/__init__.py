@@ -1,10 +1,12 @@
 """Self-checks for the course exercises: one module per notebook (``lesson01`` ... ``lesson07``).
 
 Every check takes the student's function (or answer), runs it on cases of its own and returns a
-:class:`Feedback`: a short confirmation when the answer is right, a specific hint when it is not. A stub that still
-raises ``NotImplementedError`` is not caught: the error says which exercise is waiting.
+:class:`Feedback`: a short confirmation when the answer is right, a specific hint when it is not.
+``Feedback.raise_if_wrong()`` turns a hint into an :class:`ExerciseNotSolved` error (what the notebooks' locked check
+cells call, so that nbgrader's autograder scores them). A stub that still raises ``NotImplementedError`` is not
+caught: the error says which exercise is waiting.
 """
 
-from mnist_course.exercises.feedback import Feedback
+from mnist_course.exercises.feedback import ExerciseNotSolved, Feedback
 
-__all__ = ["Feedback"]
+__all__ = ["ExerciseNotSolved", "Feedback"]

@@ -1,4 +1,9 @@
-"""What a self-check returns: right or not, and one sentence saying why (shown as the cell's output)."""
+"""What a self-check returns: right or not, and one sentence saying why (shown as the cell's output).
+
+A check cell ends with ``check.name(answer).raise_if_wrong()``: a right answer shows its ✅ confirmation, a wrong
+one raises :class:`ExerciseNotSolved` with the hint, so that nbgrader's autograder gives the cell no points and its
+feedback carries the hint.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+
+class ExerciseNotSolved(AssertionError):
+    """Raised by :meth:`Feedback.raise_if_wrong` for a wrong answer; the message is the ❌ line with the hint."""
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,13 @@ class Feedback:
 
     def __bool__(self) -> bool:
         return self.ok
+
+    def raise_if_wrong(self) -> Feedback:
+        """Return this feedback when the answer is right (the cell shows ✅ ...); raise :class:`ExerciseNotSolved`,
+        whose message is the ❌ line with the hint, when it is not."""
+        if not self.ok:
+            raise ExerciseNotSolved(str(self))
+        return self
 
 
 def right(exercise: str, message: str) -> Feedback:

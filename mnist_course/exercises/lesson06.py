@@ -11,7 +11,7 @@ import numpy as np
 
 from mnist_course.exercises import feedback
 from mnist_course.exercises.feedback import Feedback
-from mnist_course.race import RunResult, RunSpec
+from mnist_course.race import RaceRun, RunSpec
 
 # --- Exercise 6.1 ------------------------------------------------------------------------------------------------
 
@@ -125,12 +125,12 @@ def momentum_step(function: Callable[..., Any]) -> Feedback:
 
 # --- Exercise 6.3 ------------------------------------------------------------------------------------------------
 
-def _result(name: str, val_accuracy: list[float], loss: list[float]) -> RunResult:
-    return RunResult(RunSpec(name), {}, {"epoch": list(range(len(loss))), "seconds": [float(i) for i in range(
+def _result(name: str, val_accuracy: list[float], loss: list[float]) -> RaceRun:
+    return RaceRun(RunSpec(name), {}, {"epoch": list(range(len(loss))), "seconds": [float(i) for i in range(
         len(loss))], "loss": loss, "val_accuracy": val_accuracy, "val_crossentropy": loss})
 
 
-def _own_race() -> tuple[list[RunResult], list[str]]:
+def _own_race() -> tuple[list[RaceRun], list[str]]:
     """Runs where each wrong way of reading them picks another name; "b" ends best among those named."""
     runs = [_result("a", [0.1, 0.90, 0.80], [2.3, 0.40, 0.45]),   # best epoch, not best at the end
             _result("b", [0.1, 0.85, 0.86], [2.3, 0.50, 0.42]),   # the winner
@@ -140,12 +140,12 @@ def _own_race() -> tuple[list[RunResult], list[str]]:
     return runs, ["a", "b", "c", "e"]
 
 
-def _final_accuracy(run: RunResult) -> float:
+def _final_accuracy(run: RaceRun) -> float:
     value = run.history["val_accuracy"][-1]
     return -math.inf if value is None else value
 
 
-def race_winner(function: Callable[..., Any], results: Sequence[RunResult] | None = None,
+def race_winner(function: Callable[..., Any], results: Sequence[RaceRun] | None = None,
                 names: Sequence[str] | None = None) -> Feedback:
     """Check ``function(results, names)`` names the run among ``names`` with the highest final validation accuracy."""
     ex = "6.3"
@@ -157,7 +157,7 @@ def race_winner(function: Callable[..., Any], results: Sequence[RunResult] | Non
              "d": "only the runs named in `names` are in this race; the others belong to other comparisons.",
              "e": "that run has the lowest training loss, but losses of different objectives are on different "
                   "scales: compare the validation accuracy."}
-    if isinstance(answer, RunResult):
+    if isinstance(answer, RaceRun):
         return feedback.wrong(ex, "return the run's name (run.spec.name), not the run itself.")
     if isinstance(answer, (float, np.floating)):
         return feedback.wrong(ex, "return the name of the winning run, not its accuracy.")

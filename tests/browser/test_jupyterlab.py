@@ -33,12 +33,16 @@ SETTINGS = {  # JupyterLab user settings: every cell in the page (no virtual scr
                                                                          '"checkForUpdates": false}',
 }
 STATE_JS = """() => {
-  const cells = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell')];
-  // a collapsed input (exercise cells) shows no input prompt: the output prompt carries the count then
+  const all = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell')];
+  // A collapsed input (the exercises' solution cells) shows an empty placeholder prompt, and those cells print
+  // nothing: they are counted apart. The locked check cell right after each one calls what it defines, so a check
+  // that ran without an error shows that its solution cell ran too.
+  const collapsed = all.filter(c => c.querySelector('.jp-InputPlaceholder'));
+  const cells = all.filter(c => !c.querySelector('.jp-InputPlaceholder'));
   const prompts = cells.map(c => [...c.querySelectorAll('.jp-InputPrompt, .jp-OutputPrompt')]
     .map(p => p.textContent).join(' '));
   const indicator = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');
-  return {cells: cells.length, done: prompts.filter(p => /\\[\\d+\\]/.test(p)).length,
+  return {cells: cells.length, collapsed: collapsed.length, done: prompts.filter(p => /\\[\\d+\\]/.test(p)).length,
           busy: prompts.filter(p => p.includes('*')).length, status: indicator && indicator.dataset.status};
 }"""
 KERNEL_READY_JS = """() => [...document.querySelectorAll('.jp-StatusBar-TextItem')]
@@ -50,6 +54,16 @@ WIDGETS_JS = """() => ({
   roots: document.querySelectorAll('.jp-OutputArea-output > .jupyter-widgets').length,
   views: document.querySelectorAll('.jp-OutputArea-output .jupyter-widgets').length})"""
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def exercise_ids(notebook: Path) -> list[str]:
+    """The exercises of the notebook ("3.1", ...): one collapsed solution cell and one check cell each."""
+    import nbformat
+
+    from mnist_course import editions
+
+    nb = nbformat.read(notebook, as_version=4)
+    return [editions.exercise_id(cell.source) for _, cell in editions.exercise_cells(nb)]
 
 
 def stored_widget_outputs(notebook: Path) -> int:
@@ -244,7 +258,11 @@ def test_notebook_runs_in_jupyterlab(lab, page, notebook: Path):
     errors = page.evaluate(ERRORS_JS)
     assert not errors, f"{name}: a cell failed:\n" + "\n".join(errors)
     assert state["done"] == state["cells"], f"{name}: not every code cell ran: {state}"
+    exercises = exercise_ids(notebook)
+    assert state["collapsed"] == len(exercises) >= 3, f"{name}: the solution cells are collapsed: {state}"
     text = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").inner_text()
+    for ident in exercises:  # each check cell ran after its solution cell, and passed
+        assert f"✅ Exercise {ident}: correct" in text, f"{name}: no ✅ for exercise {ident}"
     assert "Error displaying widget" not in text
     assert "Loading widget" not in text
     widgets, expected = page.evaluate(WIDGETS_JS), stored_widget_outputs(notebook)
