@@ -192,7 +192,8 @@ def _why(found: StaleEntry | None, key: dict[str, Any]) -> str:
 def _loaded(found: tuple[keras.Model, dict[str, Any]], test_data: Any, say: Callable[..., Any],
             what: str) -> keras.Model:
     model, info = found
-    say(f"{model.name}: {what} ({model_key.summary(info['key'])}): {info['path']}")
+    where = Path(info["path"]).name  # the file name only: the cache folder is the user's (see paths.models_dir)
+    say(f"{model.name}: {what} ({model_key.summary(info['key'])}): {where}")
     return _remember(model, {**info, "trained": False}, test_data)
 
 
