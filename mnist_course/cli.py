@@ -125,7 +125,7 @@ def _cmd_student_edition(args: argparse.Namespace) -> int:
         folder = _notebook_folder(args)
         if out_dir.resolve() == folder.resolve():
             raise ValueError(f"the student edition must not overwrite the notebooks in {folder}; choose another -o")
-        paths.refuse_course_targets([out_dir], command="mnist-course student-edition", fix="choose another -o folder")
+        paths.refuse_course_targets([out_dir], command="the student edition", fix="choose another -o folder")
         chosen = runner.discover(args.names, folder)
     except (FileNotFoundError, ValueError) as exc:
         print(f"mnist-course student-edition: {exc}", file=sys.stderr)

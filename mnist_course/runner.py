@@ -212,7 +212,7 @@ def plan(notebooks: Iterable[Path], out_dir: Path | None, profile: str, paramete
     if not in_place:
         if out_dir is None:
             raise RunError("no output folder: pass -o FOLDER (or --in-place to regenerate the course notebooks)")
-        paths.refuse_course_targets([out_dir], command="mnist-course run", fix=fix)
+        paths.refuse_course_targets([out_dir], command="this run", fix=fix)
         if out_dir.exists() and not out_dir.is_dir():
             raise RunError(f"-o {out_dir} is a file, not a folder: choose a folder for the executed notebooks")
     combos = expand_grid(grid or {})
@@ -231,7 +231,7 @@ def plan(notebooks: Iterable[Path], out_dir: Path | None, profile: str, paramete
     if clash is not None:
         raise RunError(f"two runs would write {clash}: give grid values that differ in their file names")
     if not in_place:
-        paths.refuse_course_targets(targets, command="mnist-course run", fix=fix)
+        paths.refuse_course_targets(targets, command="this run", fix=fix)
     return tasks
 
 
