@@ -97,3 +97,9 @@ def refuse_course_targets(targets: list[Path] | tuple[Path, ...], *, command: st
         if real in protected or real in protected_dirs:
             folder = real.parent if real in protected else real
             raise CourseEditionError(f"{command} would overwrite the course notebooks in {folder}: {fix}")
+
+
+def shown(path: str | os.PathLike[str]) -> str:
+    """``path`` as a notebook shows it: the home folder written ``~``, so stored outputs name no user's folders."""
+    text, home = str(path), str(Path.home())
+    return "~" + text[len(home):] if text == home or text.startswith(home + os.sep) else text
