@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from mnist_course import paths
-from mnist_course.notebook import PROFILES
+from mnist_course.notebook import DEFAULT_PROFILE, PROFILES
 
 
 def _value(text: str) -> object:
@@ -163,7 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="execute notebooks with papermill into an output folder")
     run.add_argument("names", nargs="*", help="notebooks to run (01, 01_data, a path); default all")
     run.add_argument("-o", "--output", default="runs/latest", help="output folder (default runs/latest)")
-    run.add_argument("--profile", choices=PROFILES, default="full", help="ci: seconds each; full: the course")
+    run.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE,
+                     help="ci: seconds each; student (default): about a minute each; full: the instructor's reproduction")
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                      help="set a parameter declared in mnist_course/parameters.py, checked before anything runs "
                           "(a Python literal, e.g. 3, 0.5, None; lists as a,b) (repeatable)")

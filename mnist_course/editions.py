@@ -55,7 +55,7 @@ class EditionTargetError(EditionError, paths.CourseEditionError):
 
 
 def exercise_id(source: str) -> str | None:
-    """``"3.1"`` from a cell whose first line is ``# Exercise 3.1: ...``; ``None`` for other cells."""
+    """``"3.1"`` from a cell whose first line is ``# Exercise 4.1: ...``; ``None`` for other cells."""
     match = _TITLE.match(source.lstrip().splitlines()[0] if source.strip() else "")
     return match.group(1) if match else None
 
@@ -66,7 +66,7 @@ def code_stub(ident: str) -> str:
 
 
 def grade_id(ident: str, part: str) -> str:
-    """nbgrader's id of a part (``solution``, ``check``, ``answer``) of exercise ``ident``: ``ex-3-1-check``."""
+    """nbgrader's id of a part (``solution``, ``check``, ``answer``) of exercise ``ident``: ``ex-4-1-check``."""
     return f"ex-{ident.replace('.', '-')}-{part}"
 
 
@@ -195,7 +195,7 @@ def student_notebook(nb: nbformat.NotebookNode, name: str = "notebook") -> nbfor
 
 
 def _results_files(notebooks: Sequence[Path]) -> dict[Path, Path]:
-    """``{path inside results/: file}`` of the stored results next to the notebooks (e.g. 06's race)."""
+    """``{path inside results/: file}`` of the stored results next to the notebooks (e.g. 07's race)."""
     found: dict[Path, Path] = {}
     for folder in sorted({Path(p).resolve().parent for p in notebooks}):
         results = folder / "results"

@@ -1,4 +1,4 @@
-"""What every notebook's first cells use: the run profile (ci or full) and recording key metrics for the runner."""
+"""What every notebook's first cells use: the run profile (ci, student or full) and recording key metrics for the runner."""
 
 from __future__ import annotations
 
@@ -11,12 +11,20 @@ from typing import TypeVar
 PROFILE_ENV = "MNIST_COURSE_PROFILE"
 METRICS_ENV = "MNIST_COURSE_METRICS"
 REGENERATE_ENV = "MNIST_COURSE_REGENERATE"
-PROFILES = ("ci", "full")  # the one list of profiles: --profile, $MNIST_COURSE_PROFILE, PROFILE and pick() use it
+RESULTS_ENV = "MNIST_COURSE_WRITE_RESULTS"
+DEFAULT_PROFILE = "student"  # what anyone who just opens a notebook gets
+PROFILE_HELP = {
+    "ci": "the test suite's: tiny subsets, seconds per notebook",
+    "student": "about a minute per notebook: the lesson's own models train live, heavy comparisons are read from "
+               "the shipped results",
+    "full": "the instructor's complete reproduction, which writes the shipped results: minutes to an hour",
+}
+PROFILES = ("ci", "student", "full")  # the one list of profiles: --profile, $MNIST_COURSE_PROFILE, PROFILE and pick() use it
 T = TypeVar("T")
 
 
-def current_profile(default: str = "full") -> str:
-    """``$MNIST_COURSE_PROFILE`` (``ci``: seconds per notebook; ``full``: the real course), else ``default``."""
+def current_profile(default: str = DEFAULT_PROFILE) -> str:
+    """``$MNIST_COURSE_PROFILE`` (one of :data:`PROFILES`, see :data:`PROFILE_HELP`), else ``default``."""
     value = os.environ.get(PROFILE_ENV, "").strip().lower() or default
     return check_profile(value)
 
@@ -41,11 +49,14 @@ def pick(profile: str, **values: T) -> T:
 
 
 def regenerating() -> bool:
-    """True while ``mnist-course run --in-place`` regenerates the stored notebooks (``$MNIST_COURSE_REGENERATE=1``).
-
-    Notebooks write files into the repository (stored results) only then, never when run into another folder.
-    """
+    """True while ``mnist-course run --in-place`` regenerates the stored notebooks (``$MNIST_COURSE_REGENERATE=1``)."""
     return os.environ.get(REGENERATE_ENV) == "1"
+
+
+def writing_results() -> bool:
+    """True while ``mnist-course run --results`` (``make results``) produces the shipped full-profile results
+    (``$MNIST_COURSE_WRITE_RESULTS=1``): notebooks write ``notebooks/results/*.json`` only then."""
+    return os.environ.get(RESULTS_ENV) == "1"
 
 
 def _plain(name: str, value: object) -> float | int | str:

@@ -50,8 +50,8 @@ class Param:
 
 
 _SEED = Param(int, "seed of every random choice", minimum=0, maximum=2**31 - 2)
-_PROFILE = Param(str, "how long the notebook runs: ci (seconds) or full (the course)", choices=PROFILES,
-                 none_means="$MNIST_COURSE_PROFILE, else full")
+_PROFILE = Param(str, "how long the notebook runs: ci (seconds), student (about a minute) or full (the "
+                 "instructor's reproduction)", choices=PROFILES, none_means="$MNIST_COURSE_PROFILE, else student")
 _CNNS = ("course-cnn", "cnn-16-36", "cnn-32-64", "lenet-avgpool", "keras-io-convnet")
 _MODELS = ("dense-512", "mlp-3x500", "cnn-16-36", "cnn-32-64", "lenet-avgpool", "keras-io-convnet", "course-cnn")
 # 1/12 of TRAIN_SIZE is held out for validation: at least one image per digit there.
@@ -60,14 +60,18 @@ _RACE_RUNS = ("sgd", "sgd-momentum", "rmsprop", "adam", "adagrad", "adamw", "ada
               "sgd-batch", "sgd-b512", "sgd-b32", "sgd-b1", "sgd-lr0.001", "sgd-lr0.1", "sgd-lr1")
 
 
-def _epochs(what: str, ci: int, full: int | None, full_words: str) -> Param:
+def _epochs(what: str, ci: int, full: int | None, full_words: str, student: int | None = None) -> Param:
+    student = ci if student is None else student  # TODO(student profile): each notebook sets its own value
     return Param(int, f"epochs of {what}", minimum=1, maximum=200,
-                 none_means=f"{ci} in ci, {full_words} in full", by_profile={"ci": ci, "full": full})
+                 none_means=f"{ci} in ci, {student} in student, {full_words} in full",
+                 by_profile={"ci": ci, "student": student, "full": full})
 
 
-def _count(help: str, maximum: int, ci: int, full: int, minimum: int = 1) -> Param:
-    return Param(int, help, minimum=minimum, maximum=maximum, none_means=f"{ci} in ci, {full} in full",
-                 by_profile={"ci": ci, "full": full})
+def _count(help: str, maximum: int, ci: int, full: int, minimum: int = 1, student: int | None = None) -> Param:
+    student = ci if student is None else student  # TODO(student profile): each notebook sets its own value
+    return Param(int, help, minimum=minimum, maximum=maximum,
+                 none_means=f"{ci} in ci, {student} in student, {full} in full",
+                 by_profile={"ci": ci, "student": student, "full": full})
 
 
 DECLARED: dict[str, dict[str, Param]] = {
@@ -80,22 +84,25 @@ DECLARED: dict[str, dict[str, Param]] = {
         "VAL_SIZE": Param(int, "training examples held out for validation", minimum=10, maximum=30000),
         "N_PRED": Param(int, "examples in the loss comparison", minimum=1, maximum=1000),
     },
-    "03_mlp": {
+    "03_how_a_network_learns": {
         "PROFILE": _PROFILE, "SEED": _SEED,
-        "TRAIN_SIZE": Param(**_TRAIN_SIZE, none_means="3000 in ci, 60000 in full",
-                            by_profile={"ci": 3000, "full": 60000}),
+    },
+    "04_mlp": {
+        "PROFILE": _PROFILE, "SEED": _SEED,
+        "TRAIN_SIZE": Param(**_TRAIN_SIZE, none_means="3000 in ci, 3000 in student, 60000 in full",
+                            by_profile={"ci": 3000, "student": 3000, "full": 60000}),
         "EPOCHS_DENSE": _epochs("dense-512", 1, 5, "the recipe's 5"),
         "EPOCHS_MLP": _epochs("mlp-3x500", 2, 20, "the recipe's 20"),
     },
-    "04_cnn": {
+    "05_cnn": {
         "PROFILE": _PROFILE, "SEED": _SEED,
-        "TRAIN_SIZE": Param(**_TRAIN_SIZE, none_means="4000 in ci, 60000 in full",
-                            by_profile={"ci": 4000, "full": 60000}),
+        "TRAIN_SIZE": Param(**_TRAIN_SIZE, none_means="4000 in ci, 4000 in student, 60000 in full",
+                            by_profile={"ci": 4000, "student": 4000, "full": 60000}),
         "EPOCHS": _epochs("the course CNN", 2, 4, "its recipe's 4"),
         "SEED_EPOCHS": _epochs("the other registry models", 1, None, "each recipe's own"),
         "RETRAIN": Param(bool, "retrain the published CNNs even when the course cache has them"),
     },
-    "05_what_the_cnn_sees": {
+    "06_what_the_cnn_sees": {
         "PROFILE": _PROFILE, "SEED": _SEED,
         "MODEL_NAME": Param(str, "the CNN whose insides are shown", choices=_CNNS),
         "EPOCHS": _epochs("the model, if it must be trained here", 1, None, "the recipe's own"),
@@ -104,15 +111,15 @@ DECLARED: dict[str, dict[str, Param]] = {
         "SCAN_EXAMPLES": _count("test images searched for the most exciting ones", 10000, 1000, 10000, 16),
         "TOP_K": Param(int, "images shown per channel", minimum=1, maximum=16),
     },
-    "06_optimizers_and_losses": {
+    "07_optimizers_and_losses": {
         "PROFILE": _PROFILE, "SEED": _SEED,
         "EPOCHS": _epochs("every run of the race", 1, 10, "10"),
         "LIVE_RUNS": Param(list, "runs trained here", choices=_RACE_RUNS,
                            none_means="ci: sgd, adam, adam-mse; full: all 16"),
-        "SAVE_RESULTS": Param(bool, "save results/06_race_full.json",
+        "SAVE_RESULTS": Param(bool, "save results/07_race_full.json",
                               none_means="only when the whole full race ran in mnist-course run --in-place"),
     },
-    "07_playground": {
+    "08_playground": {
         "PROFILE": _PROFILE, "SEED": _SEED,
         "MODEL_NAME": Param(str, "the model you draw for", choices=_MODELS),
         "EPOCHS": _epochs("the model, if it must be trained here", 1, None, "the recipe's own"),
@@ -123,7 +130,7 @@ DECLARED: dict[str, dict[str, Param]] = {
 
 
 def declared(notebook: str) -> dict[str, Param]:
-    """The declared parameters of ``notebook`` (its stem, e.g. ``"03_mlp"``); raises naming the known stems."""
+    """The declared parameters of ``notebook`` (its stem, e.g. ``"04_mlp"``); raises naming the known stems."""
     try:
         return DECLARED[notebook]
     except KeyError:
@@ -228,7 +235,7 @@ def resolve(notebook: str, namespace: Mapping[str, object]) -> dict[str, object]
 
 def use_parameters(notebook: str, namespace: MutableMapping[str, object]) -> None:
     """Check the parameters cell's values (see :func:`resolve`) and put the resolved ones back in ``namespace``:
-    in a notebook, ``use_parameters("03_mlp", globals())`` right after the parameters cell."""
+    in a notebook, ``use_parameters("04_mlp", globals())`` right after the parameters cell."""
     resolved = resolve(notebook, namespace)
     namespace.update(resolved)
     namespace[_SEEN] = True

@@ -144,7 +144,7 @@ def _refused(done: subprocess.CompletedProcess, copies: dict[str, Path]) -> None
 
 def test_a_named_notebook_with_another_notebooks_folder_cannot_replace_a_course_notebook(course_copies):
     course = course_copies["course"]
-    done = _cli(str(course / "03_mlp.ipynb"), "--notebooks", str(course_copies["empty"]), "-o", str(course),
+    done = _cli(str(course / "04_mlp.ipynb"), "--notebooks", str(course_copies["empty"]), "-o", str(course),
                 cwd=course_copies["base"], course=course)
     _refused(done, course_copies)
 
@@ -158,7 +158,7 @@ def test_another_clone_cannot_be_written_onto_the_course_notebooks(course_copies
     _refused(done, course_copies)
 
 
-@pytest.mark.parametrize("link", ["results", "03_mlp.ipynb"])
+@pytest.mark.parametrize("link", ["results", "04_mlp.ipynb"])
 def test_a_symlink_in_the_output_folder_cannot_lead_onto_the_course(course_copies, link):
     out = course_copies["base"] / "out"
     out.mkdir()
@@ -175,7 +175,7 @@ def test_write_student_edition_itself_checks_every_file_it_would_write(course_co
     out = course_copies["base"] / "out"
     out.mkdir()
     (out / "results").symlink_to(course / "results")
-    for notebooks, target in [([course / "03_mlp.ipynb"], course), (sorted(clone.glob("0*.ipynb")), course),
+    for notebooks, target in [([course / "04_mlp.ipynb"], course), (sorted(clone.glob("0*.ipynb")), course),
                               (sorted(clone.glob("0*.ipynb")), out), ([clone / "01_loading_mnist.ipynb"], clone)]:
         with pytest.raises(editions.EditionTargetError, match="would overwrite .*-o student"):
             editions.write_student_edition(notebooks, target)

@@ -3,178 +3,168 @@ unsolved stub's NotImplementedError reaches the student. Nothing is trained."""
 
 from __future__ import annotations
 
-import math
 import re
 
 import keras
+import numpy as np
 import pytest
 
 from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson04 as check
 
-L = keras.layers
+
+def mlp_params(sizes):
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
 
 
-def conv_params(k, c_in, c_out, bias=True):
-    return k * k * c_in * c_out + (c_out if bias else 0)
+def best_epoch(history, monitor="val_loss"):
+    pick = np.argmax if "accuracy" in monitor else np.argmin
+    return int(pick(history[monitor])) + 1
 
 
-def conv_output_size(n, k, padding="valid", stride=1):
-    """As in the notebook."""
-    if padding == "same":
-        return math.ceil(n / stride)
-    return (n - k) // stride + 1
-
-
-def dense_inputs(kernel=3, padding="same", stride=1):
-    size = conv_output_size(28, kernel, padding, stride) // 2
-    size = conv_output_size(size, 5) // 2
-    return size * size * 48
-
-
-def spec_layers():
-    """Fresh layers of the spec of exercise 4.3 (a Keras layer belongs to one model)."""
-    return [L.Conv2D(16, 3, padding="same", activation="relu"), L.MaxPooling2D(2),
-            L.Conv2D(32, 3, padding="valid", activation="relu"), L.MaxPooling2D(2), L.Flatten(),
-            L.Dense(10, activation="softmax")]
-
-
-def cnn(*changes, shape=(28, 28, 1)):
-    """A ``build_cnn`` returning the spec's network with ``(index, layer or None)`` replacements (None removes)."""
+def network(*layers, shape=(784,), compile_it=True, loss="sparse_categorical_crossentropy", optimizer="adam"):
+    """A builder like the student's ``build_256_128``, returning the model of these layers."""
     def build():
-        layers = spec_layers()
-        for index, layer in sorted(changes, key=lambda change: -change[0]):
-            if layer is None:
-                del layers[index]
-            else:
-                layers[index] = layer
-        return keras.Sequential([keras.Input(shape=shape), *layers] if shape else layers)
+        model = keras.Sequential([keras.Input(shape=shape), *layers] if shape else list(layers))
+        if compile_it:
+            model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
+        return model
     return build
 
 
+def dense(units, activation="relu", **kwargs):
+    return keras.layers.Dense(units, activation=activation, **kwargs)
+
+
+def reference():
+    """Fresh layers of the right network (a Keras layer belongs to one model)."""
+    return dense(256), dense(128), dense(10, "softmax")
+
+
 def stub(*args, **kwargs):
-    raise NotImplementedError("Exercise 4.x: write your code here")
+    raise NotImplementedError("Exercise 3.x: write your code here")
 
 
 def test_the_reference_solutions_pass():
-    for result, ex, phrase in [(check.conv_params(conv_params), "4.1", "416 and 14,436 parameters"),
-                               (check.dense_inputs(dense_inputs), "4.2", "gets 1,200 inputs"),
-                               (check.build_cnn(cnn()), "4.3", "28 → 28 → 14 → 12 → 6 pixels a side")]:
+    build_256_128 = network(*reference())
+    for result, ex, phrase in [(check.mlp_params(mlp_params), "3.1", "407,050 for dense-512 and 898,510"),
+                               (check.build_256_128(build_256_128), "3.2", "235,146 parameters, 58 %"),
+                               (check.best_epoch(best_epoch), "3.3", "restore_best_weights=True")]:
         assert result.ok and result.exercise == ex and result.message.startswith("correct. "), result
         assert result.raise_if_wrong() is result  # a check cell shows it
         assert phrase in result.message, result
-    assert "16,330 parameters" in check.build_cnn(cnn()).message
 
 
 def test_other_right_answers_pass_too():
-    assert check.conv_params(lambda k, c_in, c_out, bias=True: (k * k * c_in + bias) * c_out).ok
-    assert check.dense_inputs(lambda kernel=3, padding="same", stride=1: float(dense_inputs(kernel, padding, stride))).ok
-    # Activations as layers of their own, the first ReLU after the pooling (max pooling and ReLU commute)
-    separate = [L.Conv2D(16, 3, padding="same"), L.MaxPooling2D(2), L.ReLU(), L.Conv2D(32, 3), L.Activation("relu"),
-                L.MaxPooling2D(2), L.Flatten(), L.Dense(10), L.Softmax()]
-    assert check.build_cnn(lambda: keras.Sequential([keras.Input(shape=(28, 28, 1)), *separate])).ok
-    inputs = keras.Input(shape=(28, 28, 1))
-    outputs = inputs
-    for layer in spec_layers():
-        outputs = layer(outputs)
-    assert check.build_cnn(lambda: keras.Model(inputs, outputs)).ok  # the functional API
+    assert check.mlp_params(lambda sizes: float(sum((a + 1) * b for a, b in zip(sizes, sizes[1:])))).ok
+    separate_activations = network(dense(256, None), keras.layers.ReLU(), keras.layers.Dropout(0.2), dense(128),
+                                   dense(10, None), keras.layers.Activation("softmax"))
+    assert check.build_256_128(separate_activations).ok
+    def by_index(history, monitor="val_loss"):
+        values = history[monitor]
+        return values.index(max(values) if "accuracy" in monitor else min(values)) + 1
+    assert check.best_epoch(by_index).ok
 
 
 @pytest.mark.parametrize("answer, phrase", [
-    (lambda k, c_in, c_out, bias=True: k * k * c_in * c_out, "the biases are missing"),
-    (lambda k, c_in, c_out, bias=True: k * k * c_in * c_out + c_out, "bias=False means no biases"),
-    (lambda k, c_in, c_out, bias=True: k * k * c_in * c_out + bias, "`+ bias` adds True"),
-    (lambda k, c_in, c_out, bias=True: k * k * c_in * c_out + (c_in if bias else 0), "not one per input channel"),
-    (lambda k, c_in, c_out, bias=True: k * k * c_out + (c_out if bias else 0), "each filter spans all c_in"),
-    (lambda k, c_in, c_out, bias=True: k * c_in * c_out + (c_out if bias else 0), "k² weights"),
-    (lambda k, c_in, c_out, bias=False: conv_params(k, c_in, c_out, bias), "bias defaults to True"),
-    (lambda k, c_in, c_out, bias=True: None, "did you forget `return`"),
-    (lambda k, c_in, c_out, bias=True: str(conv_params(k, c_in, c_out, bias)), "one whole number"),
-    (lambda k, c_in, c_out, bias=True: conv_params(k, c_in, c_out, bias) * 2, "Keras counts 14,436"),
+    (lambda s: sum(a * b for a, b in zip(s, s[1:])), "the biases are missing"),
+    (lambda s: sum(a * b + a for a, b in zip(s, s[1:])), "not one per input"),
+    (lambda s: sum(a * b for a, b in zip(s, s[1:])) + sum(s), "the input is not a layer"),
+    (lambda s: mlp_params(s[:-1]), "the last layer (the output) is missing"),
+    (lambda s: mlp_params(s[1:]), "the first layer (from the inputs) is missing"),
+    (lambda s: mlp_params(s[:3]), "right for one hidden layer but not for deeper"),
+    (lambda s: [a * b + b for a, b in zip(s, s[1:])], "return the total, one number"),
+    (lambda s: None, "did you forget `return`"),
+    (lambda s: "407050", "one whole number"),
+    (lambda s: mlp_params(s) + 1, "A layer from n_in to n_out units has"),
 ])
-def test_conv_params_hints(answer, phrase):
-    result = check.conv_params(answer)
-    assert not result.ok and phrase in result.message, result.message
-    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
-        result.raise_if_wrong()
-
-
-def _sizes(padding_swap=False, ignore_stride=False, pools=2, pool_round=math.floor, conv2_shrink=4, channels=48,
-           square=True):
-    """A student's ``dense_inputs`` with one of the usual mistakes."""
-    def answer(kernel=3, padding="same", stride=1):
-        if padding_swap:
-            padding = "valid" if padding == "same" else "same"
-        size = conv_output_size(28, kernel, padding, 1 if ignore_stride else stride)
-        if pools >= 1:
-            size = pool_round(size / 2)
-        size -= conv2_shrink
-        if pools >= 2:
-            size = pool_round(size / 2)
-        return (size * size if square else size) * channels
-    return answer
-
-
-@pytest.mark.parametrize("answer, phrase", [
-    (_sizes(padding_swap=True), "padding mixed up"),
-    (_sizes(ignore_stride=True), "stride is ignored"),
-    (_sizes(pools=0), "the pooling is missing"),
-    (_sizes(pools=1), "one pooling is missing"),
-    (_sizes(pool_round=math.ceil), "pooling rounds down"),
-    (_sizes(conv2_shrink=0), "conv2 is unchanged"),
-    (_sizes(channels=1), "multiply height × width by conv2's 48 channels"),
-    (_sizes(channels=24), "not conv1's 24"),
-    (_sizes(square=False), "one side is missing"),
-    (lambda kernel=3, padding="same", stride=1: 5 * 5 * 48, "whatever the arguments"),
-    (lambda kernel=3, padding="same", stride=1: None, "did you forget `return`"),
-    (lambda kernel=3, padding="same", stride=1: (5, 5, 48), "one whole number"),
-    (lambda kernel=3, padding="same", stride=1: dense_inputs(kernel, padding, stride) + (stride == 2),
-     "for kernel=3, padding='same', stride=2 you return 49"),
-])
-def test_dense_inputs_hints(answer, phrase):
-    result = check.dense_inputs(answer)
+def test_mlp_params_hints(answer, phrase):
+    result = check.mlp_params(answer)
     assert not result.ok and phrase in result.message, result.message
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         result.raise_if_wrong()
 
 
 @pytest.mark.parametrize("build, phrase", [
-    (cnn((1, None)), "layer 2 ("),
-    (cnn((1, None)), "Forgot the pooling?"),
-    (cnn((3, None)), "MaxPooling2D(2) halves 12 × 12 to 6 × 6"),
-    (cnn((1, L.AveragePooling2D(2))), "not average pooling"),
-    (cnn((2, L.Conv2D(32, 3, padding="same", activation="relu"))), "layer 3 ("),
-    (cnn((2, L.Conv2D(32, 3, padding="same", activation="relu"))), "padding is 'same', the spec says 'valid'"),
-    (cnn((0, L.Conv2D(16, 3, activation="relu"))), "'same' keeps 28 × 28"),
-    (cnn((0, L.Conv2D(32, 3, padding="same", activation="relu"))), "it has 32 filters, the spec 16"),
-    (cnn((2, L.Conv2D(32, 5, activation="relu"))), "its kernel is 5x5"),
-    (cnn((0, L.Conv2D(16, 3, strides=2, padding="same", activation="relu"))), "its stride is not 1"),
-    (cnn((0, L.Conv2D(16, 3, padding="same"))), 'its activation is linear, the spec says relu'),
-    (cnn((2, L.Conv2D(32, 3, use_bias=False, activation="relu"))), "keep the biases"),
-    (cnn((3, L.MaxPooling2D(3))), "MaxPooling2D(2)."),
-    (cnn((4, None)), "Flatten the feature maps"),
-    (cnn((5, L.Dense(10))), "the spec says softmax"),
-    (cnn((5, L.Dense(16, activation="softmax"))), "the output needs 10"),
-    (cnn((5, None)), "layer 6 is missing: the spec continues with Dense(10), softmax"),
-    (lambda: keras.Sequential([keras.Input(shape=(28, 28, 1)), *spec_layers(), L.Dropout(0.5)]),
-     "layer 7 (dropout"),
-    (cnn((4, L.BatchNormalization())), "the spec has Flatten here"),
-    (cnn(shape=(28, 28, 3)), "one grey channel, as Conv2D expects; yours is (28, 28, 3)"),
-    (lambda: keras.Sequential([keras.Input(shape=(28, 28)), L.Reshape((28, 28, 1)), *spec_layers()]),
-     "the spec's input is keras.Input(shape=(28, 28, 1))"),
-    (cnn(shape=None), "does not know its input size"),
+    (network(dense(256), dense(128), dense(10, None)), "the softmax is missing"),
+    (network(dense(256), dense(128), dense(10, "sigmoid")), "need not sum to 1"),
+    (network(dense(256), dense(128), dense(10, "relu")), 'it needs activation="softmax"'),
+    (network(dense(256), dense(10, "softmax")), "a hidden layer is missing"),
+    (network(dense(128), dense(256), dense(10, "softmax")), "the hidden layers are swapped"),
+    (network(dense(256), dense(128)), "the output layer is missing"),
+    (network(dense(256), dense(128), dense(64), dense(10, "softmax")), "should have 256, 128 and 10 units"),
+    (network(dense(256, None), dense(128), dense(10, "softmax")), "collapse into one linear map"),
+    (network(dense(256, "sigmoid"), dense(128), dense(10, "softmax")), "uses sigmoid"),
+    (network(*reference(), shape=(28, 28)), "this notebook feeds flattened vectors"),
+    (network(*reference(), shape=(392,)), "a vector of 784 pixels"),
+    (network(*reference(), shape=None, compile_it=False), "does not know its input size"),
+    (network(keras.layers.Flatten(), *reference(), shape=(28, 28)), "this notebook feeds flattened vectors"),
+    (network(keras.layers.BatchNormalization(), *reference()), "yours has a BatchNormalization"),
+    (network(*reference(), compile_it=False), "the model is not compiled"),
+    (network(*reference(), loss="categorical_crossentropy"), "expects one-hot vectors"),
+    (network(*reference(), loss="mse"), 'use loss="sparse_categorical_crossentropy"'),
+    (network(*reference(), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)), "drop from_logits"),
+    (network(*reference(), optimizer="sgd"), "the task asks for Adam"),
+    (network(dense(256, use_bias=False), dense(128), dense(10, "softmax")), "use_bias=False"),
     (lambda: None, "did you forget `return`"),
-    (lambda: "model", "not a str"),
+    (lambda: [256, 128, 10], "not a list"),
 ])
-def test_build_cnn_names_the_first_layer_that_differs(build, phrase):
-    result = check.build_cnn(build)
+def test_build_256_128_hints(build, phrase):
+    result = check.build_256_128(build)
     assert not result.ok and phrase in result.message, result.message
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         result.raise_if_wrong()
 
 
-@pytest.mark.parametrize("run", [lambda: check.conv_params(stub), lambda: check.dense_inputs(stub),
-                                 lambda: check.build_cnn(stub)])
+def test_build_256_128_does_not_train_the_model():
+    model = network(*reference())()
+    before = [w.copy() for w in model.get_weights()]
+    assert check.build_256_128(lambda: model).ok
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    assert model.optimizer.iterations.numpy() == 0
+
+
+def _sorts_in_place(history, monitor="val_loss"):
+    history[monitor].sort()
+    return 1
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (lambda h, monitor="val_loss": int(np.argmin(h[monitor])), "0-based index"),
+    (lambda h, monitor="val_loss": int(np.argmin(h["loss"])) + 1, "lowest *training* loss"),
+    (lambda h, monitor="val_loss": int(np.argmin(h["loss"])), "lowest *training* loss"),
+    (lambda h, monitor="val_loss": int(np.argmax(h["val_accuracy"])) + 1, "highest validation accuracy"),
+    (lambda h, monitor="val_loss": int(np.argmax(h["val_accuracy"])), "highest validation accuracy"),
+    (lambda h, monitor="val_loss": len(h[monitor]), "that is the last epoch"),
+    (lambda h, monitor="val_loss": len(h[monitor]) - int(np.argmin(h[monitor][::-1])), "take the first one"),
+    (lambda h, monitor="val_loss": int(np.argmin(h["val_loss"])) + 1, "not always 'val_loss'"),
+    (lambda h, monitor="val_loss": int(np.argmin(h[monitor])) + 1, "for an accuracy the highest"),
+    (lambda h, monitor="val_loss": min(h[monitor]), "return its epoch number"),
+    (lambda h, monitor="val_loss": None, "did you forget `return`"),
+    (_sorts_in_place, "changes the history it is given"),
+])
+def test_best_epoch_hints(answer, phrase):
+    result = check.best_epoch(answer)
+    assert not result.ok and phrase in result.message, result.message
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        result.raise_if_wrong()
+
+
+def test_best_epoch_checks_a_loss_other_than_val_loss():
+    only_val = check.best_epoch(lambda h, monitor="val_loss": (
+        int(np.argmin(h[monitor])) if monitor == "val_loss" else int(np.argmax(h[monitor]))) + 1)
+    assert not only_val.ok and "for a loss the best epoch has the lowest value" in only_val.message
+    with pytest.raises(ExerciseNotSolved, match="for a loss the best epoch has the lowest value"):
+        only_val.raise_if_wrong()
+
+
+@pytest.mark.parametrize("run", [lambda: check.mlp_params(stub), lambda: check.build_256_128(stub),
+                                 lambda: check.best_epoch(stub)])
 def test_an_unsolved_stub_raises_not_implemented(run):
     with pytest.raises(NotImplementedError, match="write your code here"):
         run()
+
+
+def test_a_function_call_instead_of_the_function_is_refused():
+    with pytest.raises(TypeError, match="without brackets"):
+        check.mlp_params(407050)

@@ -3,122 +3,116 @@ unsolved stub's NotImplementedError reaches the student."""
 
 from __future__ import annotations
 
-import math
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson06 as check
-from mnist_course.race import RaceRun, RunSpec
-from mnist_course.race_results import load_results
-
-STORED = Path(__file__).resolve().parent.parent / "notebooks" / "results" / "06_race_full.json"
 
 
-def updates_per_epoch(n, batch_size):
-    return math.ceil(n / batch_size)
+def max_pool(maps, size=2):
+    h, w = maps.shape[0] // size, maps.shape[1] // size
+    return maps[: h * size, : w * size].reshape(h, size, w, size, maps.shape[2]).max(axis=(1, 3))
 
 
-def momentum_step(w, v, g, lr, momentum):
-    v = momentum * v - lr * g
-    return w + v, v
+def convolve(image, kernel):
+    k = kernel.shape[0]
+    out = np.zeros((image.shape[0] - k + 1, image.shape[1] - k + 1))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            out[i, j] = np.sum(image[i:i + k, j:j + k] * kernel)
+    return out
 
 
-def race_winner(results, names):
-    finals = {r.spec.name: r.final("val_accuracy") for r in results if r.spec.name in names}
-    return max(finals, key=finals.get)
+def strongest_channels(maps, k):
+    return np.argsort(-maps.max(axis=(0, 1)))[:k]
 
 
 def stub(*args, **kwargs):
-    raise NotImplementedError("Exercise 6.x: write your code here")
+    raise NotImplementedError("Exercise 5.x: write your code here")
 
 
-def test_the_reference_solutions_pass():
-    for result, ex, phrase in [(check.updates_per_epoch(updates_per_epoch), "6.1", "one more update"),
-                               (check.momentum_step(momentum_step), "6.2", "keras.optimizers.SGD"),
-                               (check.race_winner(race_winner), "6.3", "highest validation accuracy")]:
-        assert result.ok and result.exercise == ex and phrase in result.message, result
+def test_the_reference_solutions_pass_also_on_arrays_given_by_the_notebook():
+    rng = np.random.default_rng(0)
+    maps = rng.normal(size=(12, 12, 5)).astype("float32")
+    maps[..., 2] = 0.0
+    maps[..., 4] = 0.0  # two channels tied at 0, as dead ReLU channels are: any order of the tie is right
+    digit, kernel = rng.uniform(size=(28, 28)).astype("float32"), rng.normal(size=(5, 5)).astype("float32")
+    for result, ex, phrase in [(check.max_pool(max_pool, maps), "5.1", "MaxPooling2D"),
+                               (check.convolve(convolve, digit, kernel), "5.2", "without flipping the kernel"),
+                               (check.strongest_channels(strongest_channels, maps, k=5), "5.3", "top_activating")]:
+        assert result.ok and result.exercise == ex and phrase in result.message
         assert result.raise_if_wrong() is result  # a check cell shows it
+        assert repr(result).startswith(f"✅ Exercise {ex}: correct.")
 
 
-def test_the_race_winner_is_named_from_the_results_it_is_given():
-    runs = [RaceRun(RunSpec(name), {}, {"val_accuracy": [0.1, acc], "loss": [2.3, 0.5]})
-            for name, acc in [("sgd", 0.8), ("adam", 0.9), ("sgd-b1", 0.95)]]
-    result = check.race_winner(race_winner, runs, ["sgd", "adam"])
-    assert result.ok and result.message.startswith("correct. adam ends with the highest")
-    assert result.raise_if_wrong() is result  # a check cell shows it
-    stored = load_results(STORED)
-    assert check.race_winner(race_winner, stored, ["sgd", "sgd-momentum", "rmsprop", "adam", "adagrad", "adamw"]).ok
-    learnt_by_heart = check.race_winner(lambda results, names: "b" if "b" in names else "sgd", runs, ["sgd", "adam"])
-    assert not learnt_by_heart.ok and "not on the race" in learnt_by_heart.message
-    with pytest.raises(ExerciseNotSolved, match="not on the race"):
-        learnt_by_heart.raise_if_wrong()
-
-
-@pytest.mark.parametrize("run", [lambda: check.updates_per_epoch(stub), lambda: check.momentum_step(stub),
-                                 lambda: check.race_winner(stub)])
+@pytest.mark.parametrize("run", [lambda: check.max_pool(stub), lambda: check.convolve(stub),
+                                 lambda: check.strongest_channels(stub)])
 def test_an_unsolved_stub_raises_not_implemented(run):
     with pytest.raises(NotImplementedError, match="write your code here"):
         run()
 
 
+def _ceil_pool(maps, size=2):
+    h, w = maps.shape[:2]
+    return np.array([[maps[i:i + size, j:j + size].max(axis=(0, 1)) for j in range(0, w, size)]
+                     for i in range(0, h, size)])
+
+
 @pytest.mark.parametrize("answer, phrase", [
-    (lambda n, b: n // b, "forgets the last, smaller batch"),
-    (lambda n, b: n // b + 1, "one update too many"),
-    (lambda n, b: round(n / b), "round() goes to the nearest"),
-    (lambda n, b: np.ceil(n / b), "not as int"),
-    (lambda n, b: n / b, "is a fraction"),
-    (lambda n, b: b // n, "count the batches"),
+    (lambda m, size=2: max_pool(m, size)[..., 0], "channels axis is gone"),
+    (lambda m, size=2: m[: m.shape[0] // size * size, : m.shape[1] // size * size]
+     .reshape(m.shape[0] // size, size, m.shape[1] // size, size, -1).mean(axis=(1, 3)), "average pooling"),
+    (lambda m, size=2: m.reshape(m.shape[0] // size, m.shape[1] // size, size, size, -1).max(axis=(2, 3)),
+     "not the right blocks"),
+    (lambda m, size=2: np.maximum.reduce([m[:-1, :-1], m[1:, :-1], m[:-1, 1:], m[1:, 1:]]), "blocks overlap"),
+    (_ceil_pool, "leftover rows and columns"),
+    (lambda m, size=2: max_pool(m, 2), "use the `size` argument"),
+    (lambda m, size=2: np.transpose(max_pool(m, size), (1, 0, 2)), "height and width are swapped"),
+    (lambda m, size=2: [1, [2]], "return one NumPy array"),
 ])
-def test_updates_per_epoch_mistakes_get_their_hint(answer, phrase):
-    result = check.updates_per_epoch(answer)
+def test_max_pool_mistakes_get_their_hint(answer, phrase):
+    result = check.max_pool(answer)
     assert not result.ok and phrase in result.message, result
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         result.raise_if_wrong()
     assert repr(result).startswith("❌ Exercise 6.1: not yet.")
 
 
+def _flipped(image, kernel):
+    return convolve(image, kernel[::-1, ::-1])
+
+
 @pytest.mark.parametrize("answer, phrase", [
-    (lambda w, v, g, lr, m: (w + (m * v + lr * g), m * v + lr * g), "climb the gradient"),
-    (lambda w, v, g, lr, m: (w - (m * v + lr * g), m * v + lr * g), "opposite sign"),
-    (lambda w, v, g, lr, m: (w - lr * (m * v + g), m * v + g), "PyTorch"),
-    (lambda w, v, g, lr, m: (w + v, m * v - lr * g), "with the old velocity"),
-    (lambda w, v, g, lr, m: (w - lr * g, m * v - lr * g), "plain SGD step"),
-    (lambda w, v, g, lr, m: momentum_step(w, v, g, lr, m)[::-1], "the weights first"),
-    (lambda w, v, g, lr, m: (w + lr * (m * v - g), m * v - g), "match Keras but not your velocity"),
-    (lambda w, v, g, lr, m: (w + m * v - lr * g, m * v - 0.5 * lr * g), "first v <- momentum*v - lr*g"),
-    (lambda w, v, g, lr, m: w - lr * g, "return a pair (w, v)"),
+    (_flipped, "you flipped the kernel"),
+    (lambda image, kernel: convolve(image, kernel.T), "the kernel is transposed"),
+    (lambda image, kernel: convolve(image, kernel)[:-1, :-1], "one row and one column short"),
+    (lambda image, kernel: np.pad(convolve(image, kernel), kernel.shape[0] // 2)[: image.shape[0], : image.shape[1]],
+     "no padding here"),
+    (lambda image, kernel: convolve(image, kernel).T, "rows and columns are swapped"),
+    (lambda image, kernel: convolve(image, kernel)[:, : image.shape[0] - kernel.shape[0] + 1], "need not be square"),
+    (lambda image, kernel: convolve(image, kernel) + 1.0, "output[i, j] = sum(image[i:i+k, j:j+k] * kernel)"),
 ])
-def test_momentum_step_mistakes_get_their_hint(answer, phrase):
-    result = check.momentum_step(answer)
+def test_convolve_mistakes_get_their_hint(answer, phrase):
+    result = check.convolve(answer)
     assert not result.ok and phrase in result.message, result
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         result.raise_if_wrong()
 
 
-def _best_epoch(results, names):
-    return max(names, key=lambda n: max(next(r for r in results if r.spec.name == n).history["val_accuracy"]))
-
-
 @pytest.mark.parametrize("answer, phrase", [
-    (lambda results, names: max((r for r in results if r.spec.name in names), key=lambda r: r.final("val_accuracy")),
-     "not the run itself"),
-    (lambda results, names: max(r.final("val_accuracy") for r in results), "not its accuracy"),
-    (lambda results, names: max(results, key=lambda r: r.final("val_accuracy")).spec.name, "only the runs named"),
-    (_best_epoch, "best single epoch"),
-    (lambda results, names: min((r for r in results if r.spec.name in names),
-                                key=lambda r: r.final("val_accuracy")).spec.name, "max, not min"),
-    (lambda results, names: min((r for r in results if r.spec.name in names),
-                                key=lambda r: r.final("loss")).spec.name, "different scales"),
-    (lambda results, names: "z", "whose last val_accuracy is the highest"),
-    (lambda results, names: [names[1]], "a string, not a list"),
-    (lambda results, names: np.array(["b"]), "a string, not a ndarray"),
+    (lambda maps, k: np.argsort(maps.max(axis=(0, 1)))[:k], "weakest channels"),
+    (lambda maps, k: strongest_channels(maps, k)[::-1], "wrong order"),
+    (lambda maps, k: np.argsort(-maps.mean(axis=(0, 1)))[:k], "ranked by the mean"),
+    (lambda maps, k: np.argsort(-maps.reshape(maps.shape[-1], -1).max(axis=1))[:k], "mixes the channels up"),
+    (lambda maps, k: np.sort(maps.max(axis=(0, 1)))[::-1][:k], "not the scores"),
+    (lambda maps, k: strongest_channels(maps, k + 1), "return k = 3 channel indices"),
+    (lambda maps, k: np.argsort(-maps.max(axis=(1, 2)))[:k] + 10, "channels are the last axis"),
 ])
-def test_race_winner_mistakes_get_their_hint(answer, phrase):
-    result = check.race_winner(answer)
+def test_strongest_channels_mistakes_get_their_hint(answer, phrase):
+    result = check.strongest_channels(answer)
     assert not result.ok and phrase in result.message, result
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         result.raise_if_wrong()

@@ -3,121 +3,122 @@ unsolved stub's NotImplementedError reaches the student."""
 
 from __future__ import annotations
 
+import math
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from mnist_course.draw import centre_of_mass, preprocess_steps, strokes_to_image
 from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson07 as check
+from mnist_course.race import RaceRun, RunSpec
+from mnist_course.race_results import load_results
 
-SEVEN = strokes_to_image([[(70, 50), (210, 50), (120, 240)]], size=280, width=18)
-
-
-def centring_shift(image):
-    row, col = centre_of_mass(image)
-    return round(14 - row), round(14 - col)
+STORED = Path(__file__).resolve().parent.parent / "notebooks" / "results" / "07_race_full.json"
 
 
-def most_confused(counts):
-    wrong = np.asarray(counts) * (1 - np.eye(len(counts), dtype=int))
-    true, predicted = np.unravel_index(wrong.argmax(), wrong.shape)
-    return int(true), int(predicted)
+def updates_per_epoch(n, batch_size):
+    return math.ceil(n / batch_size)
 
 
-def crop_to_ink(image):
-    rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
-    return image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+def momentum_step(w, v, g, lr, momentum):
+    v = momentum * v - lr * g
+    return w + v, v
+
+
+def race_winner(results, names):
+    finals = {r.spec.name: r.final("val_accuracy") for r in results if r.spec.name in names}
+    return max(finals, key=finals.get)
 
 
 def stub(*args, **kwargs):
-    raise NotImplementedError("Exercise 7.x: write your code here")
+    raise NotImplementedError("Exercise 6.x: write your code here")
 
 
-def test_the_reference_solutions_pass_also_on_the_notebooks_drawing_and_matrix():
-    steps = preprocess_steps(SEVEN)
-    counts = np.diag(np.full(10, 50))
-    counts[2, 7] = counts[8, 3] = 3  # a tie: either cell is right
-    for result, ex, phrase in [(check.centring_shift(centring_shift, steps), "7.1", "(14, 14)"),
-                               (check.most_confused(most_confused, counts), "7.2", "Click that cell"),
-                               (check.crop_to_ink(crop_to_ink, SEVEN), "7.3", "preprocess_steps")]:
+def test_the_reference_solutions_pass():
+    for result, ex, phrase in [(check.updates_per_epoch(updates_per_epoch), "6.1", "one more update"),
+                               (check.momentum_step(momentum_step), "6.2", "keras.optimizers.SGD"),
+                               (check.race_winner(race_winner), "6.3", "highest validation accuracy")]:
         assert result.ok and result.exercise == ex and phrase in result.message, result
         assert result.raise_if_wrong() is result  # a check cell shows it
-    assert check.most_confused(lambda c: (8, 3) if c[8, 3] == 3 else most_confused(c), counts).ok  # the other one
 
 
-@pytest.mark.parametrize("run", [lambda: check.centring_shift(stub), lambda: check.most_confused(stub),
-                                 lambda: check.crop_to_ink(stub)])
+def test_the_race_winner_is_named_from_the_results_it_is_given():
+    runs = [RaceRun(RunSpec(name), {}, {"val_accuracy": [0.1, acc], "loss": [2.3, 0.5]})
+            for name, acc in [("sgd", 0.8), ("adam", 0.9), ("sgd-b1", 0.95)]]
+    result = check.race_winner(race_winner, runs, ["sgd", "adam"])
+    assert result.ok and result.message.startswith("correct. adam ends with the highest")
+    assert result.raise_if_wrong() is result  # a check cell shows it
+    stored = load_results(STORED)
+    assert check.race_winner(race_winner, stored, ["sgd", "sgd-momentum", "rmsprop", "adam", "adagrad", "adamw"]).ok
+    learnt_by_heart = check.race_winner(lambda results, names: "b" if "b" in names else "sgd", runs, ["sgd", "adam"])
+    assert not learnt_by_heart.ok and "not on the race" in learnt_by_heart.message
+    with pytest.raises(ExerciseNotSolved, match="not on the race"):
+        learnt_by_heart.raise_if_wrong()
+
+
+@pytest.mark.parametrize("run", [lambda: check.updates_per_epoch(stub), lambda: check.momentum_step(stub),
+                                 lambda: check.race_winner(stub)])
 def test_an_unsolved_stub_raises_not_implemented(run):
     with pytest.raises(NotImplementedError, match="write your code here"):
         run()
 
 
-def _box_centre_shift(image):
-    rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
-    return round(14 - (rows[0] + rows[-1]) / 2), round(14 - (cols[0] + cols[-1]) / 2)
-
-
 @pytest.mark.parametrize("answer, phrase", [
-    (lambda image: tuple(-s for s in centring_shift(image)), "the sign is reversed"),
-    (lambda image: centring_shift(image)[::-1], "rows and columns are swapped"),
-    (lambda image: tuple(14 - c for c in centre_of_mass(image)), "round each shift"),
-    (lambda image: tuple(np.round(14 - np.array(centre_of_mass(image)))), "np.round gives floats"),
-    (lambda image: tuple(int(14 - c) for c in centre_of_mass(image)), "int() cuts towards zero"),
-    (lambda image: tuple(round(13.5 - c) for c in centre_of_mass(image)), "not at the middle of the pixel grid"),
-    (_box_centre_shift, "not its centre of mass"),
-    (lambda image: 4, "return a pair (rows, columns)"),
-    (lambda image: (0, 0), "round(14 - row), round(14 - column)"),
+    (lambda n, b: n // b, "forgets the last, smaller batch"),
+    (lambda n, b: n // b + 1, "one update too many"),
+    (lambda n, b: round(n / b), "round() goes to the nearest"),
+    (lambda n, b: np.ceil(n / b), "not as int"),
+    (lambda n, b: n / b, "is a fraction"),
+    (lambda n, b: b // n, "count the batches"),
 ])
-def test_centring_shift_mistakes_get_their_hint(answer, phrase):
-    result = check.centring_shift(answer)
+def test_updates_per_epoch_mistakes_get_their_hint(answer, phrase):
+    result = check.updates_per_epoch(answer)
     assert not result.ok and phrase in result.message, result
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         result.raise_if_wrong()
     assert repr(result).startswith("❌ Exercise 7.1: not yet.")
 
 
-def _fill_diagonal(counts):
-    np.fill_diagonal(counts, 0)
-    return most_confused(counts)
-
-
 @pytest.mark.parametrize("answer, phrase", [
-    (lambda counts: np.unravel_index(np.asarray(counts).argmax(), np.shape(counts)), "the diagonal holds"),
-    (lambda counts: most_confused(counts)[::-1], "row and column are swapped"),
-    (lambda counts: most_confused(np.asarray(counts) + np.asarray(counts).T), "one direction only"),
-    (lambda counts: int((np.asarray(counts) * (1 - np.eye(10, dtype=int))).argmax()), "flat index"),
-    (_fill_diagonal, "changed the matrix it was given"),
-    (lambda counts: "4 -> 9", "return a pair of digits"),
-    (lambda counts: (3, 5), "largest count off the diagonal"),
+    (lambda w, v, g, lr, m: (w + (m * v + lr * g), m * v + lr * g), "climb the gradient"),
+    (lambda w, v, g, lr, m: (w - (m * v + lr * g), m * v + lr * g), "opposite sign"),
+    (lambda w, v, g, lr, m: (w - lr * (m * v + g), m * v + g), "PyTorch"),
+    (lambda w, v, g, lr, m: (w + v, m * v - lr * g), "with the old velocity"),
+    (lambda w, v, g, lr, m: (w - lr * g, m * v - lr * g), "plain SGD step"),
+    (lambda w, v, g, lr, m: momentum_step(w, v, g, lr, m)[::-1], "the weights first"),
+    (lambda w, v, g, lr, m: (w + lr * (m * v - g), m * v - g), "match Keras but not your velocity"),
+    (lambda w, v, g, lr, m: (w + m * v - lr * g, m * v - 0.5 * lr * g), "first v <- momentum*v - lr*g"),
+    (lambda w, v, g, lr, m: w - lr * g, "return a pair (w, v)"),
 ])
-def test_most_confused_mistakes_get_their_hint(answer, phrase):
-    result = check.most_confused(answer)
+def test_momentum_step_mistakes_get_their_hint(answer, phrase):
+    result = check.momentum_step(answer)
     assert not result.ok and phrase in result.message, result
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         result.raise_if_wrong()
 
 
-def _ink(image):
-    """(first, last) ink row and (first, last) ink column."""
-    rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
-    return (rows[0], rows[-1]), (cols[0], cols[-1])
+def _best_epoch(results, names):
+    return max(names, key=lambda n: max(next(r for r in results if r.spec.name == n).history["val_accuracy"]))
 
 
 @pytest.mark.parametrize("answer, phrase", [
-    (lambda image: image[_ink(image)[0][0]:_ink(image)[0][1], _ink(image)[1][0]:_ink(image)[1][1]],
-     "a slice's end is excluded"),
-    (lambda image: image[_ink(image)[1][0]:_ink(image)[1][1] + 1, _ink(image)[0][0]:_ink(image)[0][1] + 1],
-     "rows and columns are swapped"),
-    (lambda image: image[_ink(image)[0][0]:_ink(image)[0][1] + 1], "only the rows are cropped"),
-    (lambda image: image[slice(_ink(image > 128)[0][0], _ink(image > 128)[0][1] + 1),
-                         slice(_ink(image > 128)[1][0], _ink(image > 128)[1][1] + 1)], "ink is every pixel > 0"),
-    (lambda image: np.array([1, 9, 3, 10]), "not the box"),
-    (lambda image: image, "keep the rows from the first to the last"),
+    (lambda results, names: max((r for r in results if r.spec.name in names), key=lambda r: r.final("val_accuracy")),
+     "not the run itself"),
+    (lambda results, names: max(r.final("val_accuracy") for r in results), "not its accuracy"),
+    (lambda results, names: max(results, key=lambda r: r.final("val_accuracy")).spec.name, "only the runs named"),
+    (_best_epoch, "best single epoch"),
+    (lambda results, names: min((r for r in results if r.spec.name in names),
+                                key=lambda r: r.final("val_accuracy")).spec.name, "max, not min"),
+    (lambda results, names: min((r for r in results if r.spec.name in names),
+                                key=lambda r: r.final("loss")).spec.name, "different scales"),
+    (lambda results, names: "z", "whose last val_accuracy is the highest"),
+    (lambda results, names: [names[1]], "a string, not a list"),
+    (lambda results, names: np.array(["b"]), "a string, not a ndarray"),
 ])
-def test_crop_to_ink_mistakes_get_their_hint(answer, phrase):
-    result = check.crop_to_ink(answer)
+def test_race_winner_mistakes_get_their_hint(answer, phrase):
+    result = check.race_winner(answer)
     assert not result.ok and phrase in result.message, result
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         result.raise_if_wrong()

@@ -1,4 +1,4 @@
-"""The feature explorer of notebook 05, driven without a browser: its controls change what it shows."""
+"""The feature explorer of notebook 06, driven without a browser: its controls change what it shows."""
 
 from __future__ import annotations
 

@@ -129,7 +129,7 @@ def test_other_seed_or_epochs_is_another_entry(cache: Path, change: dict[str, in
 
 
 def test_recipe_epochs_spelled_out_or_left_to_the_recipe_share_an_entry() -> None:
-    # notebook 05 passes epochs=None where 04 passed the recipe's 4: both must find the same model
+    # notebook 06 passes epochs=None where 05 passed the recipe's 4: both must find the same model
     assert model_store.cache_key("course-cnn", X, Y, epochs=None) == model_store.cache_key("course-cnn", X, Y, epochs=4)
     one_hot = np.eye(10, dtype=np.float32)[Y]
     assert model_store.cache_key("course-cnn", X, one_hot) == model_store.cache_key("course-cnn", X, Y)

@@ -95,7 +95,7 @@ def graded(tmp_path_factory) -> dict:
         source = course / "source" / assignment
         source.mkdir(parents=True)
         shutil.copy2(path, source / path.name)
-        if (path.parent / "results").is_dir():  # stored results a notebook reads, e.g. 06's race
+        if (path.parent / "results").is_dir():  # stored results a notebook reads, e.g. 07's race
             shutil.copytree(path.parent / "results", source / "results")
     timings = {}
     started = time.monotonic()

@@ -51,12 +51,12 @@ def test_the_parameters_cell_sets_exactly_the_declared_names_with_allowed_defaul
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_the_cell_after_parameters_first_calls_use_parameters_and_no_longer_picks_by_hand(path):
+def test_the_cell_after_parameters_first_calls_start_and_no_longer_picks_by_hand(path):
     _, after = cells_around_parameters(path)
     body = ast.parse(python_only(after)).body
-    assert isinstance(body[0], ast.ImportFrom) and body[0].module == "mnist_course.parameters"
+    assert isinstance(body[0], ast.ImportFrom) and body[0].module == "mnist_course.start"
     call = body[1].value
-    assert isinstance(call, ast.Call) and call.func.id == "use_parameters"
+    assert isinstance(call, ast.Call) and call.func.id == "start"
     assert ast.literal_eval(call.args[0]) == path.stem and call.args[1].func.id == "globals"
     assert " or pick(" not in after and "check_profile(PROFILE)" not in after
 
@@ -65,7 +65,7 @@ def test_the_cell_after_parameters_first_calls_use_parameters_and_no_longer_pick
 @pytest.mark.parametrize("injected, fragment", [
     ("SEEED = 1", "has no parameter 'SEEED'"),
     ("SEED = 'notanumber'", "SEED='notanumber' is not allowed; use an integer from 0 to"),
-    ("PROFILE = 'fast'", "PROFILE='fast' is not allowed; use one of 'ci', 'full'"),
+    ("PROFILE = 'fast'", "PROFILE='fast' is not allowed; use one of 'ci', 'student', 'full'"),
 ])
 def test_the_notebook_itself_refuses_what_papermill_injects(path, injected, fragment):
     source, after = cells_around_parameters(path)
@@ -85,33 +85,33 @@ def test_every_profile_has_a_value_wherever_none_depends_on_it():
                 assert param.none_means, f"{stem} {name}: say what None means"
 
 
-def test_model_and_run_choices_match_the_registry_and_notebook_06():
+def test_model_and_run_choices_match_the_registry_and_notebook_07():
     from mnist_course import models
 
-    assert list(parameters.DECLARED["07_playground"]["MODEL_NAME"].choices) == models.list_models()
+    assert list(parameters.DECLARED["08_playground"]["MODEL_NAME"].choices) == models.list_models()
     cnns = [n for n in models.list_models() if models.get_recipe(n).input_kind == "image"]
-    assert sorted(parameters.DECLARED["05_what_the_cnn_sees"]["MODEL_NAME"].choices) == sorted(cnns)
-    race_nb = nbformat.read(ROOT / "notebooks" / "06_optimizers_and_losses.ipynb", as_version=4)
+    assert sorted(parameters.DECLARED["06_what_the_cnn_sees"]["MODEL_NAME"].choices) == sorted(cnns)
+    race_nb = nbformat.read(ROOT / "notebooks" / "07_optimizers_and_losses.ipynb", as_version=4)
     runs_cell = next(c.source for c in race_nb.cells if c.source.startswith("RUNS = ["))
     runs = next(n.value for n in ast.parse(runs_cell).body if isinstance(n, ast.Assign) and n.targets[0].id == "RUNS")
     names = [ast.literal_eval(spec.args[0]) for spec in runs.elts]
-    assert list(parameters.DECLARED["06_optimizers_and_losses"]["LIVE_RUNS"].choices) == names
+    assert list(parameters.DECLARED["07_optimizers_and_losses"]["LIVE_RUNS"].choices) == names
 
 
 @pytest.mark.parametrize("stem, name, value, fragment", [
-    ("03_mlp", "SEEED", 1, "03_mlp has no parameter 'SEEED': use one of PROFILE, SEED, TRAIN_SIZE"),
-    ("03_mlp", "SEED", "notanumber", "SEED='notanumber' is not allowed; use an integer from 0 to 2147483646"),
-    ("03_mlp", "SEED", True, "SEED=True is not allowed"),
-    ("03_mlp", "SEED", 1.5, "SEED=1.5 is not allowed"),
-    ("03_mlp", "SEED", None, "SEED=None is not allowed"),
-    ("03_mlp", "EPOCHS_DENSE", -1, "EPOCHS_DENSE=-1 is not allowed; use an integer from 1 to 200, or None (1 in ci"),
-    ("03_mlp", "TRAIN_SIZE", 5, "TRAIN_SIZE=5 is not allowed; use an integer from 120 to 60000"),
-    ("04_cnn", "RETRAIN", 1, "RETRAIN=1 is not allowed; use True or False"),
-    ("04_cnn", "RETRAIN", "true", "RETRAIN='true' is not allowed; use True or False"),
-    ("05_what_the_cnn_sees", "MODEL_NAME", "dense-512", "MODEL_NAME='dense-512' is not allowed; use one of"),
-    ("06_optimizers_and_losses", "LIVE_RUNS", "adam,nadam", "use a list (or comma-separated string) of 'sgd'"),
-    ("06_optimizers_and_losses", "LIVE_RUNS", [1], "LIVE_RUNS=[1] is not allowed"),
-    ("07_playground", "TEST_EXAMPLES", 20000, "TEST_EXAMPLES=20000 is not allowed; use an integer from 10 to 10000"),
+    ("04_mlp", "SEEED", 1, "04_mlp has no parameter 'SEEED': use one of PROFILE, SEED, TRAIN_SIZE"),
+    ("04_mlp", "SEED", "notanumber", "SEED='notanumber' is not allowed; use an integer from 0 to 2147483646"),
+    ("04_mlp", "SEED", True, "SEED=True is not allowed"),
+    ("04_mlp", "SEED", 1.5, "SEED=1.5 is not allowed"),
+    ("04_mlp", "SEED", None, "SEED=None is not allowed"),
+    ("04_mlp", "EPOCHS_DENSE", -1, "EPOCHS_DENSE=-1 is not allowed; use an integer from 1 to 200, or None (1 in ci"),
+    ("04_mlp", "TRAIN_SIZE", 5, "TRAIN_SIZE=5 is not allowed; use an integer from 120 to 60000"),
+    ("05_cnn", "RETRAIN", 1, "RETRAIN=1 is not allowed; use True or False"),
+    ("05_cnn", "RETRAIN", "true", "RETRAIN='true' is not allowed; use True or False"),
+    ("06_what_the_cnn_sees", "MODEL_NAME", "dense-512", "MODEL_NAME='dense-512' is not allowed; use one of"),
+    ("07_optimizers_and_losses", "LIVE_RUNS", "adam,nadam", "use a list (or comma-separated string) of 'sgd'"),
+    ("07_optimizers_and_losses", "LIVE_RUNS", [1], "LIVE_RUNS=[1] is not allowed"),
+    ("08_playground", "TEST_EXAMPLES", 20000, "TEST_EXAMPLES=20000 is not allowed; use an integer from 10 to 10000"),
 ])
 def test_a_bad_value_is_refused_in_one_line_naming_it_and_what_is_allowed(stem, name, value, fragment):
     with pytest.raises(ParameterError) as err:
@@ -124,9 +124,9 @@ def test_values_are_coerced_where_declared_and_kept_otherwise(monkeypatch):
     assert check("99_test", {"RATE": 1}) == {"RATE": 1.0} and isinstance(check("99_test", {"RATE": 1})["RATE"], float)
     with pytest.raises(ParameterError, match="RATE=True is not allowed"):
         check("99_test", {"RATE": True})
-    assert check("06_optimizers_and_losses", {"LIVE_RUNS": "adam, sgd"}) == {"LIVE_RUNS": ["adam", "sgd"]}
-    assert check("06_optimizers_and_losses", {"LIVE_RUNS": ("adam",)}) == {"LIVE_RUNS": ["adam"]}
-    assert check("04_cnn", {"RETRAIN": False, "SEED": 0, "EPOCHS": None}) == {"RETRAIN": False, "SEED": 0,
+    assert check("07_optimizers_and_losses", {"LIVE_RUNS": "adam, sgd"}) == {"LIVE_RUNS": ["adam", "sgd"]}
+    assert check("07_optimizers_and_losses", {"LIVE_RUNS": ("adam",)}) == {"LIVE_RUNS": ["adam"]}
+    assert check("05_cnn", {"RETRAIN": False, "SEED": 0, "EPOCHS": None}) == {"RETRAIN": False, "SEED": 0,
                                                                              "EPOCHS": None}
     with pytest.raises(ParameterError, match="no parameters declared for notebook '99_nope'"):
         check("99_nope", {})
@@ -142,54 +142,53 @@ def cell_namespace(stem: str, **overrides: object) -> dict[str, object]:
 
 def test_resolve_fills_none_from_the_profile_and_keeps_a_legitimate_zero(monkeypatch):
     monkeypatch.setenv(notebook.PROFILE_ENV, "ci")
-    values = resolve("03_mlp", cell_namespace("03_mlp"))
+    values = resolve("04_mlp", cell_namespace("04_mlp"))
     assert values == {"PROFILE": "ci", "SEED": 42, "TRAIN_SIZE": 3000, "EPOCHS_DENSE": 1, "EPOCHS_MLP": 2}
-    full = resolve("03_mlp", cell_namespace("03_mlp", PROFILE="full", SEED=0, EPOCHS_MLP=3))
+    full = resolve("04_mlp", cell_namespace("04_mlp", PROFILE="full", SEED=0, EPOCHS_MLP=3))
     assert full == {"PROFILE": "full", "SEED": 0, "TRAIN_SIZE": 60000, "EPOCHS_DENSE": 5, "EPOCHS_MLP": 3}
-    seen = resolve("05_what_the_cnn_sees", cell_namespace("05_what_the_cnn_sees", PROFILE="full", DIGIT_INDEX=0))
+    seen = resolve("06_what_the_cnn_sees", cell_namespace("06_what_the_cnn_sees", PROFILE="full", DIGIT_INDEX=0))
     assert seen["DIGIT_INDEX"] == 0 and seen["EPOCHS"] is None  # None in full: the recipe's own epochs
-    race = resolve("06_optimizers_and_losses", cell_namespace("06_optimizers_and_losses", SAVE_RESULTS=False,
+    race = resolve("07_optimizers_and_losses", cell_namespace("07_optimizers_and_losses", SAVE_RESULTS=False,
                                                               LIVE_RUNS="sgd,adam"))
     assert race["SAVE_RESULTS"] is False and race["LIVE_RUNS"] == ["sgd", "adam"] and race["EPOCHS"] == 1
 
 
 def test_use_parameters_updates_the_namespace_and_tolerates_the_notebooks_own_constants_on_a_rerun(monkeypatch):
     monkeypatch.setenv(notebook.PROFILE_ENV, "full")
-    namespace = cell_namespace("04_cnn", np=types.ModuleType("numpy"), Figure=type("Figure", (), {}))
+    namespace = cell_namespace("05_cnn", np=types.ModuleType("numpy"), Figure=type("Figure", (), {}))
     namespace["SQUARE"] = lambda x: x * x  # functions and classes with capitals are not parameters
-    use_parameters("04_cnn", namespace)
+    use_parameters("05_cnn", namespace)
     assert (namespace["PROFILE"], namespace["TRAIN_SIZE"], namespace["EPOCHS"], namespace["SEED_EPOCHS"]) == (
         "full", 60000, 4, None)
     namespace["BATCH"] = 256  # a constant a later cell of the notebook defines; the cell is then run again
-    use_parameters("04_cnn", namespace)
+    use_parameters("05_cnn", namespace)
     namespace["EPOCHS"] = 0  # a value is still checked on a re-run
     with pytest.raises(ParameterError, match="EPOCHS=0 is not allowed"):
-        use_parameters("04_cnn", namespace)
-    fresh = cell_namespace("04_cnn", BATCH=256)
-    with pytest.raises(ParameterError, match="04_cnn has no parameter 'BATCH' \\(set to 256\\)"):
-        use_parameters("04_cnn", fresh)
+        use_parameters("05_cnn", namespace)
+    fresh = cell_namespace("05_cnn", BATCH=256)
+    with pytest.raises(ParameterError, match="05_cnn has no parameter 'BATCH' \\(set to 256\\)"):
+        use_parameters("05_cnn", fresh)
     del fresh["SEED"]
     fresh.pop("BATCH")
     with pytest.raises(ParameterError, match="the parameters cell does not set SEED"):
-        use_parameters("04_cnn", fresh)
+        use_parameters("05_cnn", fresh)
 
 
 def test_pick_names_a_profile_left_without_a_value(monkeypatch):
     assert notebook.pick("ci", ci=1, full=5) == 1
-    monkeypatch.setattr(notebook, "PROFILES", ("ci", "full", "student"))
     with pytest.raises(ValueError, match="pick\\(\\) has no value for the profile 'student': pass student="):
         notebook.pick("student", ci=1, full=5)
 
 
 def test_papermill_injecting_an_unknown_name_fails_in_the_cell_after_parameters(tmp_path):
-    source, _ = cells_around_parameters(ROOT / "notebooks" / "03_mlp.ipynb")
+    source, _ = cells_around_parameters(ROOT / "notebooks" / "04_mlp.ipynb")
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell(source)
     params.metadata["tags"] = ["parameters"]
     nb.cells = [params, nbformat.v4.new_code_cell(
-        "from mnist_course.parameters import use_parameters\n\nuse_parameters('03_mlp', globals())\nprint(TRAIN_SIZE)")]
+        "from mnist_course.parameters import use_parameters\n\nuse_parameters('04_mlp', globals())\nprint(TRAIN_SIZE)")]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    path = tmp_path / "03_mlp.ipynb"
+    path = tmp_path / "04_mlp.ipynb"
     nbformat.write(nb, path)
     done = papermill.execute_notebook(str(path), str(tmp_path / "ok.ipynb"), parameters={"TRAIN_SIZE": 600},
                                       kernel_name="python3", progress_bar=False)
@@ -197,4 +196,4 @@ def test_papermill_injecting_an_unknown_name_fails_in_the_cell_after_parameters(
     with pytest.raises(papermill.PapermillExecutionError) as err:
         papermill.execute_notebook(str(path), str(tmp_path / "bad.ipynb"), parameters={"SEEED": 1},
                                    kernel_name="python3", progress_bar=False)
-    assert err.value.ename == "ParameterError" and "03_mlp has no parameter 'SEEED'" in err.value.evalue
+    assert err.value.ename == "ParameterError" and "04_mlp has no parameter 'SEEED'" in err.value.evalue

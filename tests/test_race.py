@@ -1,4 +1,4 @@
-"""The optimizer race of notebook 06 (race, race_results, race_plots, widgets.race_viewer): fair start, determinism,
+"""The optimizer race of notebook 07 (race, race_results, race_plots, widgets.race_viewer): fair start, determinism,
 JSON round trip, the table, the plots and the viewer widget."""
 
 from __future__ import annotations

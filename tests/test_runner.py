@@ -221,36 +221,36 @@ def declared_notebook(folder: Path, stem: str, body: str) -> Path:
 
 
 @pytest.mark.parametrize("argv, fragment", [
-    (["-p", "SEEED", "1"], "03_mlp has no parameter 'SEEED': use one of PROFILE, SEED, TRAIN_SIZE"),
-    (["-p", "SEED", "notanumber"], "03_mlp: SEED='notanumber' is not allowed; use an integer from 0 to"),
-    (["-p", "EPOCHS_DENSE", "-1"], "03_mlp: EPOCHS_DENSE=-1 is not allowed; use an integer from 1 to 200"),
-    (["-p", "TRAIN_SIZE", "5"], "03_mlp: TRAIN_SIZE=5 is not allowed; use an integer from 120 to 60000"),
-    (["-g", "SEED", "1,x"], "03_mlp: SEED='x' is not allowed"),
-    (["-p", "PROFILE", "'fast'"], "03_mlp: PROFILE='fast' is not allowed; use one of 'ci', 'full'"),
+    (["-p", "SEEED", "1"], "04_mlp has no parameter 'SEEED': use one of PROFILE, SEED, TRAIN_SIZE"),
+    (["-p", "SEED", "notanumber"], "04_mlp: SEED='notanumber' is not allowed; use an integer from 0 to"),
+    (["-p", "EPOCHS_DENSE", "-1"], "04_mlp: EPOCHS_DENSE=-1 is not allowed; use an integer from 1 to 200"),
+    (["-p", "TRAIN_SIZE", "5"], "04_mlp: TRAIN_SIZE=5 is not allowed; use an integer from 120 to 60000"),
+    (["-g", "SEED", "1,x"], "04_mlp: SEED='x' is not allowed"),
+    (["-p", "PROFILE", "'fast'"], "04_mlp: PROFILE='fast' is not allowed; use one of 'ci', 'student', 'full'"),
 ])
 def test_declared_parameters_are_checked_before_any_cell_runs(tmp_path, capsys, argv, fragment):
-    folder = declared_notebook(tmp_path / "nbs", "03_mlp", "raise RuntimeError('a cell ran')").parent
+    folder = declared_notebook(tmp_path / "nbs", "04_mlp", "raise RuntimeError('a cell ran')").parent
     out = tmp_path / "out"
-    assert main(["run", "03", "--notebooks", str(folder), "-o", str(out), "--profile", "ci", *argv]) == 2
+    assert main(["run", "04", "--notebooks", str(folder), "-o", str(out), "--profile", "ci", *argv]) == 2
     err = capsys.readouterr().err
     assert fragment in err and err.count("\n") == 1
     assert not out.exists()
 
 
 def test_checked_values_reach_the_notebook_and_none_means_the_profile_default(tmp_path):
-    body = ("from mnist_course.parameters import use_parameters\nuse_parameters('03_mlp', globals())\n"
+    body = ("from mnist_course.parameters import use_parameters\nuse_parameters('04_mlp', globals())\n"
             "record(train_size=TRAIN_SIZE, epochs_dense=EPOCHS_DENSE, seed=SEED)")
-    folder = declared_notebook(tmp_path / "nbs", "03_mlp", body).parent
-    declared_notebook(folder, "06_optimizers_and_losses", body.replace("03_mlp", "06_optimizers_and_losses")
+    folder = declared_notebook(tmp_path / "nbs", "04_mlp", body).parent
+    declared_notebook(folder, "07_optimizers_and_losses", body.replace("04_mlp", "07_optimizers_and_losses")
                       .replace("record(train_size=TRAIN_SIZE, epochs_dense=EPOCHS_DENSE, seed=SEED)",
                                "record(live='+'.join(LIVE_RUNS), epochs=EPOCHS)"))
     out = tmp_path / "out"
-    assert main(["run", "03", "--notebooks", str(folder), "-o", str(out), "--profile", "ci",
+    assert main(["run", "04", "--notebooks", str(folder), "-o", str(out), "--profile", "ci",
                  "-p", "TRAIN_SIZE", "600", "-g", "SEED", "0,7", "-j", "2"]) == 0
     report = json.loads((out / "report.json").read_text())
     assert [r["metrics"] for r in report] == [{"train_size": 600, "epochs_dense": 1, "seed": 0},
                                               {"train_size": 600, "epochs_dense": 1, "seed": 7}]
-    assert main(["run", "06", "--notebooks", str(folder), "-o", str(out / "race"), "--profile", "full",
+    assert main(["run", "07", "--notebooks", str(folder), "-o", str(out / "race"), "--profile", "full",
                  "-p", "LIVE_RUNS", "adam,sgd"]) == 0
     report = json.loads((out / "race" / "report.json").read_text())
     assert report[0]["parameters"] == {"LIVE_RUNS": ["adam", "sgd"]}

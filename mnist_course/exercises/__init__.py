@@ -1,4 +1,4 @@
-"""Self-checks for the course exercises: one module per notebook (``lesson01`` ... ``lesson07``).
+"""Self-checks for the course exercises: one module per notebook (``lesson01`` ... ``lesson08``).
 
 Every check takes the student's function (or answer), runs it on cases of its own and returns a
 :class:`Feedback`: a short confirmation when the answer is right, a specific hint when it is not.

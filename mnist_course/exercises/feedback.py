@@ -20,7 +20,7 @@ class ExerciseNotSolved(AssertionError):
 
 @dataclass(frozen=True)
 class Feedback:
-    """The verdict on one exercise. Shown in a notebook as ``✅ Exercise 3.1: ...`` or ``❌ Exercise 3.1: ...``."""
+    """The verdict on one exercise. Shown in a notebook as ``✅ Exercise 4.1: ...`` or ``❌ Exercise 4.1: ...``."""
 
     exercise: str
     ok: bool

@@ -2,7 +2,7 @@
 
 nbgrader's ``ClearSolutions`` replaces every solution region by one ``code_stub`` per kernel language: it cannot
 name the exercise. :class:`ClearExerciseSolutions` is that preprocessor with the course's stub for each cell
-(``raise NotImplementedError("Exercise 3.1: write your code here")``), the answer cells' :data:`TEXT_STUB`, and the
+(``raise NotImplementedError("Exercise 4.1: write your code here")``), the answer cells' :data:`TEXT_STUB`, and the
 student edition's two other touches: cleared exercise cells shown expanded, exercise and check cells tagged
 ``raises-exception``. Put this in the course's ``nbgrader_config.py``::
 

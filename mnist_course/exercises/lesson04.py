@@ -1,9 +1,9 @@
-"""Self-checks for the exercises of notebook 04 (convolutional networks): parameters, feature-map sizes, a CNN."""
+"""Self-checks for the exercises of notebook 04 (a multilayer perceptron): parameters, a network, the best epoch."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+import copy
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import keras
@@ -12,249 +12,227 @@ import numpy as np
 from mnist_course.exercises.feedback import Feedback, call, model_hint, not_whole, right, wrong
 from mnist_course.exercises.feedback import whole as _whole
 
-def _not_whole(exercise: str, value: Any) -> Feedback:
-    return not_whole(exercise, value)
+def _not_whole(exercise: str, value: Any, what: str) -> Feedback:
+    return not_whole(exercise, value, f"{what} as one whole number")
 
 
-def _keras_conv_params(k: int, c_in: int, c_out: int, bias: bool) -> int:
-    layer = keras.layers.Conv2D(c_out, k, use_bias=bias)
-    layer.build((None, 28, 28, c_in))
-    return layer.count_params()
+def _keras_params(sizes: Sequence[int]) -> int:
+    """What Keras counts for a stack of ``Dense`` layers with these sizes (input size first)."""
+    total = 0
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layer = keras.layers.Dense(n_out)
+        layer.build((None, n_in))
+        total += layer.count_params()
+    return total
 
 
-def _conv_mistakes(k: int, c_in: int, c_out: int, bias: bool) -> list[tuple[int, str]]:
-    weights, biases = k * k * c_in * c_out, c_out if bias else 0
+def _mlp_mistakes(sizes: Sequence[int]) -> list[tuple[int, str]]:
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+
+    def total(per_layer: Callable[[int, int], int], chosen: list[tuple[int, int]] = pairs) -> int:
+        return sum(per_layer(n_in, n_out) for n_in, n_out in chosen)
+
+    def full(n_in: int, n_out: int) -> int:
+        return n_in * n_out + n_out
+
     return [
-        (weights, "the biases are missing: with bias=True every filter (output channel) adds one, + c_out."),
-        (weights + c_out, "bias=False means no biases: return just the weights, as for the course CNN's "
-         "Conv2D(use_bias=False)."),
-        (weights + 1, "`+ bias` adds True, that is 1; the layer has one bias per filter: + (c_out if bias else 0)."),
-        (weights + c_in, "there is one bias per output channel (per filter), not one per input channel: + c_out."),
-        (k * k * c_out + biases, "each filter spans all c_in input channels: it has k × k × c_in weights, so the "
-         "layer has k × k × c_in × c_out."),
-        (k * c_in * c_out + biases, "a k × k kernel has k² weights per pair of input and output channels, not k."),
+        (total(lambda n_in, n_out: n_in * n_out), "the biases are missing: every Dense layer also has one bias per "
+         "output unit, so a layer has n_in × n_out + n_out parameters."),
+        (total(lambda n_in, n_out: n_in * n_out + n_in), "the biases belong to the outputs: a layer has one bias per "
+         "unit it computes (n_out), not one per input (n_in)."),
+        (total(lambda n_in, n_out: n_in * n_out) + sum(sizes), "the input is not a layer and has no biases: count "
+         "n_out biases for each layer, i.e. for sizes[1:] only."),
+        (total(full, pairs[:-1]), "the last layer (the output) is missing: n sizes make n − 1 layers, one per pair "
+         "of neighbours, zip(sizes[:-1], sizes[1:])."),
+        (total(full, pairs[1:]), "the first layer (from the inputs) is missing: n sizes make n − 1 layers, one per "
+         "pair of neighbours, zip(sizes[:-1], sizes[1:])."),
+        (total(full, pairs[:2]), "only the first two layers are counted, which is right for one hidden layer but not "
+         "for deeper networks: add up every pair of neighbouring sizes."),
     ]
 
 
-def conv_params(function: Callable[..., int]) -> Feedback:
-    """Exercise 4.1: ``function(k, c_in, c_out, bias=True)`` counts a ``Conv2D`` layer's parameters, as Keras does."""
-    ex = "4.1"
-    cases = ((5, 16, 36, True), (5, 1, 16, True), (3, 32, 64, False), (1, 24, 48, True), (3, 8, 16, None))
-    for k, c_in, c_out, bias in cases:
-        args = (k, c_in, c_out) if bias is None else (k, c_in, c_out, bias)
-        answer = call(function, *args)
+def mlp_params(function: Callable[[list[int]], int]) -> Feedback:
+    """Exercise 4.1: ``function(sizes)`` counts the parameters of a stack of Dense layers, as Keras does."""
+    ex = "3.1"
+    cases = ([784, 512, 10], [784, 500, 500, 500, 10], [784, 10], [3, 5, 4, 2])
+    for sizes in cases:
+        answer = call(function, list(sizes))
+        expected = _keras_params(sizes)
+        if isinstance(answer, (list, tuple, np.ndarray)):
+            return wrong(ex, "return the total, one number: add up the layers' counts with sum(...).")
         count = _whole(answer)
         if count is None:
-            return _not_whole(ex, answer)
-        expected = _keras_conv_params(k, c_in, c_out, bias is not False)
+            return _not_whole(ex, answer, "the count")
         if count != expected:
-            if bias is None and count == _keras_conv_params(k, c_in, c_out, False):
-                return wrong(ex, "bias defaults to True, as Conv2D's use_bias does: def conv_params(k, c_in, c_out, "
-                                 "bias=True).")
-            hints = [hint for mistake, hint in _conv_mistakes(k, c_in, c_out, bias is not False) if mistake == count]
-            return wrong(ex, hints[0] if hints else f"conv_params{args} returns {count:,}; Keras counts "
-                             f"{expected:,}: k × k × c_in × c_out weights, plus c_out biases when bias is True.")
-    first, second = _keras_conv_params(5, 1, 16, True), _keras_conv_params(5, 16, 36, True)
-    return right(ex, f"cnn-16-36's convolutions have {first:,} and {second:,} parameters, whatever the image size: "
-                     f"the same kernels slide over every position (weight sharing).")
+            hints = [hint for mistake, hint in _mlp_mistakes(sizes) if mistake == count]
+            return wrong(ex, hints[0] if hints else f"for sizes {sizes} you return {count:,}; Keras counts "
+                             f"{expected:,}. A layer from n_in to n_out units has n_in × n_out + n_out parameters.")
+    biases = sum(cases[1][1:])
+    return right(ex, f"Keras agrees, e.g. {_keras_params(cases[0]):,} for dense-512 and {_keras_params(cases[1]):,} "
+                     f"for mlp-3x500, of which only {biases:,} are biases: the weights, n_in × n_out per layer, are "
+                     f"almost everything.")
 
 
-def _flat_size(kernel: int, padding: str, stride: int, *, pools: tuple[bool, bool] = (True, True),
-               pool_padding: str = "valid", conv2_padding: str = "valid") -> tuple[int, int, int]:
-    """Height, width and channels before the dense layer when conv1 is ``Conv2D(24, kernel, stride, padding)``,
-    from Keras' own ``compute_output_shape``; the keywords build the networks of the usual mistakes."""
-    layers: list[keras.layers.Layer] = [keras.layers.Conv2D(24, kernel, strides=stride, padding=padding)]
-    if pools[0]:
-        layers.append(keras.layers.MaxPooling2D(2, padding=pool_padding))
-    layers.append(keras.layers.Conv2D(48, 5, padding=conv2_padding))
-    if pools[1]:
-        layers.append(keras.layers.MaxPooling2D(2, padding=pool_padding))
-    shape: tuple[Any, ...] = (None, 28, 28, 1)
-    for layer in layers:
-        shape = tuple(layer.compute_output_shape(shape))
-    return shape[1], shape[2], shape[3]
+def _activation(function: Any) -> str:
+    return getattr(function, "__name__", str(function))
 
 
-def _size_mistakes(kernel: int, padding: str, stride: int) -> list[tuple[int, str]]:
-    height, width, channels = _flat_size(kernel, padding, stride)
-    other = "valid" if padding == "same" else "same"
-    return [
-        (math.prod(_flat_size(kernel, other, stride)), "padding mixed up: 'same' keeps the size (28, divided by "
-         "the stride), 'valid' takes kernel − 1 pixels off it."),
-        (math.prod(_flat_size(kernel, padding, 1)), "conv1's stride is ignored: stride s divides the size, "
-         "floor((n − k) / s) + 1 with 'valid', ceil(n / s) with 'same'."),
-        (math.prod(_flat_size(kernel, padding, stride, pools=(False, False))), "the pooling is missing: each "
-         "MaxPooling2D(2) halves width and height, and there are two, pool1 and pool2."),
-        (math.prod(_flat_size(kernel, padding, stride, pools=(False, True))), "one pooling is missing: pool1 halves "
-         "the map after conv1, pool2 after conv2."),
-        (math.prod(_flat_size(kernel, padding, stride, pools=(True, False))), "one pooling is missing: pool1 halves "
-         "the map after conv1, pool2 after conv2."),
-        (math.prod(_flat_size(kernel, padding, stride, pool_padding="same")), "pooling rounds down: MaxPooling2D(2) "
-         "turns 9 × 9 into 4 × 4 and drops the odd last row and column (use //)."),
-        (math.prod(_flat_size(kernel, padding, stride, conv2_padding="same")), "conv2 is unchanged: 5 × 5 with "
-         "'valid' padding, so it takes 4 pixels off the size."),
-        (height * width, "Flatten keeps every channel: multiply height × width by conv2's 48 channels."),
-        (height * width * 24, "the dense layer sees conv2's output, 48 channels, not conv1's 24."),
-        (height * channels, "the map is height × width (both the same here), times 48 channels: one side is missing."),
-    ]
-
-
-def dense_inputs(function: Callable[..., int]) -> Feedback:
-    """Exercise 4.2: ``function(kernel, padding, stride)`` is the size of the course CNN's flattened feature map
-    when conv1 is ``Conv2D(24, kernel, strides=stride, padding=padding)``."""
-    ex = "4.2"
-    cases = ((3, "same", 1), (3, "valid", 1), (5, "same", 1), (5, "valid", 1), (3, "same", 2), (5, "valid", 2))
-    answers = []
-    for kernel, padding, stride in cases:
-        answer = call(function, kernel, padding, stride)
-        if _whole(answer) is None:
-            return _not_whole(ex, answer)
-        answers.append(_whole(answer))
-    expected = [math.prod(_flat_size(*case)) for case in cases]
-    if answers == expected:
-        new, old = expected[0], math.prod(_flat_size(5, "valid", 1))
-        return right(ex, f"with a 3 × 3 'same' conv1 the dense layer gets {new:,} inputs, so Dense(128) has "
-                         f"{128 * new:,} weights instead of {128 * old:,}: padding and stride set the size of the "
-                         f"head.")
-    if len(set(answers)) == 1:
-        return wrong(ex, f"you return {answers[0]:,} whatever the arguments: compute the sizes from kernel, padding "
-                         f"and stride.")
-    mistakes = [_size_mistakes(*case) for case in cases]
-    for index, (_, hint) in enumerate(mistakes[0]):  # first, a mistake that explains every answer
-        if all(answer == options[index][0] for answer, options in zip(answers, mistakes)):
-            return wrong(ex, hint)
-    (kernel, padding, stride), answer, want, options = next(
-        item for item in zip(cases, answers, expected, mistakes) if item[1] != item[2])
-    hints = [hint for mistake, hint in options if mistake == answer]
-    return wrong(ex, hints[0] if hints else f"for kernel={kernel}, padding={padding!r}, stride={stride} you return "
-                     f"{answer:,}; the flattened map has {want:,} values. Follow the size: 28 → conv1 → pool1 → "
-                     f"conv2 (5 × 5 valid) → pool2, times 48 channels.")
-
-
-def _reference_cnn() -> keras.Sequential:
-    """The spec of exercise 4.3, built by Keras."""
-    return keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
-        keras.layers.MaxPooling2D(2),
-        keras.layers.Conv2D(32, 3, padding="valid", activation="relu"),
-        keras.layers.MaxPooling2D(2),
-        keras.layers.Flatten(),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-
-
-_ACTIVATIONS = (keras.layers.ReLU, keras.layers.Softmax, keras.layers.Activation)
-_POOLING = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
-
-
-def _steps(model: keras.Model) -> list[tuple[keras.layers.Layer, str]]:
-    """``(layer, activation)`` in order. A ReLU/Softmax/Activation layer is folded into the Conv2D or Dense before
-    it (pooling in between is fine: max pooling and ReLU commute), when that one has no activation of its own."""
-    steps: list[tuple[keras.layers.Layer, str]] = []
+def _dense_stack(model: keras.Model) -> tuple[list[tuple[keras.layers.Dense, str]], str | None]:
+    """``(Dense layer, activation it ends up with)`` in order (ReLU/Activation layers folded in), and the type of
+    the first layer that does not belong in a dense network (``None`` when there is none)."""
+    stack: list[tuple[keras.layers.Dense, str]] = []
     for layer in model.layers:
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
-        if isinstance(layer, _ACTIVATIONS):
-            name = ("relu" if isinstance(layer, keras.layers.ReLU) else "softmax"
-                    if isinstance(layer, keras.layers.Softmax) else layer.activation.__name__)
-            j = len(steps) - 1
-            while j >= 0 and isinstance(steps[j][0], _POOLING):
-                j -= 1
-            if j >= 0 and isinstance(steps[j][0], (keras.layers.Conv2D, keras.layers.Dense)) \
-                    and steps[j][1] == "linear":
-                steps[j] = (steps[j][0], name)
-                continue
-        activation = getattr(layer, "activation", None)
-        steps.append((layer, getattr(activation, "__name__", "linear")))
-    return steps
+        if isinstance(layer, keras.layers.Dense):
+            stack.append((layer, _activation(layer.activation)))
+        elif isinstance(layer, (keras.layers.ReLU, keras.layers.Softmax, keras.layers.Activation)):
+            name = ("relu" if isinstance(layer, keras.layers.ReLU) else
+                    "softmax" if isinstance(layer, keras.layers.Softmax) else _activation(layer.activation))
+            if stack and stack[-1][1] == "linear":
+                stack[-1] = (stack[-1][0], name)
+        elif not isinstance(layer, (keras.layers.Dropout, keras.layers.Flatten, keras.layers.InputLayer)):
+            return stack, type(layer).__name__
+    return stack, None
 
 
-def _describe(layer: keras.layers.Layer, activation: str) -> str:
-    kind = type(layer).__name__
-    if isinstance(layer, keras.layers.Conv2D):
-        return f"{kind} {layer.filters}@{'x'.join(map(str, layer.kernel_size))} {layer.padding}, {activation}"
-    if isinstance(layer, keras.layers.Dense):
-        return f"{kind}({layer.units}), {activation}"
-    return f"{kind}({layer.pool_size[0]})" if isinstance(layer, _POOLING) else kind
+def _loss(model: keras.Model) -> tuple[str, bool]:
+    """The compiled loss as a bare lower-case name without underscores, and whether it expects logits."""
+    loss = model.loss
+    if isinstance(loss, keras.losses.Loss):
+        config = loss.get_config()
+        return str(config.get("name", "")).replace("_", "").lower(), bool(config.get("from_logits"))
+    return _activation(loss).replace("_", "").lower(), False
 
 
-def _differences(mine: keras.layers.Layer, act: str, ref: keras.layers.Layer, ref_act: str, size: int) -> str:
-    """Why ``mine`` is not the reference layer ``ref`` (same type), or ``""``."""
-    if isinstance(ref, keras.layers.Conv2D):
-        if mine.filters != ref.filters:
-            return f"it has {mine.filters} filters, the spec {ref.filters}."
-        if tuple(mine.kernel_size) != tuple(ref.kernel_size):
-            return f"its kernel is {'x'.join(map(str, mine.kernel_size))}, the spec's 3x3."
-        if tuple(mine.strides) != tuple(ref.strides):
-            return "its stride is not 1: here the convolutions keep stride 1 and the pooling does the shrinking."
-        if mine.padding != ref.padding:
-            return (f"its padding is '{mine.padding}', the spec says '{ref.padding}': 'same' keeps {size} × {size}, "
-                    f"'valid' takes kernel − 1 pixels off, {size} → {size - 2}.")
-    if isinstance(ref, keras.layers.MaxPooling2D) and (tuple(mine.pool_size) != tuple(ref.pool_size)
-                                                       or tuple(mine.strides) != tuple(ref.strides)):
-        return "the spec pools 2 × 2 with stride 2: MaxPooling2D(2)."
-    if isinstance(ref, keras.layers.Dense) and mine.units != ref.units:
-        return f"it has {mine.units} units; the output needs 10, one per digit."
-    if act != ref_act:
-        return f'its activation is {act}, the spec says {ref_act}: activation="{ref_act}".'
-    if mine.count_params() != ref.count_params():
-        return (f"it has {mine.count_params():,} parameters, the spec's {ref.count_params():,}: keep the biases "
-                f"(use_bias=True, the default).")
-    if tuple(mine.output.shape) != tuple(ref.output.shape):
-        return f"it outputs {tuple(mine.output.shape)[1:]}, the spec's gives {tuple(ref.output.shape)[1:]}."
-    return ""
-
-
-def _input_hint(model: Any) -> str | None:
-    """What is wrong with the returned object or its input, or ``None``."""
-    problem = model_hint(model, "keras.Input(shape=(28, 28, 1))")
+def _network_hint(model: Any) -> str | None:
+    """What is wrong with the model returned for exercise 4.2, or ``None``."""
+    problem = model_hint(model, "keras.Input(shape=(784,))")
     if problem:
         return problem
     shape = tuple(model.inputs[0].shape[1:])
-    if shape != (28, 28, 1):
-        return (f"the spec's input is keras.Input(shape=(28, 28, 1)): height, width and one grey channel, as Conv2D "
-                f"expects; yours is {shape}.")
+    if shape in ((28, 28), (28, 28, 1)):
+        return (f"the input is {shape}, an image; this notebook feeds flattened vectors (x_tr has shape (N, 784)): "
+                f"keras.Input(shape=(784,)).")
+    if shape != (784,):
+        return f"the input must be a vector of 784 pixels, keras.Input(shape=(784,)); yours has shape {shape}."
+    stack, stranger = _dense_stack(model)
+    if stranger:
+        return f"a dense network needs only Dense layers (Dropout is fine); yours has a {stranger}."
+    units = [layer.units for layer, _ in stack]
+    if units == [256, 128]:
+        return 'the output layer is missing: Dense(10, activation="softmax"), one unit per digit.'
+    if units in ([256, 10], [128, 10], [10]):
+        return "a hidden layer is missing: Dense(256) then Dense(128), both ReLU, before the output."
+    if units == [128, 256, 10]:
+        return "the hidden layers are swapped: 256 units first, then 128."
+    if units != [256, 128, 10]:
+        return f"the Dense layers should have 256, 128 and 10 units (the output one per digit); yours have {units}."
+    for layer, activation in stack[:-1]:
+        if activation != "relu":
+            return (f'the hidden Dense({layer.units}) has no activation: add activation="relu". Without it, stacked '
+                    f"dense layers collapse into one linear map." if activation == "linear" else
+                    f'the hidden Dense({layer.units}) uses {activation}; the task asks for activation="relu".')
+    output = stack[-1][1]
+    if output == "linear":
+        return ("the softmax is missing: the output layer gives 10 raw scores, but the loss expects probabilities "
+                'that sum to 1: Dense(10, activation="softmax").')
+    if output == "sigmoid":
+        return ("sigmoid gives 10 independent numbers that need not sum to 1; a digit is exactly one of ten classes: "
+                'activation="softmax".')
+    if output != "softmax":
+        return f'the output layer uses {output}; it needs activation="softmax" to give 10 probabilities.'
+    if not (getattr(model, "compiled", False) and model.optimizer is not None):
+        return ('the model is not compiled: call net.compile(optimizer="adam", loss="sparse_categorical_crossentropy",'
+                ' metrics=["accuracy"]) before returning it.')
+    loss, from_logits = _loss(model)
+    if loss == "categoricalcrossentropy":
+        return ('the labels here are integers 0-9, so the loss is "sparse_categorical_crossentropy"; '
+                '"categorical_crossentropy" expects one-hot vectors.')
+    if loss != "sparsecategoricalcrossentropy":
+        return f'for integer labels use loss="sparse_categorical_crossentropy"; yours is {loss or model.loss!r}.'
+    if from_logits:
+        return "the loss has from_logits=True, but the softmax already gives probabilities: drop from_logits."
+    if not isinstance(model.optimizer, keras.optimizers.Adam):
+        return f'the task asks for Adam: optimizer="adam" (yours is {type(model.optimizer).__name__}).'
+    if any(not layer.use_bias for layer, _ in stack):
+        return "a Dense layer has use_bias=False: keep the biases (the default)."
     return None
 
 
-def _wrong_type(layer: keras.layers.Layer, ref: keras.layers.Layer, want: str, size: int) -> str:
-    if isinstance(ref, keras.layers.MaxPooling2D) and isinstance(layer, keras.layers.AveragePooling2D):
-        return "the spec uses max pooling, MaxPooling2D(2), not average pooling."
-    if isinstance(ref, keras.layers.MaxPooling2D):
-        half = ref.output.shape[1]
-        return f"the spec pools here: MaxPooling2D(2) halves {size} × {size} to {half} × {half}. Forgot the pooling?"
-    if isinstance(ref, keras.layers.Flatten) and isinstance(layer, keras.layers.Dense):
-        return ("Flatten the feature maps into one vector first; without it Dense works on each pixel's channels "
-                f"separately and outputs {tuple(layer.output.shape)[1:]}.")
-    return f"the spec has {want} here."
-
-
-def build_cnn(function: Callable[[], keras.Model]) -> Feedback:
-    """Exercise 4.3: ``function()`` builds the CNN of the spec; the first layer that differs from it is named."""
-    ex = "4.3"
+def build_256_128(function: Callable[[], keras.Model]) -> Feedback:
+    """Exercise 4.2: ``function()`` returns a compiled 784 → 256 ReLU → 128 ReLU → 10 softmax model (not trained)."""
+    ex = "3.2"
     model = call(function)
-    hint = _input_hint(model)
+    hint = _network_hint(model)
     if hint:
         return wrong(ex, hint)
-    reference = _reference_cnn()
-    mine, spec = _steps(model), _steps(reference)
-    size = 28  # width of the map entering the layer
-    for number, ((ref, ref_act), theirs) in enumerate(zip(spec, mine + [None] * len(spec)), start=1):
-        if theirs is None:
-            return wrong(ex, f"layer {number} is missing: the spec continues with {_describe(ref, ref_act)}.")
-        layer, act = theirs
-        reason = (_wrong_type(layer, ref, _describe(ref, ref_act), size) if type(layer) is not type(ref)
-                  else _differences(layer, act, ref, ref_act, size))
-        if reason:
-            return wrong(ex, f"layer {number} ({layer.name}, {_describe(layer, act)}): {reason}")
-        size = ref.output.shape[1]
-    if len(mine) > len(spec):
-        layer, act = mine[len(spec)]
-        return wrong(ex, f"layer {len(spec) + 1} ({layer.name}, {_describe(layer, act)}) is not in the spec, which "
-                         f"ends with Dense(10), softmax.")
-    sides = " → ".join(str(step[0].output.shape[1]) for step in spec[:4])
-    flat, total, dense = spec[4][0].output.shape[1], reference.count_params(), spec[-1][0].count_params()
-    return right(ex, f"28 → {sides} pixels a side, then {flat:,} inputs to Dense(10): {total:,} parameters, "
-                     f"{100 * dense / total:.0f} % of them in that last layer; the convolutions, which do the seeing, "
-                     f"have {total - dense:,}.")
+    expected, dense_512 = _keras_params([784, 256, 128, 10]), _keras_params([784, 512, 10])
+    if model.count_params() != expected:
+        return wrong(ex, f"the model has {model.count_params():,} parameters; 784 → 256 → 128 → 10 has {expected:,}.")
+    return right(ex, f"784 → 256 → 128 → 10 has {expected:,} parameters, {100 * expected / dense_512:.0f} % of "
+                     f"dense-512's {dense_512:,}: two narrow hidden layers cost less than one wide one.")
+
+
+# Made-up histories. In the first, the lowest validation loss, the lowest training loss, the highest validation
+# accuracy and the last epoch are four different epochs; in the third, two epochs tie for the lowest validation loss.
+_RISES = {"loss": [0.35, 0.16, 0.11, 0.08, 0.06, 0.05, 0.04, 0.045],
+          "val_loss": [0.19, 0.12, 0.095, 0.10, 0.11, 0.13, 0.14, 0.15],
+          "val_accuracy": [0.944, 0.962, 0.970, 0.972, 0.975, 0.971, 0.970, 0.969]}
+_LATE = {"loss": [0.40, 0.20, 0.13, 0.10, 0.08, 0.07, 0.06],
+         "val_loss": [0.25, 0.15, 0.12, 0.11, 0.10, 0.12, 0.14],
+         "val_accuracy": [0.950, 0.975, 0.970, 0.972, 0.973, 0.971, 0.969]}
+_TIE = {"loss": [0.50, 0.30, 0.20, 0.15, 0.10], "val_loss": [0.30, 0.18, 0.14, 0.14, 0.16],
+        "val_accuracy": [0.920, 0.960, 0.955, 0.958, 0.957]}
+_EPOCH_CASES = ((_RISES, None), (_LATE, "val_loss"), (_TIE, None), (_RISES, "val_accuracy"), (_LATE, "loss"))
+
+
+def _epoch_mistakes(history: dict[str, list[float]], monitor: str) -> list[tuple[int, str]]:
+    values = np.asarray(history[monitor])
+    higher = "accuracy" in monitor
+    best, worst = (np.argmax, np.argmin) if higher else (np.argmin, np.argmax)
+    mistakes = [
+        (len(values) - int(best(values[::-1])), "two epochs tie for the best value: take the first one (np.argmin "
+         "and np.argmax do), the same result with fewer epochs."),
+        (int(best(values)), "that is a 0-based index; epochs are counted from 1, as Keras prints them "
+         "('Epoch 1/20'): add 1."),
+    ]
+    if monitor == "val_loss":
+        for index, hint in ((int(np.argmin(history["loss"])), "that is the epoch of the lowest *training* loss, "
+                             "which keeps falling while the network overfits: use history['val_loss']."),
+                            (int(np.argmax(history["val_accuracy"])), "that is the epoch of the highest validation "
+                             "accuracy; the task asks for the lowest validation loss. They need not agree: accuracy "
+                             "only counts right answers, the loss also how sure they are.")):
+            mistakes += [(index + 1, hint), (index, hint)]
+    else:
+        mistakes.append((int(np.argmin(history["val_loss"])) + 1, "read the monitored values, history[monitor], "
+                         "not always 'val_loss'."))
+    mistakes += [
+        (int(worst(values)) + 1, "for a loss the best epoch has the lowest value, for an accuracy the highest: "
+         "check the monitor's name ('accuracy' in monitor)."),
+        (len(values), "that is the last epoch; the best one is where the monitored value is best, usually earlier."),
+    ]
+    return mistakes
+
+
+def best_epoch(function: Callable[..., int]) -> Feedback:
+    """Exercise 4.3: ``function(history, monitor="val_loss")`` is the 1-based epoch of the best monitored value."""
+    ex = "3.3"
+    for history, monitor in _EPOCH_CASES:
+        given = copy.deepcopy(history)
+        answer = call(function, given) if monitor is None else call(function, given, monitor=monitor)
+        monitor = monitor or "val_loss"
+        if given != history:
+            return wrong(ex, "your function changes the history it is given (sorting a list in place?): find the "
+                             "best epoch without modifying it, e.g. with np.argmin.")
+        values = history[monitor]
+        if isinstance(answer, (float, np.floating)) and any(np.isclose(answer, v) for v in values):
+            return wrong(ex, f"you return a value of history[{monitor!r}] ({answer}); return its epoch number.")
+        epoch = _whole(answer)
+        if epoch is None:
+            return _not_whole(ex, answer, "the epoch")
+        expected = int(np.argmax(values) if "accuracy" in monitor else np.argmin(values)) + 1
+        if epoch != expected:
+            hints = [hint for mistake, hint in _epoch_mistakes(history, monitor) if mistake == epoch]
+            return wrong(ex, hints[0] if hints else f"for {monitor} = {values} you return epoch {epoch}; the best "
+                             f"value is at epoch {expected} (counting from 1).")
+    return right(ex, 'train for that many epochs, or let keras.callbacks.EarlyStopping(monitor="val_loss", '
+                     "restore_best_weights=True) find it and roll the weights back to it.")

@@ -1,185 +1,260 @@
-"""Self-checks for notebook 05 (what the CNN sees): max pooling, a convolution and a channel ranking by hand."""
+"""Self-checks for the exercises of notebook 05 (convolutional networks): parameters, feature-map sizes, a CNN."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
+import keras
 import numpy as np
 
-from mnist_course.exercises import feedback
-from mnist_course.exercises.feedback import Feedback
+from mnist_course.exercises.feedback import Feedback, call, model_hint, not_whole, right, wrong
+from mnist_course.exercises.feedback import whole as _whole
 
-_RNG_SEED = 5
-_KERNELS = (np.array([[1, 2, 0], [0, -1, 3], [2, 0, -2]], dtype=np.float32),  # no symmetry: a flip shows
-            np.array([[1, -1], [2, 0]], dtype=np.float32))
-
-
-def _numbers(shape: tuple[int, ...], seed: int) -> np.ndarray:
-    """Small integers, positive and negative, as float32: sums are exact and max, mean and min all differ."""
-    return np.random.default_rng(seed).integers(-9, 10, shape).astype(np.float32)
+def _not_whole(exercise: str, value: Any) -> Feedback:
+    return not_whole(exercise, value)
 
 
-def _same(answer: np.ndarray, expected: np.ndarray) -> bool:
-    return answer.shape == expected.shape and np.allclose(answer, expected, atol=1e-4)
+def _keras_conv_params(k: int, c_in: int, c_out: int, bias: bool) -> int:
+    layer = keras.layers.Conv2D(c_out, k, use_bias=bias)
+    layer.build((None, 28, 28, c_in))
+    return layer.count_params()
 
 
-# --- Exercise 5.1 ------------------------------------------------------------------------------------------------
-
-def _keras_max_pool(maps: np.ndarray, size: int) -> np.ndarray:
-    import keras
-
-    out = keras.layers.MaxPooling2D(size)(np.asarray(maps, dtype=np.float32)[None])
-    return keras.ops.convert_to_numpy(out)[0]
-
-
-def _pool_hint(answer: np.ndarray, maps: np.ndarray, size: int) -> str:
-    h, w, c = maps.shape
-    ph, pw = h // size, w // size
-    if answer.shape != (ph, pw, c):
-        if size != 2 and answer.shape == (h // 2, w // 2, c):
-            return f"with size={size} you returned the shape of a 2 x 2 pooling: use the `size` argument."
-        if answer.shape == (-(-h // size), -(-w // size), c):
-            return (f"a {h} x {w} input gave shape {answer.shape}: the leftover rows and columns that do not fill "
-                    "a whole block must be dropped, as Keras does (h // size blocks down, w // size across).")
-        if answer.shape == (h - size + 1, w - size + 1, c):
-            return "your blocks overlap: they are side by side, so step by `size`, not by 1."
-        if answer.shape == (ph, pw):
-            return "the channels axis is gone: pool each channel on its own and keep the last axis."
-        if answer.shape == (pw, ph, c) and ph != pw:
-            return "height and width are swapped in your result: keep the (height, width, channels) order."
-        return (f"a ({h}, {w}, {c}) input with size={size} should give shape ({ph}, {pw}, {c}), "
-                f"not {answer.shape}.")
-    blocks = maps[: ph * size, : pw * size].reshape(ph, size, pw, size, c)
-    if np.allclose(answer, blocks.mean(axis=(1, 3))):
-        return "you averaged each block: that is average pooling. Max pooling keeps the largest value."
-    mixed = maps[: ph * size, : pw * size].reshape(ph, pw, size, size, c).max(axis=(2, 3))
-    if np.allclose(answer, mixed):
-        return ("the right shape, but not the right blocks: reshape to (h // size, size, w // size, size, "
-                "channels), so that axes 1 and 3 run inside a block, then take the max over axis=(1, 3).")
-    return "the shape is right but some values are not: each value is the max of one size x size block."
+def _conv_mistakes(k: int, c_in: int, c_out: int, bias: bool) -> list[tuple[int, str]]:
+    weights, biases = k * k * c_in * c_out, c_out if bias else 0
+    return [
+        (weights, "the biases are missing: with bias=True every filter (output channel) adds one, + c_out."),
+        (weights + c_out, "bias=False means no biases: return just the weights, as for the course CNN's "
+         "Conv2D(use_bias=False)."),
+        (weights + 1, "`+ bias` adds True, that is 1; the layer has one bias per filter: + (c_out if bias else 0)."),
+        (weights + c_in, "there is one bias per output channel (per filter), not one per input channel: + c_out."),
+        (k * k * c_out + biases, "each filter spans all c_in input channels: it has k × k × c_in weights, so the "
+         "layer has k × k × c_in × c_out."),
+        (k * c_in * c_out + biases, "a k × k kernel has k² weights per pair of input and output channels, not k."),
+    ]
 
 
-def max_pool(function: Callable[..., Any], maps: np.ndarray | None = None) -> Feedback:
-    """Check ``function(maps, size)`` against Keras' MaxPooling2D on arrays of its own (and on ``maps`` if given)."""
-    ex = "5.1"
-    cases = [(_numbers((4, 6, 2), _RNG_SEED), 2), (_numbers((5, 7, 3), _RNG_SEED + 1), 2),
-             (_numbers((7, 6, 1), _RNG_SEED + 2), 3)]
-    if maps is not None:
-        cases.append((np.asarray(maps, dtype=np.float32), 2))
-    for case, size in cases:
-        answer = feedback.as_array(feedback.call(function, case.copy(), size))
-        if answer is None or answer.dtype == object:
-            return feedback.wrong(ex, "return one NumPy array of shape (height // size, width // size, channels).")
-        if not _same(answer, _keras_max_pool(case, size)):
-            return feedback.wrong(ex, _pool_hint(answer, case, size))
-    return feedback.right(ex, "The same as keras.layers.MaxPooling2D: each block keeps its strongest response, so "
-                              "a feature that moves by a pixel inside its block gives the same output.")
+def conv_params(function: Callable[..., int]) -> Feedback:
+    """Exercise 5.1: ``function(k, c_in, c_out, bias=True)`` counts a ``Conv2D`` layer's parameters, as Keras does."""
+    ex = "4.1"
+    cases = ((5, 16, 36, True), (5, 1, 16, True), (3, 32, 64, False), (1, 24, 48, True), (3, 8, 16, None))
+    for k, c_in, c_out, bias in cases:
+        args = (k, c_in, c_out) if bias is None else (k, c_in, c_out, bias)
+        answer = call(function, *args)
+        count = _whole(answer)
+        if count is None:
+            return _not_whole(ex, answer)
+        expected = _keras_conv_params(k, c_in, c_out, bias is not False)
+        if count != expected:
+            if bias is None and count == _keras_conv_params(k, c_in, c_out, False):
+                return wrong(ex, "bias defaults to True, as Conv2D's use_bias does: def conv_params(k, c_in, c_out, "
+                                 "bias=True).")
+            hints = [hint for mistake, hint in _conv_mistakes(k, c_in, c_out, bias is not False) if mistake == count]
+            return wrong(ex, hints[0] if hints else f"conv_params{args} returns {count:,}; Keras counts "
+                             f"{expected:,}: k × k × c_in × c_out weights, plus c_out biases when bias is True.")
+    first, second = _keras_conv_params(5, 1, 16, True), _keras_conv_params(5, 16, 36, True)
+    return right(ex, f"cnn-16-36's convolutions have {first:,} and {second:,} parameters, whatever the image size: "
+                     f"the same kernels slide over every position (weight sharing).")
 
 
-# --- Exercise 5.2 ------------------------------------------------------------------------------------------------
-
-def _keras_conv(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
-    import keras
-
-    x = np.asarray(image, dtype=np.float32)[None, :, :, None]
-    k = np.asarray(kernel, dtype=np.float32)[:, :, None, None]
-    return keras.ops.convert_to_numpy(keras.ops.conv(x, k, padding="valid"))[0, :, :, 0]
-
-
-def _conv_hint(answer: np.ndarray, image: np.ndarray, kernel: np.ndarray) -> str:
-    (h, w), k = image.shape, kernel.shape[0]
-    if answer.shape != (h - k + 1, w - k + 1):
-        if answer.shape == (h - k, w - k):
-            return (f"one row and one column short: a {k} x {k} kernel fits n - k + 1 times across n pixels, "
-                    "so loop over range(n - k + 1).")
-        if answer.shape == (h, w):
-            return "no padding here: the output is (height - k + 1, width - k + 1), like Conv2D's padding='valid'."
-        if answer.shape == (h + k - 1, w + k - 1):
-            return "that is the 'full' output: keep only the positions where the whole kernel lies on the image."
-        if answer.shape == (w - k + 1, h - k + 1):
-            return "rows and columns are swapped: the output has height - k + 1 rows and width - k + 1 columns."
-        if h != w and answer.shape in ((h - k + 1, h - k + 1), (w - k + 1, w - k + 1)):
-            return ("the image need not be square: the output's height comes from image.shape[0] and its width "
-                    "from image.shape[1].")
-        return f"a {h} x {w} image and a {k} x {k} kernel give a ({h - k + 1}, {w - k + 1}) map, not {answer.shape}."
-    if _same(answer, _keras_conv(image, kernel[::-1, ::-1])):
-        return ("you flipped the kernel: that is the convolution of mathematics (scipy.signal.convolve2d). Conv2D "
-                "computes a cross-correlation: multiply image[i:i+k, j:j+k] by the kernel as it is.")
-    if _same(answer, _keras_conv(image, kernel.T)):
-        return "the kernel is transposed: kernel[a, b] multiplies image[i + a, j + b], rows first."
-    return "the shape is right but not the values: output[i, j] = sum(image[i:i+k, j:j+k] * kernel)."
+def _flat_size(kernel: int, padding: str, stride: int, *, pools: tuple[bool, bool] = (True, True),
+               pool_padding: str = "valid", conv2_padding: str = "valid") -> tuple[int, int, int]:
+    """Height, width and channels before the dense layer when conv1 is ``Conv2D(24, kernel, stride, padding)``,
+    from Keras' own ``compute_output_shape``; the keywords build the networks of the usual mistakes."""
+    layers: list[keras.layers.Layer] = [keras.layers.Conv2D(24, kernel, strides=stride, padding=padding)]
+    if pools[0]:
+        layers.append(keras.layers.MaxPooling2D(2, padding=pool_padding))
+    layers.append(keras.layers.Conv2D(48, 5, padding=conv2_padding))
+    if pools[1]:
+        layers.append(keras.layers.MaxPooling2D(2, padding=pool_padding))
+    shape: tuple[Any, ...] = (None, 28, 28, 1)
+    for layer in layers:
+        shape = tuple(layer.compute_output_shape(shape))
+    return shape[1], shape[2], shape[3]
 
 
-def convolve(function: Callable[..., Any], image: np.ndarray | None = None,
-             kernel: np.ndarray | None = None) -> Feedback:
-    """Check ``function(image, kernel)`` against Keras' convolution (``keras.ops.conv``, padding 'valid')."""
-    ex = "5.2"
-    cases = [(_numbers((6, 8), _RNG_SEED + 3), _KERNELS[0]), (_numbers((5, 4), _RNG_SEED + 4), _KERNELS[1])]
-    if image is not None and kernel is not None:
-        cases.append((np.asarray(image, dtype=np.float32), np.asarray(kernel, dtype=np.float32)))
-    for case, k in cases:
-        answer = feedback.as_array(feedback.call(function, case.copy(), k.copy()))
-        if answer is None or answer.dtype == object:
-            return feedback.wrong(ex, "return one 2-D NumPy array, the map of sums of products.")
-        if not _same(answer, _keras_conv(case, k)):
-            return feedback.wrong(ex, _conv_hint(answer, case, k))
-    return feedback.right(ex, "This is what every Conv2D channel computes before its bias: a sliding sum of "
-                              "products, without flipping the kernel. So a kernel is a picture of the pattern that "
-                              "excites it most.")
+def _size_mistakes(kernel: int, padding: str, stride: int) -> list[tuple[int, str]]:
+    height, width, channels = _flat_size(kernel, padding, stride)
+    other = "valid" if padding == "same" else "same"
+    return [
+        (math.prod(_flat_size(kernel, other, stride)), "padding mixed up: 'same' keeps the size (28, divided by "
+         "the stride), 'valid' takes kernel − 1 pixels off it."),
+        (math.prod(_flat_size(kernel, padding, 1)), "conv1's stride is ignored: stride s divides the size, "
+         "floor((n − k) / s) + 1 with 'valid', ceil(n / s) with 'same'."),
+        (math.prod(_flat_size(kernel, padding, stride, pools=(False, False))), "the pooling is missing: each "
+         "MaxPooling2D(2) halves width and height, and there are two, pool1 and pool2."),
+        (math.prod(_flat_size(kernel, padding, stride, pools=(False, True))), "one pooling is missing: pool1 halves "
+         "the map after conv1, pool2 after conv2."),
+        (math.prod(_flat_size(kernel, padding, stride, pools=(True, False))), "one pooling is missing: pool1 halves "
+         "the map after conv1, pool2 after conv2."),
+        (math.prod(_flat_size(kernel, padding, stride, pool_padding="same")), "pooling rounds down: MaxPooling2D(2) "
+         "turns 9 × 9 into 4 × 4 and drops the odd last row and column (use //)."),
+        (math.prod(_flat_size(kernel, padding, stride, conv2_padding="same")), "conv2 is unchanged: 5 × 5 with "
+         "'valid' padding, so it takes 4 pixels off the size."),
+        (height * width, "Flatten keeps every channel: multiply height × width by conv2's 48 channels."),
+        (height * width * 24, "the dense layer sees conv2's output, 48 channels, not conv1's 24."),
+        (height * channels, "the map is height × width (both the same here), times 48 channels: one side is missing."),
+    ]
 
 
-# --- Exercise 5.3 ------------------------------------------------------------------------------------------------
-
-def _channel_case() -> tuple[np.ndarray, int]:
-    """(5, 4, 6) maps whose ranking by max differs from the ranking by mean and from a wrong reshape."""
-    maps = np.random.default_rng(_RNG_SEED + 5).uniform(-1.0, 0.5, (5, 4, 6)).astype(np.float32)
-    maps[..., 1] = 2.0          # active everywhere: first by the mean, third by the max
-    maps[2, 1, 3] = 9.0         # one strong spot: first by the max
-    maps[0, 3, 5] = 5.0
-    maps[4, 0, 0] = 4.0
-    return maps, 3
-
-
-def _ranking_hint(answer: np.ndarray, maps: np.ndarray, k: int) -> str:
-    h, w, c = maps.shape
-    by_max = maps.max(axis=(0, 1))
-    if answer.ndim != 1 or len(answer) != k:
-        return f"return k = {k} channel indices in a 1-D array or list, not shape {answer.shape}."
-    if not np.issubdtype(answer.dtype, np.integer):
-        return "return the channel indices (np.argsort gives them), not the scores."
-    if np.any(answer < 0) or np.any(answer >= c):
-        return f"the indices are not channels: channels are the last axis, numbered 0 to {c - 1}."
-    order = np.argsort(-by_max, kind="stable")
-    if np.allclose(by_max[answer], by_max[order[:k][::-1]]):
-        return "the right channels in the wrong order: strongest first."
-    if np.allclose(by_max[answer], by_max[np.argsort(by_max, kind="stable")[:k]]):
-        return "those are the weakest channels: np.argsort sorts upwards, so sort the negated scores."
-    if list(answer) == list(np.argsort(-maps.mean(axis=(0, 1)), kind="stable")[:k]):
-        return ("you ranked by the mean: score a channel by its largest value anywhere in the map, as top_activating "
-                "does. One strong local match is what a detector reports.")
-    if list(answer) == list(np.argsort(-maps.reshape(c, -1).max(axis=1), kind="stable")[:k]):
-        return ("maps.reshape(channels, -1) mixes the channels up, because they are the last axis: use "
-                "maps.max(axis=(0, 1)) or maps.reshape(-1, channels).max(axis=0).")
-    return "score each channel by maps[:, :, channel].max(), then return the k best channel indices, best first."
+def dense_inputs(function: Callable[..., int]) -> Feedback:
+    """Exercise 5.2: ``function(kernel, padding, stride)`` is the size of the course CNN's flattened feature map
+    when conv1 is ``Conv2D(24, kernel, strides=stride, padding=padding)``."""
+    ex = "4.2"
+    cases = ((3, "same", 1), (3, "valid", 1), (5, "same", 1), (5, "valid", 1), (3, "same", 2), (5, "valid", 2))
+    answers = []
+    for kernel, padding, stride in cases:
+        answer = call(function, kernel, padding, stride)
+        if _whole(answer) is None:
+            return _not_whole(ex, answer)
+        answers.append(_whole(answer))
+    expected = [math.prod(_flat_size(*case)) for case in cases]
+    if answers == expected:
+        new, old = expected[0], math.prod(_flat_size(5, "valid", 1))
+        return right(ex, f"with a 3 × 3 'same' conv1 the dense layer gets {new:,} inputs, so Dense(128) has "
+                         f"{128 * new:,} weights instead of {128 * old:,}: padding and stride set the size of the "
+                         f"head.")
+    if len(set(answers)) == 1:
+        return wrong(ex, f"you return {answers[0]:,} whatever the arguments: compute the sizes from kernel, padding "
+                         f"and stride.")
+    mistakes = [_size_mistakes(*case) for case in cases]
+    for index, (_, hint) in enumerate(mistakes[0]):  # first, a mistake that explains every answer
+        if all(answer == options[index][0] for answer, options in zip(answers, mistakes)):
+            return wrong(ex, hint)
+    (kernel, padding, stride), answer, want, options = next(
+        item for item in zip(cases, answers, expected, mistakes) if item[1] != item[2])
+    hints = [hint for mistake, hint in options if mistake == answer]
+    return wrong(ex, hints[0] if hints else f"for kernel={kernel}, padding={padding!r}, stride={stride} you return "
+                     f"{answer:,}; the flattened map has {want:,} values. Follow the size: 28 → conv1 → pool1 → "
+                     f"conv2 (5 × 5 valid) → pool2, times 48 channels.")
 
 
-def strongest_channels(function: Callable[..., Any], maps: np.ndarray | None = None, k: int = 4) -> Feedback:
-    """Check ``function(maps, k)`` returns the k channels with the largest maxima, largest first (any order in ties)."""
-    ex = "5.3"
-    own, own_k = _channel_case()
-    cases = [(own, own_k), (own, 1)]
-    if maps is not None:
-        cases.append((np.asarray(maps, dtype=np.float32), k))
-    for case, n in cases:
-        answer = feedback.as_array(feedback.call(function, case.copy(), n))
-        if answer is None or answer.dtype == object:
-            return feedback.wrong(ex, f"return {n} channel indices, e.g. as a list or a 1-D NumPy array.")
-        scores = case.max(axis=(0, 1))
-        best = np.sort(scores)[::-1][:n]
-        if not (answer.shape == (n,) and np.issubdtype(answer.dtype, np.integer)
-                and np.all((answer >= 0) & (answer < len(scores))) and np.allclose(scores[answer], best)):
-            return feedback.wrong(ex, _ranking_hint(answer, case, n))
-    return feedback.right(ex, "Scoring a channel by its strongest response anywhere in the map is how "
-                              "top_activating ranked the test images above: where the pattern is does not matter, "
-                              "only that it is there.")
+def _reference_cnn() -> keras.Sequential:
+    """The spec of exercise 5.3, built by Keras."""
+    return keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(2),
+        keras.layers.Conv2D(32, 3, padding="valid", activation="relu"),
+        keras.layers.MaxPooling2D(2),
+        keras.layers.Flatten(),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+
+
+_ACTIVATIONS = (keras.layers.ReLU, keras.layers.Softmax, keras.layers.Activation)
+_POOLING = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
+
+
+def _steps(model: keras.Model) -> list[tuple[keras.layers.Layer, str]]:
+    """``(layer, activation)`` in order. A ReLU/Softmax/Activation layer is folded into the Conv2D or Dense before
+    it (pooling in between is fine: max pooling and ReLU commute), when that one has no activation of its own."""
+    steps: list[tuple[keras.layers.Layer, str]] = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, _ACTIVATIONS):
+            name = ("relu" if isinstance(layer, keras.layers.ReLU) else "softmax"
+                    if isinstance(layer, keras.layers.Softmax) else layer.activation.__name__)
+            j = len(steps) - 1
+            while j >= 0 and isinstance(steps[j][0], _POOLING):
+                j -= 1
+            if j >= 0 and isinstance(steps[j][0], (keras.layers.Conv2D, keras.layers.Dense)) \
+                    and steps[j][1] == "linear":
+                steps[j] = (steps[j][0], name)
+                continue
+        activation = getattr(layer, "activation", None)
+        steps.append((layer, getattr(activation, "__name__", "linear")))
+    return steps
+
+
+def _describe(layer: keras.layers.Layer, activation: str) -> str:
+    kind = type(layer).__name__
+    if isinstance(layer, keras.layers.Conv2D):
+        return f"{kind} {layer.filters}@{'x'.join(map(str, layer.kernel_size))} {layer.padding}, {activation}"
+    if isinstance(layer, keras.layers.Dense):
+        return f"{kind}({layer.units}), {activation}"
+    return f"{kind}({layer.pool_size[0]})" if isinstance(layer, _POOLING) else kind
+
+
+def _differences(mine: keras.layers.Layer, act: str, ref: keras.layers.Layer, ref_act: str, size: int) -> str:
+    """Why ``mine`` is not the reference layer ``ref`` (same type), or ``""``."""
+    if isinstance(ref, keras.layers.Conv2D):
+        if mine.filters != ref.filters:
+            return f"it has {mine.filters} filters, the spec {ref.filters}."
+        if tuple(mine.kernel_size) != tuple(ref.kernel_size):
+            return f"its kernel is {'x'.join(map(str, mine.kernel_size))}, the spec's 3x3."
+        if tuple(mine.strides) != tuple(ref.strides):
+            return "its stride is not 1: here the convolutions keep stride 1 and the pooling does the shrinking."
+        if mine.padding != ref.padding:
+            return (f"its padding is '{mine.padding}', the spec says '{ref.padding}': 'same' keeps {size} × {size}, "
+                    f"'valid' takes kernel − 1 pixels off, {size} → {size - 2}.")
+    if isinstance(ref, keras.layers.MaxPooling2D) and (tuple(mine.pool_size) != tuple(ref.pool_size)
+                                                       or tuple(mine.strides) != tuple(ref.strides)):
+        return "the spec pools 2 × 2 with stride 2: MaxPooling2D(2)."
+    if isinstance(ref, keras.layers.Dense) and mine.units != ref.units:
+        return f"it has {mine.units} units; the output needs 10, one per digit."
+    if act != ref_act:
+        return f'its activation is {act}, the spec says {ref_act}: activation="{ref_act}".'
+    if mine.count_params() != ref.count_params():
+        return (f"it has {mine.count_params():,} parameters, the spec's {ref.count_params():,}: keep the biases "
+                f"(use_bias=True, the default).")
+    if tuple(mine.output.shape) != tuple(ref.output.shape):
+        return f"it outputs {tuple(mine.output.shape)[1:]}, the spec's gives {tuple(ref.output.shape)[1:]}."
+    return ""
+
+
+def _input_hint(model: Any) -> str | None:
+    """What is wrong with the returned object or its input, or ``None``."""
+    problem = model_hint(model, "keras.Input(shape=(28, 28, 1))")
+    if problem:
+        return problem
+    shape = tuple(model.inputs[0].shape[1:])
+    if shape != (28, 28, 1):
+        return (f"the spec's input is keras.Input(shape=(28, 28, 1)): height, width and one grey channel, as Conv2D "
+                f"expects; yours is {shape}.")
+    return None
+
+
+def _wrong_type(layer: keras.layers.Layer, ref: keras.layers.Layer, want: str, size: int) -> str:
+    if isinstance(ref, keras.layers.MaxPooling2D) and isinstance(layer, keras.layers.AveragePooling2D):
+        return "the spec uses max pooling, MaxPooling2D(2), not average pooling."
+    if isinstance(ref, keras.layers.MaxPooling2D):
+        half = ref.output.shape[1]
+        return f"the spec pools here: MaxPooling2D(2) halves {size} × {size} to {half} × {half}. Forgot the pooling?"
+    if isinstance(ref, keras.layers.Flatten) and isinstance(layer, keras.layers.Dense):
+        return ("Flatten the feature maps into one vector first; without it Dense works on each pixel's channels "
+                f"separately and outputs {tuple(layer.output.shape)[1:]}.")
+    return f"the spec has {want} here."
+
+
+def build_cnn(function: Callable[[], keras.Model]) -> Feedback:
+    """Exercise 5.3: ``function()`` builds the CNN of the spec; the first layer that differs from it is named."""
+    ex = "4.3"
+    model = call(function)
+    hint = _input_hint(model)
+    if hint:
+        return wrong(ex, hint)
+    reference = _reference_cnn()
+    mine, spec = _steps(model), _steps(reference)
+    size = 28  # width of the map entering the layer
+    for number, ((ref, ref_act), theirs) in enumerate(zip(spec, mine + [None] * len(spec)), start=1):
+        if theirs is None:
+            return wrong(ex, f"layer {number} is missing: the spec continues with {_describe(ref, ref_act)}.")
+        layer, act = theirs
+        reason = (_wrong_type(layer, ref, _describe(ref, ref_act), size) if type(layer) is not type(ref)
+                  else _differences(layer, act, ref, ref_act, size))
+        if reason:
+            return wrong(ex, f"layer {number} ({layer.name}, {_describe(layer, act)}): {reason}")
+        size = ref.output.shape[1]
+    if len(mine) > len(spec):
+        layer, act = mine[len(spec)]
+        return wrong(ex, f"layer {len(spec) + 1} ({layer.name}, {_describe(layer, act)}) is not in the spec, which "
+                         f"ends with Dense(10), softmax.")
+    sides = " → ".join(str(step[0].output.shape[1]) for step in spec[:4])
+    flat, total, dense = spec[4][0].output.shape[1], reference.count_params(), spec[-1][0].count_params()
+    return right(ex, f"28 → {sides} pixels a side, then {flat:,} inputs to Dense(10): {total:,} parameters, "
+                     f"{100 * dense / total:.0f} % of them in that last layer; the convolutions, which do the seeing, "
+                     f"have {total - dense:,}.")

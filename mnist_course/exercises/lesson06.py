@@ -1,178 +1,185 @@
-"""Self-checks for notebook 06 (optimizers and losses): updates per epoch, a momentum step, the race's winner."""
+"""Self-checks for notebook 06 (what the CNN sees): max pooling, a convolution and a channel ranking by hand."""
 
 from __future__ import annotations
 
-import functools
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from mnist_course.exercises import feedback
 from mnist_course.exercises.feedback import Feedback
-from mnist_course.race import RaceRun, RunSpec
+
+_RNG_SEED = 5
+_KERNELS = (np.array([[1, 2, 0], [0, -1, 3], [2, 0, -2]], dtype=np.float32),  # no symmetry: a flip shows
+            np.array([[1, -1], [2, 0]], dtype=np.float32))
+
+
+def _numbers(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """Small integers, positive and negative, as float32: sums are exact and max, mean and min all differ."""
+    return np.random.default_rng(seed).integers(-9, 10, shape).astype(np.float32)
+
+
+def _same(answer: np.ndarray, expected: np.ndarray) -> bool:
+    return answer.shape == expected.shape and np.allclose(answer, expected, atol=1e-4)
+
 
 # --- Exercise 6.1 ------------------------------------------------------------------------------------------------
 
-# (n, batch_size): exact division, leftovers below and above half a batch, a batch larger than the data
-_EPOCHS = [(10_000, 10_000), (10_000, 128), (10_000, 1), (100, 30), (70, 40), (100, 128)]
+def _keras_max_pool(maps: np.ndarray, size: int) -> np.ndarray:
+    import keras
+
+    out = keras.layers.MaxPooling2D(size)(np.asarray(maps, dtype=np.float32)[None])
+    return keras.ops.convert_to_numpy(out)[0]
 
 
-def updates_per_epoch(function: Callable[[int, int], Any]) -> Feedback:
-    """Check ``function(n, batch_size)`` is the number of batches in an epoch: n / batch_size rounded up."""
-    ex = "6.1"
-    answers = [feedback.call(function, n, b) for n, b in _EPOCHS]
-    expected = [-(-n // b) for n, b in _EPOCHS]
-    if answers == expected and all(isinstance(a, (int, np.integer)) for a in answers):
-        return feedback.right(ex, "The last batch may be smaller than the others, but it is one more update: with "
-                                  "batches of 128, an epoch over 10,000 examples makes 78 full steps and one of 16.")
-    if answers == [n // b for n, b in _EPOCHS]:
-        return feedback.wrong(ex, "n // batch_size forgets the last, smaller batch: 100 examples in batches of 30 "
-                                  "are 3 full batches and one of 10, so 4 updates. Round up.")
-    if answers == [n // b + 1 for n, b in _EPOCHS]:
-        return feedback.wrong(ex, "one update too many when batch_size divides n: 10,000 examples in one batch of "
-                                  "10,000 make a single update. Round n / batch_size up instead of adding 1.")
-    if answers == [round(n / b) for n, b in _EPOCHS]:
-        return feedback.wrong(ex, "round() goes to the nearest whole number, so a leftover of less than half a "
-                                  "batch is lost: round up, with math.ceil(n / batch_size).")
-    if answers == expected:
-        return feedback.wrong(ex, "the right numbers, but not as int: np.ceil returns a float; math.ceil(n / "
-                                  "batch_size) or -(-n // batch_size) give an int.")
-    if all(isinstance(a, float) for a in answers):
-        return feedback.wrong(ex, "n / batch_size is a fraction, but updates come in whole batches: round it up.")
-    return feedback.wrong(ex, "count the batches: all full ones, plus one more if examples are left over.")
+def _pool_hint(answer: np.ndarray, maps: np.ndarray, size: int) -> str:
+    h, w, c = maps.shape
+    ph, pw = h // size, w // size
+    if answer.shape != (ph, pw, c):
+        if size != 2 and answer.shape == (h // 2, w // 2, c):
+            return f"with size={size} you returned the shape of a 2 x 2 pooling: use the `size` argument."
+        if answer.shape == (-(-h // size), -(-w // size), c):
+            return (f"a {h} x {w} input gave shape {answer.shape}: the leftover rows and columns that do not fill "
+                    "a whole block must be dropped, as Keras does (h // size blocks down, w // size across).")
+        if answer.shape == (h - size + 1, w - size + 1, c):
+            return "your blocks overlap: they are side by side, so step by `size`, not by 1."
+        if answer.shape == (ph, pw):
+            return "the channels axis is gone: pool each channel on its own and keep the last axis."
+        if answer.shape == (pw, ph, c) and ph != pw:
+            return "height and width are swapped in your result: keep the (height, width, channels) order."
+        return (f"a ({h}, {w}, {c}) input with size={size} should give shape ({ph}, {pw}, {c}), "
+                f"not {answer.shape}.")
+    blocks = maps[: ph * size, : pw * size].reshape(ph, size, pw, size, c)
+    if np.allclose(answer, blocks.mean(axis=(1, 3))):
+        return "you averaged each block: that is average pooling. Max pooling keeps the largest value."
+    mixed = maps[: ph * size, : pw * size].reshape(ph, pw, size, size, c).max(axis=(2, 3))
+    if np.allclose(answer, mixed):
+        return ("the right shape, but not the right blocks: reshape to (h // size, size, w // size, size, "
+                "channels), so that axes 1 and 3 run inside a block, then take the max over axis=(1, 3).")
+    return "the shape is right but some values are not: each value is the max of one size x size block."
+
+
+def max_pool(function: Callable[..., Any], maps: np.ndarray | None = None) -> Feedback:
+    """Check ``function(maps, size)`` against Keras' MaxPooling2D on arrays of its own (and on ``maps`` if given)."""
+    ex = "5.1"
+    cases = [(_numbers((4, 6, 2), _RNG_SEED), 2), (_numbers((5, 7, 3), _RNG_SEED + 1), 2),
+             (_numbers((7, 6, 1), _RNG_SEED + 2), 3)]
+    if maps is not None:
+        cases.append((np.asarray(maps, dtype=np.float32), 2))
+    for case, size in cases:
+        answer = feedback.as_array(feedback.call(function, case.copy(), size))
+        if answer is None or answer.dtype == object:
+            return feedback.wrong(ex, "return one NumPy array of shape (height // size, width // size, channels).")
+        if not _same(answer, _keras_max_pool(case, size)):
+            return feedback.wrong(ex, _pool_hint(answer, case, size))
+    return feedback.right(ex, "The same as keras.layers.MaxPooling2D: each block keeps its strongest response, so "
+                              "a feature that moves by a pixel inside its block gives the same output.")
 
 
 # --- Exercise 6.2 ------------------------------------------------------------------------------------------------
 
-_W0 = np.array([0.3, 0.7, -0.2])
-_GRADS = [np.array([1.0, -2.0, 0.5]), np.array([0.5, 0.5, 0.5]), np.array([-1.0, 0.0, 2.0])]
-_LR, _MOMENTUM = 0.1, 0.9
-Step = Callable[[np.ndarray, np.ndarray, np.ndarray, float, float], tuple[np.ndarray, np.ndarray]]
-
-# Steps students write instead of Keras' v <- m*v - lr*g, w <- w + v, with the hint each one gets.
-_VARIANTS: list[tuple[Step, str]] = [
-    (lambda w, v, g, lr, m: (w + (m * v + lr * g), m * v + lr * g),
-     "your weights climb the gradient: the velocity takes minus the gradient, v <- momentum*v - lr*g."),
-    (lambda w, v, g, lr, m: (w - (m * v + lr * g), m * v + lr * g),
-     "your weights are right but your velocity has the opposite sign: in Keras the velocity is the step itself, "
-     "v <- momentum*v - lr*g, and then w <- w + v."),
-    (lambda w, v, g, lr, m: (w - lr * (m * v + g), m * v + g),
-     "your weights are right, but Keras' velocity already holds the learning rate and the minus sign: "
-     "v <- momentum*v - lr*g. (PyTorch keeps v <- momentum*v + g and steps w - lr*v: the same weights.)"),
-    (lambda w, v, g, lr, m: (w + v, m * v - lr * g),
-     "you move the weights with the old velocity: update the velocity first, then w <- w + v with the new one."),
-    (lambda w, v, g, lr, m: (w - lr * g, m * v - lr * g),
-     "your weights take a plain SGD step: the velocity must move them, w <- w + v."),
-    (lambda w, v, g, lr, m: (m * v - lr * g, w + m * v - lr * g),
-     "return the weights first, then the velocity: (w, v)."),
-]
-
-
-@functools.cache
-def _keras_trajectory() -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-    """Weights and velocity after each step of keras.optimizers.SGD(momentum) on the fixed gradients (computed once)."""
+def _keras_conv(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     import keras
 
-    var = keras.Variable(_W0.copy(), dtype="float64")
-    sgd = keras.optimizers.SGD(learning_rate=_LR, momentum=_MOMENTUM)
-    out = []
-    for g in _GRADS:
-        sgd.apply_gradients([(keras.ops.convert_to_tensor(g, dtype="float64"), var)])
-        out.append((np.array(var.numpy()), np.array(sgd.momentums[0].numpy())))
-    return tuple(out)
+    x = np.asarray(image, dtype=np.float32)[None, :, :, None]
+    k = np.asarray(kernel, dtype=np.float32)[:, :, None, None]
+    return keras.ops.convert_to_numpy(keras.ops.conv(x, k, padding="valid"))[0, :, :, 0]
 
 
-def _run(step: Callable[..., Any]) -> list[tuple[np.ndarray | None, np.ndarray | None]]:
-    w, v, out = _W0.copy(), np.zeros_like(_W0), []
-    for g in _GRADS:
-        result = feedback.call(step, w.copy(), v.copy(), g.copy(), _LR, _MOMENTUM)
-        if not isinstance(result, (tuple, list)) or len(result) != 2:
-            return [(None, None)]
-        w, v = (feedback.as_array(x) for x in result)
-        if w is None or v is None or w.shape != _W0.shape or v.shape != _W0.shape:
-            return [(None, None)]
-        w, v = w.astype(np.float64), v.astype(np.float64)
-        out.append((w, v))
-    return out
+def _conv_hint(answer: np.ndarray, image: np.ndarray, kernel: np.ndarray) -> str:
+    (h, w), k = image.shape, kernel.shape[0]
+    if answer.shape != (h - k + 1, w - k + 1):
+        if answer.shape == (h - k, w - k):
+            return (f"one row and one column short: a {k} x {k} kernel fits n - k + 1 times across n pixels, "
+                    "so loop over range(n - k + 1).")
+        if answer.shape == (h, w):
+            return "no padding here: the output is (height - k + 1, width - k + 1), like Conv2D's padding='valid'."
+        if answer.shape == (h + k - 1, w + k - 1):
+            return "that is the 'full' output: keep only the positions where the whole kernel lies on the image."
+        if answer.shape == (w - k + 1, h - k + 1):
+            return "rows and columns are swapped: the output has height - k + 1 rows and width - k + 1 columns."
+        if h != w and answer.shape in ((h - k + 1, h - k + 1), (w - k + 1, w - k + 1)):
+            return ("the image need not be square: the output's height comes from image.shape[0] and its width "
+                    "from image.shape[1].")
+        return f"a {h} x {w} image and a {k} x {k} kernel give a ({h - k + 1}, {w - k + 1}) map, not {answer.shape}."
+    if _same(answer, _keras_conv(image, kernel[::-1, ::-1])):
+        return ("you flipped the kernel: that is the convolution of mathematics (scipy.signal.convolve2d). Conv2D "
+                "computes a cross-correlation: multiply image[i:i+k, j:j+k] by the kernel as it is.")
+    if _same(answer, _keras_conv(image, kernel.T)):
+        return "the kernel is transposed: kernel[a, b] multiplies image[i + a, j + b], rows first."
+    return "the shape is right but not the values: output[i, j] = sum(image[i:i+k, j:j+k] * kernel)."
 
 
-def _close(a: Sequence, b: Sequence) -> bool:
-    return len(a) == len(b) and all(np.allclose(x[0], y[0], atol=1e-6) and np.allclose(x[1], y[1], atol=1e-6)
-                                    for x, y in zip(a, b))
-
-
-def momentum_step(function: Callable[..., Any]) -> Feedback:
-    """Check three steps of ``function(w, v, g, lr, momentum) -> (w, v)`` against Keras' SGD with momentum."""
-    ex = "6.2"
-    answer = _run(function)
-    if answer[0][0] is None:
-        return feedback.wrong(ex, "return a pair (w, v): two arrays shaped like w.")
-    keras_steps = _keras_trajectory()
-    if _close(answer, keras_steps):
-        return feedback.right(ex, "Step for step the same weights and velocity as keras.optimizers.SGD(momentum="
-                                  "0.9). With a steady gradient the velocity grows towards lr*g / (1 - momentum): at "
-                                  "momentum 0.9, ten plain steps in one. That is momentum's speed-up in the race.")
-    for variant, hint in _VARIANTS:
-        if _close(answer, _run(variant)):
-            return feedback.wrong(ex, hint)
-    if all(np.allclose(a[0], k[0], atol=1e-6) for a, k in zip(answer, keras_steps)):
-        return feedback.wrong(ex, "your weights match Keras but not your velocity: return the new v = momentum*v - "
-                                  "lr*g.")
-    return feedback.wrong(ex, "not the same weights as Keras' SGD: first v <- momentum*v - lr*g, then w <- w + v.")
+def convolve(function: Callable[..., Any], image: np.ndarray | None = None,
+             kernel: np.ndarray | None = None) -> Feedback:
+    """Check ``function(image, kernel)`` against Keras' convolution (``keras.ops.conv``, padding 'valid')."""
+    ex = "5.2"
+    cases = [(_numbers((6, 8), _RNG_SEED + 3), _KERNELS[0]), (_numbers((5, 4), _RNG_SEED + 4), _KERNELS[1])]
+    if image is not None and kernel is not None:
+        cases.append((np.asarray(image, dtype=np.float32), np.asarray(kernel, dtype=np.float32)))
+    for case, k in cases:
+        answer = feedback.as_array(feedback.call(function, case.copy(), k.copy()))
+        if answer is None or answer.dtype == object:
+            return feedback.wrong(ex, "return one 2-D NumPy array, the map of sums of products.")
+        if not _same(answer, _keras_conv(case, k)):
+            return feedback.wrong(ex, _conv_hint(answer, case, k))
+    return feedback.right(ex, "This is what every Conv2D channel computes before its bias: a sliding sum of "
+                              "products, without flipping the kernel. So a kernel is a picture of the pattern that "
+                              "excites it most.")
 
 
 # --- Exercise 6.3 ------------------------------------------------------------------------------------------------
 
-def _result(name: str, val_accuracy: list[float], loss: list[float]) -> RaceRun:
-    return RaceRun(RunSpec(name), {}, {"epoch": list(range(len(loss))), "seconds": [float(i) for i in range(
-        len(loss))], "loss": loss, "val_accuracy": val_accuracy, "val_crossentropy": loss})
+def _channel_case() -> tuple[np.ndarray, int]:
+    """(5, 4, 6) maps whose ranking by max differs from the ranking by mean and from a wrong reshape."""
+    maps = np.random.default_rng(_RNG_SEED + 5).uniform(-1.0, 0.5, (5, 4, 6)).astype(np.float32)
+    maps[..., 1] = 2.0          # active everywhere: first by the mean, third by the max
+    maps[2, 1, 3] = 9.0         # one strong spot: first by the max
+    maps[0, 3, 5] = 5.0
+    maps[4, 0, 0] = 4.0
+    return maps, 3
 
 
-def _own_race() -> tuple[list[RaceRun], list[str]]:
-    """Runs where each wrong way of reading them picks another name; "b" ends best among those named."""
-    runs = [_result("a", [0.1, 0.90, 0.80], [2.3, 0.40, 0.45]),   # best epoch, not best at the end
-            _result("b", [0.1, 0.85, 0.86], [2.3, 0.50, 0.42]),   # the winner
-            _result("c", [0.1, 0.40, 0.50], [2.3, 1.50, 1.20]),   # the last
-            _result("d", [0.1, 0.95, 0.97], [2.3, 0.20, 0.10]),   # not in the race
-            _result("e", [0.1, 0.70, 0.75], [2.3, 0.05, 0.04])]   # lowest loss (MSE-like scale), not best
-    return runs, ["a", "b", "c", "e"]
+def _ranking_hint(answer: np.ndarray, maps: np.ndarray, k: int) -> str:
+    h, w, c = maps.shape
+    by_max = maps.max(axis=(0, 1))
+    if answer.ndim != 1 or len(answer) != k:
+        return f"return k = {k} channel indices in a 1-D array or list, not shape {answer.shape}."
+    if not np.issubdtype(answer.dtype, np.integer):
+        return "return the channel indices (np.argsort gives them), not the scores."
+    if np.any(answer < 0) or np.any(answer >= c):
+        return f"the indices are not channels: channels are the last axis, numbered 0 to {c - 1}."
+    order = np.argsort(-by_max, kind="stable")
+    if np.allclose(by_max[answer], by_max[order[:k][::-1]]):
+        return "the right channels in the wrong order: strongest first."
+    if np.allclose(by_max[answer], by_max[np.argsort(by_max, kind="stable")[:k]]):
+        return "those are the weakest channels: np.argsort sorts upwards, so sort the negated scores."
+    if list(answer) == list(np.argsort(-maps.mean(axis=(0, 1)), kind="stable")[:k]):
+        return ("you ranked by the mean: score a channel by its largest value anywhere in the map, as top_activating "
+                "does. One strong local match is what a detector reports.")
+    if list(answer) == list(np.argsort(-maps.reshape(c, -1).max(axis=1), kind="stable")[:k]):
+        return ("maps.reshape(channels, -1) mixes the channels up, because they are the last axis: use "
+                "maps.max(axis=(0, 1)) or maps.reshape(-1, channels).max(axis=0).")
+    return "score each channel by maps[:, :, channel].max(), then return the k best channel indices, best first."
 
 
-def _final_accuracy(run: RaceRun) -> float:
-    value = run.history["val_accuracy"][-1]
-    return -math.inf if value is None else value
-
-
-def race_winner(function: Callable[..., Any], results: Sequence[RaceRun] | None = None,
-                names: Sequence[str] | None = None) -> Feedback:
-    """Check ``function(results, names)`` names the run among ``names`` with the highest final validation accuracy."""
-    ex = "6.3"
-    runs, own_names = _own_race()
-    answer = feedback.call(function, list(runs), list(own_names))
-    hints = {"a": "run 'a' has the best single epoch but not the best end: compare run.final('val_accuracy'), "
-                  "the accuracy after the last epoch.",
-             "c": "that is the lowest validation accuracy: the winner has the highest (max, not min).",
-             "d": "only the runs named in `names` are in this race; the others belong to other comparisons.",
-             "e": "that run has the lowest training loss, but losses of different objectives are on different "
-                  "scales: compare the validation accuracy."}
-    if isinstance(answer, RaceRun):
-        return feedback.wrong(ex, "return the run's name (run.spec.name), not the run itself.")
-    if isinstance(answer, (float, np.floating)):
-        return feedback.wrong(ex, "return the name of the winning run, not its accuracy.")
-    if not isinstance(answer, str):
-        return feedback.wrong(ex, f"return the winner's name, a string, not a {type(answer).__name__}.")
-    if answer != "b":
-        return feedback.wrong(ex, hints.get(answer, "the winner is the run among `names` whose last val_accuracy "
-                                                    "is the highest."))
-    if results is None or names is None:
-        return feedback.right(ex, "The highest validation accuracy after the last epoch wins.")
-    index = {run.spec.name: run for run in results}
-    winner = max(names, key=lambda name: _final_accuracy(index[name]))
-    answer = feedback.call(function, list(results), list(names))
-    if not isinstance(answer, str) or answer != winner:
-        return feedback.wrong(ex, "right on the check's own runs but not on the race: look at the runs in `names` "
-                                  "only, and at their last val_accuracy.")
-    return feedback.right(ex, f"{winner} ends with the highest validation accuracy of these runs. Look at the runs "
-                              "just behind it too: a gap smaller than what another seed would change is a tie.")
+def strongest_channels(function: Callable[..., Any], maps: np.ndarray | None = None, k: int = 4) -> Feedback:
+    """Check ``function(maps, k)`` returns the k channels with the largest maxima, largest first (any order in ties)."""
+    ex = "5.3"
+    own, own_k = _channel_case()
+    cases = [(own, own_k), (own, 1)]
+    if maps is not None:
+        cases.append((np.asarray(maps, dtype=np.float32), k))
+    for case, n in cases:
+        answer = feedback.as_array(feedback.call(function, case.copy(), n))
+        if answer is None or answer.dtype == object:
+            return feedback.wrong(ex, f"return {n} channel indices, e.g. as a list or a 1-D NumPy array.")
+        scores = case.max(axis=(0, 1))
+        best = np.sort(scores)[::-1][:n]
+        if not (answer.shape == (n,) and np.issubdtype(answer.dtype, np.integer)
+                and np.all((answer >= 0) & (answer < len(scores))) and np.allclose(scores[answer], best)):
+            return feedback.wrong(ex, _ranking_hint(answer, case, n))
+    return feedback.right(ex, "Scoring a channel by its strongest response anywhere in the map is how "
+                              "top_activating ranked the test images above: where the pattern is does not matter, "
+                              "only that it is there.")

@@ -1,179 +1,178 @@
-"""Self-checks for notebook 07 (the playground): the centring shift, the most frequent mistake, the crop to the ink."""
+"""Self-checks for notebook 07 (optimizers and losses): updates per epoch, a momentum step, the race's winner."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from mnist_course.exercises import feedback
 from mnist_course.exercises.feedback import Feedback
+from mnist_course.race import RaceRun, RunSpec
 
 # --- Exercise 7.1 ------------------------------------------------------------------------------------------------
 
-
-def _mass_centre(image: np.ndarray) -> tuple[float, float]:
-    image = np.asarray(image, dtype=np.float64)
-    rows, cols = np.indices(image.shape)
-    return float((rows * image).sum() / image.sum()), float((cols * image).sum() / image.sum())
+# (n, batch_size): exact division, leftovers below and above half a batch, a batch larger than the data
+_EPOCHS = [(10_000, 10_000), (10_000, 128), (10_000, 1), (100, 30), (70, 40), (100, 128)]
 
 
-def _shift_cases() -> list[np.ndarray]:
-    """28 x 28 images whose shifts tell the usual mistakes apart (signs, rounding, row/column order, box centre)."""
-    seven = np.zeros((28, 28), dtype=np.uint8)
-    seven[3:6, 2:15] = 255      # a heavy bar at the top left ...
-    seven[6:12, 12:14] = 120    # ... and a thin, pale stem: the mass sits high up, far from the box's middle
-    block = np.zeros((28, 28), dtype=np.uint8)
-    block[17:24, 18:25] = 200   # low and to the right, heavier at the bottom: shifts (-6.9, -7.4), so
-    block[24:26, 21:26] = 255   # cutting towards zero (int) and rounding differ
-    return [seven, block]
-
-
-def _is_pair_of_ints(answer: Any) -> bool:
-    return (isinstance(answer, (tuple, list)) and len(answer) == 2
-            and all(isinstance(a, (int, np.integer)) for a in answer))
-
-
-def _shift_hint(answer: Any, image: np.ndarray) -> str:
-    row, col = _mass_centre(image)
-    exact = (14 - row, 14 - col)
-    if not (isinstance(answer, (tuple, list, np.ndarray)) and len(answer) == 2):
-        return "return a pair (rows, columns)."
-    answer = tuple(answer)
-    if answer == (round(row - 14), round(col - 14)):
-        return ("the sign is reversed: the shift takes the centre of mass to 14, so it is 14 - row. A digit whose "
-                "centre is too high (row < 14) moves down, a positive shift.")
-    if answer == (round(exact[1]), round(exact[0])):
-        return "rows and columns are swapped: centre_of_mass gives (row, column), and the shift is (rows, columns)."
-    if not _is_pair_of_ints(answer):
-        if all(isinstance(a, (float, np.floating)) and float(a).is_integer() for a in answer):
-            return "whole pixels as int: np.round gives floats, Python's round() gives an int."
-        return "the image moves by whole pixels: round each shift to the nearest int."
-    if answer == tuple(int(e) for e in exact):
-        return "int() cuts towards zero (-3.7 becomes -3): round to the nearest pixel with round()."
-    if answer == (round(13.5 - row), round(13.5 - col)):
-        return "aim at (14, 14), as MNIST did, not at the middle of the pixel grid (13.5)."
-    rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
-    box = ((rows[0] + rows[-1]) / 2, (cols[0] + cols[-1]) / 2)
-    if answer == (round(14 - box[0]), round(14 - box[1])):
-        return ("that centres the ink's box, not its centre of mass: a 7 has most of its ink at the top, so its "
-                "mass sits higher than the middle of its box.")
-    return "the shift is (round(14 - row), round(14 - column)), with (row, column) the centre of mass."
-
-
-def centring_shift(function: Callable[..., Any], steps: Any = None) -> Feedback:
-    """Check ``function(image) -> (rows, columns)`` on images of its own and, if given, the notebook's
-    ``preprocess_steps`` result (its 20 x 20 box pasted in the middle of 28 x 28)."""
-    ex = "7.1"
-    cases = _shift_cases()
-    if steps is not None:
-        middle = np.zeros((28, 28), dtype=np.uint8)
-        middle[4:24, 4:24] = steps.box
-        cases.append(middle)
-    for image in cases:
-        answer = feedback.call(function, image.copy())
-        row, col = _mass_centre(image)
-        if not (_is_pair_of_ints(answer) and tuple(answer) == (round(14 - row), round(14 - col))):
-            return feedback.wrong(ex, _shift_hint(answer, image))
-    return feedback.right(ex, "A whole-pixel shift moves the digit without blurring it, and brings its centre of "
-                              "mass within half a pixel of (14, 14), where MNIST's digits have theirs.")
+def updates_per_epoch(function: Callable[[int, int], Any]) -> Feedback:
+    """Check ``function(n, batch_size)`` is the number of batches in an epoch: n / batch_size rounded up."""
+    ex = "6.1"
+    answers = [feedback.call(function, n, b) for n, b in _EPOCHS]
+    expected = [-(-n // b) for n, b in _EPOCHS]
+    if answers == expected and all(isinstance(a, (int, np.integer)) for a in answers):
+        return feedback.right(ex, "The last batch may be smaller than the others, but it is one more update: with "
+                                  "batches of 128, an epoch over 10,000 examples makes 78 full steps and one of 16.")
+    if answers == [n // b for n, b in _EPOCHS]:
+        return feedback.wrong(ex, "n // batch_size forgets the last, smaller batch: 100 examples in batches of 30 "
+                                  "are 3 full batches and one of 10, so 4 updates. Round up.")
+    if answers == [n // b + 1 for n, b in _EPOCHS]:
+        return feedback.wrong(ex, "one update too many when batch_size divides n: 10,000 examples in one batch of "
+                                  "10,000 make a single update. Round n / batch_size up instead of adding 1.")
+    if answers == [round(n / b) for n, b in _EPOCHS]:
+        return feedback.wrong(ex, "round() goes to the nearest whole number, so a leftover of less than half a "
+                                  "batch is lost: round up, with math.ceil(n / batch_size).")
+    if answers == expected:
+        return feedback.wrong(ex, "the right numbers, but not as int: np.ceil returns a float; math.ceil(n / "
+                                  "batch_size) or -(-n // batch_size) give an int.")
+    if all(isinstance(a, float) for a in answers):
+        return feedback.wrong(ex, "n / batch_size is a fraction, but updates come in whole batches: round it up.")
+    return feedback.wrong(ex, "count the batches: all full ones, plus one more if examples are left over.")
 
 
 # --- Exercise 7.2 ------------------------------------------------------------------------------------------------
 
-def _confusion_case() -> np.ndarray:
-    counts = np.diag([90, 95, 88, 91, 85, 80, 93, 89, 84, 87])
-    counts[4, 9], counts[9, 4] = 6, 1      # the answer: 4 taken for 9
-    counts[7, 1], counts[1, 7] = 4, 4      # more in both directions together (8), fewer in one (4)
-    counts[3, 5] = 2
-    return counts
+_W0 = np.array([0.3, 0.7, -0.2])
+_GRADS = [np.array([1.0, -2.0, 0.5]), np.array([0.5, 0.5, 0.5]), np.array([-1.0, 0.0, 2.0])]
+_LR, _MOMENTUM = 0.1, 0.9
+Step = Callable[[np.ndarray, np.ndarray, np.ndarray, float, float], tuple[np.ndarray, np.ndarray]]
+
+# Steps students write instead of Keras' v <- m*v - lr*g, w <- w + v, with the hint each one gets.
+_VARIANTS: list[tuple[Step, str]] = [
+    (lambda w, v, g, lr, m: (w + (m * v + lr * g), m * v + lr * g),
+     "your weights climb the gradient: the velocity takes minus the gradient, v <- momentum*v - lr*g."),
+    (lambda w, v, g, lr, m: (w - (m * v + lr * g), m * v + lr * g),
+     "your weights are right but your velocity has the opposite sign: in Keras the velocity is the step itself, "
+     "v <- momentum*v - lr*g, and then w <- w + v."),
+    (lambda w, v, g, lr, m: (w - lr * (m * v + g), m * v + g),
+     "your weights are right, but Keras' velocity already holds the learning rate and the minus sign: "
+     "v <- momentum*v - lr*g. (PyTorch keeps v <- momentum*v + g and steps w - lr*v: the same weights.)"),
+    (lambda w, v, g, lr, m: (w + v, m * v - lr * g),
+     "you move the weights with the old velocity: update the velocity first, then w <- w + v with the new one."),
+    (lambda w, v, g, lr, m: (w - lr * g, m * v - lr * g),
+     "your weights take a plain SGD step: the velocity must move them, w <- w + v."),
+    (lambda w, v, g, lr, m: (m * v - lr * g, w + m * v - lr * g),
+     "return the weights first, then the velocity: (w, v)."),
+]
 
 
-def most_confused(function: Callable[..., Any], counts: np.ndarray | None = None) -> Feedback:
-    """Check ``function(counts) -> (true, predicted)``, the largest count off the diagonal, on matrices of its own
-    and on ``counts`` if given; the function must not change the matrix it is given."""
-    ex = "7.2"
-    cases = [_confusion_case()]
-    if counts is not None:
-        cases.append(np.array(counts))
-    for case in cases:
-        given = case.copy()
-        answer = feedback.call(function, given)
-        if not np.array_equal(given, case):
-            return feedback.wrong(ex, "your function changed the matrix it was given (np.fill_diagonal and "
-                                      "`counts[i, i] = 0` work in place): work on a copy.")
-        off = case * (1 - np.eye(len(case), dtype=case.dtype))
-        best = off.max()
-        if isinstance(answer, (int, np.integer)):
-            return feedback.wrong(ex, "argmax gives a flat index: np.unravel_index(index, counts.shape) turns it "
-                                      "into (row, column).")
-        if not _is_pair_of_ints(answer) or not all(0 <= a < len(case) for a in answer):
-            return feedback.wrong(ex, "return a pair of digits (true, predicted), e.g. (4, 9).")
-        true, pred = (int(a) for a in answer)
-        if off[true, pred] == best:
-            continue
-        if true == pred:
-            return feedback.wrong(ex, "the diagonal holds the right answers: leave it out before looking for the "
-                                      "largest count.")
-        if off[pred, true] == best:
-            return feedback.wrong(ex, "row and column are swapped: rows are the true labels, columns the "
-                                      "predictions, so counts[true, predicted].")
-        if off[true, pred] + off[pred, true] == (off + off.T).max():
-            return feedback.wrong(ex, "count one direction only: a 4 taken for a 9 is not the same mistake as a 9 "
-                                      "taken for a 4.")
-        return feedback.wrong(ex, "find the largest count off the diagonal and return its (row, column).")
-    return feedback.right(ex, "Off the diagonal, a row says what a digit was taken for, a column what a prediction "
-                              "really was. Click that cell in the matrix to see the digits behind it.")
+@functools.cache
+def _keras_trajectory() -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """Weights and velocity after each step of keras.optimizers.SGD(momentum) on the fixed gradients (computed once)."""
+    import keras
+
+    var = keras.Variable(_W0.copy(), dtype="float64")
+    sgd = keras.optimizers.SGD(learning_rate=_LR, momentum=_MOMENTUM)
+    out = []
+    for g in _GRADS:
+        sgd.apply_gradients([(keras.ops.convert_to_tensor(g, dtype="float64"), var)])
+        out.append((np.array(var.numpy()), np.array(sgd.momentums[0].numpy())))
+    return tuple(out)
+
+
+def _run(step: Callable[..., Any]) -> list[tuple[np.ndarray | None, np.ndarray | None]]:
+    w, v, out = _W0.copy(), np.zeros_like(_W0), []
+    for g in _GRADS:
+        result = feedback.call(step, w.copy(), v.copy(), g.copy(), _LR, _MOMENTUM)
+        if not isinstance(result, (tuple, list)) or len(result) != 2:
+            return [(None, None)]
+        w, v = (feedback.as_array(x) for x in result)
+        if w is None or v is None or w.shape != _W0.shape or v.shape != _W0.shape:
+            return [(None, None)]
+        w, v = w.astype(np.float64), v.astype(np.float64)
+        out.append((w, v))
+    return out
+
+
+def _close(a: Sequence, b: Sequence) -> bool:
+    return len(a) == len(b) and all(np.allclose(x[0], y[0], atol=1e-6) and np.allclose(x[1], y[1], atol=1e-6)
+                                    for x, y in zip(a, b))
+
+
+def momentum_step(function: Callable[..., Any]) -> Feedback:
+    """Check three steps of ``function(w, v, g, lr, momentum) -> (w, v)`` against Keras' SGD with momentum."""
+    ex = "6.2"
+    answer = _run(function)
+    if answer[0][0] is None:
+        return feedback.wrong(ex, "return a pair (w, v): two arrays shaped like w.")
+    keras_steps = _keras_trajectory()
+    if _close(answer, keras_steps):
+        return feedback.right(ex, "Step for step the same weights and velocity as keras.optimizers.SGD(momentum="
+                                  "0.9). With a steady gradient the velocity grows towards lr*g / (1 - momentum): at "
+                                  "momentum 0.9, ten plain steps in one. That is momentum's speed-up in the race.")
+    for variant, hint in _VARIANTS:
+        if _close(answer, _run(variant)):
+            return feedback.wrong(ex, hint)
+    if all(np.allclose(a[0], k[0], atol=1e-6) for a, k in zip(answer, keras_steps)):
+        return feedback.wrong(ex, "your weights match Keras but not your velocity: return the new v = momentum*v - "
+                                  "lr*g.")
+    return feedback.wrong(ex, "not the same weights as Keras' SGD: first v <- momentum*v - lr*g, then w <- w + v.")
 
 
 # --- Exercise 7.3 ------------------------------------------------------------------------------------------------
 
-def _ink_case() -> np.ndarray:
-    """A 12 x 15 drawing whose first row and last column of ink are pale anti-aliased grey."""
-    image = np.zeros((12, 15), dtype=np.uint8)
-    image[4:9, 3:10] = 255
-    image[3, 4:9] = 60      # a grey top edge
-    image[5:8, 10] = 30     # a grey right edge
-    return image
+def _result(name: str, val_accuracy: list[float], loss: list[float]) -> RaceRun:
+    return RaceRun(RunSpec(name), {}, {"epoch": list(range(len(loss))), "seconds": [float(i) for i in range(
+        len(loss))], "loss": loss, "val_accuracy": val_accuracy, "val_crossentropy": loss})
 
 
-def _crop_hint(answer: np.ndarray, image: np.ndarray) -> str:
-    def crop(ink: np.ndarray) -> np.ndarray:
-        rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-        return image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-
-    rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
-    if answer.ndim == 1 and len(answer) == 4:
-        return "return the cropped image, image[top:bottom, left:right], not the box."
-    if np.array_equal(answer, image[rows[0]:rows[-1], cols[0]:cols[-1]]):
-        return "the last ink row and column are missing: a slice's end is excluded, so stop at the last one + 1."
-    if np.array_equal(answer, image[cols[0]:cols[-1] + 1, rows[0]:rows[-1] + 1]):
-        return ("rows and columns are swapped: image.any(axis=1) says which rows hold ink (it looks along each "
-                "row), image.any(axis=0) which columns do.")
-    if np.array_equal(answer, image[rows[0]:rows[-1] + 1]):
-        return "only the rows are cropped: cut the empty columns on both sides too."
-    if any(np.array_equal(answer, crop(image >= t)) for t in (64, 128, 255)):
-        return "ink is every pixel > 0: the grey anti-aliased edge belongs to the digit and must stay in the crop."
-    return "keep the rows from the first to the last with ink, and the same for the columns: image[top:bottom, ...]."
+def _own_race() -> tuple[list[RaceRun], list[str]]:
+    """Runs where each wrong way of reading them picks another name; "b" ends best among those named."""
+    runs = [_result("a", [0.1, 0.90, 0.80], [2.3, 0.40, 0.45]),   # best epoch, not best at the end
+            _result("b", [0.1, 0.85, 0.86], [2.3, 0.50, 0.42]),   # the winner
+            _result("c", [0.1, 0.40, 0.50], [2.3, 1.50, 1.20]),   # the last
+            _result("d", [0.1, 0.95, 0.97], [2.3, 0.20, 0.10]),   # not in the race
+            _result("e", [0.1, 0.70, 0.75], [2.3, 0.05, 0.04])]   # lowest loss (MSE-like scale), not best
+    return runs, ["a", "b", "c", "e"]
 
 
-def crop_to_ink(function: Callable[..., Any], image: np.ndarray | None = None) -> Feedback:
-    """Check ``function(image)`` returns the image cut to the bounding box of its ink (pixels > 0), on a drawing of
-    its own and on ``image`` if given, compared with the crop of :func:`mnist_course.draw.preprocess_steps`."""
-    from mnist_course.draw import preprocess_steps
+def _final_accuracy(run: RaceRun) -> float:
+    value = run.history["val_accuracy"][-1]
+    return -math.inf if value is None else value
 
-    ex = "7.3"
-    cases = [_ink_case()]
-    if image is not None:
-        cases.append(np.asarray(image))
-    for case in cases:
-        answer = feedback.as_array(feedback.call(function, case.copy()))
-        rows, cols = np.flatnonzero(case.any(axis=1)), np.flatnonzero(case.any(axis=0))
-        expected = case[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-        if answer is None or answer.dtype == object:
-            return feedback.wrong(ex, "return the cropped image as one NumPy array.")
-        if not (np.array_equal(answer, expected) and np.array_equal(answer, preprocess_steps(case).crop)):
-            return feedback.wrong(ex, _crop_hint(answer, case))
-    return feedback.right(ex, "The same crop as preprocess_steps makes. Cropping forgets where the digit was drawn "
-                              "and how big: only its shape is left for the 20 x 20 fit.")
+
+def race_winner(function: Callable[..., Any], results: Sequence[RaceRun] | None = None,
+                names: Sequence[str] | None = None) -> Feedback:
+    """Check ``function(results, names)`` names the run among ``names`` with the highest final validation accuracy."""
+    ex = "6.3"
+    runs, own_names = _own_race()
+    answer = feedback.call(function, list(runs), list(own_names))
+    hints = {"a": "run 'a' has the best single epoch but not the best end: compare run.final('val_accuracy'), "
+                  "the accuracy after the last epoch.",
+             "c": "that is the lowest validation accuracy: the winner has the highest (max, not min).",
+             "d": "only the runs named in `names` are in this race; the others belong to other comparisons.",
+             "e": "that run has the lowest training loss, but losses of different objectives are on different "
+                  "scales: compare the validation accuracy."}
+    if isinstance(answer, RaceRun):
+        return feedback.wrong(ex, "return the run's name (run.spec.name), not the run itself.")
+    if isinstance(answer, (float, np.floating)):
+        return feedback.wrong(ex, "return the name of the winning run, not its accuracy.")
+    if not isinstance(answer, str):
+        return feedback.wrong(ex, f"return the winner's name, a string, not a {type(answer).__name__}.")
+    if answer != "b":
+        return feedback.wrong(ex, hints.get(answer, "the winner is the run among `names` whose last val_accuracy "
+                                                    "is the highest."))
+    if results is None or names is None:
+        return feedback.right(ex, "The highest validation accuracy after the last epoch wins.")
+    index = {run.spec.name: run for run in results}
+    winner = max(names, key=lambda name: _final_accuracy(index[name]))
+    answer = feedback.call(function, list(results), list(names))
+    if not isinstance(answer, str) or answer != winner:
+        return feedback.wrong(ex, "right on the check's own runs but not on the race: look at the runs in `names` "
+                                  "only, and at their last val_accuracy.")
+    return feedback.right(ex, f"{winner} ends with the highest validation accuracy of these runs. Look at the runs "
+                              "just behind it too: a gap smaller than what another seed would change is a tie.")

@@ -12,7 +12,7 @@ from mnist_course.data import NUM_CLASSES
 from mnist_course.evaluation import confusion_matrix
 from mnist_course.widgets.render import png_bytes
 
-# The widget's counts are the evaluation's confusion matrix, under the name notebook 07 teaches.
+# The widget's counts are the evaluation's confusion matrix, under the name notebook 08 teaches.
 confusion_counts = confusion_matrix
 
 

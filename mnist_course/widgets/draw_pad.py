@@ -1,4 +1,4 @@
-"""The draw-a-digit pad of notebook 07: draw with mouse or finger, see the MNIST preprocessing, the model's
+"""The draw-a-digit pad of notebook 08: draw with mouse or finger, see the MNIST preprocessing, the model's
 probabilities and the feature maps of your own drawing."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The explorer of notebook 05: pick a test digit, a layer and a channel; see the input, the feature map, the kernel."""
+"""The explorer of notebook 06: pick a test digit, a layer and a channel; see the input, the feature map, the kernel."""
 
 from __future__ import annotations
 

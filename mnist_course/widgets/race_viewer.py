@@ -1,4 +1,4 @@
-"""The race viewer of notebook 06: a checkbox per run and an epoch/time switch over a plot of the checked runs."""
+"""The race viewer of notebook 07: a checkbox per run and an epoch/time switch over a plot of the checked runs."""
 
 from __future__ import annotations
 

@@ -220,7 +220,7 @@ def check_image_browser(page, name: str) -> None:
 
 
 def check_draw_pad(page, name: str) -> None:
-    """Notebook 07: Clear empties the pad; a stroke drawn with the mouse on the canvas produces a prediction."""
+    """Notebook 08: Clear empties the pad; a stroke drawn with the mouse on the canvas produces a prediction."""
     pad = page.locator(".mnist-draw").first
     pad.scroll_into_view_if_needed()
     prediction, bars = pad.locator(".mnist-draw-prediction"), pad.locator(".mnist-draw-bars")

@@ -1,0 +1,179 @@
+"""Self-checks for notebook 08 (the playground): the centring shift, the most frequent mistake, the crop to the ink."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from mnist_course.exercises import feedback
+from mnist_course.exercises.feedback import Feedback
+
+# --- Exercise 8.1 ------------------------------------------------------------------------------------------------
+
+
+def _mass_centre(image: np.ndarray) -> tuple[float, float]:
+    image = np.asarray(image, dtype=np.float64)
+    rows, cols = np.indices(image.shape)
+    return float((rows * image).sum() / image.sum()), float((cols * image).sum() / image.sum())
+
+
+def _shift_cases() -> list[np.ndarray]:
+    """28 x 28 images whose shifts tell the usual mistakes apart (signs, rounding, row/column order, box centre)."""
+    seven = np.zeros((28, 28), dtype=np.uint8)
+    seven[3:6, 2:15] = 255      # a heavy bar at the top left ...
+    seven[6:12, 12:14] = 120    # ... and a thin, pale stem: the mass sits high up, far from the box's middle
+    block = np.zeros((28, 28), dtype=np.uint8)
+    block[17:24, 18:25] = 200   # low and to the right, heavier at the bottom: shifts (-6.9, -7.4), so
+    block[24:26, 21:26] = 255   # cutting towards zero (int) and rounding differ
+    return [seven, block]
+
+
+def _is_pair_of_ints(answer: Any) -> bool:
+    return (isinstance(answer, (tuple, list)) and len(answer) == 2
+            and all(isinstance(a, (int, np.integer)) for a in answer))
+
+
+def _shift_hint(answer: Any, image: np.ndarray) -> str:
+    row, col = _mass_centre(image)
+    exact = (14 - row, 14 - col)
+    if not (isinstance(answer, (tuple, list, np.ndarray)) and len(answer) == 2):
+        return "return a pair (rows, columns)."
+    answer = tuple(answer)
+    if answer == (round(row - 14), round(col - 14)):
+        return ("the sign is reversed: the shift takes the centre of mass to 14, so it is 14 - row. A digit whose "
+                "centre is too high (row < 14) moves down, a positive shift.")
+    if answer == (round(exact[1]), round(exact[0])):
+        return "rows and columns are swapped: centre_of_mass gives (row, column), and the shift is (rows, columns)."
+    if not _is_pair_of_ints(answer):
+        if all(isinstance(a, (float, np.floating)) and float(a).is_integer() for a in answer):
+            return "whole pixels as int: np.round gives floats, Python's round() gives an int."
+        return "the image moves by whole pixels: round each shift to the nearest int."
+    if answer == tuple(int(e) for e in exact):
+        return "int() cuts towards zero (-3.7 becomes -3): round to the nearest pixel with round()."
+    if answer == (round(13.5 - row), round(13.5 - col)):
+        return "aim at (14, 14), as MNIST did, not at the middle of the pixel grid (13.5)."
+    rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
+    box = ((rows[0] + rows[-1]) / 2, (cols[0] + cols[-1]) / 2)
+    if answer == (round(14 - box[0]), round(14 - box[1])):
+        return ("that centres the ink's box, not its centre of mass: a 7 has most of its ink at the top, so its "
+                "mass sits higher than the middle of its box.")
+    return "the shift is (round(14 - row), round(14 - column)), with (row, column) the centre of mass."
+
+
+def centring_shift(function: Callable[..., Any], steps: Any = None) -> Feedback:
+    """Check ``function(image) -> (rows, columns)`` on images of its own and, if given, the notebook's
+    ``preprocess_steps`` result (its 20 x 20 box pasted in the middle of 28 x 28)."""
+    ex = "7.1"
+    cases = _shift_cases()
+    if steps is not None:
+        middle = np.zeros((28, 28), dtype=np.uint8)
+        middle[4:24, 4:24] = steps.box
+        cases.append(middle)
+    for image in cases:
+        answer = feedback.call(function, image.copy())
+        row, col = _mass_centre(image)
+        if not (_is_pair_of_ints(answer) and tuple(answer) == (round(14 - row), round(14 - col))):
+            return feedback.wrong(ex, _shift_hint(answer, image))
+    return feedback.right(ex, "A whole-pixel shift moves the digit without blurring it, and brings its centre of "
+                              "mass within half a pixel of (14, 14), where MNIST's digits have theirs.")
+
+
+# --- Exercise 8.2 ------------------------------------------------------------------------------------------------
+
+def _confusion_case() -> np.ndarray:
+    counts = np.diag([90, 95, 88, 91, 85, 80, 93, 89, 84, 87])
+    counts[4, 9], counts[9, 4] = 6, 1      # the answer: 4 taken for 9
+    counts[7, 1], counts[1, 7] = 4, 4      # more in both directions together (8), fewer in one (4)
+    counts[3, 5] = 2
+    return counts
+
+
+def most_confused(function: Callable[..., Any], counts: np.ndarray | None = None) -> Feedback:
+    """Check ``function(counts) -> (true, predicted)``, the largest count off the diagonal, on matrices of its own
+    and on ``counts`` if given; the function must not change the matrix it is given."""
+    ex = "7.2"
+    cases = [_confusion_case()]
+    if counts is not None:
+        cases.append(np.array(counts))
+    for case in cases:
+        given = case.copy()
+        answer = feedback.call(function, given)
+        if not np.array_equal(given, case):
+            return feedback.wrong(ex, "your function changed the matrix it was given (np.fill_diagonal and "
+                                      "`counts[i, i] = 0` work in place): work on a copy.")
+        off = case * (1 - np.eye(len(case), dtype=case.dtype))
+        best = off.max()
+        if isinstance(answer, (int, np.integer)):
+            return feedback.wrong(ex, "argmax gives a flat index: np.unravel_index(index, counts.shape) turns it "
+                                      "into (row, column).")
+        if not _is_pair_of_ints(answer) or not all(0 <= a < len(case) for a in answer):
+            return feedback.wrong(ex, "return a pair of digits (true, predicted), e.g. (4, 9).")
+        true, pred = (int(a) for a in answer)
+        if off[true, pred] == best:
+            continue
+        if true == pred:
+            return feedback.wrong(ex, "the diagonal holds the right answers: leave it out before looking for the "
+                                      "largest count.")
+        if off[pred, true] == best:
+            return feedback.wrong(ex, "row and column are swapped: rows are the true labels, columns the "
+                                      "predictions, so counts[true, predicted].")
+        if off[true, pred] + off[pred, true] == (off + off.T).max():
+            return feedback.wrong(ex, "count one direction only: a 4 taken for a 9 is not the same mistake as a 9 "
+                                      "taken for a 4.")
+        return feedback.wrong(ex, "find the largest count off the diagonal and return its (row, column).")
+    return feedback.right(ex, "Off the diagonal, a row says what a digit was taken for, a column what a prediction "
+                              "really was. Click that cell in the matrix to see the digits behind it.")
+
+
+# --- Exercise 8.3 ------------------------------------------------------------------------------------------------
+
+def _ink_case() -> np.ndarray:
+    """A 12 x 15 drawing whose first row and last column of ink are pale anti-aliased grey."""
+    image = np.zeros((12, 15), dtype=np.uint8)
+    image[4:9, 3:10] = 255
+    image[3, 4:9] = 60      # a grey top edge
+    image[5:8, 10] = 30     # a grey right edge
+    return image
+
+
+def _crop_hint(answer: np.ndarray, image: np.ndarray) -> str:
+    def crop(ink: np.ndarray) -> np.ndarray:
+        rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+        return image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+    rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
+    if answer.ndim == 1 and len(answer) == 4:
+        return "return the cropped image, image[top:bottom, left:right], not the box."
+    if np.array_equal(answer, image[rows[0]:rows[-1], cols[0]:cols[-1]]):
+        return "the last ink row and column are missing: a slice's end is excluded, so stop at the last one + 1."
+    if np.array_equal(answer, image[cols[0]:cols[-1] + 1, rows[0]:rows[-1] + 1]):
+        return ("rows and columns are swapped: image.any(axis=1) says which rows hold ink (it looks along each "
+                "row), image.any(axis=0) which columns do.")
+    if np.array_equal(answer, image[rows[0]:rows[-1] + 1]):
+        return "only the rows are cropped: cut the empty columns on both sides too."
+    if any(np.array_equal(answer, crop(image >= t)) for t in (64, 128, 255)):
+        return "ink is every pixel > 0: the grey anti-aliased edge belongs to the digit and must stay in the crop."
+    return "keep the rows from the first to the last with ink, and the same for the columns: image[top:bottom, ...]."
+
+
+def crop_to_ink(function: Callable[..., Any], image: np.ndarray | None = None) -> Feedback:
+    """Check ``function(image)`` returns the image cut to the bounding box of its ink (pixels > 0), on a drawing of
+    its own and on ``image`` if given, compared with the crop of :func:`mnist_course.draw.preprocess_steps`."""
+    from mnist_course.draw import preprocess_steps
+
+    ex = "7.3"
+    cases = [_ink_case()]
+    if image is not None:
+        cases.append(np.asarray(image))
+    for case in cases:
+        answer = feedback.as_array(feedback.call(function, case.copy()))
+        rows, cols = np.flatnonzero(case.any(axis=1)), np.flatnonzero(case.any(axis=0))
+        expected = case[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        if answer is None or answer.dtype == object:
+            return feedback.wrong(ex, "return the cropped image as one NumPy array.")
+        if not (np.array_equal(answer, expected) and np.array_equal(answer, preprocess_steps(case).crop)):
+            return feedback.wrong(ex, _crop_hint(answer, case))
+    return feedback.right(ex, "The same crop as preprocess_steps makes. Cropping forgets where the digit was drawn "
+                              "and how big: only its shape is left for the 20 x 20 fit.")

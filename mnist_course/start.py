@@ -1,0 +1,57 @@
+"""The one call that opens every notebook: parameters checked, seeds set, TensorFlow quiet, plots ready."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+
+from mnist_course.notebook import PROFILE_ENV, PROFILE_HELP, PROFILES
+from mnist_course.parameters import use_parameters
+
+FIGURE_DEFAULTS = {"figure.dpi": 100, "savefig.dpi": 100, "figure.autolayout": False, "axes.grid": False,
+                   "image.cmap": "gray_r", "font.size": 10}
+
+
+def profile_line(profile: str) -> str:
+    """The sentence a notebook prints first: which profile runs, what it means and how to change it."""
+    others = " or ".join(f'"{p}"' for p in PROFILES if p != profile)
+    return (f'Profile "{profile}": {PROFILE_HELP[profile]}. To change it, set PROFILE = {others} in the '
+            f"parameters cell (or ${PROFILE_ENV}) and run all cells again.")
+
+
+def _plotting() -> None:
+    """Matplotlib's course defaults, and figures shown inline when running under IPython (a no-op elsewhere)."""
+    import matplotlib
+
+    matplotlib.rcParams.update(FIGURE_DEFAULTS)
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python: figures are saved or returned, never shown
+        return
+    shell = get_ipython()
+    if shell is not None and hasattr(shell, "run_line_magic"):
+        shell.run_line_magic("matplotlib", "inline")
+
+
+def start(notebook: str, namespace: MutableMapping[str, object], *, tensorflow: bool = True) -> str:
+    """Open notebook ``notebook`` (its stem, e.g. ``"04_mlp"``) with the values of its parameters cell.
+
+    Checks and resolves the parameters (:func:`mnist_course.parameters.use_parameters`, which writes the resolved
+    values back into ``namespace``), seeds Python, NumPy and Keras from ``SEED``, imports TensorFlow without its
+    start-up log lines (unless ``tensorflow=False``), sets the plotting defaults and prints one line naming the
+    profile. Returns the profile.
+    """
+    use_parameters(notebook, namespace)
+    if tensorflow:
+        from mnist_course.quiet import import_tensorflow_quietly
+
+        import_tensorflow_quietly()
+    from mnist_course.seeding import seed_everything
+
+    seed_everything(int(namespace["SEED"]))  # type: ignore[arg-type]
+    _plotting()
+    profile = str(namespace["PROFILE"])
+    print(profile_line(profile))
+    return profile
+
+
+__all__ = ["FIGURE_DEFAULTS", "profile_line", "start"]

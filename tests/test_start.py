@@ -1,0 +1,52 @@
+"""Every notebook's opening: the Colab cell first, then parameters, then one start() call that prints the profile."""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mnist_course import colab, notebook, start
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_every_notebook_opens_with_the_colab_cell_then_parameters_then_start(path):
+    codes = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    assert codes[0].source == colab.CELL and codes[0].metadata["tags"] == ["colab-install"]
+    assert "parameters" in codes[1].metadata.get("tags", [])
+    assert codes[2].source.startswith(f'from mnist_course.start import start\n\nstart("{path.stem}", globals())')
+    assert not any("NBVAL_" in c.source for c in codes), "nbval markers are cell tags, not comments"
+
+
+def test_the_colab_cell_does_nothing_outside_colab_and_keeps_colabs_packages():
+    namespace: dict[str, object] = {}
+    python = colab.CELL.replace("    %pip install", "    raise AssertionError  # %pip install")
+    exec(python, namespace)  # google.colab is not imported here: nothing happens, nothing is written
+    assert "keep" not in namespace
+    assert '--constraint /tmp/mnist-course-keep.txt "mnist-course @ git+https://github.com/' in colab.CELL
+    assert colab.cell_for("/src/course").endswith('"mnist-course @ /src/course"')
+    assert colab.KEPT == ("tensorflow", "keras", "ipywidgets")
+
+
+def test_the_profile_line_names_the_profile_and_both_ways_to_change_it():
+    line = start.profile_line("student")
+    assert line.startswith('Profile "student": about a minute per notebook')
+    assert 'PROFILE = "ci" or "full"' in line and "$MNIST_COURSE_PROFILE" in line and "\n" not in line
+    assert notebook.current_profile.__defaults__ == ("student",)
+
+
+def test_start_checks_parameters_seeds_and_prints_one_line(capsys, monkeypatch):
+    monkeypatch.delenv(notebook.PROFILE_ENV, raising=False)
+    namespace: dict[str, object] = {"PROFILE": None, "SEED": 3, "VAL_SIZE": 6000, "N_PRED": 5}
+    assert start.start("02_preprocessing", namespace, tensorflow=False) == "student"
+    import numpy as np
+
+    first = np.random.rand()
+    np.random.seed(3)
+    assert first == np.random.rand()  # start seeded NumPy from SEED
+    assert namespace["PROFILE"] == "student" and capsys.readouterr().out.count("\n") == 1
+    import matplotlib
+
+    assert matplotlib.rcParams["image.cmap"] == "gray_r"
