@@ -2,13 +2,15 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
+# The exact versions the stored outputs were produced with (see CONTRIBUTING.md, "Pinned versions").
+CONSTRAINTS ?= constraints.txt
 
-.PHONY: setup course test regenerate benchmarks
+.PHONY: setup course test test-quick lint regenerate results constraints benchmarks
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e ".[test,lint]"
 	touch $@
 
 setup: $(BIN)/.installed
@@ -16,12 +18,34 @@ setup: $(BIN)/.installed
 course: setup
 	$(BIN)/jupyter lab notebooks/01_loading_mnist.ipynb
 
+# Everything: unit tests, the ci run of the course (batch, editions, nbgrader), the browser test, and strict nbval
+# (every notebook in the student profile, compared with its stored outputs, then the metric floors).
 test: setup
 	$(BIN)/python -m pytest --nbval
 
-# Contributors: re-execute every notebook in the full profile and store its outputs in notebooks/.
+# The unit tests alone: no notebook is executed (no nbval, no browser, no ci run, no nbgrader).
+test-quick: setup
+	$(BIN)/python -m pytest tests -m "not executes_notebooks"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Contributors: re-execute every notebook in the student profile (the default) with the pinned versions and store its
+# outputs in notebooks/ (what strict nbval compares with).
 regenerate: setup
-	$(BIN)/mnist-course run --in-place --profile full
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e ".[test,lint]"
+	$(BIN)/mnist-course run --in-place
+
+# Instructors: the full profile writes the shipped results (notebooks/results/*.json) the student profile reads;
+# the executed copies go to a temporary folder.
+results: setup
+	$(BIN)/mnist-course run --results
+
+# After a deliberate upgrade: pin what .venv has now (then `make regenerate` and commit both).
+constraints:
+	$(BIN)/python -m pip freeze --exclude-editable | sed '1i # pip constraints: the versions the stored outputs were produced with. Update: make constraints' > $(CONSTRAINTS).new
+	mv $(CONSTRAINTS).new $(CONSTRAINTS)
 
 benchmarks: setup
 	$(BIN)/python benchmarks/load_time.py

@@ -1,22 +1,31 @@
-"""Test-session settings (notebooks in the fast ``ci`` profile) and a preflight stopping at once if data is missing."""
+"""Test-session settings (unit tests in the ``ci`` profile; nbval's kernels in ``student``, recording their metrics
+for the floors check that runs after them) and a preflight stopping at once if data is missing."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
-# nbval starts the notebooks' kernels from this process, so they inherit these variables.
-os.environ.setdefault("MNIST_COURSE_PROFILE", "ci")
+PROFILE_ENV, METRICS_ENV, UNATTENDED_ENV = "MNIST_COURSE_PROFILE", "MNIST_COURSE_METRICS", "MNIST_COURSE_UNATTENDED"
+NBVAL_PROFILE = "student"  # strict nbval compares with the stored outputs, which are a student run
+AFTER_NOTEBOOKS = "after_notebooks"  # marker of the tests that read what nbval's kernels recorded
+EXECUTES_NOTEBOOKS = "executes_notebooks"  # set on every test that runs course notebooks: `make test-quick` omits them
+
+# Kernels started from this process (nbval's, nbclient's, papermill's) inherit these variables.
+os.environ.setdefault(PROFILE_ENV, "ci")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
+_UNIT_ENV = {key: os.environ.get(key) for key in (PROFILE_ENV, METRICS_ENV, UNATTENDED_ENV)}
+_NBVAL_METRICS = Path(tempfile.mkdtemp(prefix="mnist-course-nbval-metrics-"))
 
 ROOT = Path(__file__).resolve().parent
 SHARED_DATA = ROOT.parent / "shared" / "data"  # the offline copy on development machines and CI
-DATA_FIXTURES = {"real_data_dir", "real_arrays", "real_copy"}  # tests/conftest.py's fixtures giving real MNIST
+DATA_FIXTURES = {"real_data_dir", "real_arrays", "real_copy", "ci_run"}  # tests/conftest.py's fixtures using real MNIST
 BROWSER_ENV = "MNIST_COURSE_BROWSER"
 DEFAULT_BROWSER = "/usr/bin/chromium"
 SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28), "y_test": (10000,)}
@@ -117,3 +126,68 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if problems:
         pytest.exit("the tests cannot run, this is missing:\n" + "\n".join(f"  - {p}" for p in problems),
                     returncode=PREFLIGHT_EXIT)
+
+
+def _is_nbval_item(item: pytest.Item) -> bool:
+    return item.path.suffix == ".ipynb"
+
+
+def nbval_metrics_file(notebook: str) -> Path:
+    """Where the kernel nbval starts for ``notebook`` (a stem) records its metrics in this session."""
+    return _NBVAL_METRICS / f"{notebook}.json"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before nbval starts a notebook's kernel (in its first cell's setup), give the kernel the student profile,
+    unattended progress and its own metrics file; around every other test, the unit tests' variables."""
+    if _is_nbval_item(item):
+        os.environ.update({PROFILE_ENV: NBVAL_PROFILE, UNATTENDED_ENV: "1",
+                           METRICS_ENV: str(nbval_metrics_file(item.path.stem))})
+    else:
+        for key, value in _UNIT_ENV.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{AFTER_NOTEBOOKS}: runs after the notebooks' nbval cells, reading what "
+                                       "their kernels recorded (deselected when no notebook is collected)")
+    config.addinivalue_line("markers", f"{EXECUTES_NOTEBOOKS}: executes the course notebooks (nbval, the browser, "
+                                       "the shared ci run); set by the root conftest, `-m 'not {EXECUTES_NOTEBOOKS}'` "
+                                       "leaves the unit tests")
+
+
+def _executes_notebooks(item: pytest.Item) -> bool:
+    return _is_nbval_item(item) or _is_browser_test(item) or "ci_run" in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m selects by marker
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests that execute course notebooks (``executes_notebooks``). Tests marked ``after_notebooks``
+    (parametrized by notebook stem) run after every nbval cell, and only for the notebooks collected here: without
+    ``--nbval`` they are deselected, not skipped."""
+    for item in items:
+        if _executes_notebooks(item):
+            item.add_marker(EXECUTES_NOTEBOOKS)
+    ran = {item.path.stem for item in items if _is_nbval_item(item)}
+    late = [item for item in items if item.get_closest_marker(AFTER_NOTEBOOKS)]
+    keep = [item for item in late if getattr(item, "callspec", None) and item.callspec.params.get("notebook") in ran]
+    dropped = [item for item in late if item not in keep]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    items[:] = [item for item in items if item not in late] + keep
+
+
+@pytest.fixture(scope="session")
+def nbval_recorded() -> dict[str, dict[str, object]]:
+    """``{notebook stem: metrics}`` recorded by the kernels nbval ran in this session (student profile)."""
+    import json
+
+    return {f.stem: json.loads(f.read_text()) for f in sorted(_NBVAL_METRICS.glob("*.json"))}
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_NBVAL_METRICS, ignore_errors=True)

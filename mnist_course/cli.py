@@ -72,7 +72,7 @@ def _cmd_data_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_data_fetch(args: argparse.Namespace) -> int:
-    from mnist_course.data import MnistDataError, Mirror, update_cache
+    from mnist_course.data import Mirror, MnistDataError, update_cache
 
     try:
         mirrors = [Mirror(args.kind, args.mirror)] if args.mirror else None
@@ -89,21 +89,45 @@ def _notebook_folder(args: argparse.Namespace) -> Path:
     return Path(args.notebooks) if args.notebooks else paths.notebooks_dir()
 
 
+def _check_results_options(args: argparse.Namespace) -> None:
+    """``--results``: the full profile (also the default then), each notebook's own parameters, not in place."""
+    if not args.results:
+        args.profile = args.profile or DEFAULT_PROFILE
+        return
+    if args.profile not in (None, "full"):
+        raise ValueError(f"--results writes the shipped full-profile results: drop --profile {args.profile}")
+    if args.in_place or args.parameter or args.grid:
+        raise ValueError("--results uses each notebook's own parameters cell and its executed copies go to a "
+                         "folder: drop --in-place, -p and -g")
+    args.profile = "full"
+
+
+def _default_output(args: argparse.Namespace) -> str:
+    """Where executed copies go without ``-o``: ``runs/latest``, or a new temporary folder for ``--results``."""
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="mnist-course-results-") if args.results else "runs/latest"
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from mnist_course import runner
 
     try:
+        _check_results_options(args)
         notebooks = runner.discover(args.names, _notebook_folder(args), echo=lambda text: print(text, file=sys.stderr))
         grid = {name: [_value(v) for v in values.split(",")] for name, values in args.grid}
         params = {name: _value(value) for name, value in args.parameter}
-        out_dir = None if args.in_place else Path(args.output)
+        out_dir = None if args.in_place else Path(args.output or _default_output(args))
         runner.plan(notebooks, out_dir, args.profile, params, grid, args.in_place, args.timeout)  # checks only
     except (FileNotFoundError, ValueError) as exc:  # unknown notebook, bad parameter, output onto the course
         print(f"mnist-course run: {exc}", file=sys.stderr)
         return 2
+    if args.results:
+        print(f"writing the shipped results into {_notebook_folder(args) / 'results'}; executed copies in {out_dir}",
+              file=sys.stderr)
     try:
         results = runner.run_batch(notebooks, out_dir, args.profile, params, grid, args.jobs, args.in_place,
-                                   args.timeout)
+                                   args.timeout, write_results=args.results)
     except KeyboardInterrupt:
         kept = "notebooks that had finished are stored, the others are unchanged" if args.in_place else "no report"
         print(f"mnist-course run: interrupted; {kept}", file=sys.stderr)
@@ -162,9 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="execute notebooks with papermill into an output folder")
     run.add_argument("names", nargs="*", help="notebooks to run (01, 01_data, a path); default all")
-    run.add_argument("-o", "--output", default="runs/latest", help="output folder (default runs/latest)")
-    run.add_argument("--profile", choices=PROFILES, default=DEFAULT_PROFILE,
-                     help="ci: seconds each; student (default): about a minute each; full: the instructor's reproduction")
+    run.add_argument("-o", "--output", default=None,
+                     help="output folder (default runs/latest; with --results a new temporary folder)")
+    run.add_argument("--profile", choices=PROFILES, default=None,
+                     help="ci: seconds each; student (default): about a minute each; full: the instructor's "
+                          "reproduction (the default with --results)")
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                      help="set a parameter declared in mnist_course/parameters.py, checked before anything runs "
                           "(a Python literal, e.g. 3, 0.5, None; lists as a,b) (repeatable)")
@@ -173,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-j", "--jobs", type=_positive, default=1, help="notebooks run at once (default 1)")
     run.add_argument("--in-place", action="store_true",
                      help="store the outputs in the course notebooks, each replaced only if it ran (contributors)")
+    run.add_argument("--results", action="store_true",
+                     help="full profile: the notebooks write the shipped results into notebooks/results/ "
+                          "(instructors; `make results`)")
     run.add_argument("--timeout", type=_positive, default=None, help="seconds a cell may take (default no limit)")
     run.add_argument("--notebooks", default=None, help="folder of the notebooks (default: the course edition)")
     run.set_defaults(func=_cmd_run)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +28,7 @@ def strokes_to_image(strokes: Sequence[Sequence[Point]], size: int = 280, width:
         pts = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
         if len(pts) == 0:
             continue
-        segments = zip(pts[:-1], pts[1:]) if len(pts) > 1 else [(pts[0], pts[0])]
+        segments = itertools.pairwise(pts) if len(pts) > 1 else [(pts[0], pts[0])]
         for a, b in segments:
             x0, x1 = int(max(min(a[0], b[0]) - pad, 0)), int(min(max(a[0], b[0]) + pad + 1, size))
             y0, y1 = int(max(min(a[1], b[1]) - pad, 0)), int(min(max(a[1], b[1]) + pad + 1, size))

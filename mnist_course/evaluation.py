@@ -154,8 +154,22 @@ def misclassified(probs: np.ndarray, y_true: np.ndarray) -> np.ndarray:
     return wrong[np.argsort(-confidence, kind="stable")]
 
 
-def plot_misclassified(x: np.ndarray, y_true: np.ndarray, probs: np.ndarray, n: int = 16) -> Figure:
-    """Gallery of the ``n`` most confident mistakes, titled like ``true 4 → pred 9 (97%)``.
+def confidence_text(p: float) -> str:
+    """A confidence as a percentage with at least one decimal, and as many more (up to 4) as it takes not to round
+    a probability below 1 up to 100: ``"97.3 %"``, ``"99.97 %"``, ``"> 99.9999 %"``; ``"100.0 %"`` only for a
+    probability of exactly 1 (in float32, anything within about 3e-8 of 1 is stored as 1)."""
+    digits = 1
+    while digits < 4 and p < 1.0 and round(100 * p, digits) >= 100.0:
+        digits += 1
+    if p < 1.0 and round(100 * p, digits) >= 100.0:
+        return "> 99.9999 %"
+    return f"{100 * p:.{digits}f} %"
+
+
+def plot_misclassified(x: np.ndarray, y_true: np.ndarray, probs: np.ndarray, n: int = 16,
+                       title: str | None = None) -> Figure:
+    """Gallery of the ``n`` most confident mistakes, each titled like ``true 4, predicted 9`` over ``97.3 % sure`` (see
+    :func:`confidence_text`), under ``title`` when given.
 
     Returns the Figure (one axes per shown image): call ``display(fig)`` or let the notebook show it.
     """
@@ -165,7 +179,9 @@ def plot_misclassified(x: np.ndarray, y_true: np.ndarray, probs: np.ndarray, n: 
     images = np.asarray(x)[idx].reshape(len(idx), 28, 28)
     cols = min(8, max(1, math.ceil(math.sqrt(len(idx)))))
     rows = max(1, math.ceil(len(idx) / cols))
-    fig = new_figure(1.6 * cols, 1.8 * rows + 0.3, layout="constrained")
+    fig = new_figure(1.6 * cols, 1.8 * rows + (0.6 if title else 0.3), layout="constrained")
+    if title:
+        fig.suptitle(title)
     if len(idx) == 0:
         fig.text(0.5, 0.5, "no misclassified images", ha="center", va="center")
         return fig
@@ -173,8 +189,40 @@ def plot_misclassified(x: np.ndarray, y_true: np.ndarray, probs: np.ndarray, n: 
     for ax, i, image in zip(axes, idx, images):
         pred = int(probs[i].argmax())
         ax.imshow(image, cmap="gray_r")
-        ax.set_title(f"true {y[i]} → pred {pred} ({100 * probs[i, pred]:.0f}%)", fontsize=8)
+        ax.set_title(f"true {y[i]}, predicted {pred}\n{confidence_text(float(probs[i, pred]))} sure", fontsize=8)
         ax.set_axis_off()
     for ax in axes[len(idx):]:
         fig.delaxes(ax)
+    return fig
+
+
+def plot_seed_curves(runs: Mapping[str, Sequence[Mapping[str, Sequence[float]]]],
+                     metrics: Sequence[str] = ("loss", "accuracy"), title: str | None = None) -> Figure:
+    """Learning curves over seeds: for each run (``name -> one history per seed``) the mean over the seeds, training
+    solid and validation dashed, with a band of ± one standard deviation, one colour per run.
+
+    Returns the Figure: call ``display(fig)`` or let the notebook show it.
+    """
+    fig = new_figure(5 * len(metrics), 3.6, layout="constrained")
+    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    for i, (run, histories) in enumerate(runs.items()):
+        colour = f"C{i % 10}"
+        for ax, metric in zip(axes, metrics):
+            for key, style, part in ((metric, "-", "train"), (f"val_{metric}", "--", "validation")):
+                if not all(key in h for h in histories):
+                    continue
+                values = np.array([h[key] for h in histories], dtype=np.float64)
+                mean = values.mean(axis=0)
+                spread = values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros_like(mean)
+                epochs = np.arange(1, len(mean) + 1)
+                ax.plot(epochs, mean, color=colour, linestyle=style, label=f"{run} {part}")
+                ax.fill_between(epochs, mean - spread, mean + spread, color=colour, alpha=0.15, linewidth=0)
+    for ax, metric in zip(axes, metrics):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(f"{metric} (mean over seeds)")
+        ax.grid(alpha=0.3)
+        if ax.lines:
+            ax.legend(fontsize="x-small")
+    if title:
+        fig.suptitle(title)
     return fig

@@ -33,6 +33,26 @@ def conv_layers(model: Any) -> list[str]:
     return [layer.name for layer in model.layers if _type(layer) == "Conv2D"]
 
 
+_KIND_WORDS = {"Conv2D": "convolution", "MaxPooling2D": "max pooling", "AveragePooling2D": "average pooling",
+               "BatchNormalization": "batch norm", "ReLU": "ReLU", "Activation": "activation", "Dense": "dense",
+               "Flatten": "flatten", "ZeroPadding2D": "padding", "Dropout": "dropout"}
+
+
+def layer_titles(model: Any) -> dict[str, str]:
+    """``{Keras layer name: the name the lessons use}``: each kind of layer numbered in order, e.g. ``"conv2d_3"``
+    -> ``"convolution 1"``, ``"max_pooling2d_7"`` -> ``"max pooling 1"``. Keras' automatic names depend on how many
+    layers the session created before; these depend only on the architecture."""
+    seen: dict[str, int] = {}
+    titles = {}
+    for layer in model.layers:
+        if _type(layer) == "InputLayer":
+            continue
+        word = _KIND_WORDS.get(_type(layer), _type(layer))
+        seen[word] = seen.get(word, 0) + 1
+        titles[layer.name] = f"{word} {seen[word]}"
+    return titles
+
+
 def source_conv(model: Any, layer_name: str) -> str | None:
     """The Conv2D layer whose kernels made this layer's channels: the layer itself or the last Conv2D before it."""
     found = None
@@ -41,7 +61,7 @@ def source_conv(model: Any, layer_name: str) -> str | None:
             found = layer.name
         if layer.name == layer_name:
             return found
-    raise ValueError(f"no layer {layer_name!r} in the model; layers: {[l.name for l in model.layers]}")
+    raise ValueError(f"no layer {layer_name!r} in the model; layers: {[layer.name for layer in model.layers]}")
 
 
 def has_activation(layer: Any) -> bool:
@@ -156,16 +176,28 @@ def top_activating(model: Any, x: np.ndarray, layer_name: str, k: int = 9, *, re
 
 
 def occlusion_map(model: Any, image: np.ndarray, label: int, patch: int = 4, stride: int = 2, *,
-                  fill: float = 0.0) -> np.ndarray:
+                  fill: float = 0.0, show_progress: bool = False) -> np.ndarray:
     """(height, width): how much the probability of ``label`` drops when a ``patch`` x ``patch`` square around each
-    pixel is set to ``fill`` (0 = background), averaged over the patches covering it. Positive = the pixel helps."""
+    pixel is set to ``fill`` (0 = background), averaged over the patches covering it. Positive = the pixel helps.
+
+    One batch of occluded copies per row of patch positions; ``show_progress`` shows the rows done
+    (:func:`mnist_course.live.progress`: in place when a person watches, two stable lines unattended)."""
     base = to_batch(model, image)[:1]
     height, width = base.shape[1:3]
-    corners = [(r, c) for r in range(0, height - patch + 1, stride) for c in range(0, width - patch + 1, stride)]
-    batch = np.repeat(base, len(corners), axis=0)
-    for i, (r, c) in enumerate(corners):
-        batch[i, r:r + patch, c:c + patch] = fill
-    drops = probabilities(model, base)[0, label] - probabilities(model, batch)[:, label]
+    tops, lefts = range(0, height - patch + 1, stride), range(0, width - patch + 1, stride)
+    rows: Any = tops
+    if show_progress:
+        from mnist_course.live import progress
+
+        rows = progress(tops, label="occlusion rows")
+    true_p = probabilities(model, base)[0, label]
+    corners, drops = [], []
+    for r in rows:
+        batch = np.repeat(base, len(lefts), axis=0)
+        for i, c in enumerate(lefts):
+            batch[i, r:r + patch, c:c + patch] = fill
+        corners += [(r, c) for c in lefts]
+        drops.extend(true_p - probabilities(model, batch)[:, label])
     heat, count = np.zeros((height, width)), np.zeros((height, width))
     for drop, (r, c) in zip(drops, corners):
         heat[r:r + patch, c:c + patch] += drop
@@ -205,7 +237,8 @@ def saliency_map(model: Any, image: np.ndarray, label: int) -> np.ndarray:
 
 __all__ = [
     "all_feature_maps", "channel_scores", "class_scores", "conv_kernel", "conv_layers", "feature_layers",
-    "activation_step", "feature_maps", "first_layer_kernels", "has_activation", "intermediate_model", "next_layer",
+    "activation_step", "feature_maps", "first_layer_kernels", "has_activation", "intermediate_model", "layer_titles",
+    "next_layer",
     "occlusion_map", "probabilities", "saliency_map",
     "source_conv", "to_batch", "top_activating",
 ]

@@ -1,4 +1,5 @@
-"""What every notebook's first cells use: the run profile (ci, student or full) and recording key metrics for the runner."""
+"""What every notebook's first cells use: the run profile (ci, student or full), and recording key metrics for the
+runner."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ PROFILE_ENV = "MNIST_COURSE_PROFILE"
 METRICS_ENV = "MNIST_COURSE_METRICS"
 REGENERATE_ENV = "MNIST_COURSE_REGENERATE"
 RESULTS_ENV = "MNIST_COURSE_WRITE_RESULTS"
+UNATTENDED_ENV = "MNIST_COURSE_UNATTENDED"  # "1": no one watches (mnist_course.live prints stable lines)
 DEFAULT_PROFILE = "student"  # what anyone who just opens a notebook gets
 PROFILE_HELP = {
     "ci": "the test suite's: tiny subsets, seconds per notebook",
@@ -19,7 +21,8 @@ PROFILE_HELP = {
                "the shipped results",
     "full": "the instructor's complete reproduction, which writes the shipped results: minutes to an hour",
 }
-PROFILES = ("ci", "student", "full")  # the one list of profiles: --profile, $MNIST_COURSE_PROFILE, PROFILE and pick() use it
+# The one list of profiles: --profile, $MNIST_COURSE_PROFILE, PROFILE and pick() use it.
+PROFILES = ("ci", "student", "full")
 T = TypeVar("T")
 
 

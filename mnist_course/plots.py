@@ -120,4 +120,5 @@ def pixel_histogram(images: np.ndarray, *, log: bool = True) -> Figure:
     return fig
 
 
-__all__ = ["finish_figure", "new_figure", "tile_images", "digit_grid", "label_distribution", "mean_images", "pixel_histogram"]
+__all__ = ["digit_grid", "finish_figure", "label_distribution", "mean_images", "new_figure", "pixel_histogram",
+           "tile_images"]

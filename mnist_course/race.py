@@ -165,27 +165,48 @@ def race(specs: Sequence[RunSpec], model_fn: ModelFn, data: RaceData, *, epochs:
          init_weights: Sequence[np.ndarray] | None = None, echo: Callable[[str], Any] | None = print
          ) -> list[RaceRun]:
     """Run every spec from the same initial weights (built once from ``seed`` unless given), one after another."""
+    return race_seeds(specs, model_fn, data, epochs=epochs, seeds=[seed], echo=echo,
+                      init_weights=None if init_weights is None else {seed: init_weights})
+
+
+def race_seeds(specs: Sequence[RunSpec], model_fn: ModelFn, data: RaceData, *, epochs: int, seeds: Sequence[int],
+               init_weights: dict[int, Sequence[np.ndarray]] | None = None,
+               echo: Callable[[str], Any] | None = print) -> list[RaceRun]:
+    """The race once per seed (each seed its own start weights and shuffling order), seed after seed, with live
+    progress over all the runs; ``echo`` gets one line per finished run."""
+    from mnist_course.live import progress
+
     names = [s.name for s in specs]
     if len(set(names)) != len(names):
         raise ValueError(f"run names must be unique, got {names}")
-    start = initial_weights(model_fn, seed) if init_weights is None else list(init_weights)
+    if len(set(seeds)) != len(seeds) or not seeds:
+        raise ValueError(f"seeds must be distinct and at least one, got {list(seeds)}")
+    given = init_weights or {}
+    starts = {seed: list(given[seed]) if seed in given else initial_weights(model_fn, seed) for seed in seeds}
     results, tf_logger = [], logging.getLogger("tensorflow")
     level = tf_logger.level
     tf_logger.setLevel(logging.ERROR)  # a fresh model per run retraces its functions: expected, not a warning
     try:
-        for spec in specs:
-            results.append(train_race_run(spec, model_fn, data, start, epochs=epochs, seed=seed))
+        jobs = [(seed, spec) for seed in seeds for spec in specs]
+        for seed, spec in progress(jobs, label="race runs"):
+            run = train_race_run(spec, model_fn, data, starts[seed], epochs=epochs, seed=seed)
+            results.append(run)
             if echo:
-                echo(f"{spec.name:>14}: validation accuracy {format_metric(results[-1].final('val_accuracy'), 4)} after "
-                     f"{epochs} epoch(s), {results[-1].final('seconds'):.1f} s of training")
+                echo(f"{spec.name:>14} (seed {seed}): validation accuracy {format_metric(run.final('val_accuracy'), 4)}"
+                     f" after {epochs} epoch(s), {run.final('seconds'):.1f} s of training")
     finally:
         tf_logger.setLevel(level)
     return results
 
 
-def by_name(items: Sequence[Any], *names: str) -> list[Any]:
-    """The run specs or results with these names, in the order given (KeyError naming any missing one)."""
-    index = {getattr(item, "spec", item).name: item for item in items}
+def by_name(items: Sequence[Any], *names: str, seed: int | None = None) -> list[Any]:
+    """The run specs or results with these names, in the order given (KeyError naming any missing one); results of
+    several seeds need ``seed`` (the runs of that seed), else the first seed's runs are taken."""
+    if seed is not None:
+        items = [item for item in items if item.setup.get("seed") == seed]
+    index: dict[str, Any] = {}
+    for item in items:
+        index.setdefault(getattr(item, "spec", item).name, item)
     missing = [n for n in names if n not in index]
     if missing:
         raise KeyError(f"no run named {missing}; runs: {list(index)}")
@@ -201,4 +222,4 @@ def max_difference(a: RaceRun, b: RaceRun, metric: str = "val_accuracy") -> floa
 
 
 __all__ = ["LOSSES", "OPTIMIZERS", "RaceData", "RaceRun", "RunSpec", "by_name", "fingerprint", "format_metric",
-           "initial_weights", "max_difference", "race", "same_weights", "train_race_run"]
+           "initial_weights", "max_difference", "race", "race_seeds", "same_weights", "train_race_run"]

@@ -1,35 +1,148 @@
-"""The race's results on disk and on screen: a JSON file (written atomically) and a Markdown table."""
+"""The race's results on disk and on screen: a stable JSON file (written atomically), accuracies with their
+uncertainty over seeds and validation images, and a Markdown table."""
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import platform
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from mnist_course.files import write_text_atomic
 from mnist_course.race import RaceRun, RunSpec, format_metric
+from mnist_course.stats import accuracy_interval, differ, mean_spread
 
-FORMAT = 1
+FORMAT = 2
+READABLE = (1, 2)  # format 1: the same runs, without the versions and seeds list
 
 
-def save_results(path: str | os.PathLike[str], results: Sequence[RaceRun]) -> Path:
-    """Write the results as JSON (with the TensorFlow version and CPU count that produced the timings), atomically:
-    a reader never sees a half-written file."""
+def _versions() -> dict[str, str]:
+    import keras
+    import numpy as np
     import tensorflow as tf
 
-    doc = {"format": FORMAT, "machine": {"tensorflow": tf.__version__, "cpu_count": os.cpu_count()},
-           "runs": [asdict(r) for r in results]}
-    return write_text_atomic(Path(path), json.dumps(doc, indent=1) + "\n")
+    return {"keras": keras.__version__, "numpy": np.__version__, "python": platform.python_version(),
+            "tensorflow": tf.__version__}
+
+
+def save_results(path: str | os.PathLike[str], results: Sequence[RaceRun], *,
+                 settings: dict[str, Any] | None = None) -> Path:
+    """Write the results as reviewable JSON (sorted keys, one value per line, floats as the race rounded them) with
+    the seeds, the ``settings`` that produced them, the library versions and the CPU count behind the timings,
+    atomically: a reader never sees a half-written file."""
+    doc = {"format": FORMAT, "machine": {**_versions(), "cpu_count": os.cpu_count()},
+           "seeds": seeds_in(results), "settings": dict(settings or {}), "runs": [asdict(r) for r in results]}
+    return write_text_atomic(Path(path), json.dumps(doc, indent=1, sort_keys=True) + "\n")
 
 
 def load_results(path: str | os.PathLike[str]) -> list[RaceRun]:
     """Read results written by :func:`save_results`."""
     doc = json.loads(Path(path).read_text())
-    if doc.get("format") != FORMAT:
-        raise ValueError(f"{path}: results format {doc.get('format')!r}, expected {FORMAT}")
+    if doc.get("format") not in READABLE:
+        raise ValueError(f"{path}: results format {doc.get('format')!r}, expected one of {READABLE}")
     return [RaceRun(RunSpec(**r["spec"]), r["setup"], r["history"]) for r in doc["runs"]]
+
+
+def seeds_in(results: Sequence[RaceRun]) -> list[int]:
+    """The seeds the results hold, in the order they first appear."""
+    return list(dict.fromkeys(r.setup.get("seed") for r in results))
+
+
+def runs_named(results: Sequence[RaceRun], name: str) -> list[RaceRun]:
+    """Every seed's run of ``name`` (KeyError when there is none)."""
+    runs = [r for r in results if r.spec.name == name]
+    if not runs:
+        raise KeyError(f"no run named {name!r}; runs: {list(dict.fromkeys(r.spec.name for r in results))}")
+    return runs
+
+
+def final_accuracy(results: Sequence[RaceRun], name: str) -> tuple[float, float, float]:
+    """``(centre, low, high)`` of run ``name``'s final validation accuracy: over one seed, the value and its Wilson
+    95 % interval on the validation images; over several, the mean and the wider of mean ± 2 sd (the seeds'
+    spread) and the mean's Wilson interval. A diverged seed counts as accuracy 0."""
+    runs = runs_named(results, name)
+    values = [r.final("val_accuracy") or 0.0 for r in runs]
+    n_val = int(runs[0].setup["n_val"])
+    if len(values) == 1:
+        return (values[0], *accuracy_interval(values[0], n_val))
+    mean, sd = mean_spread(values)
+    low, high = accuracy_interval(mean, n_val)
+    return mean, max(0.0, min(low, mean - 2 * sd)), min(1.0, max(high, mean + 2 * sd))
+
+
+def format_final(results: Sequence[RaceRun], name: str) -> str:
+    """Run ``name``'s final validation accuracy in percent with its uncertainty: ``"94.54 % (93.9-95.1)"`` for one
+    seed, ``"94.51 ± 0.12 % over 3 seeds"`` for several."""
+    runs = runs_named(results, name)
+    values = [r.final("val_accuracy") or 0.0 for r in runs]
+    if len(values) == 1:
+        centre, low, high = final_accuracy(results, name)
+        return f"{100 * centre:.2f} % ({100 * low:.1f}-{100 * high:.1f})"
+    mean, sd = mean_spread(values)
+    return f"{100 * mean:.2f} ± {100 * sd:.2f} % over {len(values)} seeds"
+
+
+def compare(results: Sequence[RaceRun], a: str, b: str) -> str:
+    """One sentence: which of runs ``a`` and ``b`` ends higher, or that their intervals overlap (a tie)."""
+    (ca, *ia), (cb, *ib) = final_accuracy(results, a), final_accuracy(results, b)
+    if not differ(tuple(ia), tuple(ib)):
+        return f"{a} ({format_final(results, a)}) and {b} ({format_final(results, b)}): the intervals overlap, a tie"
+    high, low = (a, b) if ca > cb else (b, a)
+    return f"{high} ({format_final(results, high)}) ends above {low} ({format_final(results, low)})"
+
+
+def write_shipped(path: str | os.PathLike[str], results: Sequence[RaceRun], *, runs: Sequence[str],
+                  settings: dict[str, Any], min_seeds: int = 3) -> Path:
+    """:func:`save_results` for the shipped file, refusing (one line naming the fix) results that are not a whole
+    full-profile race: every run of ``runs`` for each of at least ``min_seeds`` seeds."""
+    seeds = seeds_in(results)
+    have = {(r.setup.get("seed"), r.spec.name) for r in results}
+    missing = [f"{name} (seed {seed})" for seed in seeds for name in runs if (seed, name) not in have]
+    if settings.get("profile") != "full" or len(seeds) < min_seeds or missing:
+        raise ValueError(f"{path}: the shipped results are the whole race of the full profile with >= {min_seeds} "
+                         f"seeds; got profile {settings.get('profile')!r}, seeds {seeds}, missing {missing[:3]}: run "
+                         "`mnist-course run 07 --results` (LIVE_RUNS and RACE_SEEDS left at None)")
+    return save_results(path, results, settings=settings)
+
+
+def rerun_check(shipped: Sequence[RaceRun], run: RaceRun) -> tuple[float | None, str]:
+    """Compare a run trained here with the shipped run of the same name and seed, like with like.
+
+    Returns ``(gap, sentence)``: ``gap`` is the difference of the final validation accuracies when the settings
+    (spec, epochs, seed, training and validation sizes) are the same, else ``None``. The tolerance is the spread
+    of the shipped seeds (2 sd) when there are several, else the Wilson 95 % half-width on the validation images:
+    the same settings on another machine or library version sum in another order, which moves a run about as much
+    as another seed would; on the machine that made the file, the numbers are identical.
+    """
+    name, seed = run.spec.name, run.setup.get("seed")
+    same = [r for r in shipped if r.spec.name == name and r.setup.get("seed") == seed]
+    keys = ("epochs", "seed", "n_train", "n_val")
+    if not same or same[0].spec != run.spec or any(same[0].setup.get(k) != run.setup.get(k) for k in keys):
+        here = ", ".join(f"{k} {run.setup.get(k)}" for k in keys)
+        return None, f"{name}: no shipped run with the same settings ({here}): nothing to compare"
+    stored, ours = same[0].final("val_accuracy"), run.final("val_accuracy")
+    if stored is None or ours is None:
+        return None, f"{name}: diverged {'here' if ours is None else 'in the shipped run'}: nothing to compare"
+    centre, low, high = final_accuracy(shipped, name)
+    seeds = len(runs_named(shipped, name))
+    tolerance = max(centre - low, high - centre) if seeds == 1 else 2 * mean_spread(
+        [r.final("val_accuracy") or 0.0 for r in runs_named(shipped, name)])[1]
+    gap = abs(ours - stored)
+    verdict = "within" if gap <= tolerance else "OUTSIDE"
+    start = "same" if same[0].setup.get("initial_weights") == run.setup.get("initial_weights") else "other"
+    basis = f"2 sd of {seeds} shipped seeds" if seeds > 1 else f"95 % interval on {run.setup['n_val']:,} images"
+    return gap, (f"{name} (seed {seed}): {100 * ours:.2f} % here, {100 * stored:.2f} % shipped: {100 * gap:.2f} "
+                 f"points apart, {verdict} the tolerance of {100 * tolerance:.2f} points ({basis}); {start} start "
+                 "weights")
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    return sum(finite) / len(finite) if len(finite) == len(values) and finite else None
 
 
 class Table(str):
@@ -42,18 +155,27 @@ class Table(str):
         return str(self)
 
 
-def results_table(results: Sequence[RaceRun]) -> Table:
-    """One row per run: its settings, final and best validation accuracy, validation cross-entropy, seconds."""
-    rows = ["| run | optimizer | learning rate | loss | batch | val accuracy | best | val cross-entropy | seconds |",
-            "|---|---|---|---|---:|---:|---:|---:|---:|"]
-    for r in results:
-        s, h = r.spec, r.history
-        best = max((v for v in h["val_accuracy"] if v is not None), default=None)
+def results_table(results: Sequence[RaceRun], names: Sequence[str] | None = None) -> Table:
+    """One row per run (``names``, or every run once): its settings, the final validation accuracy with its
+    uncertainty (:func:`format_final`), the best epoch's accuracy, the validation cross-entropy and the training
+    seconds (the last three averaged over the seeds; ``diverged`` when a seed gave no finite value)."""
+    names = list(dict.fromkeys(r.spec.name for r in results)) if names is None else list(names)
+    seeds = seeds_in(results)
+    what = "95 % interval" if len(seeds) == 1 else "mean ± sd"
+    rows = [f"| run | optimizer | learning rate | loss | batch | val accuracy ({what}) | best epoch | "
+            "val cross-entropy | seconds |", "|---|---|---|---|---:|---:|---:|---:|---:|"]
+    for name in names:
+        runs = runs_named(results, name)
+        s = runs[0].spec
+        best = _mean([max((v for v in r.history["val_accuracy"] if v is not None), default=None) for r in runs])
         extra = "".join(f", {k} {v:g}" for k, v in s.options.items())
+        accuracy = format_final(results, name) if all(r.final("val_accuracy") for r in runs) else "diverged"
         rows.append(f"| {s.name} | {s.optimizer}{extra} | {s.learning_rate:g} | {s.loss} | {s.batch_size} "
-                    f"| {format_metric(r.final('val_accuracy'), 4)} | {format_metric(best, 4)} "
-                    f"| {format_metric(r.final('val_crossentropy'), 4)} | {format_metric(r.final('seconds'), 1)} |")
+                    f"| {accuracy} | {format_metric(best, 4)} "
+                    f"| {format_metric(_mean([r.final('val_crossentropy') for r in runs]), 4)} "
+                    f"| {format_metric(_mean([r.final('seconds') for r in runs]), 1)} |")
     return Table("\n".join(rows))
 
 
-__all__ = ["FORMAT", "Table", "load_results", "results_table", "save_results"]
+__all__ = ["FORMAT", "READABLE", "Table", "compare", "final_accuracy", "format_final", "load_results",
+           "rerun_check", "results_table", "runs_named", "save_results", "seeds_in", "write_shipped"]

@@ -5,20 +5,21 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import re
 import shutil
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mnist_course import parameters as declared_parameters  # not `parameters`: the runs' own values
 from mnist_course import paths
 from mnist_course.files import atomic_path, write_text_atomic
-from mnist_course.notebook import METRICS_ENV, PROFILE_ENV, REGENERATE_ENV, check_profile
+from mnist_course.notebook import METRICS_ENV, PROFILE_ENV, REGENERATE_ENV, RESULTS_ENV, UNATTENDED_ENV, check_profile
+from mnist_course.run_report import plot_report, summary_markdown, write_report  # noqa: F401 (the runner's API)
+from mnist_course.run_report import slug as _slug
 
 _VOLATILE_CELL_KEYS = ("papermill", "execution")
 
@@ -77,12 +78,6 @@ def expand_grid(grid: dict[str, Sequence[object]]) -> list[dict[str, object]]:
     return [dict(zip(keys, combo)) for combo in itertools.product(*once)]
 
 
-def _slug(parameters: dict[str, object]) -> str:
-    """A file-name-safe label of parameter values: ``EPOCHS=2-LIVE_RUNS=adam,sgd``."""
-    text = "-".join(f"{k}={','.join(map(str, v)) if isinstance(v, list) else v}" for k, v in parameters.items())
-    return re.sub(r"[^A-Za-z0-9._=,+-]", "_", text) or "default"
-
-
 class _PeakMemory:
     """Polls the resident memory of this process's children (the kernel) in a background thread."""
 
@@ -104,7 +99,7 @@ class _PeakMemory:
             self.peak = max(self.peak, total)
             self._stop.wait(self._interval)
 
-    def __enter__(self) -> "_PeakMemory":
+    def __enter__(self) -> _PeakMemory:
         self._thread.start()
         return self
 
@@ -129,14 +124,46 @@ def clean_for_repo(path: Path) -> None:
     write_text_atomic(path, nbformat.writes(nb) + "\n")
 
 
+def kernel_environment(profile: str, metrics_file: Path, in_place: bool = False, results: bool = False,
+                       ) -> dict[str, str]:
+    """The variables a notebook's kernel gets from the runner: the profile, where :func:`~mnist_course.notebook.record`
+    writes, whether it regenerates the stored outputs or writes the shipped results, and unattended progress
+    (:mod:`mnist_course.live` prints one stable line per epoch instead of redrawing)."""
+    return {PROFILE_ENV: profile, METRICS_ENV: str(metrics_file.resolve()), UNATTENDED_ENV: "1",
+            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+            REGENERATE_ENV: "1" if in_place else "0", RESULTS_ENV: "1" if results else "0"}
+
+
+RAISES_TAG = "raises-exception"  # a cell whose error is expected: a lesson's point, a student edition's stub
+_PAPERMILL_ERROR_CELLS = "papermill-error-cell-tag"
+
+
+def _unexpected_error(output: Path) -> tuple[str, str, int | None] | None | bool:
+    """After papermill reported an error: the first error (name, value, execution count) of a cell not tagged
+    ``raises-exception``, else ``False`` once papermill's error banners are removed from ``output`` (papermill goes on
+    past such cells, as JupyterLab's Run All and nbval do, but still fails the run); ``None`` if unreadable."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(output, as_version=4)
+    except (OSError, ValueError):
+        return None
+    for cell in nb.cells:
+        if RAISES_TAG not in cell.metadata.get("tags", []):
+            for out in cell.get("outputs", []):
+                if out.output_type == "error":
+                    return out.ename, out.evalue, cell.execution_count
+    nb.cells = [c for c in nb.cells if _PAPERMILL_ERROR_CELLS not in c.metadata.get("tags", [])]
+    write_text_atomic(output, nbformat.writes(nb) + "\n")
+    return False
+
+
 def _execute(notebook: Path, output: Path, metrics_file: Path, profile: str, parameters: dict[str, object],
-             in_place: bool, timeout: int | None, result: NotebookRun) -> None:
+             in_place: bool, timeout: int | None, result: NotebookRun, results: bool = False) -> None:
     """Run papermill from ``notebook`` into ``output`` with the kernel's environment set; fill ``result``."""
     import papermill
 
-    kernel_env = {PROFILE_ENV: profile, METRICS_ENV: str(metrics_file.resolve()),
-                  "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
-                  REGENERATE_ENV: "1" if in_place else "0"}
+    kernel_env = kernel_environment(profile, metrics_file, in_place, results)
     saved = {k: os.environ.get(k) for k in kernel_env}
     os.environ.update(kernel_env)  # the kernel papermill starts inherits them
     start = time.perf_counter()
@@ -147,8 +174,10 @@ def _execute(notebook: Path, output: Path, metrics_file: Path, profile: str, par
                 kernel_name="python3", progress_bar=False, execution_timeout=timeout,
             )
         except papermill.PapermillExecutionError as exc:
-            result.status, result.error = "failed", f"{exc.ename}: {exc.evalue}"
-            result.failed_cell = exc.exec_count
+            unexpected = _unexpected_error(output)
+            if unexpected is not False:  # an error in a cell not allowed to raise (or an unreadable output)
+                ename, evalue, count = unexpected or (exc.ename, exc.evalue, exc.exec_count)
+                result.status, result.error, result.failed_cell = "failed", f"{ename}: {evalue}", count
         except Exception as exc:  # kernel died, timeout, bad notebook: report it, keep the batch going
             result.status, result.error = "failed", f"{type(exc).__name__}: {exc}"
         finally:
@@ -164,12 +193,14 @@ def _execute(notebook: Path, output: Path, metrics_file: Path, profile: str, par
 
 
 def run_notebook(notebook: Path, output: Path, profile: str, parameters: dict[str, object],
-                 in_place: bool = False, timeout: int | None = None) -> NotebookRun:
+                 in_place: bool = False, timeout: int | None = None, results: bool = False) -> NotebookRun:
     """Execute one notebook with papermill (kernel started in the notebook's folder) and return how it went.
 
     Into another folder, ``output`` is written as papermill goes (a failed run keeps its error cell there). In
     place (``output`` is ``notebook``), it runs into a temporary folder, and only a successful run, cleaned with
     :func:`clean_for_repo`, replaces the notebook in one rename: failed or interrupted, the notebook is unchanged.
+    With ``results`` the notebook writes the shipped results (``notebooks/results/``, see
+    :func:`mnist_course.notebook.writing_results`).
     """
     result = NotebookRun(str(notebook), str(output), dict(parameters))
     if not in_place:
@@ -177,14 +208,15 @@ def run_notebook(notebook: Path, output: Path, profile: str, parameters: dict[st
         metrics_file = output.with_suffix(".metrics.json")
         metrics_file.unlink(missing_ok=True)
         try:
-            _execute(notebook, output, metrics_file, profile, parameters, in_place, timeout, result)
+            _execute(notebook, output, metrics_file, profile, parameters, in_place, timeout, result, results)
         finally:
             metrics_file.with_name(metrics_file.name + ".lock").unlink(missing_ok=True)
         return result
     scratch = Path(tempfile.mkdtemp(prefix="mnist-course-run-"))
     try:
         executed = scratch / notebook.name
-        _execute(notebook, executed, scratch / "metrics.json", profile, parameters, in_place, timeout, result)
+        _execute(notebook, executed, scratch / "metrics.json", profile, parameters, in_place, timeout, result,
+                 results)
         if result.status == "ok":
             clean_for_repo(executed)
             with atomic_path(Path(output), suffix=".ipynb") as tmp:
@@ -194,8 +226,8 @@ def run_notebook(notebook: Path, output: Path, profile: str, parameters: dict[st
     return result
 
 
-def _job(args: tuple[Path, Path, str, dict[str, object], bool, int | None]) -> NotebookRun:
-    return run_notebook(*args)
+def _job(args: tuple[Path, Path, str, dict[str, object], bool, int | None], results: bool) -> NotebookRun:
+    return run_notebook(*args, results=results)
 
 
 def plan(notebooks: Iterable[Path], out_dir: Path | None, profile: str, parameters: dict[str, object],
@@ -237,14 +269,16 @@ def plan(notebooks: Iterable[Path], out_dir: Path | None, profile: str, paramete
 
 def run_batch(notebooks: Iterable[Path], out_dir: Path | None, profile: str, parameters: dict[str, object],
               grid: dict[str, Sequence[object]] | None = None, jobs: int = 1, in_place: bool = False,
-              timeout: int | None = None, echo: Callable[[str], object] = print) -> list[NotebookRun]:
+              timeout: int | None = None, echo: Callable[[str], object] = print, write_results: bool = False,
+              ) -> list[NotebookRun]:
     """Run every notebook for every grid combination (``jobs`` at a time); a failure does not stop the others,
-    and a worker process that dies is reported as a failed run. Everything is checked first (see :func:`plan`)."""
+    and a worker process that dies is reported as a failed run. Everything is checked first (see :func:`plan`).
+    ``write_results``: the notebooks write the shipped results (``mnist-course run --results``)."""
     tasks = plan(notebooks, out_dir, profile, parameters, grid, in_place, timeout)
     results: list[NotebookRun] = []
     echo(f"running {len(tasks)} notebook(s), profile {profile}, {jobs} at a time")
     with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(_job, t): t for t in tasks}
+        futures = {pool.submit(_job, t, write_results): t for t in tasks}
         for future in as_completed(futures):
             try:
                 res = future.result()
@@ -258,52 +292,3 @@ def run_batch(notebooks: Iterable[Path], out_dir: Path | None, profile: str, par
     order = {str(t[1]): i for i, t in enumerate(tasks)}
     results.sort(key=lambda r: order[r.output])
     return results
-
-
-def summary_markdown(results: Sequence[NotebookRun]) -> str:
-    """A Markdown table: notebook, parameters, status, wall time, peak memory, metrics, error."""
-    rows = ["| notebook | parameters | status | seconds | peak MiB | metrics | error |", "|---|---|---|---|---|---|---|"]
-    for r in results:
-        params = ", ".join(f"{k}={v}" for k, v in r.parameters.items())
-        metrics = ", ".join(f"{k}={v}" for k, v in sorted(r.metrics.items()))
-        cell = f" (cell {r.failed_cell})" if r.failed_cell else ""
-        error = (r.error.splitlines() or [""])[0]
-        cells = [Path(r.notebook).stem, params, r.status, f"{r.seconds:.1f}", f"{r.peak_rss_mib:.0f}", metrics,
-                 error + cell]
-        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")  # a | in a value keeps its column
-    return "\n".join(rows) + "\n"
-
-
-def plot_report(results: Sequence[NotebookRun], file: Path) -> Path | None:
-    """Bar charts of every numeric metric, one bar per run (notebook and its parameters); None if no metrics."""
-    keys = sorted({k for r in results for k, v in r.metrics.items() if isinstance(v, (int, float))})
-    if not keys:
-        return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    labels = [f"{Path(r.notebook).stem}\n{_slug(r.parameters)}" for r in results]
-    fig, axes = plt.subplots(len(keys), 1, figsize=(max(6, 1.2 * len(results)), 2.8 * len(keys)), squeeze=False)
-    for ax, key in zip(axes[:, 0], keys):
-        values = [r.metrics.get(key, float("nan")) for r in results]
-        ax.bar(range(len(results)), values, color=["C0" if r.status == "ok" else "C3" for r in results])
-        ax.set_xticks(range(len(results)), labels, fontsize=7)
-        ax.set_ylabel(key)
-    fig.suptitle("mnist-course run: metrics per run (red: failed)")
-    fig.tight_layout()
-    fig.savefig(file, dpi=100)
-    plt.close(fig)
-    return file
-
-
-def write_report(results: Sequence[NotebookRun], out_dir: Path) -> list[Path]:
-    """Write ``report.md``, ``report.json`` and (when there are metrics) ``report.png`` into ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    md, js = out_dir / "report.md", out_dir / "report.json"
-    plot = plot_report(results, out_dir / "report.png")
-    write_text_atomic(md, "# mnist-course run\n\n" + summary_markdown(results)
-                      + ("\n![metrics](report.png)\n" if plot else ""))
-    write_text_atomic(js, json.dumps([asdict(r) for r in results], indent=2))
-    return [md, js] + ([plot] if plot else [])

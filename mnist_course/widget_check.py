@@ -14,8 +14,8 @@ FIXES = (
     "JupyterLab: pip install -U 'ipywidgets>=8' 'jupyterlab_widgets>=3' in the environment that runs "
     "`jupyter lab`, then restart JupyterLab and reload the page. "
     "VS Code: install/update the Jupyter extension and select this environment's kernel (it renders "
-    "ipywidgets 8 itself). Colab: ipywidgets 8 works after `from google.colab import output; "
-    "output.enable_custom_widget_manager()`."
+    "ipywidgets 8 itself). Colab: keep the ipywidgets Colab ships (7.x renders every course widget; the draw "
+    "pad, an anywidget, switches on Colab's custom widget manager by itself)."
 )
 
 

@@ -7,6 +7,8 @@ import gzip
 import hashlib
 import os
 import struct
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -164,3 +166,36 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def course_command(*args: str, timeout: int = 1800) -> subprocess.CompletedProcess[str]:
+    """``mnist-course ARGS`` through the console script installed next to this Python (as a user types it)."""
+    script = Path(sys.executable).with_name("mnist-course")
+    if not script.is_file():
+        pytest.fail(f"the console script is not installed at {script}: pip install -e \".[test]\"")
+    return subprocess.run([str(script), *args], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def ci_run(tmp_path_factory) -> dict:
+    """The one ``ci``-profile execution of the course in a test session, shared by the batch, edition and nbgrader
+    tests: ``mnist-course student-edition`` writes the student edition, ``mnist-course run --profile ci -j 2``
+    executes all of it (stubs raise in their ``raises-exception`` cells, the rest runs and records its metrics).
+
+    Returns the folders (``student``: the student edition, ``out``: the executed copies and the report), the run's
+    completed process, and the notebooks' bytes before it (to show the course edition was not touched)."""
+    import json
+
+    from mnist_course import runner
+
+    base = tmp_path_factory.mktemp("ci-run")
+    student, out = base / "student", base / "out"
+    notebooks = runner.discover((), ROOT / "notebooks")
+    before = {p: p.read_bytes() for p in notebooks}
+    edition = course_command("student-edition", "--notebooks", str(ROOT / "notebooks"), "-o", str(student))
+    if edition.returncode != 0:
+        pytest.fail(f"mnist-course student-edition failed:\n{edition.stdout[-3000:]}\n{edition.stderr[-3000:]}")
+    done = course_command("run", "--notebooks", str(student), "--profile", "ci", "-j", "2", "-o", str(out))
+    report = json.loads((out / "report.json").read_text()) if (out / "report.json").is_file() else []
+    return {"student": student, "out": out, "done": done, "report": report, "notebooks": notebooks,
+            "before": before}

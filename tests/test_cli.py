@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -45,17 +47,17 @@ def test_data_fetch_from_local_copy_and_from_mirror(isolated, real_data_dir, loc
     assert main(["data", "info"]) == 0
 
 
-def test_console_script_is_installed_and_doctor_runs(monkeypatch, real_data_dir):
-    env = {"MNIST_COURSE_DATA": str(real_data_dir), "PATH": str(__import__("os").environ["PATH"])}
-    exe = [sys.executable, "-m", "mnist_course.cli"]
-    done = subprocess.run([*exe, "doctor"], capture_output=True, text=True, env=env, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert "TensorFlow" in done.stdout and "MNIST" in done.stdout and "No problems found." in done.stdout
+def test_the_installed_console_script_runs_doctor_and_its_exit_code_says_whether_it_found_problems(real_data_dir):
+    script = Path(sys.executable).with_name("mnist-course")  # what `pip install` put on PATH, not `python -m`
+    assert script.is_file(), f"no console script at {script}: pip install -e \".[test]\""
+    env = {"MNIST_COURSE_DATA": str(real_data_dir), "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/")}
+    done = subprocess.run([str(script), "doctor"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode in (0, 1), done.stderr
+    assert "TensorFlow" in done.stdout and "MNIST" in done.stdout
+    assert (done.returncode == 0) == ("No problems found." in done.stdout), done.stdout  # whatever this machine has
 
 
 def test_help_works_outside_a_clone_and_run_then_says_where_the_notebooks_must_be(tmp_path):
-    import os
-
     env = {**os.environ, "MNIST_COURSE_NOTEBOOKS": str(tmp_path / "no-notebooks-here")}
     exe = [sys.executable, "-m", "mnist_course.cli"]
     for args in (["--help"], ["run", "--help"], ["student-edition", "--help"]):

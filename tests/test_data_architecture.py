@@ -58,9 +58,23 @@ def test_no_hand_made_temporary_file_in_the_package():
 
 def test_public_names_stay_importable():
     from mnist_course.data import (  # noqa: F401  (the names notebooks, the CLI and doctor use)
-        ARRAY_SHA256, NUM_CLASSES, SHAPES, MnistCacheError, MnistDataError, MnistDownloadError, MnistFormatError,
-        MnistNotFoundError, array_sha256, class_ids, fetch, idx_file_path, load_arrays, load_mnist, locate,
-        read_idx, to_model_input,
+        ARRAY_SHA256,
+        NUM_CLASSES,
+        SHAPES,
+        MnistCacheError,
+        MnistDataError,
+        MnistDownloadError,
+        MnistFormatError,
+        MnistNotFoundError,
+        array_sha256,
+        class_ids,
+        fetch,
+        idx_file_path,
+        load_arrays,
+        load_mnist,
+        locate,
+        read_idx,
+        to_model_input,
     )
 
     assert NUM_CLASSES == 10 and SHAPES["x_train"] == (60000, 28, 28)

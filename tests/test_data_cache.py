@@ -7,7 +7,6 @@ import errno
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pooch
@@ -71,7 +70,7 @@ def test_full_disk_while_downloading_and_in_load_mnist(isolated, monkeypatch, lo
     only_the_cache_and_its_lock()
 
 
-def test_cache_is_compressed_and_fast_to_load(isolated, real_data_dir, real_arrays):
+def test_cache_is_compressed_and_loads_the_same_arrays(isolated, real_data_dir, real_arrays):
     update_cache(real_data_dir / "mnist.npz")
     assert paths.data_cache_file().read_bytes() == (real_data_dir / "mnist.npz").read_bytes()  # kept as it is
     paths.data_cache_file().unlink()
@@ -81,9 +80,7 @@ def test_cache_is_compressed_and_fast_to_load(isolated, real_data_dir, real_arra
         (idx_only / gz.name).symlink_to(gz)
     assert "copied the verified data" in update_cache(idx_only).action
     assert paths.data_cache_file().stat().st_size < 12_000_000  # not the 55 MB of an uncompressed npz
-    start = time.perf_counter()
-    (x_train, _), _ = load_mnist(download=False)
-    assert time.perf_counter() - start < 3  # the benchmark's goal is 0.3 s; a busy test machine gets slack
+    (x_train, _), _ = load_mnist(download=False)  # how fast: benchmarks/load_time.py
     np.testing.assert_array_equal(x_train, real_arrays["x_train"])
 
 

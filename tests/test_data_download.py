@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mnist_course import paths
-from mnist_course.data import MnistCacheError, MnistDownloadError, Mirror, fetch, load_mnist
+from mnist_course.data import Mirror, MnistCacheError, MnistDownloadError, fetch, load_mnist
 from mnist_course.data.verify import IDX_FILES
 
 
@@ -94,20 +94,31 @@ def test_connection_cut_mid_file_leaves_nothing(isolated, local_mirror, real_dat
     cache_is_clean()
 
 
-def test_good_cache_survives_failed_refresh(isolated, local_mirror, real_data_dir, closed_port):
+def test_a_verified_cache_is_used_offline_and_never_downloaded_again(isolated, local_mirror, real_data_dir,
+                                                                      closed_port):
     good = serve_idx(local_mirror, real_data_dir, "idx")
     fetch([good])
+    hits = sum(local_mirror.hits.values())
     before = paths.data_cache_file().read_bytes()
-    fetch([Mirror("npz", f"http://127.0.0.1:{closed_port}/")])  # already cached: no network needed
+    fetch([Mirror("npz", f"http://127.0.0.1:{closed_port}/")])  # unreachable: it must not be needed
+    fetch([good])
+    assert sum(local_mirror.hits.values()) == hits, "a verified copy is not downloaded again"
     assert paths.data_cache_file().read_bytes() == before
 
 
-def test_corrupt_cache_is_replaced_atomically(isolated, local_mirror, real_data_dir):
+def test_a_corrupt_cache_stays_as_it_was_when_its_replacement_is_cut_then_a_verified_copy_replaces_it(
+        isolated, local_mirror, real_data_dir):
     target = paths.data_cache_file()
     target.parent.mkdir(parents=True)
-    target.write_bytes(b"PK\x03\x04 half a file")
-    good = serve_idx(local_mirror, real_data_dir, "idx")
-    fetch([good])
+    corrupt = b"PK\x03\x04 half a file"
+    target.write_bytes(corrupt)
+    cut = serve_idx(local_mirror, real_data_dir, "cut")
+    local_mirror.cut_after["/cut/train-images-idx3-ubyte.gz"] = 1_000_000
+    with pytest.raises(MnistDownloadError):
+        fetch([cut], timeout=5)
+    assert target.read_bytes() == corrupt, "a failed replacement leaves no partly written file in its place"
+    cache_is_clean()
+    fetch([serve_idx(local_mirror, real_data_dir, "idx")])
     load_mnist(target)  # verifies
     cache_is_clean()
 

@@ -19,8 +19,8 @@ from mnist_course.data import (
     load_arrays,
     load_mnist,
     locate,
+    readers,
 )
-from mnist_course.data import readers
 from mnist_course.data.download import mirrors_from_env
 from mnist_course.doctor import DoctorReport, _data_check
 

@@ -1,4 +1,5 @@
-"""The draw-a-digit widget without a browser: canvas events in, preprocessing steps, prediction and maps out."""
+"""The draw-a-digit widget without a browser: canvas state in (as the front end sends it), preprocessing steps,
+prediction and maps out."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 from mnist_course.draw import mnist_preprocess, predict, strokes_to_image
+from mnist_course.widgets.draw_canvas import DrawCanvas
 from mnist_course.widgets.draw_pad import DrawPad, bars_html, maps_mosaic
 
 ANGLES = np.linspace(0, 2 * np.pi, 40)
@@ -31,17 +33,19 @@ def cnn(real_arrays):
     return model
 
 
-def send(pad: DrawPad, event: str, **content) -> None:
-    """Deliver an event to the canvas the way ipycanvas' front end does (a custom comm message)."""
-    pad.canvas._handle_frontend_event(None, {"event": event, **content}, [])
+def from_browser(pad: DrawPad, **state) -> None:
+    """Deliver a state update to the canvas as the browser's anywidget front end does (a comm "update" message)."""
+    pad.canvas._handle_msg({"content": {"data": {"method": "update", "state": state}}, "buffers": []})
 
 
-def draw_with_mouse(pad: DrawPad, strokes) -> None:
+def draw_in_browser(pad: DrawPad, strokes) -> None:
+    """What the front end sends while a person draws: the strokes so far as the pen moves, then pen up."""
+    done: list = []
     for stroke in strokes:
-        send(pad, "mouse_down", x=stroke[0][0], y=stroke[0][1])
-        for x, y in stroke[1:]:
-            send(pad, "mouse_move", x=x, y=y)
-        send(pad, "mouse_up", x=stroke[-1][0], y=stroke[-1][1])
+        for n in range(1, len(stroke) + 1):
+            from_browser(pad, strokes=[*done, [list(p) for p in stroke[:n]]], drawing=True)
+        done.append([list(p) for p in stroke])
+        from_browser(pad, strokes=done, drawing=False)
 
 
 def shown_percentages(html: str) -> list[float]:
@@ -54,11 +58,14 @@ def test_a_new_pad_asks_for_a_drawing(cnn):
     assert "draw a digit" in pad.prediction.value
     assert shown_percentages(pad.bars.value) == [0.0] * 10
     assert list(pad.layer.options) == ["conv1", "pool1"] and not pad.layer.disabled
+    assert isinstance(pad.canvas, DrawCanvas) and (pad.canvas.size, pad.canvas.pen_width) == (280, 18.0)
+    bundle = pad._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == pad.widget.model_id
 
 
-def test_drawing_with_the_mouse_predicts_and_changing_the_drawing_changes_the_prediction(cnn):
+def test_drawing_in_the_browser_predicts_and_changing_the_drawing_changes_the_prediction(cnn):
     pad = DrawPad(cnn)
-    draw_with_mouse(pad, ONE)
+    draw_in_browser(pad, ONE)
     assert pad.strokes == [[(140.0, 40.0), (140.0, 240.0)]] and not pad.drawing
     assert pad.predicted == 1
     assert "prediction: <b>1</b>" in pad.prediction.value
@@ -68,37 +75,47 @@ def test_drawing_with_the_mouse_predicts_and_changing_the_drawing_changes_the_pr
     assert np.allclose(pad.probabilities, expected, atol=1e-6)
     assert np.array_equal(pad.image28, mnist_preprocess(strokes_to_image(ONE)))
 
-    send(pad, "mouse_move", x=10, y=10)  # pen up: moving draws nothing
-    assert len(pad.strokes) == 1
     pad.clear_button.click()
-    assert pad.strokes == [] and pad.predicted is None and "draw a digit" in pad.prediction.value
+    assert pad.strokes == [] and pad.canvas.strokes == [] and pad.predicted is None
+    assert "draw a digit" in pad.prediction.value and shown_percentages(pad.bars.value) == [0.0] * 10
 
-    draw_with_mouse(pad, ZERO)
+    draw_in_browser(pad, ZERO)
     assert pad.predicted == 0 and "prediction: <b>0</b>" in pad.prediction.value
     assert shown_percentages(pad.bars.value) != first_bars
 
 
-def test_touch_events_draw_too(cnn):
+def test_setting_the_strokes_trait_from_python_updates_the_bars(cnn):
     pad = DrawPad(cnn)
-    send(pad, "touch_start", touches=[{"x": 140, "y": 40}])
-    send(pad, "touch_move", touches=[{"x": 140, "y": 140}])
-    send(pad, "touch_move", touches=[{"x": 140, "y": 240}])
-    assert pad.drawing
-    send(pad, "touch_end", touches=[])
+    pad.canvas.strokes = [[list(p) for p in ONE[0]]]  # what set_strokes and the browser both do
+    assert pad.predicted == 1 and shown_percentages(pad.bars.value) == pytest.approx(list(100 * pad.probabilities),
+                                                                                     abs=0.05)
+    pad.set_strokes(ZERO)
+    assert pad.predicted == 0 and pad.canvas.strokes == [[[float(x), float(y)] for x, y in ZERO[0]]]
+
+
+def test_the_pen_moved_from_code_draws_too(cnn):
+    pad = DrawPad(cnn)
+    pad.start_stroke(140, 40)
+    pad.extend_stroke(140, 140)
+    pad.extend_stroke(140, 240)
+    assert pad.drawing and pad.canvas.drawing
+    pad.end_stroke()
     assert not pad.drawing and pad.strokes == [[(140.0, 40.0), (140.0, 140.0), (140.0, 240.0)]]
     assert pad.predicted == 1
+    pad.extend_stroke(10, 10)  # pen up: moving draws nothing
+    assert len(pad.strokes) == 1 and len(pad.strokes[0]) == 3
 
 
 def test_the_prediction_refreshes_while_drawing(cnn):
     pad = DrawPad(cnn, live_interval=0.0)
-    send(pad, "mouse_down", x=140, y=40)
-    send(pad, "mouse_move", x=140, y=240)
+    from_browser(pad, strokes=[[[140, 40]]], drawing=True)
+    from_browser(pad, strokes=[[[140, 40], [140, 240]]], drawing=True)
     assert pad.drawing and pad.predicted is not None  # before the pen is lifted
     slow = DrawPad(cnn, live_interval=3600.0)
-    send(slow, "mouse_down", x=140, y=40)
-    send(slow, "mouse_move", x=140, y=240)
+    from_browser(slow, strokes=[[[140, 40]]], drawing=True)
+    from_browser(slow, strokes=[[[140, 40], [140, 240]]], drawing=True)
     assert slow.predicted is None
-    send(slow, "mouse_out", x=300, y=240)  # leaving the canvas ends the stroke
+    from_browser(slow, drawing=False)  # pen up (or the pointer was cancelled) ends the stroke
     assert not slow.drawing and slow.predicted == 1
 
 

@@ -108,8 +108,32 @@ def test_plot_misclassified_gallery_titles() -> None:
     x = np.zeros((6, 28, 28), dtype=np.uint8)
     fig = evaluation.plot_misclassified(x, Y_TRUE, PROBS, n=16)
     assert len(fig.axes) == 2  # only the two mistakes get a panel
-    assert [ax.get_title() for ax in fig.axes] == ["true 2 → pred 0 (95%)", "true 0 → pred 1 (60%)"]
+    assert [ax.get_title() for ax in fig.axes] == ["true 2, predicted 0\n95.0 % sure",
+                                                  "true 0, predicted 1\n60.0 % sure"]
     assert len(evaluation.plot_misclassified(x, Y_TRUE, PROBS, n=1).axes) == 1
+    titled = evaluation.plot_misclassified(x, Y_TRUE, PROBS, title="the most confident mistakes")
+    assert titled.get_suptitle() == "the most confident mistakes"
+
+
+@pytest.mark.parametrize("p, text", [(0.95, "95.0 %"), (0.6, "60.0 %"), (0.97345, "97.3 %"), (0.99949, "99.9 %"),
+                                     (0.9996, "99.96 %"), (0.999996, "99.9996 %"), (0.9999999, "> 99.9999 %"),
+                                     (1.0, "100.0 %"), (0.0, "0.0 %")])
+def test_confidence_text_keeps_a_decimal_and_never_rounds_below_one_up_to_100(p, text) -> None:
+    assert evaluation.confidence_text(p) == text
+
+
+def test_plot_seed_curves_draws_mean_of_the_seeds_with_a_band() -> None:
+    runs = {"a": [{"loss": [1.0, 0.5], "val_loss": [1.2, 0.8]}, {"loss": [3.0, 1.5], "val_loss": [1.4, 1.0]}],
+            "b": [{"loss": [2.0, 1.0]}, {"loss": [2.0, 1.0]}]}
+    fig = evaluation.plot_seed_curves(runs, metrics=("loss",), title="two runs")
+    (ax,) = fig.axes
+    lines = {line.get_label(): line for line in ax.lines}
+    assert sorted(lines) == ["a train", "a validation", "b train"]
+    assert lines["a train"].get_ydata().tolist() == [2.0, 1.0]  # mean of 1 and 3, of 0.5 and 1.5
+    assert lines["a validation"].get_linestyle() == "--"
+    assert lines["a train"].get_color() != lines["b train"].get_color()
+    assert len(ax.collections) == 3  # one ± spread band per curve
+    assert fig.get_suptitle() == "two runs"
 
 
 def test_figures_are_not_registered_with_pyplot() -> None:

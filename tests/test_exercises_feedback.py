@@ -11,21 +11,21 @@ from mnist_course.exercises.feedback import right, wrong
 
 
 def test_a_right_answer_is_returned_to_be_shown():
-    feedback = right("3.1", "407,050 parameters.")
+    feedback = right("4.1", "407,050 parameters.")
     assert feedback.raise_if_wrong() is feedback
     assert repr(feedback) == "✅ Exercise 4.1: correct. 407,050 parameters."
 
 
 def test_a_wrong_answer_raises_an_assertion_error_carrying_the_hint():
     with pytest.raises(AssertionError) as err:
-        wrong("3.1", "the biases are missing: a layer has n_out of them.").raise_if_wrong()
+        wrong("4.1", "the biases are missing: a layer has n_out of them.").raise_if_wrong()
     assert type(err.value) is ExerciseNotSolved
     assert str(err.value) == "❌ Exercise 4.1: not yet. the biases are missing: a layer has n_out of them."
 
 
 def test_a_stub_error_reaches_the_check_cell_unchanged():
-    def mlp_params(sizes):
-        raise NotImplementedError("Exercise 4.1: write your code here")
+    def best_epoch(history, monitor="val_loss"):
+        raise NotImplementedError("Exercise 4.4: write your code here")
 
-    with pytest.raises(NotImplementedError, match=r"^Exercise 3\.1: write your code here$"):
-        check.mlp_params(mlp_params).raise_if_wrong()
+    with pytest.raises(NotImplementedError, match=r"^Exercise 4\.4: write your code here$"):
+        check.best_epoch(best_epoch).raise_if_wrong()

@@ -156,35 +156,125 @@ def test_mean_ink_per_digit_lets_the_stub_error_through():
 
 # Exercise 1.3 -------------------------------------------------------------------------------------------------------
 
-def test_digit_shares_accepts_the_solution_and_shows_the_balance(real_arrays):
-    shares = np.bincount(real_arrays["y_train"], minlength=10) / len(real_arrays["y_train"])
-    feedback = check.digit_shares(lambda y: np.bincount(y, minlength=10) / len(y))
-    assert feedback.ok and feedback.message.startswith("correct.")
+# The decompressed sizes of t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, from the format: 16 + 10000 * 28 * 28
+# and 8 + 10000 (literals, not computed by the code under test).
+IMAGES_BYTES, LABELS_BYTES = 7_840_016, 10_008
+
+
+@pytest.fixture(scope="module")
+def test_files(real_data_dir):
+    return real_data_dir / "t10k-images-idx3-ubyte.gz", real_data_dir / "t10k-labels-idx1-ubyte.gz"
+
+
+def test_predicted_sizes_accepts_the_right_prediction_and_explains_it(test_files):
+    feedback = check.predicted_sizes(lambda: (16 + 10000 * 28 * 28, 8 + 10000), *test_files)
+    assert feedback.ok and feedback.message.startswith("correct. your prediction held")
     assert feedback.raise_if_wrong() is feedback  # a check cell shows it
-    assert f"{shares.min():.1%} (digit {shares.argmin()})" in feedback.message and "nearly balanced" in feedback.message
-
-
-def test_digit_shares_accepts_a_loop_and_a_list():
-    assert check.digit_shares(lambda y: [float(np.mean(y == d)) for d in range(10)]).ok
+    assert "7,840,016 = 16 + 10,000 x 28 x 28" in feedback.message and "10,008 = 8 + 10,000" in feedback.message
+    assert check.predicted_sizes(lambda: [np.int64(IMAGES_BYTES), LABELS_BYTES], *test_files).ok
 
 
 @pytest.mark.parametrize("answer, phrase", [
-    (lambda y: np.bincount(y, minlength=10), "these are counts, not fractions"),
-    (lambda y: 100 * np.bincount(y, minlength=10) / len(y), "these are percentages"),
-    (lambda y: np.bincount(y, minlength=10) // len(y), "`//` is integer division"),
-    (lambda y: np.bincount(y) / len(y), "np.bincount(y, minlength=10)"),
-    (lambda y: np.unique(y, return_counts=True)[1] / len(y), "a digit that does not occur"),
-    (lambda y: np.sort(np.bincount(y, minlength=10) / len(y)), "the right shares in the wrong order"),
-    (lambda y: np.bincount(y, minlength=10) / 10, "sum to 1"),
-    (lambda y: {d: float(np.mean(y == d)) for d in range(10)}, "return an array of 10 numbers"),
+    ((IMAGES_BYTES - 16, LABELS_BYTES), "image file: 7,840,000 counts the data only"),
+    ((IMAGES_BYTES, LABELS_BYTES - 8), "label file: 10,000 counts the data only"),
+    ((IMAGES_BYTES, LABELS_BYTES + 8), "a 16-byte header belongs to a file with three dimensions"),
+    ((IMAGES_BYTES - 8, LABELS_BYTES), "an 8-byte header belongs to a file with one dimension"),
+    ((16 + 60000 * 784, LABELS_BYTES), "that is the training file's count"),
+    ((IMAGES_BYTES, 60_008), "that is the training file's count"),
+    ((16 + 4 * 10000 * 784, LABELS_BYTES), "one byte per value, not four"),
+    ((LABELS_BYTES, IMAGES_BYTES), "your two numbers are swapped"),
+    ((IMAGES_BYTES + 1, LABELS_BYTES), "the file has 7,840,016"),
+    (IMAGES_BYTES, "return two whole numbers"),
+    (None, "return two whole numbers"),
 ])
-def test_digit_shares_mistakes_get_their_hint(answer, phrase):
-    feedback = check.digit_shares(answer)
+def test_predicted_sizes_mistakes_get_their_hint(answer, phrase, test_files):
+    feedback = check.predicted_sizes(lambda: answer, *test_files)
     assert not feedback.ok and phrase in feedback.message, feedback.message
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         feedback.raise_if_wrong()
 
 
-def test_digit_shares_lets_the_stub_error_through():
+def test_predicted_sizes_recognises_the_compressed_size_on_disk(test_files):
+    on_disk = test_files[0].stat().st_size
+    feedback = check.predicted_sizes(lambda: (on_disk, LABELS_BYTES), *test_files)
+    assert not feedback.ok and "size of the .gz file on disk" in feedback.message
+
+
+def test_predicted_sizes_lets_the_stub_error_through(test_files):
     with pytest.raises(NotImplementedError):
-        check.digit_shares(stub)
+        check.predicted_sizes(stub, *test_files)
+
+
+# Exercise 1.4 -------------------------------------------------------------------------------------------------------
+
+def _read_all(path):
+    with _open(path) as f:
+        return f.read()
+
+
+def read_images(path):
+    data = _read_all(path)
+    count, rows, cols = struct.unpack(">III", data[4:16])
+    return np.frombuffer(data, np.uint8, offset=16).reshape(count, rows, cols)
+
+
+def the_old_reader(path):  # the broken reader of the exercise
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    return np.frombuffer(data, dtype=np.uint8).reshape(-1, 28, 28)
+
+
+def gzip_only(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    count, rows, cols = struct.unpack(">III", data[4:16])
+    return np.frombuffer(data, np.uint8, offset=16).reshape(count, rows, cols)
+
+
+def header_skipped_28(path):
+    return np.frombuffer(_read_all(path), np.uint8, offset=16).reshape(-1, 28, 28)
+
+
+def label_header(path):
+    data = _read_all(path)
+    count, rows, cols = struct.unpack(">III", data[4:16])
+    return np.frombuffer(data, np.uint8, offset=8).reshape(count, rows, cols)
+
+
+def little_endian_dims(path):
+    data = _read_all(path)
+    count, rows, cols = struct.unpack("<III", data[4:16])
+    return np.frombuffer(data, np.uint8, offset=16).reshape(count, rows, cols)
+
+
+def test_read_images_accepts_the_solution_on_the_real_file(test_files, real_arrays):
+    feedback = check.read_images(read_images, test_files[0])
+    assert feedback.ok and feedback.message.startswith("correct. the header says how to read the rest")
+    assert feedback.raise_if_wrong() is feedback
+    assert check.read_images(read_images).ok  # the check's own files are enough
+    assert np.array_equal(read_images(test_files[0]), real_arrays["x_test"])  # the reference really reads MNIST
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (the_old_reader, "the 16 header bytes are read as pixels too"),
+    (gzip_only, "gzip.open failed on a plain file"),
+    (header_skipped_28, "instead of assuming 28 x 28"),
+    (label_header, "8 bytes skipped, but an image file's header is 16"),
+    (little_endian_dims, "they were decoded little-endian"),
+    (lambda path: read_images(path).astype(np.int8), "dtype int8"),
+    (lambda path: read_images(path).reshape(len(read_images(path)), -1), "not to sizes assumed in advance"),
+    (lambda path: read_images(path)[:1], "expected (3, 5, 4)"),
+    (lambda path: 255 - read_images(path), "the right shape but other pixels"),
+    (lambda path: read_images(path).tolist(), "dtype int64"),
+    (lambda path: None, "forget `return`"),
+])
+def test_read_images_mistakes_get_their_hint(answer, phrase, test_files):
+    feedback = check.read_images(answer, test_files[0])
+    assert not feedback.ok and phrase in feedback.message, feedback.message
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        feedback.raise_if_wrong()
+
+
+def test_read_images_lets_the_stub_error_through(test_files):
+    with pytest.raises(NotImplementedError):
+        check.read_images(stub, test_files[0])

@@ -23,43 +23,51 @@ def stub(*args):
 
 # Exercise 2.1 -------------------------------------------------------------------------------------------------------
 
-def test_to_mlp_input_accepts_the_solution():
-    feedback = check.to_mlp_input(lambda x: x.reshape(len(x), 28 * 28).astype("float32") / 255)
-    assert feedback.ok and feedback.message.startswith("correct. float32 in [0, 1]")
+# x_test[:100].reshape(-1, 28, 28, 1) / 255: NumPy's float64, 100 * 784 values of 8 bytes (literals).
+SHAPE, NBYTES = (100, 28, 28, 1), 627_200
+
+
+def test_predicted_input_accepts_the_right_prediction():
+    feedback = check.predicted_input(lambda: (SHAPE, "float64", NBYTES))
+    assert feedback.ok and feedback.message.startswith("correct. your prediction held: (100, 28, 28, 1), float64")
     assert feedback.raise_if_wrong() is feedback  # a check cell shows it
-    assert check.to_mlp_input(lambda x: x.reshape(-1, 784).astype(np.float32) * np.float32(1 / 255)).ok
+    assert check.predicted_input(lambda: ([100, 28, 28, 1], np.float64, np.int64(NBYTES))).ok
+    assert check.predicted_input(lambda: (SHAPE, np.dtype("float64"), 100 * 784 * 8)).ok
 
 
 @pytest.mark.parametrize("answer, phrase", [
-    (lambda x: x.astype("float32") / 255, "the images are not flattened"),
-    (lambda x: x.reshape(-1, 28, 28, 1).astype("float32") / 255, "is the CNN input"),
-    (lambda x: x.reshape(-1).astype("float32") / 255, "the whole batch became one long vector"),
-    (lambda x: x.reshape(len(x), 784) / 255, "`x / 255` on uint8 makes float64"),
-    (lambda x: x.reshape(len(x), 784), "dtype uint8"),
-    (lambda x: x.reshape(len(x), 784).astype("float32"), "divide by 255"),
-    (lambda x: x.reshape(len(x), 784).astype("float32") / x.max(), "you divided by the batch's largest pixel"),
-    (lambda x: x.transpose(0, 2, 1).reshape(len(x), 784).astype("float32") / 255, "pixels are in another order"),
-    (lambda x: x.reshape(len(x), 784, order="F").astype("float32") / 255, "pixels are in another order"),
-    (lambda x: x.reshape(len(x), 392, 2).astype("float32") / 255, "expected shape (100, 784)"),
-    (lambda x: x.reshape(len(x), 784).astype("float32") / 256, "some values differ"),
+    ((SHAPE, "float32", NBYTES // 2), "`/ 255` on uint8 gives float64"),
+    ((SHAPE, "float64", NBYTES // 2), "counts 4 bytes per value"),
+    ((SHAPE, "float64", NBYTES // 8), "counts 1 byte per value"),
+    ((SHAPE, "float64", NBYTES + 1), "nbytes = number of values x bytes per value"),
+    (((-1, 28, 28, 1), "float64", NBYTES), "-1 is not kept in the shape"),
+    (((100, 784), "float64", NBYTES), "gives 4 axes"),
+    (((100, 28, 28), "float64", NBYTES), "gives 4 axes"),
+    (((1, 28, 28, 100), "float64", NBYTES), "NumPy says (100, 28, 28, 1)"),
+    ((SHAPE, "uint8", NBYTES), "dtype uint8 does not hold"),
+    ((SHAPE, "a float", NBYTES), "the dtype is a name like 'uint8'"),
+    (("100x28x28x1", "float64", NBYTES), "the shape is a tuple of whole numbers"),
+    ((SHAPE, "float64", 627.2e3), "one whole number"),
+    ((SHAPE, "float64"), "return three things"),
+    (None, "return three things"),
 ])
-def test_to_mlp_input_mistakes_get_their_hint(answer, phrase):
-    feedback = check.to_mlp_input(answer)
+def test_predicted_input_mistakes_get_their_hint(answer, phrase):
+    feedback = check.predicted_input(lambda: answer)
     assert not feedback.ok and phrase in feedback.message, feedback.message
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         feedback.raise_if_wrong()
 
 
-def test_to_mlp_input_lets_the_stub_error_through():
+def test_predicted_input_lets_the_stub_error_through():
     with pytest.raises(NotImplementedError):
-        check.to_mlp_input(stub)
+        check.predicted_input(stub)
 
 
 # Exercise 2.2 -------------------------------------------------------------------------------------------------------
 
 def test_one_hot_by_hand_accepts_the_solution():
     feedback = check.one_hot_by_hand(lambda y: np.eye(10, dtype="float32")[y])
-    assert feedback.ok and feedback.message.startswith("correct. the same rows as keras.utils.to_categorical")
+    assert feedback.ok and feedback.message.startswith("correct. the same 0s and 1s as keras.utils.to_categorical")
     assert feedback.raise_if_wrong() is feedback  # a check cell shows it
 
 
@@ -171,3 +179,82 @@ def test_standardize_mistakes_get_their_hint(answer, phrase):
 def test_standardize_lets_the_stub_error_through():
     with pytest.raises(NotImplementedError):
         check.standardize(stub)
+
+
+# Exercise 2.4 -------------------------------------------------------------------------------------------------------
+
+def split_and_scale(x, y, val_size, seed):
+    x = x.astype("float32") / 255
+    order = np.random.default_rng(seed).permutation(len(x))
+    val, train = order[:val_size], order[val_size:]
+    return (x[train], y[train]), (x[val], y[val])
+
+
+def the_broken_one(x, y, val_size, seed):  # the exercise's snippet
+    x = x.astype("float32") / 255
+    order = np.random.default_rng(seed).permutation(len(x))
+    x_val, y_val = x[order[:val_size]], y[order[:val_size]]
+    x_train, y_train = x, y
+    return (x_train / 255, y_train), (x_val / 255, y_val)
+
+
+def scaled_twice(x, y, val_size, seed):
+    (x_tr, y_tr), (x_val, y_val) = split_and_scale(x, y, val_size, seed)
+    return (x_tr / 255, y_tr), (x_val / 255, y_val)
+
+
+def two_permutations(x, y, val_size, seed):
+    x = x.astype("float32") / 255
+    rng = np.random.default_rng(seed)
+    val, train = rng.permutation(len(x))[:val_size], rng.permutation(len(x))[val_size:]
+    return (x[train], y[train]), (x[val], y[val])
+
+
+def labels_not_shuffled(x, y, val_size, seed):
+    x = x.astype("float32") / 255
+    order = np.random.default_rng(seed).permutation(len(x))
+    return (x[order[val_size:]], y[val_size:]), (x[order[:val_size]], y[:val_size])
+
+
+def in_place(x, y, val_size, seed):
+    x[:, 0, 0] = 0  # changes the caller's array
+    return split_and_scale(x, y, val_size, seed)
+
+
+def test_split_and_scale_accepts_the_solution():
+    feedback = check.split_and_scale(split_and_scale)
+    assert feedback.ok and feedback.message.startswith("correct. 240 training and 60 validation images, none in both")
+    assert feedback.raise_if_wrong() is feedback
+    # scaling after the split is just as right
+    def after(x, y, val_size, seed):
+        order = np.random.default_rng(seed).permutation(len(x))
+        part = lambda idx: (x[idx].astype("float32") / 255, y[idx])  # noqa: E731
+        return part(order[val_size:]), part(order[:val_size])
+    assert check.split_and_scale(after).ok
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (the_broken_one, "the training part still has all 300 images"),
+    (scaled_twice, "divided by 255 twice"),
+    (two_permutations, "images are in both parts"),
+    (labels_not_shuffled, "the labels no longer go with their images"),
+    (lambda x, y, n, seed: split_and_scale(x, y, n, 0), "another seed gave the same split"),
+    (lambda x, y, n, seed: split_and_scale(x, y, n, np.random.randint(2**30)), "the same seed gave another split"),
+    (lambda x, y, n, seed: split_and_scale(x, y, n + 1, seed), "asked for val_size=60"),
+    (lambda x, y, n, seed: [(a.astype("float64"), b) for a, b in split_and_scale(x, y, n, seed)],
+     "the images should be float32"),
+    (lambda x, y, n, seed: [(a.astype("float32") * 255, b) for a, b in split_and_scale(x, y, n, seed)],
+     "pixels go up to 255"),
+    (lambda x, y, n, seed: split_and_scale(x, y, n, seed)[0], "return ((x_train, y_train), (x_val, y_val))"),
+    (in_place, "your function changed the arrays it was given"),
+])
+def test_split_and_scale_mistakes_get_their_hint(answer, phrase):
+    feedback = check.split_and_scale(answer)
+    assert not feedback.ok and phrase in feedback.message, feedback.message
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):
+        feedback.raise_if_wrong()
+
+
+def test_split_and_scale_lets_the_stub_error_through():
+    with pytest.raises(NotImplementedError):
+        check.split_and_scale(stub)

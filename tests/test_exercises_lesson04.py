@@ -1,5 +1,6 @@
 """The self-checks of notebook 04: the reference solutions pass, each usual mistake gets its own hint, and an
-unsolved stub's NotImplementedError reaches the student. Nothing is trained."""
+unsolved stub's NotImplementedError reaches the student. Only exercise 4.2's check trains (a 10-unit network on a
+few hundred made-up vectors)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson04 as check
 
 
-def mlp_params(sizes):
-    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+def train_model(model, x_train, y_train, x_test, y_test, learning_rate=0.01, epochs=1):
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x_train, y_train, epochs=epochs, verbose=0)
+    return model.evaluate(x_test, y_test, verbose=0)[1]
 
 
 def best_epoch(history, monitor="val_loss"):
@@ -42,47 +46,149 @@ def reference():
 
 
 def stub(*args, **kwargs):
-    raise NotImplementedError("Exercise 3.x: write your code here")
+    raise NotImplementedError("Exercise 4.x: write your code here")
 
 
 def test_the_reference_solutions_pass():
     build_256_128 = network(*reference())
-    for result, ex, phrase in [(check.mlp_params(mlp_params), "3.1", "407,050 for dense-512 and 898,510"),
-                               (check.build_256_128(build_256_128), "3.2", "235,146 parameters, 58 %"),
-                               (check.best_epoch(best_epoch), "3.3", "restore_best_weights=True")]:
+    predictions = lambda: (79_510, 159_010, (5, 10), (5,))  # noqa: E731
+    for result, ex, phrase in [(check.predict_then_run(predictions), "4.1", "not quite twice"),
+                               (check.train_model(train_model), "4.2", "honoured learning_rate and epochs"),
+                               (check.build_256_128(build_256_128), "4.3", "235,146 parameters, 58 %"),
+                               (check.best_epoch(best_epoch), "4.4", "restore_best_weights=True")]:
         assert result.ok and result.exercise == ex and result.message.startswith("correct. "), result
         assert result.raise_if_wrong() is result  # a check cell shows it
         assert phrase in result.message, result
 
 
 def test_other_right_answers_pass_too():
-    assert check.mlp_params(lambda sizes: float(sum((a + 1) * b for a, b in zip(sizes, sizes[1:])))).ok
+    assert check.predict_then_run(lambda: [79510.0, np.int64(159_010), [5, 10], (5,)]).ok
     separate_activations = network(dense(256, None), keras.layers.ReLU(), keras.layers.Dropout(0.2), dense(128),
                                    dense(10, None), keras.layers.Activation("softmax"))
     assert check.build_256_128(separate_activations).ok
+
+    def functional():
+        inputs = keras.Input(shape=(784,))
+        x = dense(128)(dense(256)(inputs))
+        model = keras.Model(inputs, dense(10, "softmax")(x))
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+    assert check.build_256_128(functional).ok
+
     def by_index(history, monitor="val_loss"):
         values = history[monitor]
         return values.index(max(values) if "accuracy" in monitor else min(values)) + 1
     assert check.best_epoch(by_index).ok
 
+    def keyword_style(model, x_train, y_train, x_test, y_test, learning_rate=0.01, epochs=1):
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        model.fit(x_train, y_train, batch_size=32, epochs=epochs, verbose=0)
+        _, accuracy = model.evaluate(x_test, y_test, verbose=0)
+        return accuracy
+    assert check.train_model(keyword_style).ok
+
 
 @pytest.mark.parametrize("answer, phrase", [
-    (lambda s: sum(a * b for a, b in zip(s, s[1:])), "the biases are missing"),
-    (lambda s: sum(a * b + a for a, b in zip(s, s[1:])), "not one per input"),
-    (lambda s: sum(a * b for a, b in zip(s, s[1:])) + sum(s), "the input is not a layer"),
-    (lambda s: mlp_params(s[:-1]), "the last layer (the output) is missing"),
-    (lambda s: mlp_params(s[1:]), "the first layer (from the inputs) is missing"),
-    (lambda s: mlp_params(s[:3]), "right for one hidden layer but not for deeper"),
-    (lambda s: [a * b + b for a, b in zip(s, s[1:])], "return the total, one number"),
-    (lambda s: None, "did you forget `return`"),
-    (lambda s: "407050", "one whole number"),
-    (lambda s: mlp_params(s) + 1, "A layer from n_in to n_out units has"),
+    ((79_400, 159_010, (5, 10), (5,)), "the biases are missing"),
+    ((79_510 - 100 - 10 + 784 + 100, 159_010, (5, 10), (5,)), "not one per input"),
+    ((79_510 + 784, 159_010, (5, 10), (5,)), "the input is not a layer"),
+    ((78_500, 159_010, (5, 10), (5,)), "that is the first layer only"),
+    ((79_510, 159_020, (5, 10), (5,)), "the output layer keeps its 10 biases"),
+    ((79_510, 160_000, (5, 10), (5,)), "Keras counts 159,010"),
+    ((None, 159_010, (5, 10), (5,)), "write your prediction for 100 hidden units"),
+    (("79510", 159_010, (5, 10), (5,)), "one whole number"),
+    ((79_510, 159_010, (10,), (5,)), "predict keeps the batch axis"),
+    ((79_510, 159_010, (5,), (5,)), "that is the shape after argmax"),
+    ((79_510, 159_010, (5, 784), (5,)), "one row per image, one column per digit"),
+    ((79_510, 159_010, (5, 10), (5, 1)), "keeps one number per image"),
+    ((79_510, 159_010, (5, 10), "5"), "should be a tuple"),
 ])
-def test_mlp_params_hints(answer, phrase):
-    result = check.mlp_params(answer)
+def test_predict_then_run_hints(answer, phrase):
+    result = check.predict_then_run(lambda: answer)
     assert not result.ok and phrase in result.message, result.message
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         result.raise_if_wrong()
+
+
+LEARNING_RATE, X_TEST, Y_TEST = 0.01, np.zeros((3, 784), "float32"), np.zeros(3, "uint8")  # the notebook's globals
+
+
+def reads_globals(model, x_train, y_train):  # seed 003's function, unchanged
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=LEARNING_RATE),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x_train, y_train, epochs=1, verbose=0)
+    return model.evaluate(X_TEST, Y_TEST, verbose=0)[1]
+
+
+def half_fixed(model, x_train, y_train, x_test, y_test, learning_rate=0.01, epochs=1):
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x_train, y_train, epochs=epochs, verbose=0)
+    return model.evaluate(X_TEST, Y_TEST, verbose=0)[1]
+
+
+def variant(compile_with=None, fit_epochs=None, returns="accuracy"):
+    """train_model with one mistake: another optimizer, a fixed number of epochs, or another return value."""
+    def train(model, x_train, y_train, x_test, y_test, learning_rate=0.01, epochs=1):
+        optimizer = compile_with(learning_rate) if compile_with else keras.optimizers.SGD(learning_rate=learning_rate)
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.fit(x_train, y_train, epochs=fit_epochs or epochs, verbose=0)
+        scores = {"accuracy": lambda: model.evaluate(x_test, y_test, verbose=0)[1],
+                  "both": lambda: model.evaluate(x_test, y_test, verbose=0),
+                  "train": lambda: model.evaluate(x_train, y_train, verbose=0)[1],
+                  "loss": lambda: model.evaluate(x_test, y_test, verbose=0)[0],
+                  "nothing": lambda: None}
+        return scores[returns]()
+    return train
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (reads_globals, "call it as train_model(model, x_train, y_train, x_test, y_test"),
+    (half_fixed, "your function still reads 'X_TEST' from the notebook"),
+    (variant(compile_with=lambda lr: keras.optimizers.SGD(learning_rate=0.05)), "ignores its learning_rate"),
+    (variant(compile_with=lambda lr: keras.optimizers.Adam(learning_rate=lr)), "yours uses Adam"),
+    (variant(fit_epochs=1), "pass epochs=epochs to fit"),
+    (variant(returns="both"), "model.evaluate returns [loss, accuracy]"),
+    (variant(returns="train"), "that is the accuracy on the training data"),
+    (variant(returns="loss"), "the model's accuracy on the test data it was given is"),
+    (variant(returns="nothing"), "did you forget `return`"),
+    ("train_model", "pass the function itself"),
+])
+def test_train_model_hints(answer, phrase):
+    result = check.train_model(answer)
+    assert not result.ok and phrase in result.message, result.message
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        result.raise_if_wrong()
+
+
+def test_train_model_check_runs_the_function_without_the_notebook_globals():
+    seen = {}
+
+    def spy(model, x_train, y_train, x_test, y_test, learning_rate=0.01, epochs=1):
+        seen.update(globals_are=sorted(k for k in globals() if not k.startswith("__")))
+        return train_model(model, x_train, y_train, x_test, y_test, learning_rate, epochs)
+
+    result = check.train_model(spy)  # even this test module's own train_model is out of reach
+    assert not result.ok and "still reads 'train_model' from the notebook" in result.message, result.message
+    assert seen == {"globals_are": ["keras", "np"]}
+
+
+def test_predictions_must_come_back_as_four_values():
+    for answer in (None, 79_510, (79_510, 159_010)):
+        result = check.predict_then_run(lambda answer=answer: answer)
+        assert not result.ok and "should return the four values" in result.message, result.message
+
+
+@pytest.mark.parametrize("make_check", [
+    lambda: check.predict_then_run(stub),
+    lambda: check.train_model(stub),
+    lambda: check.build_256_128(stub),
+    lambda: check.best_epoch(stub),
+])
+def test_a_stub_reaches_the_student_as_not_implemented(make_check):
+    with pytest.raises(NotImplementedError, match="write your code here"):
+        make_check()
 
 
 @pytest.mark.parametrize("build, phrase", [
@@ -158,13 +264,8 @@ def test_best_epoch_checks_a_loss_other_than_val_loss():
         only_val.raise_if_wrong()
 
 
-@pytest.mark.parametrize("run", [lambda: check.mlp_params(stub), lambda: check.build_256_128(stub),
-                                 lambda: check.best_epoch(stub)])
-def test_an_unsolved_stub_raises_not_implemented(run):
-    with pytest.raises(NotImplementedError, match="write your code here"):
-        run()
-
-
 def test_a_function_call_instead_of_the_function_is_refused():
     with pytest.raises(TypeError, match="without brackets"):
-        check.mlp_params(407050)
+        check.build_256_128(None)
+    with pytest.raises(TypeError, match="without brackets"):
+        check.best_epoch(3)

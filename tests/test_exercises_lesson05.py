@@ -7,16 +7,13 @@ import math
 import re
 
 import keras
+import numpy as np
 import pytest
 
 from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson05 as check
 
 L = keras.layers
-
-
-def conv_params(k, c_in, c_out, bias=True):
-    return k * k * c_in * c_out + (c_out if bias else 0)
 
 
 def conv_output_size(n, k, padding="valid", stride=1):
@@ -53,13 +50,14 @@ def cnn(*changes, shape=(28, 28, 1)):
 
 
 def stub(*args, **kwargs):
-    raise NotImplementedError("Exercise 4.x: write your code here")
+    raise NotImplementedError("Exercise 5.x: write your code here")
 
 
 def test_the_reference_solutions_pass():
-    for result, ex, phrase in [(check.conv_params(conv_params), "4.1", "416 and 14,436 parameters"),
-                               (check.dense_inputs(dense_inputs), "4.2", "gets 1,200 inputs"),
-                               (check.build_cnn(cnn()), "4.3", "28 → 28 → 14 → 12 → 6 pixels a side")]:
+    for result, ex, phrase in [(check.predict_stack((7, 7, 16), 1392), "5.1", "(7, 7, 16) and 1,392 parameters"),
+                               (check.dense_inputs(dense_inputs), "5.2", "gets 1,200 inputs"),
+                               (check.build_cnn(cnn()), "5.3", "28 → 28 → 14 → 12 → 6 pixels a side"),
+                               (check.model_inputs(model_inputs), "5.4", "(6, 10) and (4, 10)")]:
         assert result.ok and result.exercise == ex and result.message.startswith("correct. "), result
         assert result.raise_if_wrong() is result  # a check cell shows it
         assert phrase in result.message, result
@@ -67,8 +65,11 @@ def test_the_reference_solutions_pass():
 
 
 def test_other_right_answers_pass_too():
-    assert check.conv_params(lambda k, c_in, c_out, bias=True: (k * k * c_in + bias) * c_out).ok
-    assert check.dense_inputs(lambda kernel=3, padding="same", stride=1: float(dense_inputs(kernel, padding, stride))).ok
+    assert check.predict_stack([7, 7, 16], np.int64(1392)).ok  # a list and a NumPy integer
+    assert check.predict_stack((7, 7, 16), 1392.0).ok
+    assert check.model_inputs(lambda a, b: (np.expand_dims(a, -1) / 255.0, np.expand_dims(b, -1) / 255.0)).ok
+    assert check.dense_inputs(lambda kernel=3, padding="same", stride=1: float(dense_inputs(kernel, padding,
+                                                                                           stride))).ok
     # Activations as layers of their own, the first ReLU after the pooling (max pooling and ReLU commute)
     separate = [L.Conv2D(16, 3, padding="same"), L.MaxPooling2D(2), L.ReLU(), L.Conv2D(32, 3), L.Activation("relu"),
                 L.MaxPooling2D(2), L.Flatten(), L.Dense(10), L.Softmax()]
@@ -80,20 +81,69 @@ def test_other_right_answers_pass_too():
     assert check.build_cnn(lambda: keras.Model(inputs, outputs)).ok  # the functional API
 
 
-@pytest.mark.parametrize("answer, phrase", [
-    (lambda k, c_in, c_out, bias=True: k * k * c_in * c_out, "the biases are missing"),
-    (lambda k, c_in, c_out, bias=True: k * k * c_in * c_out + c_out, "bias=False means no biases"),
-    (lambda k, c_in, c_out, bias=True: k * k * c_in * c_out + bias, "`+ bias` adds True"),
-    (lambda k, c_in, c_out, bias=True: k * k * c_in * c_out + (c_in if bias else 0), "not one per input channel"),
-    (lambda k, c_in, c_out, bias=True: k * k * c_out + (c_out if bias else 0), "each filter spans all c_in"),
-    (lambda k, c_in, c_out, bias=True: k * c_in * c_out + (c_out if bias else 0), "k² weights"),
-    (lambda k, c_in, c_out, bias=False: conv_params(k, c_in, c_out, bias), "bias defaults to True"),
-    (lambda k, c_in, c_out, bias=True: None, "did you forget `return`"),
-    (lambda k, c_in, c_out, bias=True: str(conv_params(k, c_in, c_out, bias)), "one whole number"),
-    (lambda k, c_in, c_out, bias=True: conv_params(k, c_in, c_out, bias) * 2, "Keras counts 14,436"),
+@pytest.mark.parametrize("shape, params, phrase", [
+    ((14, 14, 16), 1392, "the pooling is missing"),
+    ((15, 15, 16), 1392, "strides=2 is ignored"),
+    ((6, 6, 16), 1392, "no pixel is lost"),
+    ((7, 7, 8), 1392, "the last convolution, 16 filters; pooling keeps"),
+    ((7, 7, 3), 1392, "not the image's 3"),
+    ((16, 7, 7), 1392, "channels last"),
+    ((None, 7, 7, 16), 1392, "without the batch axis"),
+    ((9, 9, 9), 1392, "follow the size"),
+    ("7x7x16", 1392, "a tuple of three numbers"),
+    ((7, 7, 16), 216 + 1152, "the biases are missing"),
+    ((7, 7, 16), 80 + 160, "each filter spans all its input channels"),
+    ((7, 7, 16), 224 + 448, "8 channels (the first one's filters)"),
+    ((7, 7, 16), 1168, "the first convolution has parameters too"),
+    ((7, 7, 16), 224, "the second convolution has parameters too"),
+    ((7, 7, 16), 1000, "pooling has none"),
+    ((7, 7, 16), "1392", "one whole number of parameters"),
 ])
-def test_conv_params_hints(answer, phrase):
-    result = check.conv_params(answer)
+def test_predict_stack_hints(shape, params, phrase):
+    result = check.predict_stack(shape, params)
+    assert not result.ok and phrase in result.message, result.message
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        result.raise_if_wrong()
+
+
+def test_predict_stack_reads_the_stack_keras_builds():
+    stack = check.predicted_stack()
+    assert stack.output_shape == (None, 7, 7, 16)
+    assert stack.count_params() == (3 * 3 * 3 * 8 + 8) + (3 * 3 * 8 * 16 + 16)
+
+
+@pytest.mark.parametrize("shape, params", [(None, 1392), ((7, 7, 16), None)])
+def test_predict_stack_without_a_prediction_is_not_implemented(shape, params):
+    with pytest.raises(NotImplementedError, match="write your predictions"):
+        check.predict_stack(shape, params)
+
+
+def model_inputs(x_train, x_test):
+    return (x_train.reshape(len(x_train), 28, 28, 1).astype("float32") / 255,
+            x_test.reshape(len(x_test), 28, 28, 1).astype("float32") / 255)
+
+
+def _inputs(train=lambda a: a.reshape(len(a), 28, 28, 1) / 255, test=lambda a: a.reshape(len(a), 28, 28, 1) / 255):
+    return lambda x_train, x_test: (train(x_train), test(x_test))
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (lambda a, b: (a.reshape(len(a), 28, 28, 1).astype("float32"), b.reshape(len(b), 1, 28, 28).astype("float32")),
+     "x_test is shaped (N, 1, 28, 28), channels first"),
+    (_inputs(test=lambda a: a.reshape(len(a), 1, 28, 28) / 255), "x_test is shaped (N, 1, 28, 28)"),
+    (_inputs(train=lambda a: a.reshape(len(a), 28, 28, 1).astype("float32")), "x_train still holds pixel values"),
+    (_inputs(test=lambda a: a.reshape(len(a), 28, 28, 1) * 1.0), "x_test still holds pixel values up to 255"),
+    (_inputs(train=lambda a: a.reshape(len(a), 28, 28, 1) / a.max()), "divided by its own maximum (200)"),
+    (_inputs(train=lambda a: a.reshape(len(a), 28, 28, 1) / 256, test=lambda a: a.reshape(len(a), 28, 28, 1) / 256),
+     "divide by 255, so that white is exactly 1"),
+    (_inputs(train=lambda a: a.reshape(len(a), 784) / 255), "flattened to (N, 784)"),
+    (_inputs(train=lambda a: a / 255), "has shape (6, 28, 28)"),
+    (_inputs(train=lambda a: a[::-1].reshape(len(a), 28, 28, 1) / 255), "in their order"),
+    (lambda a, b: None, "returns None"),
+    (lambda a, b: model_inputs(a, b)[0], "return the pair"),
+])
+def test_model_inputs_hints(answer, phrase):
+    result = check.model_inputs(answer)
     assert not result.ok and phrase in result.message, result.message
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         result.raise_if_wrong()
@@ -173,8 +223,8 @@ def test_build_cnn_names_the_first_layer_that_differs(build, phrase):
         result.raise_if_wrong()
 
 
-@pytest.mark.parametrize("run", [lambda: check.conv_params(stub), lambda: check.dense_inputs(stub),
-                                 lambda: check.build_cnn(stub)])
+@pytest.mark.parametrize("run", [lambda: check.dense_inputs(stub), lambda: check.build_cnn(stub),
+                                 lambda: check.model_inputs(stub)])
 def test_an_unsolved_stub_raises_not_implemented(run):
     with pytest.raises(NotImplementedError, match="write your code here"):
         run()

@@ -1,124 +1,181 @@
-"""The self-checks of notebook 07: the reference solutions pass, each usual mistake gets its own hint, and an
+"""The self-checks of notebook 07: the reference solutions pass, each anticipated mistake gets its own hint, and an
 unsolved stub's NotImplementedError reaches the student."""
 
 from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from mnist_course.data import flatten, scale, subset
 from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson07 as check
-from mnist_course.race import RaceRun, RunSpec
-from mnist_course.race_results import load_results
-
-STORED = Path(__file__).resolve().parent.parent / "notebooks" / "results" / "07_race_full.json"
-
-
-def updates_per_epoch(n, batch_size):
-    return math.ceil(n / batch_size)
-
-
-def momentum_step(w, v, g, lr, momentum):
-    v = momentum * v - lr * g
-    return w + v, v
-
-
-def race_winner(results, names):
-    finals = {r.spec.name: r.final("val_accuracy") for r in results if r.spec.name in names}
-    return max(finals, key=finals.get)
 
 
 def stub(*args, **kwargs):
-    raise NotImplementedError("Exercise 6.x: write your code here")
+    raise NotImplementedError("Exercise 7.x: write your code here")
 
 
-def test_the_reference_solutions_pass():
-    for result, ex, phrase in [(check.updates_per_epoch(updates_per_epoch), "6.1", "one more update"),
-                               (check.momentum_step(momentum_step), "6.2", "keras.optimizers.SGD"),
-                               (check.race_winner(race_winner), "6.3", "highest validation accuracy")]:
-        assert result.ok and result.exercise == ex and phrase in result.message, result
-        assert result.raise_if_wrong() is result  # a check cell shows it
+# --- 7.1: which SGD learning rates diverge on the bowl --------------------------------------------------------------
+
+def test_the_right_prediction_passes_and_names_the_limit():
+    result = check.diverging_rates(lambda: {0.11, 0.2})
+    assert result.ok and result.exercise == "7.1" and "η < 2/20 = 0.1" in result.message, result
+    assert "0.11 diverges" in result.message and "0.09 converges" in result.message
+    assert result.raise_if_wrong() is result
+    assert check.diverging_rates(lambda: [0.2, 0.11]).ok  # any collection of the rates
 
 
-def test_the_race_winner_is_named_from_the_results_it_is_given():
-    runs = [RaceRun(RunSpec(name), {}, {"val_accuracy": [0.1, acc], "loss": [2.3, 0.5]})
-            for name, acc in [("sgd", 0.8), ("adam", 0.9), ("sgd-b1", 0.95)]]
-    result = check.race_winner(race_winner, runs, ["sgd", "adam"])
-    assert result.ok and result.message.startswith("correct. adam ends with the highest")
-    assert result.raise_if_wrong() is result  # a check cell shows it
-    stored = load_results(STORED)
-    assert check.race_winner(race_winner, stored, ["sgd", "sgd-momentum", "rmsprop", "adam", "adagrad", "adamw"]).ok
-    learnt_by_heart = check.race_winner(lambda results, names: "b" if "b" in names else "sgd", runs, ["sgd", "adam"])
-    assert not learnt_by_heart.ok and "not on the race" in learnt_by_heart.message
-    with pytest.raises(ExerciseNotSolved, match="not on the race"):
-        learnt_by_heart.raise_if_wrong()
+def test_the_bowl_runs_as_the_rule_says():
+    # y is multiplied by 1 − 20η each step: |−1.2|⁵⁰ ≈ 9100, |−0.8|⁵⁰ ≈ 1.4e-5
+    assert abs(check.sgd_on_the_bowl(0.11)[-1, 1]) == pytest.approx(1.2**50, rel=1e-9)
+    assert abs(check.sgd_on_the_bowl(0.09)[-1, 1]) == pytest.approx(0.8**50, rel=1e-9)
 
 
-@pytest.mark.parametrize("run", [lambda: check.updates_per_epoch(stub), lambda: check.momentum_step(stub),
-                                 lambda: check.race_winner(stub)])
-def test_an_unsolved_stub_raises_not_implemented(run):
+@pytest.mark.parametrize("prediction, phrase", [
+    ({0.09, 0.11, 0.2}, "zigzags, but every swing is smaller"),
+    ({0.2}, "0.11 diverges too"),
+    ({0.01, 0.11, 0.2}, "slow, not unstable"),
+    (set(), "which rates make |1 − 20η| larger than 1"),
+    ({0.5}, "is not one of them"),
+    ("fast", "return a set of learning rates"),
+    (None, "forget `return`"),
+])
+def test_each_wrong_prediction_gets_its_hint(prediction, phrase):
+    result = check.diverging_rates(lambda: prediction)
+    assert not result.ok and phrase in result.message, result
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):
+        result.raise_if_wrong()
+
+
+# --- 7.2: one-hot labels fed to a sparse loss ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def digits(real_arrays):
+    x, y = subset(real_arrays["x_train"], real_arrays["y_train"], 2500, seed=0)
+    x = flatten(scale(x))
+    return x[:2000], y[:2000], x[2000:], y[2000:]
+
+
+def _snippet(loss: str = "sparse_categorical_crossentropy", one_hot: bool = True, fit: bool = True):
+    def train_briefly(x, y):
+        import keras
+
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(64, activation="relu"),
+                                  keras.layers.Dense(10, activation="softmax")])
+        model.compile(optimizer="adam", loss=loss)
+        if fit:
+            model.fit(x, keras.utils.to_categorical(y, 10) if one_hot else y, epochs=1, batch_size=64, verbose=0)
+        return model
+    return train_briefly
+
+
+@pytest.mark.parametrize("fixed, phrase", [
+    (_snippet(one_hot=False), "integer labels with the sparse loss"),
+    (_snippet(loss="categorical_crossentropy"), "one-hot labels with the categorical loss"),
+])
+def test_both_fixes_pass(digits, fixed, phrase):
+    result = check.one_hot_with_sparse_loss(fixed, *digits)
+    assert result.ok and phrase in result.message and "one loss" in result.message, result
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (_snippet(), "the loss is sparse"),  # the broken snippet as given
+    (_snippet(loss="categorical_crossentropy", one_hot=False), "now the loss is categorical"),
+    (_snippet(loss="mean_squared_error"), "hides the error"),
+    (_snippet(one_hot=False, fit=False), "did it train"),
+    (lambda x, y: None, "forget `return`"),
+    (lambda x, y: "model", "not a str"),
+])
+def test_each_debugging_mistake_gets_its_hint(digits, answer, phrase):
+    result = check.one_hot_with_sparse_loss(answer, *digits)
+    assert not result.ok and phrase in result.message, result
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):
+        result.raise_if_wrong()
+
+
+def test_a_bug_of_another_kind_reaches_the_student(digits):
+    def typo(x, y):
+        raise ValueError("could not convert string to float")
+
+    with pytest.raises(ValueError, match="could not convert"):
+        check.one_hot_with_sparse_loss(typo, *digits)
+
+
+# --- 7.3: Adam's step in the paper's form ---------------------------------------------------------------------------
+
+def adam_step(w, m, v, g, t, lr, beta_1, beta_2, epsilon):
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g**2
+    m_hat, v_hat = m / (1 - beta_1**t), v / (1 - beta_2**t)
+    return w - lr * m_hat / (np.sqrt(v_hat) + epsilon / math.sqrt(1 - beta_2**t)), m, v
+
+
+def test_the_adam_step_passes():
+    result = check.adam_step(adam_step)
+    assert result.ok and "keras.optimizers.Adam" in result.message, result
+
+
+def _paper(w, m, v, g, t, lr, b1, b2, eps):
+    m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g**2
+    return w - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps), m, v
+
+
+def _uncorrected(w, m, v, g, t, lr, b1, b2, eps):
+    m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g**2
+    return w - lr * m / (np.sqrt(v) + eps), m, v
+
+
+def _abs_step(w, m, v, g, t, lr, b1, b2, eps):
+    m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * np.abs(g)
+    return w - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps / math.sqrt(1 - b2**t)), m, v
+
+
+def _from_zero(w, m, v, g, t, lr, b1, b2, eps):
+    with np.errstate(divide="ignore", invalid="ignore"):  # 1 − β⁰ = 0: the student's division by zero
+        return adam_step(w, m, v, g, t - 1, lr, b1, b2, eps)
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (_paper, "as the paper writes it"),
+    (_uncorrected, "no bias correction"),
+    (lambda w, m, v, g, t, lr, b1, b2, e: (
+        w - lr * ((b1 * m + (1 - b1) * g) / (1 - b1**t)) / (np.sqrt(b2 * v + (1 - b2) * g**2) + e),
+        b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g**2), "correct m but not v"),
+    (lambda w, m, v, g, t, lr, b1, b2, e: (
+        w - lr * (b1 * m + (1 - b1) * g) / (np.sqrt((b2 * v + (1 - b2) * g**2) / (1 - b2**t)) + e / math.sqrt(
+            1 - b2**t)), b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g**2), "correct v but not m"),
+    (_abs_step, "not |g|"),
+    (_from_zero, "t counts from 1"),
+    (lambda w, m, v, g, t, lr, b1, b2, e: (w, m, v), "do not move"),
+    (lambda w, m, v, g, t, lr, b1, b2, e: (2 * w - adam_step(w, m, v, g, t, lr, b1, b2, e)[0],
+                                           *adam_step(w, m, v, g, t, lr, b1, b2, e)[1:]), "climb the gradient"),
+    (lambda w, m, v, g, t, lr, b1, b2, e: adam_step(w, m, v, g, t, lr, b1, b2, e)[0], "three arrays"),
+    (lambda w, m, v, g, t, lr, b1, b2, e: None, "forget `return`"),
+    (lambda w, m, v, g, t, lr, b1, b2, e: (w - lr * g, m, v), "not the weights of keras.optimizers.Adam"),
+])
+def test_each_adam_mistake_gets_its_hint(answer, phrase):
+    result = check.adam_step(answer)
+    assert not result.ok and phrase in result.message, result
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):
+        result.raise_if_wrong()
+
+
+def test_the_check_tells_the_paper_form_from_keras_form():
+    """The two ε placements differ by more than the check's tolerance on these gradients, so the first hint can
+    fire at all (and a right answer is not right by accident)."""
+    ours, paper = check._run(adam_step), check._run(_paper)
+    assert max(float(np.max(np.abs(a - b))) for a, b in zip(ours, paper)) > 1e-4
+
+
+@pytest.mark.parametrize("run", [
+    lambda digits: check.diverging_rates(stub),
+    lambda digits: check.one_hot_with_sparse_loss(stub, *digits),
+    lambda digits: check.adam_step(stub),
+])
+def test_an_unsolved_stub_raises_not_implemented(run, digits):
     with pytest.raises(NotImplementedError, match="write your code here"):
-        run()
-
-
-@pytest.mark.parametrize("answer, phrase", [
-    (lambda n, b: n // b, "forgets the last, smaller batch"),
-    (lambda n, b: n // b + 1, "one update too many"),
-    (lambda n, b: round(n / b), "round() goes to the nearest"),
-    (lambda n, b: np.ceil(n / b), "not as int"),
-    (lambda n, b: n / b, "is a fraction"),
-    (lambda n, b: b // n, "count the batches"),
-])
-def test_updates_per_epoch_mistakes_get_their_hint(answer, phrase):
-    result = check.updates_per_epoch(answer)
-    assert not result.ok and phrase in result.message, result
-    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
-        result.raise_if_wrong()
-    assert repr(result).startswith("❌ Exercise 7.1: not yet.")
-
-
-@pytest.mark.parametrize("answer, phrase", [
-    (lambda w, v, g, lr, m: (w + (m * v + lr * g), m * v + lr * g), "climb the gradient"),
-    (lambda w, v, g, lr, m: (w - (m * v + lr * g), m * v + lr * g), "opposite sign"),
-    (lambda w, v, g, lr, m: (w - lr * (m * v + g), m * v + g), "PyTorch"),
-    (lambda w, v, g, lr, m: (w + v, m * v - lr * g), "with the old velocity"),
-    (lambda w, v, g, lr, m: (w - lr * g, m * v - lr * g), "plain SGD step"),
-    (lambda w, v, g, lr, m: momentum_step(w, v, g, lr, m)[::-1], "the weights first"),
-    (lambda w, v, g, lr, m: (w + lr * (m * v - g), m * v - g), "match Keras but not your velocity"),
-    (lambda w, v, g, lr, m: (w + m * v - lr * g, m * v - 0.5 * lr * g), "first v <- momentum*v - lr*g"),
-    (lambda w, v, g, lr, m: w - lr * g, "return a pair (w, v)"),
-])
-def test_momentum_step_mistakes_get_their_hint(answer, phrase):
-    result = check.momentum_step(answer)
-    assert not result.ok and phrase in result.message, result
-    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
-        result.raise_if_wrong()
-
-
-def _best_epoch(results, names):
-    return max(names, key=lambda n: max(next(r for r in results if r.spec.name == n).history["val_accuracy"]))
-
-
-@pytest.mark.parametrize("answer, phrase", [
-    (lambda results, names: max((r for r in results if r.spec.name in names), key=lambda r: r.final("val_accuracy")),
-     "not the run itself"),
-    (lambda results, names: max(r.final("val_accuracy") for r in results), "not its accuracy"),
-    (lambda results, names: max(results, key=lambda r: r.final("val_accuracy")).spec.name, "only the runs named"),
-    (_best_epoch, "best single epoch"),
-    (lambda results, names: min((r for r in results if r.spec.name in names),
-                                key=lambda r: r.final("val_accuracy")).spec.name, "max, not min"),
-    (lambda results, names: min((r for r in results if r.spec.name in names),
-                                key=lambda r: r.final("loss")).spec.name, "different scales"),
-    (lambda results, names: "z", "whose last val_accuracy is the highest"),
-    (lambda results, names: [names[1]], "a string, not a list"),
-    (lambda results, names: np.array(["b"]), "a string, not a ndarray"),
-])
-def test_race_winner_mistakes_get_their_hint(answer, phrase):
-    result = check.race_winner(answer)
-    assert not result.ok and phrase in result.message, result
-    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
-        result.raise_if_wrong()
+        run(digits)

@@ -12,6 +12,9 @@ from mnist_course.draw import centre_of_mass, preprocess_steps, strokes_to_image
 from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson08 as check
 
+# 20 test digits: 4 taken for 9 three times, 9 taken for 4 once, 7 taken for 1 twice, the rest right.
+Y_TRUE = np.array([4, 4, 4, 9, 7, 7, 0, 1, 2, 3, 5, 6, 8, 0, 1, 2, 3, 5, 6, 8])
+Y_PRED = np.array([9, 9, 9, 4, 1, 1, 0, 1, 2, 3, 5, 6, 8, 0, 1, 2, 3, 5, 6, 8])
 SEVEN = strokes_to_image([[(70, 50), (210, 50), (120, 240)]], size=280, width=18)
 
 
@@ -20,35 +23,25 @@ def centring_shift(image):
     return round(14 - row), round(14 - col)
 
 
-def most_confused(counts):
-    wrong = np.asarray(counts) * (1 - np.eye(len(counts), dtype=int))
-    true, predicted = np.unravel_index(wrong.argmax(), wrong.shape)
-    return int(true), int(predicted)
-
-
 def crop_to_ink(image):
     rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
     return image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
 def stub(*args, **kwargs):
-    raise NotImplementedError("Exercise 7.x: write your code here")
+    raise NotImplementedError("Exercise 8.x: write your code here")
 
 
-def test_the_reference_solutions_pass_also_on_the_notebooks_drawing_and_matrix():
+def test_the_reference_solutions_pass_also_on_the_notebooks_drawing():
     steps = preprocess_steps(SEVEN)
-    counts = np.diag(np.full(10, 50))
-    counts[2, 7] = counts[8, 3] = 3  # a tie: either cell is right
-    for result, ex, phrase in [(check.centring_shift(centring_shift, steps), "7.1", "(14, 14)"),
-                               (check.most_confused(most_confused, counts), "7.2", "Click that cell"),
-                               (check.crop_to_ink(crop_to_ink, SEVEN), "7.3", "preprocess_steps")]:
+    for result, ex, phrase in [(check.centring_shift(centring_shift, steps), "8.2", "(14, 14)"),
+                               (check.crop_to_ink(crop_to_ink, SEVEN), "8.3", "preprocess_steps")]:
         assert result.ok and result.exercise == ex and phrase in result.message, result
         assert result.raise_if_wrong() is result  # a check cell shows it
-    assert check.most_confused(lambda c: (8, 3) if c[8, 3] == 3 else most_confused(c), counts).ok  # the other one
 
 
-@pytest.mark.parametrize("run", [lambda: check.centring_shift(stub), lambda: check.most_confused(stub),
-                                 lambda: check.crop_to_ink(stub)])
+@pytest.mark.parametrize("run", [lambda: check.centring_shift(stub), lambda: check.crop_to_ink(stub),
+                                 lambda: check.predicted_confusion(stub, Y_TRUE, Y_PRED)])
 def test_an_unsolved_stub_raises_not_implemented(run):
     with pytest.raises(NotImplementedError, match="write your code here"):
         run()
@@ -75,28 +68,7 @@ def test_centring_shift_mistakes_get_their_hint(answer, phrase):
     assert not result.ok and phrase in result.message, result
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         result.raise_if_wrong()
-    assert repr(result).startswith("❌ Exercise 8.1: not yet.")
-
-
-def _fill_diagonal(counts):
-    np.fill_diagonal(counts, 0)
-    return most_confused(counts)
-
-
-@pytest.mark.parametrize("answer, phrase", [
-    (lambda counts: np.unravel_index(np.asarray(counts).argmax(), np.shape(counts)), "the diagonal holds"),
-    (lambda counts: most_confused(counts)[::-1], "row and column are swapped"),
-    (lambda counts: most_confused(np.asarray(counts) + np.asarray(counts).T), "one direction only"),
-    (lambda counts: int((np.asarray(counts) * (1 - np.eye(10, dtype=int))).argmax()), "flat index"),
-    (_fill_diagonal, "changed the matrix it was given"),
-    (lambda counts: "4 -> 9", "return a pair of digits"),
-    (lambda counts: (3, 5), "largest count off the diagonal"),
-])
-def test_most_confused_mistakes_get_their_hint(answer, phrase):
-    result = check.most_confused(answer)
-    assert not result.ok and phrase in result.message, result
-    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
-        result.raise_if_wrong()
+    assert repr(result).startswith("❌ Exercise 8.2: not yet.")
 
 
 def _ink(image):
@@ -121,3 +93,123 @@ def test_crop_to_ink_mistakes_get_their_hint(answer, phrase):
     assert not result.ok and phrase in result.message, result
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         result.raise_if_wrong()
+
+
+# Exercise 8.1 -------------------------------------------------------------------------------------------------------
+
+def test_predicted_confusion_says_when_the_prediction_held():
+    result = check.predicted_confusion(lambda: (4, 9), Y_TRUE, Y_PRED)
+    assert result.ok and result.exercise == "8.1" and result.raise_if_wrong() is result
+    assert "your prediction held: 4 taken for 9 is the most frequent mistake in these 20 test digits, 3 times" \
+        in result.message
+
+
+def test_predicted_confusion_says_when_it_did_not_and_what_the_counts_were():
+    result = check.predicted_confusion(lambda: (9, 4), Y_TRUE, Y_PRED)
+    assert result.ok  # a prediction that did not hold is still a prediction: the point is the comparison
+    assert "did not hold: 9 taken for 4 happened 1 time " in result.message
+    assert "(the other way round, 4 taken for 9, 3 times)" in result.message and "is 4 taken for 9, 3 times" in \
+        result.message
+    never = check.predicted_confusion(lambda: (3, 8), Y_TRUE, Y_PRED)
+    assert never.ok and "3 taken for 8 happened 0 times, the most frequent" in never.message
+
+
+def test_predicted_confusion_accepts_any_pair_of_a_tie():
+    y_true, y_pred = np.array([2, 8, 1]), np.array([7, 3, 1])
+    for pair in [(2, 7), (8, 3)]:
+        assert "your prediction held" in check.predicted_confusion(lambda p=pair: p, y_true, y_pred).message
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    ((4, 4), "a right answer, on the diagonal"),
+    ((4, 10), "digits go from 0 to 9"),
+    (4, "return a pair of digits"),
+    ((4.0, 9.0), "return a pair of digits"),
+    ("49", "return a pair of digits"),
+    (None, "forget `return`"),
+])
+def test_predicted_confusion_malformed_answers_get_their_hint(answer, phrase):
+    result = check.predicted_confusion(lambda: answer, Y_TRUE, Y_PRED)
+    assert not result.ok and phrase in result.message, result
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):
+        result.raise_if_wrong()
+
+
+# Exercise 8.4 -------------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def probe():
+    """A small fixed model (28 x 28 x 1 -> 10 softmax, random weights and biases, no training) and 20 digit-like
+    images on which it answers differently once inverted or left unscaled."""
+    import keras
+
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")])
+    rng = np.random.default_rng(2)
+    weights, biases = rng.normal(0, 0.3, (784, 10)).astype("float32"), rng.normal(0, 2, 10).astype("float32")
+    model.layers[-1].set_weights([weights, biases])
+    digits = np.zeros((20, 28, 28), dtype=np.uint8)
+    for i, digit in enumerate(digits):
+        digit[4 + i % 5: 20 + i % 5, 6 + i % 7: 14 + i % 7] = rng.integers(80, 256, (16, 8), dtype=np.uint8)
+    return model, digits
+
+
+def classify(model, drawing):
+    x = (255 - drawing).astype("float32") / 255
+    return int(model.predict(x.reshape((1, *model.input_shape[1:])), verbose=0).argmax())
+
+
+def the_broken_classifier(model, drawing):  # the exercise's snippet
+    probs = model.predict(drawing / 255, verbose=0)
+    return int(probs.argmax())
+
+
+def _fed(transform):
+    def answer(model, drawing):
+        x = transform(drawing.astype("float32"))
+        return int(model.predict(x.reshape((1, *model.input_shape[1:])), verbose=0).argmax())
+    return answer
+
+
+def test_classify_drawing_accepts_the_solution(probe):
+    model, digits = probe
+    result = check.classify_drawing(classify, model, digits)
+    assert result.ok and result.exercise == "8.4" and "white ink (255) on black" in result.message, result
+    assert result.raise_if_wrong() is result
+    assert check.classify_drawing(_fed(lambda x: 1 - x / 255), model, digits).ok  # inverted after scaling
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (the_broken_classifier, "Keras refused the input"),
+    (_fed(lambda x: x / 255), "invert the drawing first, 255 - drawing"),
+    (_fed(lambda x: 255 - x), "scale them to [0, 1]"),
+    (_fed(lambda x: x), "invert the drawing first"),  # neither inverted nor scaled: the first thing to fix
+    (lambda model, drawing: model.predict((255 - drawing.reshape(1, 28, 28, 1)) / 255, verbose=0),
+     "return one digit"),
+    (lambda model, drawing: "7", "return the digit as an int"),
+    (lambda model, drawing: None, "forget `return`"),
+    (_fed(lambda x: ((255 - x) / 255).T), "answers differ from the model's answers"),
+])
+def test_classify_drawing_mistakes_get_their_hint(answer, phrase, probe):
+    model, digits = probe
+    result = check.classify_drawing(answer, model, digits)
+    assert not result.ok and phrase in result.message, result
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):
+        result.raise_if_wrong()
+
+
+def test_classify_drawing_notices_a_changed_drawing(probe):
+    model, digits = probe
+
+    def in_place(model, drawing):
+        drawing[:] = 255 - drawing
+        return classify(model, 255 - drawing)
+
+    result = check.classify_drawing(in_place, model, digits)
+    assert not result.ok and "changed the drawing" in result.message
+
+
+def test_classify_drawing_lets_the_stub_error_through(probe):
+    with pytest.raises(NotImplementedError):
+        check.classify_drawing(stub, *probe)

@@ -201,3 +201,25 @@ def test_int64_pixels_give_the_same_maps_and_probabilities_as_uint8():
     np.testing.assert_allclose(as_uint8, features.probabilities(model, blob()), rtol=1e-6)  # 255 -> 1.0
     np.testing.assert_allclose(features.feature_maps(edge_model(), (bar() * 255).astype(np.int64), "relu"),
                                features.feature_maps(edge_model(), bar(), "relu"), rtol=1e-6)
+
+
+def test_layer_titles_number_each_kind_of_layer_whatever_keras_named_it():
+    model = edge_model()
+    assert features.layer_titles(model) == {"edge": "convolution 1", "relu": "activation 1", "pool": "max pooling 1",
+                                            "flat": "flatten 1", "dense": "dense 1"}
+    inputs = keras.Input((12, 12, 1))
+    x = keras.layers.Conv2D(2, 3)(inputs)  # automatic names: conv2d_N, depending on the session
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.Conv2D(2, 3)(x)
+    x = keras.layers.ReLU()(x)
+    auto = keras.Model(inputs, x)
+    assert list(features.layer_titles(auto).values()) == ["convolution 1", "ReLU 1", "convolution 2", "ReLU 2"]
+
+
+def test_occlusion_with_progress_gives_the_same_map_and_reports_the_rows(monkeypatch, capsys):
+    monkeypatch.setenv("MNIST_COURSE_UNATTENDED", "1")  # the stable lines, as under papermill
+    quiet = features.occlusion_map(corner_classifier(), blob(), label=1, patch=4, stride=2)
+    shown = features.occlusion_map(corner_classifier(), blob(), label=1, patch=4, stride=2, show_progress=True)
+    np.testing.assert_array_equal(shown, quiet)
+    # 12 pixels, patch 4, stride 2: patch tops at 0, 2, 4, 6, 8
+    assert capsys.readouterr().out.splitlines() == ["occlusion rows: 0/5", "occlusion rows: 5/5"]

@@ -1,9 +1,12 @@
 """The course with the real nbgrader: ``generate_assignment`` on every notebook, then ``autograde`` and
-``generate_feedback`` for two students: one who pasted the solutions back (full marks), one who handed the stubs in
+``generate_feedback`` for two students: one who handed in the course edition (full marks), one who handed the stubs in
 (zero for every exercise, the stub's message in the feedback); and, for notebook 02 only, a third with known wrong
 answers (zero for those exercises only, their hints in the feedback). Everything lives in a temporary course folder.
 
-Autograde executes every notebook twice (``ci`` profile): the slowest test of the suite (about 4 minutes on 2 cores with the model cache warm).
+No notebook is executed again for the first two: nbgrader grades the outputs they already have (its ``ClearOutput``
+and ``Execute`` steps switched off). The course edition's stored outputs are the ones strict nbval re-executes and
+compares in the same ``make test``; the stubs are the student edition the session's ci run executed
+(tests/conftest.py: ``ci_run``). Only the wrong student's 02 is executed by ``autograde`` (ci profile, seconds).
 """
 
 from __future__ import annotations
@@ -65,13 +68,19 @@ def _submission(release: nbformat.NotebookNode, course: nbformat.NotebookNode, m
     return out
 
 
+def _unexecuted_checks(nb: nbformat.NotebookNode) -> list[str]:
+    """The check cells of a handed-in notebook that show no execution: nbgrader, grading outputs as they are, would
+    give such a cell its points, so every test of an already executed submission first asserts there is none."""
+    return [_grade_id(c) for _, c in editions.check_cells(nb) if c.get("execution_count") is None]
+
+
 def _text(page: Path) -> str:
     """The visible text of an HTML feedback page (tags stripped, entities decoded)."""
     return html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> dict:
+def graded(tmp_path_factory, ci_run) -> dict:
     """A temporary nbgrader course: every notebook generated, two students (three for notebook 02) submitted,
     autograded, fed back."""
     base = tmp_path_factory.mktemp("nbgrader")
@@ -89,7 +98,8 @@ def graded(tmp_path_factory) -> dict:
     env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(home / "jupyter-config"),
            "JUPYTER_DATA_DIR": str(home / "jupyter-data"), "JUPYTER_RUNTIME_DIR": str(home / "jupyter-runtime"),
            "IPYTHONDIR": str(home / "ipython"), "MPLCONFIGDIR": str(home / "matplotlib"),
-           "MNIST_COURSE_PROFILE": "ci", "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "MNIST_COURSE_PROFILE": "ci", "MNIST_COURSE_UNATTENDED": "1",
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
            "MNIST_COURSE_CACHE": os.environ.get("MNIST_COURSE_CACHE", str(base / "cache"))}
     for assignment, path in ASSIGNMENTS.items():
         source = course / "source" / assignment
@@ -97,26 +107,33 @@ def graded(tmp_path_factory) -> dict:
         shutil.copy2(path, source / path.name)
         if (path.parent / "results").is_dir():  # stored results a notebook reads, e.g. 07's race
             shutil.copytree(path.parent / "results", source / "results")
-    timings = {}
+    timings, unexecuted = {}, {}
     started = time.monotonic()
     nbgrader(course, env, "generate_assignment", "lesson*")
     timings["generate_assignment"] = time.monotonic() - started
     for assignment, path in ASSIGNMENTS.items():
         release = nbformat.read(course / "release" / assignment / path.name, as_version=4)
         original = nbformat.read(path, as_version=4)
-        students = [(SOLVED, _submission(release, original, False)), (STUBS, release)]
+        # already executed: the course edition (its stored outputs) and the student edition (the ci run's)
+        students = [(SOLVED, original), (STUBS, nbformat.read(ci_run["out"] / path.name, as_version=4))]
+        unexecuted[SOLVED, assignment], unexecuted[STUBS, assignment] = (_unexecuted_checks(nb) for _, nb in students)
         if assignment == WRONG_ASSIGNMENT:
             students.append((WRONG, _submission(release, original, True)))
         for student, notebook in students:
             folder = course / "submitted" / student / assignment
             shutil.copytree(course / "release" / assignment, folder)  # with results/, as the student got it
             nbformat.write(notebook, folder / path.name)
-    for step in ("autograde", "generate_feedback"):
+    graded_as_they_are = ("--ClearOutput.enabled=False", "--Execute.enabled=False")
+    for step, args in (("autograde (executed already)", ("autograde", "lesson*", *graded_as_they_are,
+                                                         f"--CourseDirectory.student_id_exclude={WRONG}")),
+                       ("autograde (executes 02)", ("autograde", WRONG_ASSIGNMENT, f"--student={WRONG}")),
+                       ("generate_feedback", ("generate_feedback", "lesson*"))):
         started = time.monotonic()
-        nbgrader(course, env, step, "lesson*")
+        nbgrader(course, env, *args)
         timings[step] = time.monotonic() - started
     print("nbgrader timings (s): " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
-    return {"course": course, "db": f"sqlite:///{base / 'gradebook.db'}"}
+    return {"course": course, "db": f"sqlite:///{base / 'gradebook.db'}", "unexecuted": unexecuted,
+            "ci_errors": {f"lesson{Path(r['notebook']).name[:2]}": r["error"] for r in ci_run["report"]}}
 
 
 def _grades(graded: dict, assignment: str, path: Path, student: str) -> tuple[dict[str, float | None], float, set]:
@@ -155,9 +172,11 @@ def test_generate_assignment_hands_out_the_student_edition(graded, assignment):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_pasted_solutions_get_full_marks(graded, assignment):
+def test_the_course_edition_handed_in_gets_full_marks(graded, assignment):
     path = ASSIGNMENTS[assignment]
     course = nbformat.read(path, as_version=4)
+    assert not graded["unexecuted"][SOLVED, assignment], (
+        f"{path.name}: its stored outputs lack checks {graded['unexecuted'][SOLVED, assignment]}: make regenerate")
     scores, maximum, manual = _grades(graded, assignment, path, SOLVED)
     checks = [_grade_id(c) for _, c in editions.check_cells(course)]
     assert len(checks) >= 3 and maximum == editions.autograded_points(course) == float(len(checks))
@@ -173,6 +192,9 @@ def test_pasted_solutions_get_full_marks(graded, assignment):
 def test_stubs_get_zero_and_the_feedback_says_which_exercise_waits(graded, assignment):
     path = ASSIGNMENTS[assignment]
     course = nbformat.read(path, as_version=4)
+    assert not graded["unexecuted"][STUBS, assignment], (
+        f"{path.name}: the ci run stopped before checks {graded['unexecuted'][STUBS, assignment]}: "
+        f"{graded['ci_errors'].get(assignment)}")
     scores, _, manual = _grades(graded, assignment, path, STUBS)
     checks = [_grade_id(c) for _, c in editions.check_cells(course)]
     assert {gid: scores[gid] for gid in checks} == {gid: 0.0 for gid in checks}

@@ -3,16 +3,37 @@ JSON round trip, the table, the plots and the viewer widget."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from mnist_course.data import flatten, scale, subset
 from mnist_course.race import (
-    RaceData, RaceRun, RunSpec, by_name, fingerprint, initial_weights, max_difference, race, same_weights,
+    RaceData,
+    RaceRun,
+    RunSpec,
+    by_name,
+    fingerprint,
+    initial_weights,
+    max_difference,
+    race,
+    race_seeds,
+    same_weights,
     train_race_run,
 )
-from mnist_course.race_plots import compare_live, plot_race
-from mnist_course.race_results import load_results, results_table, save_results
+from mnist_course.race_plots import RUN_COLORS, compare_live, plot_paths, plot_race, run_color
+from mnist_course.race_results import (
+    compare,
+    final_accuracy,
+    format_final,
+    load_results,
+    rerun_check,
+    results_table,
+    save_results,
+    seeds_in,
+    write_shipped,
+)
 from mnist_course.widgets.race_viewer import RaceViewer
 
 SEED = 7
@@ -39,11 +60,12 @@ def raced(data) -> list[RaceRun]:
     return race(specs, tiny_model, data, epochs=2, seed=SEED, echo=None)
 
 
-def fake(name: str, accuracies: list[float | None], seconds: list[float]) -> RaceRun:
+def fake(name: str, accuracies: list[float | None], seconds: list[float], seed: int = 1, n_val: int = 100) -> RaceRun:
     n = len(accuracies)
     history = {"epoch": list(range(n)), "seconds": seconds, "loss": [2.3 / (e + 1) for e in range(n)],
                "val_accuracy": accuracies, "val_crossentropy": [2.3 / (e + 1) for e in range(n)]}
-    return RaceRun(RunSpec(name, "sgd", 0.01, options={"momentum": 0.9}), {"epochs": n - 1, "seed": 1}, history)
+    return RaceRun(RunSpec(name, "sgd", 0.01, options={"momentum": 0.9}),
+                   {"epochs": n - 1, "seed": seed, "n_val": n_val}, history)
 
 
 def test_initial_weights_depend_only_on_the_seed():
@@ -108,11 +130,19 @@ def test_targets_per_loss_kind(data):
 
 def test_json_round_trip(tmp_path, raced):
     results = [*raced, fake("broken", [0.1, None], [0.0, 1.5])]
-    path = save_results(tmp_path / "sub" / "race.json", results)
+    path = save_results(tmp_path / "sub" / "race.json", results, settings={"epochs": 2, "n_train": 400})
     back = load_results(path)
     assert back == results
     assert back[-1].history["val_accuracy"] == [0.1, None] and back[-1].spec.options == {"momentum": 0.9}
-    path.write_text(path.read_text().replace('"format": 1', '"format": 99'))
+    text = path.read_text()
+    doc = json.loads(text)
+    assert doc["seeds"] == [SEED, 1] and doc["settings"] == {"epochs": 2, "n_train": 400}
+    assert {"keras", "tensorflow", "numpy", "python", "cpu_count"} <= set(doc["machine"])
+    assert text == json.dumps(doc, indent=1, sort_keys=True) + "\n"  # sorted keys: a rerun diffs line by line
+    old = {"format": 1, "machine": {"tensorflow": "2.x", "cpu_count": 2}, "runs": doc["runs"]}  # the first format
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    assert load_results(tmp_path / "old.json") == results
+    path.write_text(text.replace('"format": 2', '"format": 99'))
     with pytest.raises(ValueError, match="format 99"):
         load_results(path)
 
@@ -137,12 +167,37 @@ def test_a_failed_save_leaves_the_stored_results_untouched(tmp_path, monkeypatch
 
 
 def test_results_table():
-    table = results_table([fake("slow", [0.1, 0.81234, 0.8], [0.0, 1.0, 2.04]), fake("boom", [0.1, None], [0, 9])])
+    table = results_table([fake("slow", [0.1, 0.81234, 0.9], [0.0, 1.0, 2.04]), fake("boom", [0.1, None], [0, 9])])
     lines = str(table).splitlines()
-    assert lines[0].startswith("| run | optimizer | learning rate | loss | batch | val accuracy | best |")
-    assert lines[2] == "| slow | sgd, momentum 0.9 | 0.01 | categorical | 128 | 0.8000 | 0.8123 | 0.7667 | 2.0 |"
+    assert lines[0].startswith("| run | optimizer | learning rate | loss | batch | val accuracy (95 % interval) | best")
+    # 90 % of 100 validation images: Wilson 95 % interval 82.6-94.5 %
+    assert lines[2] == ("| slow | sgd, momentum 0.9 | 0.01 | categorical | 128 | 90.00 % (82.6-94.5) | 0.9000 "
+                        "| 0.7667 | 2.0 |")
     assert lines[3] == "| boom | sgd, momentum 0.9 | 0.01 | categorical | 128 | diverged | 0.1000 | 1.1500 | 9.0 |"
     assert len(lines) == 4 and table._repr_markdown_() == str(table) == repr(table)
+    seeds = [fake("a", [0.1, 0.80], [0, 1.0], seed=1), fake("a", [0.1, 0.84], [0, 3.0], seed=2),
+             fake("a", [0.1, 0.82], [0, 2.0], seed=3)]
+    lines = str(results_table(seeds)).splitlines()
+    assert "(mean ± sd)" in lines[0] and len(lines) == 3
+    assert lines[2] == ("| a | sgd, momentum 0.9 | 0.01 | categorical | 128 | 82.00 ± 2.00 % over 3 seeds | 0.8200 "
+                        "| 1.1500 | 2.0 |")
+
+
+def test_uncertainty_of_a_final_accuracy_and_ties():
+    one = [fake("a", [0.1, 0.9], [0, 1]), fake("b", [0.1, 0.8], [0, 1]), fake("c", [0.1, 0.86], [0, 1])]
+    centre, low, high = final_accuracy(one, "a")
+    assert centre == 0.9 and low == pytest.approx(0.8256, abs=1e-4) and high == pytest.approx(0.9448, abs=1e-4)
+    assert format_final(one, "a") == "90.00 % (82.6-94.5)"
+    assert compare(one, "b", "c").endswith("the intervals overlap, a tie")  # 80 and 86 of 100 are not told apart
+    wide = [fake(n, [0.1, acc], [0, 1], n_val=10_000) for n, acc in [("a", 0.9), ("b", 0.8)]]
+    assert compare(wide, "b", "a").startswith("a (90.00 % (89.4-90.6)) ends above b")
+    # three seeds: the mean, and the wider of mean ± 2 sd (here 2 sd = 4 points) and the Wilson interval
+    seeds = [fake("s", [0.1, acc], [0, 1], seed=k, n_val=10_000) for k, acc in enumerate([0.80, 0.84, 0.82])]
+    centre, low, high = final_accuracy(seeds, "s")
+    assert (centre, low, high) == pytest.approx((0.82, 0.78, 0.86))
+    assert seeds_in(seeds) == [0, 1, 2] and format_final(seeds, "s") == "82.00 ± 2.00 % over 3 seeds"
+    with pytest.raises(KeyError, match="zz"):
+        final_accuracy(seeds, "zz")
 
 
 def test_plot_race_against_epochs_and_seconds():
@@ -158,7 +213,9 @@ def test_plot_race_against_epochs_and_seconds():
         assert loss_ax.get_yscale() == "log"
         plt.close(fig)
     fig = plot_race(runs, x="time", log_x=True)
-    assert fig.axes[0].get_xscale() == "symlog" and plot_race(runs).axes[0].get_xscale() == "linear"
+    assert fig.axes[0].get_xscale() == "log" and plot_race(runs).axes[0].get_xscale() == "linear"
+    assert list(fig.axes[-1].lines[0].get_xdata()) == [2.0, 4.0]  # time 0 has no place on a log axis: left out
+    assert "log scale" in fig.axes[-1].get_xlabel()
     plt.close("all")
     with pytest.raises(ValueError, match="epoch"):
         plot_race(runs, x="steps")
@@ -182,7 +239,8 @@ def test_viewer_checkboxes_change_the_plotted_lines():
     viewer.checkboxes["a"].value = False
     assert plotted() == ["b", "c"]
     colors = {line.get_label(): line.get_color() for line in viewer.figure.axes[-1].lines}
-    assert colors == {"b": "C1", "c": "C2"}  # a run keeps its colour whatever else is shown
+    assert colors == {"b": run_color("b"), "c": run_color("c")}  # a run keeps its colour whatever else is shown
+    assert RaceViewer(runs, shown=["c"]).figure.axes[-1].lines[0].get_color() == run_color("c")
     viewer.x_axis.value = "time"
     assert list(viewer.figure.axes[-1].lines[0].get_xdata()) == [0, 1]
     assert viewer.figure.axes[-1].get_xlabel() == "training time (s)"
@@ -241,3 +299,70 @@ def test_compare_live_dashes_the_live_run_in_the_stored_colour():
     fig = compare_live(stored, [fake("new", [0.1, 0.3], [0, 1])])  # nothing stored to compare with: drawn alone
     assert [line.get_label() for line in fig.axes[-1].lines] == ["new (live)"]
     plt.close(fig)
+
+
+def test_every_run_of_the_race_has_its_own_colour_in_every_plot():
+    races = ("sgd", "sgd-momentum", "rmsprop", "adam", "adagrad", "adamw", "adam-sparse", "adam-mse", "sgd-mse",
+             "sgd-batch", "sgd-b512", "sgd-b32", "sgd-b1", "sgd-lr0.001", "sgd-lr0.1", "sgd-lr1")
+    assert len({run_color(n) for n in races}) == len(races) and all(n in RUN_COLORS for n in races)
+    assert run_color("adam (live)") == run_color("adam") and run_color("mine") == run_color("mine")
+    runs = [fake(n, [0.1, 0.5], [0, 1]) for n in ("adam", "adam-sparse", "sgd")]
+    for shown in (runs, runs[1:]):
+        lines = {line.get_label(): line for line in plot_race(shown).axes[-1].lines}
+        assert lines["adam-sparse"].get_color() == RUN_COLORS["adam-sparse"]
+        assert lines["adam-sparse"].get_linestyle() == "--"  # drawn over adam, which it hides otherwise
+        assert lines["sgd"].get_color() == RUN_COLORS["sgd"] and lines["sgd"].get_linestyle() == "-"
+
+
+def test_race_over_seeds_gives_each_seed_its_own_start(data):
+    specs = [RunSpec("adam", batch_size=64)]
+    runs = race_seeds(specs, tiny_model, data, epochs=1, seeds=[3, 4], echo=None)
+    assert [r.setup["seed"] for r in runs] == [3, 4] and seeds_in(runs) == [3, 4]
+    assert [r.setup["initial_weights"] for r in runs] == [fingerprint(initial_weights(tiny_model, k)) for k in (3, 4)]
+    assert by_name(runs, "adam", seed=4) == [runs[1]] and by_name(runs, "adam") == [runs[0]]
+    with pytest.raises(ValueError, match="distinct"):
+        race_seeds(specs, tiny_model, data, epochs=1, seeds=[3, 3])
+
+
+def test_plot_paths_draws_one_line_per_optimizer_in_its_colour():
+    import matplotlib.pyplot as plt
+
+    from mnist_course.optimizers import Bowl
+
+    bowl = Bowl()
+    paths = {"SGD": np.array([[-4.0, 1.0], [-3.0, 0.5], [-2.0, 0.2]]), "Adam": np.array([[-4.0, 1.0], [-3.9, 0.9]])}
+    fig = plot_paths(bowl.loss, paths, extent=(-5, 1, -1.5, 1.5), title="paths")
+    surface, losses = fig.axes[:2]
+    drawn = {line.get_label(): line for line in surface.lines if not line.get_label().startswith("_")}
+    assert set(drawn) == {"SGD", "Adam"} and drawn["Adam"].get_color() == RUN_COLORS["adam"]
+    np.testing.assert_allclose(losses.lines[0].get_ydata(), [8.0 + 10.0, 4.5 + 2.5, 2.0 + 0.4])
+    plt.close(fig)
+
+
+def test_the_shipped_file_is_only_a_whole_full_race_over_three_seeds(tmp_path):
+    whole = [fake(name, [0.1, 0.5], [0, 1], seed=seed) for seed in (1, 2, 3) for name in ("a", "b")]
+    full = {"profile": "full", "epochs": 1}
+    for results, settings, why in [(whole[:-1], full, "missing"), (whole[:4], full, "seeds"),
+                                   (whole, {"profile": "ci"}, "profile")]:
+        with pytest.raises(ValueError, match=why):
+            write_shipped(tmp_path / "race.json", results, runs=["a", "b"], settings=settings)
+        assert not (tmp_path / "race.json").exists()
+    path = write_shipped(tmp_path / "race.json", whole, runs=["a", "b"], settings=full)
+    assert load_results(path) == whole and json.loads(path.read_text())["seeds"] == [1, 2, 3]
+
+
+def test_a_rerun_is_compared_with_the_shipped_run_of_the_same_settings_only():
+    shipped = [fake("a", [0.1, 0.90], [0, 1], seed=1), fake("a", [0.1, 0.70], [0, 1], seed=2)]
+    one_seed = shipped[:1]
+    same = fake("a", [0.1, 0.90], [0, 3], seed=1)
+    gap, sentence = rerun_check(one_seed, same)
+    assert gap == 0.0 and "within the tolerance" in sentence and "95 % interval on 100 images" in sentence
+    gap, sentence = rerun_check(one_seed, fake("a", [0.1, 0.70], [0, 1], seed=1))  # 20 points off, 95 %: ±6
+    assert gap == pytest.approx(0.2) and "OUTSIDE the tolerance" in sentence
+    # two shipped seeds, 0.90 and 0.70: sd 0.141, so 2 sd = 28 points of tolerance
+    gap, sentence = rerun_check(shipped, fake("a", [0.1, 0.75], [0, 1], seed=1))
+    assert gap == pytest.approx(0.15) and "within the tolerance of 28.28 points (2 sd of 2 shipped seeds)" in sentence
+    for other in (fake("a", [0.1, 0.9], [0, 1], seed=3), fake("a", [0.1, 0.5, 0.9], [0, 1, 2], seed=1),
+                  fake("a", [0.1, 0.9], [0, 1], seed=1, n_val=50), fake("new", [0.1, 0.9], [0, 1], seed=1)):
+        gap, sentence = rerun_check(shipped, other)  # other seed, epochs, validation size or name: not comparable
+        assert gap is None and "nothing to compare" in sentence

@@ -99,6 +99,48 @@ def test_only_an_in_place_run_tells_the_notebook_it_is_regenerating(tmp_path):
     assert in_place[0].metrics == {"regenerating": 1}
 
 
+def test_kernels_run_unattended_and_only_results_runs_write_the_shipped_results(tmp_path, capsys):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    body = ("import os\nfrom mnist_course.notebook import writing_results\n"
+            "record(unattended=os.environ.get('MNIST_COURSE_UNATTENDED', 'unset'), results=int(writing_results()), "
+            "profile=PROFILE)")
+    make_notebook(folder / "01_flags.ipynb", body)
+    assert main(["run", "--notebooks", str(folder), "-o", str(tmp_path / "plain"), "--profile", "ci"]) == 0
+    assert main(["run", "--notebooks", str(folder), "-o", str(tmp_path / "results"), "--results"]) == 0
+    plain, results = (json.loads((tmp_path / name / "report.json").read_text())[0] for name in ("plain", "results"))
+    assert plain["metrics"] == {"unattended": "1", "results": 0, "profile": "ci"}
+    assert results["metrics"] == {"unattended": "1", "results": 1, "profile": "full"}  # --results means full
+    assert "writing the shipped results into" in capsys.readouterr().err
+    for argv, fragment in ((["--profile", "student"], "drop --profile student"), (["-p", "SEED", "1"], "drop --in"),
+                           (["--in-place"], "drop --in-place")):
+        assert main(["run", "--notebooks", str(folder), "--results", *argv]) == 2
+        assert fragment in capsys.readouterr().err
+
+
+def test_a_cell_tagged_raises_exception_may_raise_and_the_run_goes_on(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    path = make_notebook(folder / "01_expected.ipynb", "record(before=1)")
+    nb = nbformat.read(path, as_version=4)
+    stub = nbformat.v4.new_code_cell('raise NotImplementedError("Exercise 9.1: write your code here")')
+    stub.metadata["tags"] = ["raises-exception"]
+    nb.cells += [stub, nbformat.v4.new_code_cell("record(after=2)")]
+    nbformat.write(nb, path)
+    broken = make_notebook(folder / "02_unexpected.ipynb", "record(before=1)")
+    nb = nbformat.read(broken, as_version=4)
+    nb.cells += [nbformat.v4.new_code_cell("1 / 0"), nbformat.v4.new_code_cell("record(after=2)")]
+    nbformat.write(nb, broken)
+    ok, failed = runner.run_batch([path, broken], tmp_path / "out", "ci", {}, **QUIET)
+    assert (ok.status, ok.error, ok.metrics) == ("ok", "", {"before": 1, "after": 2})
+    executed = nbformat.read(tmp_path / "out" / "01_expected.ipynb", as_version=4)
+    assert [c.source.splitlines()[0] for c in executed.cells] == [c.source.splitlines()[0] for c in
+                                                                  nbformat.read(path, as_version=4).cells]
+    assert executed.cells[3].outputs[0]["ename"] == "NotImplementedError"  # the error stays where it was raised
+    assert (failed.status, failed.error, failed.failed_cell, failed.metrics) == (
+        "failed", "ZeroDivisionError: division by zero", 3, {"before": 1})
+
+
 def listing(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` (hidden ones too) with its bytes."""
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -123,3 +123,23 @@ def test_vector_widget_sliders_change_what_is_shown(digits):
     assert widget.table.value == row_table_html(images[7], 14) != table_before
     assert widget.slider.description == "image" and widget.row_slider.description == "pixel row"
     assert "mnist-vector-slider" in widget.slider._dom_classes and "mnist-vector" in widget.widget._dom_classes
+
+
+def test_every_course_widget_shows_itself_as_a_widget_view_under_ipywidgets_7_and_8(digits):
+    """A cell ending with a course widget shows a widget view (Jupyter's widget-view+json, version 2.0, naming the
+    widget's model) whichever ipywidgets runs: 8 builds it itself, 7 (Colab) has no _repr_mimebundle_ at all."""
+    import ipywidgets
+
+    from mnist_course.widgets.compat import widget_bundle
+
+    for shown in (ImageBrowser(*digits), ImageToVector(*digits)):
+        bundle = shown._repr_mimebundle_()
+        view = bundle["application/vnd.jupyter.widget-view+json"]
+        assert view == {"version_major": 2, "version_minor": 0, "model_id": shown.widget.model_id}
+        assert bundle["text/plain"]
+
+    class Seven(ipywidgets.HTML):  # an ipywidgets-7-like widget: it displays only through _ipython_display_
+        _repr_mimebundle_ = None
+
+    old = Seven("x")
+    assert widget_bundle(old)["application/vnd.jupyter.widget-view+json"]["model_id"] == old.model_id

@@ -88,7 +88,8 @@ def mirrors_from_env() -> list[Mirror]:
     try:
         return [Mirror(kind, url), *DEFAULT_MIRRORS]
     except MnistDownloadError as exc:
-        raise MnistDownloadError(f"${MIRROR_ENV}: {exc.problem}", exc.file, fix=f"Correct or unset {MIRROR_ENV}.")
+        fix = f"Correct or unset {MIRROR_ENV}."
+        raise MnistDownloadError(f"${MIRROR_ENV}: {exc.problem}", exc.file, fix=fix) from None
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""Self-checks for the exercises of notebook 01 (loading MNIST): the label file's header, ink per digit, shares."""
+"""Self-checks for the exercises of notebook 01 (loading MNIST): a label header, ink per digit, the size of an IDX
+file predicted, an IDX image reader debugged."""
 
 from __future__ import annotations
 
@@ -128,39 +129,133 @@ def mean_ink_per_digit(function: Callable[[np.ndarray, np.ndarray], Any]) -> Fee
                      f"({expected[least]:.1f}){stroke}.")
 
 
-def digit_shares(function: Callable[[np.ndarray], Any]) -> Feedback:
-    """Check ``function(y)`` -> the fraction of each digit 0..9 among the labels ``y``, on labels of its own."""
+def _decompressed_size(path: Path) -> int:
+    """The number of bytes of an IDX file once decompressed (a plain file: its size)."""
+    if not str(path).endswith(".gz"):
+        return path.stat().st_size
+    with gzip.open(path, "rb") as f:
+        return len(f.read())
+
+
+def _size_hint(name: str, got: int, expected: int, count: int, dims: int, on_disk: int) -> str | None:
+    """The hint for the predicted size ``got`` of an IDX file of ``count`` items with ``dims`` dimensions (``None``
+    when right): which part of header + data the prediction left out or counted twice."""
+    header = 4 * (1 + dims)
+    body = expected - header
+    words = {1: "one dimension", 3: "three dimensions"}
+    if got == expected:
+        return None
+    if got == body:
+        return (f"{name}: {got:,} counts the data only. The file starts with a header: the magic number and "
+                f"{words[dims]}, 4 bytes each, so {header} more bytes.")
+    if got in (body + 8, body + 16) and got - body != header:
+        other = got - body
+        return (f"{name}: {'an' if other == 8 else 'a'} {other}-byte header belongs to a file with "
+                f"{words[other // 4 - 1]}; this one has {words[dims]}: 4 bytes for the magic number plus 4 per "
+                "dimension.")
+    if got == on_disk:
+        return (f"{name}: {got:,} bytes is the size of the .gz file on disk, compressed. The question is about "
+                "the bytes once decompressed, which the format itself tells you.")
+    if got in (header + 4 * body, 4 * body):
+        return f"{name}: one byte per value, not four: the data are unsigned bytes (08 in the magic number)."
+    if got in (header + 6 * body, 6 * body):
+        return f"{name}: that is the training file's count (60,000); the test file holds {count:,} items."
+    return f"{name}: you predicted {got:,} bytes, the file has {expected:,}: the header, then one byte per value."
+
+
+def predicted_sizes(function: Callable[[], Any], images: str | os.PathLike[str] | None = None,
+                    labels: str | os.PathLike[str] | None = None) -> Feedback:
+    """Check ``function() -> (image file bytes, label file bytes)``, a prediction of the decompressed sizes of the
+    test set's IDX files, against the files themselves (``images``/``labels``, default: the course's copies)."""
+    from mnist_course.data import idx_file_path
+
     ex = "1.3"
-    _, y_train = _training_set()
-    no_nine = np.array([0, 1, 1, 2, 3, 3, 3, 4, 5, 6, 7, 8, 8, 0], dtype=np.uint8)
-    for name, y in [("the training labels", y_train), ("labels with no 9", no_nine)]:
-        got = as_array(call(function, y))
-        counts = np.bincount(y, minlength=10)
-        expected = counts / len(y)
-        if got is None or got.dtype == object or not got.shape or not np.issubdtype(got.dtype, np.number):
-            return wrong(ex, "return an array of 10 numbers, the share of each digit 0..9 (np.bincount counts them).")
-        if got.shape != (10,):
-            if got.shape == (int(y.max()) + 1,) or got.shape == (len(np.unique(y)),):
-                return wrong(ex, f"on {name}: {got.shape[0]} values, but a digit that does not occur still needs "
-                                 "its share, 0: np.bincount(y, minlength=10).")
-            return wrong(ex, f"on {name}: expected 10 shares, got shape {got.shape}.")
-        got = got.astype(float)
-        if np.allclose(got, counts):
-            return wrong(ex, "these are counts, not fractions: divide them by the number of labels, len(y).")
-        if np.allclose(got, 100 * expected):
-            return wrong(ex, "these are percentages: return fractions (they sum to 1), counts / len(y).")
-        if np.all(got == 0):
-            return wrong(ex, "all shares are 0: `//` is integer division, use `/`.")
-        if np.allclose(np.sort(got), np.sort(expected)) and not np.allclose(got, expected):
-            return wrong(ex, "the right shares in the wrong order: element d must be the share of digit d.")
-        if not np.isclose(got.sum(), 1):
-            return wrong(ex, f"on {name} your shares sum to {got.sum():.3g}: the shares of the ten digits sum to 1, "
-                             "divide the counts by len(y).")
-        if not np.allclose(got, expected):
-            return wrong(ex, f"on {name}: expected {np.round(expected, 3)}, got {np.round(got, 3)}.")
-    shares = np.bincount(y_train, minlength=10) / len(y_train)
-    return right(ex, f"the training shares go from {shares.min():.1%} (digit {shares.argmin()}) to {shares.max():.1%} "
-                     f"(digit {shares.argmax()}), close to 10% each: nearly balanced.")
+    files = [Path(images if images is not None else idx_file_path("x_test")),
+             Path(labels if labels is not None else idx_file_path("y_test"))]
+    got = _as_pair(call(function))
+    if got is None:
+        return wrong(ex, "return two whole numbers, `return images_bytes, labels_bytes`.")
+    expected = [_decompressed_size(file) for file in files]
+    count = len(read_idx(files[1]))
+    if got == tuple(expected[::-1]):
+        return wrong(ex, "your two numbers are swapped: the image file first, then the label file.")
+    for name, guess, size, dims, file in zip(("image file", "label file"), got, expected, (3, 1), files):
+        hint = _size_hint(name, guess, size, count, dims, file.stat().st_size)
+        if hint:
+            return wrong(ex, f"{hint} Run the cell again with a new prediction.")
+    return right(ex, f"your prediction held: {expected[0]:,} = 16 + {count:,} x 28 x 28 bytes of images and "
+                     f"{expected[1]:,} = 8 + {count:,} bytes of labels. A format with a fixed header and one byte per "
+                     "value lets you know a file's size before you open it.")
 
 
-__all__ = ["digit_shares", "mean_ink_per_digit", "read_label_header"]
+def _image_file(folder: Path, name: str, images: np.ndarray) -> Path:
+    """An IDX image file written here with plain bytes (gzip when ``name`` ends in .gz)."""
+    from mnist_course.data import IMAGES_MAGIC
+
+    raw = IMAGES_MAGIC.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in images.shape) + images.tobytes()
+    file = folder / name
+    file.write_bytes(gzip.compress(raw, mtime=0) if name.endswith(".gz") else raw)
+    return file
+
+
+def _reader_error_hint(err: Exception, images: np.ndarray) -> str:
+    """The hint when the student's reader raised ``err`` on a file holding ``images``."""
+    text = str(err)
+    pixels = images.size
+    if isinstance(err, gzip.BadGzipFile):
+        return ("gzip.open failed on a plain file: choose the opener by the file name, gzip.open for .gz, open "
+                "for the others.")
+    if "reshape" in text and f"size {pixels + 16}" in text:
+        return ("the reshape fails because the 16 header bytes are read as pixels too: start after them, "
+                "np.frombuffer(data, np.uint8, offset=16).")
+    if "reshape" in text and f"size {pixels + 8}" in text:
+        return ("8 bytes skipped, but an image file's header is 16: the magic number and three dimensions "
+                "(count, rows, columns), 4 bytes each.")
+    little = [int.from_bytes(n.to_bytes(4, "big"), "little") for n in images.shape]
+    if "reshape" in text and str(little[0]) in text:
+        return ("the dimensions read from the header are huge: they were decoded little-endian. IDX stores them "
+                "big-endian, int.from_bytes(header[i:i + 4], 'big').")
+    if "reshape" in text and f"size {pixels}" in text:
+        return ("the pixel count is right, the shape is not: read count, rows and columns from the header "
+                "(big-endian) and reshape to exactly those, instead of assuming 28 x 28.")
+    return f"your function raised {type(err).__name__}: {text[:120]}"
+
+
+def read_images(function: Callable[[Any], Any], path: str | os.PathLike[str] | None = None) -> Feedback:
+    """Check ``function(path) -> (count, rows, cols) uint8 images`` on IDX image files of its own (gzip and plain,
+    not 28 x 28) and on ``path`` (a real file)."""
+    ex = "1.4"
+    rng = np.random.default_rng(14)
+    with tempfile.TemporaryDirectory() as tmp:
+        cases = [(_image_file(Path(tmp), "images-idx3-ubyte.gz", rng.integers(0, 256, (3, 5, 4), dtype=np.uint8)),),
+                 (_image_file(Path(tmp), "images-idx3-ubyte", rng.integers(0, 256, (2, 28, 28), dtype=np.uint8)),)]
+        cases = [(file, read_idx(file)) for (file,) in cases]
+        if path is not None:
+            cases.append((Path(path), read_idx(path)))
+        for file, expected in cases:
+            try:
+                got = call(function, file)
+            except (ValueError, OSError, gzip.BadGzipFile) as err:
+                return wrong(ex, f"on {file.name} ({expected.shape[0]} images of {expected.shape[1]} x "
+                                 f"{expected.shape[2]}): {_reader_error_hint(err, expected)}")
+            array = as_array(got)
+            where = f"on {file.name} ({expected.shape[0]} images of {expected.shape[1]} x {expected.shape[2]})"
+            if got is None:
+                return wrong(ex, "your function returns None: did you forget `return`?")
+            if array is None or array.dtype == object:
+                return wrong(ex, "return one NumPy array, np.frombuffer(...).reshape(count, rows, cols).")
+            if array.shape != expected.shape:
+                if array.size == expected.size:
+                    return wrong(ex, f"{where}: shape {array.shape}; reshape to (count, rows, cols) read from the "
+                                     f"header, here {expected.shape}, not to sizes assumed in advance.")
+                return wrong(ex, f"{where}: shape {array.shape}, expected {expected.shape}.")
+            if array.dtype != np.uint8:
+                return wrong(ex, f"dtype {array.dtype}: each pixel is one unsigned byte, np.uint8 (0..255).")
+            if not np.array_equal(array, expected):
+                return wrong(ex, f"{where}: the right shape but other pixels: the data start right after the 16 "
+                                 "header bytes, image after image, row after row.")
+    return right(ex, "the header says how to read the rest: skip its 16 bytes and reshape to the dimensions it "
+                     "gives. The old reader worked on one file; this one on any IDX image file.")
+
+
+__all__ = ["mean_ink_per_digit", "predicted_sizes", "read_images", "read_label_header"]

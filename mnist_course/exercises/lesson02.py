@@ -1,4 +1,5 @@
-"""Self-checks for the exercises of notebook 02 (preprocessing): MLP input, one-hot by hand, standardization."""
+"""Self-checks for the exercises of notebook 02 (preprocessing): a prediction of shape, dtype and bytes, one-hot by
+hand, standardization, a leaking split debugged."""
 
 from __future__ import annotations
 
@@ -33,43 +34,63 @@ def _close(a: np.ndarray, b: np.ndarray) -> bool:
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-4, atol=1e-4))
 
 
-def to_mlp_input(function: Callable[[np.ndarray], Any]) -> Feedback:
-    """Check ``function(x)`` -> float32 vectors (N, 784) in [0, 1], on real and synthetic uint8 images."""
+def _as_shape(value: Any) -> tuple[int, ...] | None:
+    """``value`` as a tuple of ints (a shape), or ``None``."""
+    try:
+        shape = tuple(int(n) for n in value)
+    except (TypeError, ValueError):
+        return None
+    return shape if all(float(n).is_integer() for n in value) else None
+
+
+def _as_dtype(value: Any) -> np.dtype | None:
+    """``value`` ("float64", np.float64, np.dtype("float64")) as a NumPy dtype, or ``None``."""
+    try:
+        return np.dtype(value)
+    except TypeError:
+        return None
+
+
+def predicted_input(function: Callable[[], Any]) -> Feedback:
+    """Check ``function() -> (shape, dtype, nbytes)``, a prediction for ``x_test[:100].reshape(-1, 28, 28, 1) / 255``,
+    against what NumPy gives for it (run on the first 100 test images)."""
     ex = "2.1"
-    x_real, _, _ = _real_cases()
-    for x in (x_real[:100], _synthetic_images(3, 0, 200, seed=1)):
-        got = as_array(call(function, x))
-        n = len(x)
-        expected = x.reshape(n, 784).astype(np.float32) / np.float32(255)
-        if got is None or got.dtype == object:
-            return wrong(ex, "return a NumPy array, one row per image.")
-        if got.shape == (n, 28, 28):
-            return wrong(ex, f"shape {got.shape}: the images are not flattened; a dense layer wants one vector of "
-                             "784 values per image, x.reshape(len(x), 784).")
-        if got.shape == (n, 28, 28, 1):
-            return wrong(ex, f"shape {got.shape} is the CNN input; the MLP wants (N, 784): x.reshape(len(x), 784).")
-        if got.shape == (n * 784,):
-            return wrong(ex, f"shape {got.shape}: the whole batch became one long vector; keep one row per image, "
-                             "x.reshape(len(x), 784).")
-        if got.shape != (n, 784):
-            return wrong(ex, f"expected shape ({n}, 784) for {n} images, got {got.shape}.")
-        if got.dtype == np.float64:
-            return wrong(ex, "dtype float64: `x / 255` on uint8 makes float64, twice the memory of float32; "
-                             "convert first, x.astype('float32') / 255.")
-        if got.dtype != np.float32:
-            return wrong(ex, f"dtype {got.dtype}: convert with .astype('float32') before dividing.")
-        if got.max() > 1:
-            return wrong(ex, f"values go up to {got.max():g}: pixels are 0..255, divide by 255 to get [0, 1].")
-        if np.allclose(got, x.reshape(n, 784) / x.max(), atol=1e-6) and x.max() != 255:
-            return wrong(ex, "you divided by the batch's largest pixel: divide by 255, the largest possible value, "
-                             "so that every batch (train, test, one drawing) is scaled the same way.")
-        for order in (x.transpose(0, 2, 1).reshape(n, 784), x.reshape(n, 784, order="F")):
-            if _close(got, order / np.float32(255)):
-                return wrong(ex, "the pixels are in another order (column by column): reshape row by row, the "
-                                 "default order, with no transpose, as for the training data.")
-        if not _close(got, expected):
-            return wrong(ex, "some values differ from pixel / 255, in the order of x.reshape(len(x), 784).")
-    return right(ex, "float32 in [0, 1], one row of 784 values per image: ready for a Dense layer.")
+    _, _, x_test = _real_cases()
+    result = x_test[:100].reshape(-1, 28, 28, 1) / 255
+    got = call(function)
+    if not isinstance(got, (tuple, list)) or len(got) != 3:
+        return wrong(ex, "return three things, `return shape, dtype, nbytes`, e.g. ((2, 3), 'int8', 6).")
+    shape, dtype, nbytes = _as_shape(got[0]), _as_dtype(got[1]), got[2]
+    if shape is None:
+        return wrong(ex, f"the shape is a tuple of whole numbers, like (100, 784); yours: {got[0]!r:.40}.")
+    if dtype is None:
+        return wrong(ex, f"the dtype is a name like 'uint8' (or np.uint8); yours: {got[1]!r:.40}.")
+    if isinstance(nbytes, bool) or not isinstance(nbytes, (int, np.integer)):
+        return wrong(ex, f"the number of bytes is one whole number; yours: {nbytes!r:.40}.")
+    if shape != result.shape:
+        if -1 in shape:
+            return wrong(ex, "-1 is not kept in the shape: NumPy replaces it with the size that makes the total "
+                             "fit, here the number of images.")
+        if shape in ((100, 784), (100, 28, 28)):
+            return wrong(ex, f"shape {shape}: reshape(-1, 28, 28, 1) gives 4 axes, the last one a single grey "
+                             "channel, as a Conv2D layer wants.")
+        return wrong(ex, f"the shape does not hold: NumPy says {result.shape} (100 images, 28 x 28, one channel).")
+    if dtype != result.dtype:
+        if dtype == np.float32:
+            return wrong(ex, "dtype float32 does not hold: `/ 255` on uint8 gives float64 in NumPy, unless you "
+                             "convert first with .astype('float32') (see the cell 'Careful' above).")
+        return wrong(ex, f"dtype {dtype} does not hold: dividing uint8 by 255 gives {result.dtype}.")
+    if int(nbytes) != result.nbytes:
+        per_value = {result.size: 1, 4 * result.size: 4}.get(int(nbytes))
+        if per_value:
+            return wrong(ex, f"{int(nbytes):,} bytes counts {per_value} byte{'s' if per_value > 1 else ''} per value; "
+                             "a float64 takes 8, so "
+                             f"{result.size:,} values take {result.nbytes:,} bytes.")
+        return wrong(ex, f"{int(nbytes):,} bytes does not hold: nbytes = number of values x bytes per value "
+                         "(itemsize).")
+    return right(ex, f"your prediction held: {result.shape}, {result.dtype}, {result.nbytes:,} bytes: 8 bytes for "
+                     f"each of the {result.size:,} values, 8 times the uint8 images. Converting first, "
+                     "x.astype('float32') / 255, halves that.")
 
 
 def one_hot_by_hand(function: Callable[[np.ndarray], Any]) -> Feedback:
@@ -99,8 +120,9 @@ def one_hot_by_hand(function: Callable[[np.ndarray], Any]) -> Feedback:
             return wrong(ex, "each row must hold nine 0s and a single 1.")
         if not np.array_equal(got, expected):
             return wrong(ex, "the 1 is in the wrong column: row i has its 1 in column y[i] (np.eye(10)[y]).")
-    return right(ex, "the same rows as keras.utils.to_categorical: indexing np.eye(10) with the labels picks row "
-                     "y[i] of the identity for each example.")
+    return right(ex, "the same 0s and 1s as keras.utils.to_categorical (which gives float64 for NumPy labels), in "
+                     "half its bytes: indexing np.eye(10) with the labels picks row y[i] of the identity for each "
+                     "example.")
 
 
 def _standardized(x: np.ndarray, mean: float, std: float) -> np.ndarray:
@@ -172,4 +194,87 @@ def standardize(function: Callable[[np.ndarray, np.ndarray], Any]) -> Feedback:
                      "the training data, no peeking.")
 
 
-__all__ = ["one_hot_by_hand", "standardize", "to_mlp_input"]
+def _id_images(n: int) -> np.ndarray:
+    """``n`` uint8 images whose first two pixels spell their index (i // 256, i % 256), the rest random ink."""
+    x = np.random.default_rng(24).integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+    x[:, 0, 0], x[:, 0, 1] = np.arange(n) // 256, np.arange(n) % 256
+    x[:, 27, 27] = 255  # every image reaches 255: scaled once, each has a 1.0
+    return x
+
+
+def _ids(x: np.ndarray) -> np.ndarray | None:
+    """The index spelled by each (scaled) image's first two pixels, or ``None`` when they are not whole pixels."""
+    first = np.asarray(x, dtype=np.float64)[:, 0, :2] * 255
+    if not np.allclose(first, np.round(first), atol=1e-3):
+        return None
+    first = np.round(first).astype(np.int64)
+    return first[:, 0] * 256 + first[:, 1]
+
+
+def _split_parts(got: Any) -> tuple[np.ndarray, ...] | None:
+    try:
+        (x_tr, y_tr), (x_val, y_val) = got
+    except (TypeError, ValueError):
+        return None
+    parts = tuple(as_array(a) for a in (x_tr, y_tr, x_val, y_val))
+    return None if any(p is None for p in parts) else parts
+
+
+def split_and_scale(function: Callable[..., Any]) -> Feedback:
+    """Check ``function(x, y, val_size, seed) -> ((x_train, y_train), (x_val, y_val))``: disjoint parts covering the
+    data, images scaled once to [0, 1] as float32, labels still with their images, the split set by the seed."""
+    ex = "2.4"
+    n, val_size = 300, 60
+    x, y = _id_images(n), (np.arange(n) % 10).astype(np.uint8)
+    given = x.copy(), y.copy()
+    got = call(function, given[0], given[1], val_size, 7)
+    if not (np.array_equal(given[0], x) and np.array_equal(given[1], y)):
+        return wrong(ex, "your function changed the arrays it was given: build new ones.")
+    parts = _split_parts(got)
+    if parts is None:
+        return wrong(ex, "return ((x_train, y_train), (x_val, y_val)), as the broken function does.")
+    x_tr, y_tr, x_val, y_val = parts
+    if len(x_val) != val_size or len(y_val) != val_size:
+        return wrong(ex, f"asked for val_size={val_size}, got {len(x_val)} validation images and {len(y_val)} labels.")
+    if len(x_tr) == n:
+        return wrong(ex, f"the training part still has all {n} images, the {val_size} validation images among them: "
+                         "the model would be validated on images it trained on, and the validation score would be "
+                         "too good. Train on the other indices only, order[val_size:].")
+    if len(x_tr) != n - val_size or len(y_tr) != len(x_tr):
+        return wrong(ex, f"{n} images, {val_size} for validation: the training part should hold {n - val_size} images "
+                         f"and as many labels, not {len(x_tr)} and {len(y_tr)}.")
+    if x_tr.dtype != np.float32 or x_val.dtype != np.float32:
+        return wrong(ex, f"dtypes {x_tr.dtype} and {x_val.dtype}: the images should be float32, "
+                         "x.astype('float32') / 255.")
+    tops = float(x_tr.max()), float(x_val.max())
+    if max(tops) <= 1 / 255 + 1e-6:
+        return wrong(ex, f"the largest pixel is {max(tops):.5f}, about 1/255: the images were divided by 255 twice. "
+                         "Scale once, before or after the split, not both.")
+    if max(tops) > 1 + 1e-6:
+        return wrong(ex, f"pixels go up to {max(tops):g}: scale the images to [0, 1], dividing by 255 once.")
+    if min(tops) < 1 - 1e-6:
+        return wrong(ex, "one part is scaled differently from the other: every image goes through the same "
+                         "x.astype('float32') / 255, once.")
+    ids_tr, ids_val = _ids(x_tr), _ids(x_val)
+    if ids_tr is None or ids_val is None:
+        return wrong(ex, "some pixels are not pixel / 255 any more: scale with x.astype('float32') / 255 only.")
+    if np.intersect1d(ids_tr, ids_val).size:
+        return wrong(ex, f"{np.intersect1d(ids_tr, ids_val).size} images are in both parts: a validation image the "
+                         "model trained on tells nothing. Take the validation indices and the training indices from "
+                         "the same permutation, order[:val_size] and order[val_size:].")
+    if not (np.array_equal(y_tr, y[ids_tr]) and np.array_equal(y_val, y[ids_val])):
+        return wrong(ex, "the labels no longer go with their images: index x and y with the same indices.")
+    again = _split_parts(call(function, x.copy(), y.copy(), val_size, 7))
+    other = _split_parts(call(function, x.copy(), y.copy(), val_size, 8))
+    if again is None or not np.array_equal(_ids(again[2]), ids_val):
+        return wrong(ex, "the same seed gave another split: draw the permutation from "
+                         "np.random.default_rng(seed), so that a run can be repeated.")
+    if other is not None and np.array_equal(_ids(other[2]), ids_val):
+        return wrong(ex, "another seed gave the same split: the permutation must come from the seed you are given "
+                         "(np.random.default_rng(seed)), not from a fixed one, nor be missing.")
+    return right(ex, f"{n - val_size} training and {val_size} validation images, none in both, scaled once, labels "
+                     "still with their images, and the seed decides the split. A leaking split or a double scaling "
+                     "raises no error: only a check like this one finds them.")
+
+
+__all__ = ["one_hot_by_hand", "predicted_input", "split_and_scale", "standardize"]

@@ -1,9 +1,10 @@
-"""Self-checks for the exercises of notebook 04 (a multilayer perceptron): parameters, a network, the best epoch."""
+"""Self-checks for the exercises of notebook 04 (a multilayer perceptron): predictions, a debugged function, a network,
+the best epoch."""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -11,66 +12,14 @@ import numpy as np
 
 from mnist_course.exercises.feedback import Feedback, call, model_hint, not_whole, right, wrong
 from mnist_course.exercises.feedback import whole as _whole
+from mnist_course.exercises.lesson04_run import keras_params as _keras_params
+from mnist_course.exercises.lesson04_run import predict_then_run, train_model
+
+__all__ = ["best_epoch", "build_256_128", "predict_then_run", "train_model"]
+
 
 def _not_whole(exercise: str, value: Any, what: str) -> Feedback:
     return not_whole(exercise, value, f"{what} as one whole number")
-
-
-def _keras_params(sizes: Sequence[int]) -> int:
-    """What Keras counts for a stack of ``Dense`` layers with these sizes (input size first)."""
-    total = 0
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-        layer = keras.layers.Dense(n_out)
-        layer.build((None, n_in))
-        total += layer.count_params()
-    return total
-
-
-def _mlp_mistakes(sizes: Sequence[int]) -> list[tuple[int, str]]:
-    pairs = list(zip(sizes[:-1], sizes[1:]))
-
-    def total(per_layer: Callable[[int, int], int], chosen: list[tuple[int, int]] = pairs) -> int:
-        return sum(per_layer(n_in, n_out) for n_in, n_out in chosen)
-
-    def full(n_in: int, n_out: int) -> int:
-        return n_in * n_out + n_out
-
-    return [
-        (total(lambda n_in, n_out: n_in * n_out), "the biases are missing: every Dense layer also has one bias per "
-         "output unit, so a layer has n_in × n_out + n_out parameters."),
-        (total(lambda n_in, n_out: n_in * n_out + n_in), "the biases belong to the outputs: a layer has one bias per "
-         "unit it computes (n_out), not one per input (n_in)."),
-        (total(lambda n_in, n_out: n_in * n_out) + sum(sizes), "the input is not a layer and has no biases: count "
-         "n_out biases for each layer, i.e. for sizes[1:] only."),
-        (total(full, pairs[:-1]), "the last layer (the output) is missing: n sizes make n − 1 layers, one per pair "
-         "of neighbours, zip(sizes[:-1], sizes[1:])."),
-        (total(full, pairs[1:]), "the first layer (from the inputs) is missing: n sizes make n − 1 layers, one per "
-         "pair of neighbours, zip(sizes[:-1], sizes[1:])."),
-        (total(full, pairs[:2]), "only the first two layers are counted, which is right for one hidden layer but not "
-         "for deeper networks: add up every pair of neighbouring sizes."),
-    ]
-
-
-def mlp_params(function: Callable[[list[int]], int]) -> Feedback:
-    """Exercise 4.1: ``function(sizes)`` counts the parameters of a stack of Dense layers, as Keras does."""
-    ex = "3.1"
-    cases = ([784, 512, 10], [784, 500, 500, 500, 10], [784, 10], [3, 5, 4, 2])
-    for sizes in cases:
-        answer = call(function, list(sizes))
-        expected = _keras_params(sizes)
-        if isinstance(answer, (list, tuple, np.ndarray)):
-            return wrong(ex, "return the total, one number: add up the layers' counts with sum(...).")
-        count = _whole(answer)
-        if count is None:
-            return _not_whole(ex, answer, "the count")
-        if count != expected:
-            hints = [hint for mistake, hint in _mlp_mistakes(sizes) if mistake == count]
-            return wrong(ex, hints[0] if hints else f"for sizes {sizes} you return {count:,}; Keras counts "
-                             f"{expected:,}. A layer from n_in to n_out units has n_in × n_out + n_out parameters.")
-    biases = sum(cases[1][1:])
-    return right(ex, f"Keras agrees, e.g. {_keras_params(cases[0]):,} for dense-512 and {_keras_params(cases[1]):,} "
-                     f"for mlp-3x500, of which only {biases:,} are biases: the weights, n_in × n_out per layer, are "
-                     f"almost everything.")
 
 
 def _activation(function: Any) -> str:
@@ -104,7 +53,7 @@ def _loss(model: keras.Model) -> tuple[str, bool]:
 
 
 def _network_hint(model: Any) -> str | None:
-    """What is wrong with the model returned for exercise 4.2, or ``None``."""
+    """What is wrong with the model returned for exercise 4.3, or ``None``."""
     problem = model_hint(model, "keras.Input(shape=(784,))")
     if problem:
         return problem
@@ -159,8 +108,8 @@ def _network_hint(model: Any) -> str | None:
 
 
 def build_256_128(function: Callable[[], keras.Model]) -> Feedback:
-    """Exercise 4.2: ``function()`` returns a compiled 784 → 256 ReLU → 128 ReLU → 10 softmax model (not trained)."""
-    ex = "3.2"
+    """Exercise 4.3: ``function()`` returns a compiled 784 → 256 ReLU → 128 ReLU → 10 softmax model (not trained)."""
+    ex = "4.3"
     model = call(function)
     hint = _network_hint(model)
     if hint:
@@ -214,8 +163,8 @@ def _epoch_mistakes(history: dict[str, list[float]], monitor: str) -> list[tuple
 
 
 def best_epoch(function: Callable[..., int]) -> Feedback:
-    """Exercise 4.3: ``function(history, monitor="val_loss")`` is the 1-based epoch of the best monitored value."""
-    ex = "3.3"
+    """Exercise 4.4: ``function(history, monitor="val_loss")`` is the 1-based epoch of the best monitored value."""
+    ex = "4.4"
     for history, monitor in _EPOCH_CASES:
         given = copy.deepcopy(history)
         answer = call(function, given) if monitor is None else call(function, given, monitor=monitor)
@@ -234,5 +183,5 @@ def best_epoch(function: Callable[..., int]) -> Feedback:
             hints = [hint for mistake, hint in _epoch_mistakes(history, monitor) if mistake == epoch]
             return wrong(ex, hints[0] if hints else f"for {monitor} = {values} you return epoch {epoch}; the best "
                              f"value is at epoch {expected} (counting from 1).")
-    return right(ex, 'train for that many epochs, or let keras.callbacks.EarlyStopping(monitor="val_loss", '
+    return right(ex, 'Train for that many epochs, or let keras.callbacks.EarlyStopping(monitor="val_loss", '
                      "restore_best_weights=True) find it and roll the weights back to it.")

@@ -1,4 +1,5 @@
-"""Self-checks for the exercises of notebook 05 (convolutional networks): parameters, feature-map sizes, a CNN."""
+"""Self-checks for the exercises of notebook 05 (convolutional networks): predict a conv stack, follow the
+feature-map sizes, build a CNN from its spec, fix an older tutorial's input code."""
 
 from __future__ import annotations
 
@@ -9,54 +10,121 @@ from typing import Any
 import keras
 import numpy as np
 
-from mnist_course.exercises.feedback import Feedback, call, model_hint, not_whole, right, wrong
+from mnist_course.exercises.feedback import Feedback, call, not_whole, right, wrong
 from mnist_course.exercises.feedback import whole as _whole
+from mnist_course.exercises.lesson05_build import build_cnn
 
-def _not_whole(exercise: str, value: Any) -> Feedback:
-    return not_whole(exercise, value)
-
-
-def _keras_conv_params(k: int, c_in: int, c_out: int, bias: bool) -> int:
-    layer = keras.layers.Conv2D(c_out, k, use_bias=bias)
-    layer.build((None, 28, 28, c_in))
-    return layer.count_params()
+STACK_INPUT = (32, 32, 3)  # exercise 5.1's input: a 32 x 32 colour image
 
 
-def _conv_mistakes(k: int, c_in: int, c_out: int, bias: bool) -> list[tuple[int, str]]:
-    weights, biases = k * k * c_in * c_out, c_out if bias else 0
-    return [
-        (weights, "the biases are missing: with bias=True every filter (output channel) adds one, + c_out."),
-        (weights + c_out, "bias=False means no biases: return just the weights, as for the course CNN's "
-         "Conv2D(use_bias=False)."),
-        (weights + 1, "`+ bias` adds True, that is 1; the layer has one bias per filter: + (c_out if bias else 0)."),
-        (weights + c_in, "there is one bias per output channel (per filter), not one per input channel: + c_out."),
-        (k * k * c_out + biases, "each filter spans all c_in input channels: it has k × k × c_in weights, so the "
-         "layer has k × k × c_in × c_out."),
-        (k * c_in * c_out + biases, "a k × k kernel has k² weights per pair of input and output channels, not k."),
-    ]
+def predicted_stack() -> keras.Sequential:
+    """Exercise 5.1's stack: Conv2D(8, 3, strides=2, padding="same") -> Conv2D(16, 3) -> MaxPooling2D(2)."""
+    return keras.Sequential([keras.Input(STACK_INPUT), keras.layers.Conv2D(8, 3, strides=2, padding="same"),
+                             keras.layers.Conv2D(16, 3, padding="valid"), keras.layers.MaxPooling2D(2)])
 
 
-def conv_params(function: Callable[..., int]) -> Feedback:
-    """Exercise 5.1: ``function(k, c_in, c_out, bias=True)`` counts a ``Conv2D`` layer's parameters, as Keras does."""
-    ex = "4.1"
-    cases = ((5, 16, 36, True), (5, 1, 16, True), (3, 32, 64, False), (1, 24, 48, True), (3, 8, 16, None))
-    for k, c_in, c_out, bias in cases:
-        args = (k, c_in, c_out) if bias is None else (k, c_in, c_out, bias)
-        answer = call(function, *args)
-        count = _whole(answer)
-        if count is None:
-            return _not_whole(ex, answer)
-        expected = _keras_conv_params(k, c_in, c_out, bias is not False)
-        if count != expected:
-            if bias is None and count == _keras_conv_params(k, c_in, c_out, False):
-                return wrong(ex, "bias defaults to True, as Conv2D's use_bias does: def conv_params(k, c_in, c_out, "
-                                 "bias=True).")
-            hints = [hint for mistake, hint in _conv_mistakes(k, c_in, c_out, bias is not False) if mistake == count]
-            return wrong(ex, hints[0] if hints else f"conv_params{args} returns {count:,}; Keras counts "
-                             f"{expected:,}: k × k × c_in × c_out weights, plus c_out biases when bias is True.")
-    first, second = _keras_conv_params(5, 1, 16, True), _keras_conv_params(5, 16, 36, True)
-    return right(ex, f"cnn-16-36's convolutions have {first:,} and {second:,} parameters, whatever the image size: "
-                     f"the same kernels slide over every position (weight sharing).")
+def _shape_hints() -> dict[tuple[Any, ...], str]:
+    return {
+        (14, 14, 16): "the pooling is missing: MaxPooling2D(2) halves 14 × 14 to 7 × 7.",
+        (15, 15, 16): "strides=2 is ignored: the first convolution, 'same' with stride 2, gives ceil(32 / 2) = 16.",
+        (6, 6, 16): "with padding='same' and stride 2 no pixel is lost: ceil(32 / 2) = 16, not "
+                    "floor((32 − 3) / 2) + 1 = 15.",
+        (7, 7, 8): "the channels are those of the last convolution, 16 filters; pooling keeps the channels.",
+        (7, 7, 3): "the channels are those of the last convolution, 16 filters, not the image's 3.",
+        (16, 7, 7): "Keras is channels last: (height, width, channels).",
+        (8, 8, 16): "'valid' with a 3 × 3 kernel takes 2 pixels off: 16 → 14, then the pooling halves it to 7.",
+    }
+
+
+def _params_hints() -> dict[int, str]:
+    first, second = 3 * 3 * 3 * 8, 3 * 3 * 8 * 16
+    return {
+        first + second: "the biases are missing: one per filter, 8 + 16.",
+        3 * 3 * 8 + 8 + 3 * 3 * 16 + 16: "each filter spans all its input channels: 3 × 3 × c_in weights "
+                                         "(c_in = 3, then 8).",
+        3 * 3 * 3 * 8 + 8 + 3 * 3 * 3 * 16 + 16: "the second convolution's input has 8 channels (the first one's "
+                                                 "filters), not the image's 3.",
+        second + 16: "the first convolution has parameters too: 3 × 3 × 3 × 8 + 8.",
+        first + 8: "the second convolution has parameters too: 3 × 3 × 8 × 16 + 16.",
+    }
+
+
+def predict_stack(predicted_shape: Any, predicted_params: Any) -> Feedback:
+    """Exercise 5.1 (predict, then run): the predicted output shape of one example and parameter count of
+    :func:`predicted_stack`, compared with the stack Keras builds; ``None`` (not predicted yet) raises
+    ``NotImplementedError``."""
+    ex = "5.1"
+    if predicted_shape is None or predicted_params is None:
+        raise NotImplementedError(f"Exercise {ex}: write your predictions into predicted_shape and predicted_params")
+    stack = predicted_stack()
+    shape, params = tuple(stack.output_shape[1:]), stack.count_params()
+    try:
+        mine = tuple(int(v) if v is not None else None for v in predicted_shape)
+    except (TypeError, ValueError):
+        return wrong(ex, f"predicted_shape should be a tuple of three numbers (height, width, channels), got "
+                         f"{predicted_shape!r:.60}")
+    if mine != shape:
+        if len(mine) == 4:
+            return wrong(ex, "give the shape of one example, without the batch axis: (height, width, channels).")
+        return wrong(ex, f"you predicted {mine}; " + _shape_hints().get(
+            mine, "follow the size: 32 → conv1 ('same', stride 2) → conv2 (3 × 3 'valid') → pool 2, and the "
+                  "channels of the last convolution."))
+    count = _whole(predicted_params)
+    if count is None:
+        return not_whole(ex, predicted_params, "one whole number of parameters")
+    if count != params:
+        return wrong(ex, f"the shape is right; {count:,} parameters is not: " + _params_hints().get(
+            count, "each convolution has k × k × c_in × c_out weights plus c_out biases; pooling has none."))
+    return right(ex, f"Keras builds {shape} and {params:,} parameters, as you predicted: 'same' with stride 2 "
+                     f"gives ceil(32 / 2) = 16, the 3 × 3 'valid' convolution 14, the pooling 7; the parameters "
+                     f"are 3·3·3·8 + 8 = 224 and 3·3·8·16 + 16 = 1,168, whatever the image size.")
+
+
+def _images(n: int, top: int, seed: int) -> np.ndarray:
+    """``n`` random uint8 'images' (n, 28, 28) whose brightest pixel is ``top``."""
+    images = np.random.default_rng(seed).integers(0, top, size=(n, 28, 28), endpoint=True).astype(np.uint8)
+    images[0, 14, 14] = top
+    return images
+
+
+def model_inputs(function: Callable[..., Any]) -> Feedback:
+    """Exercise 5.4 (debug): ``function(x_train, x_test)`` returns both sets as float images in [0, 1] shaped
+    (N, 28, 28, 1), scaled the same way; checked on random uint8 images and with a small CNN that predicts both."""
+    ex = "5.4"
+    x_train, x_test = _images(6, 200, 0), _images(4, 255, 1)  # the training set's brightest pixel is not 255
+    result = call(function, x_train.copy(), x_test.copy())
+    if result is None:
+        return wrong(ex, "your function returns None: keep `return x_train, x_test`.")
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        return wrong(ex, "return the pair (x_train, x_test).")
+    train, test = (np.asarray(a) for a in result)
+    for label, got, raw in (("x_train", train, x_train), ("x_test", test, x_test)):
+        if got.shape == (len(raw), 1, 28, 28):
+            return wrong(ex, f"{label} is shaped (N, 1, 28, 28), channels first; the model's "
+                             f"Input(shape=(28, 28, 1)) wants channels last, (N, 28, 28, 1), for both sets: with "
+                             f"the test set channels first, Keras raises a ValueError at evaluate or predict.")
+        if got.shape == (len(raw), 784):
+            return wrong(ex, f"{label} is flattened to (N, 784); a CNN takes images, (N, 28, 28, 1).")
+        if got.shape != (len(raw), 28, 28, 1):
+            return wrong(ex, f"{label} has shape {got.shape}; both sets need (N, 28, 28, 1).")
+    for label, got, raw in (("x_train", train, x_train), ("x_test", test, x_test)):
+        if got.max() > 1:
+            return wrong(ex, f"{label} still holds pixel values up to {got.max():.0f}: divide by 255 so that both "
+                             f"sets lie in [0, 1], as every model of the course was trained.")
+        if np.allclose(got[..., 0], raw / raw.max()) and raw.max() != 255:
+            return wrong(ex, f"{label} is divided by its own maximum ({raw.max()}), so one pixel value means "
+                             f"different things in the two sets: divide both by the fixed 255.")
+        if np.allclose(got[..., 0], raw / 256):
+            return wrong(ex, "pixels go from 0 to 255: divide by 255, so that white is exactly 1.")
+        if not np.allclose(got[..., 0], raw / 255):
+            return wrong(ex, f"{label} is not the images divided by 255 (in their order): reshape, then "
+                             f"divide by 255, and change nothing else.")
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
+                              keras.layers.Dense(10)])
+    outputs = [model.predict(a.astype("float32"), verbose=0).shape for a in (train, test)]
+    return right(ex, f"both sets are (N, 28, 28, 1) in [0, 1], and a CNN with Input(shape=(28, 28, 1)) predicts "
+                     f"them ({outputs[0]} and {outputs[1]}): train and test must get the same reshape and the same "
+                     f"scaling, the one the model was trained with.")
 
 
 def _flat_size(kernel: int, padding: str, stride: int, *, pools: tuple[bool, bool] = (True, True),
@@ -79,20 +147,20 @@ def _size_mistakes(kernel: int, padding: str, stride: int) -> list[tuple[int, st
     height, width, channels = _flat_size(kernel, padding, stride)
     other = "valid" if padding == "same" else "same"
     return [
-        (math.prod(_flat_size(kernel, other, stride)), "padding mixed up: 'same' keeps the size (28, divided by "
-         "the stride), 'valid' takes kernel − 1 pixels off it."),
-        (math.prod(_flat_size(kernel, padding, 1)), "conv1's stride is ignored: stride s divides the size, "
-         "floor((n − k) / s) + 1 with 'valid', ceil(n / s) with 'same'."),
-        (math.prod(_flat_size(kernel, padding, stride, pools=(False, False))), "the pooling is missing: each "
-         "MaxPooling2D(2) halves width and height, and there are two, pool1 and pool2."),
-        (math.prod(_flat_size(kernel, padding, stride, pools=(False, True))), "one pooling is missing: pool1 halves "
-         "the map after conv1, pool2 after conv2."),
-        (math.prod(_flat_size(kernel, padding, stride, pools=(True, False))), "one pooling is missing: pool1 halves "
-         "the map after conv1, pool2 after conv2."),
-        (math.prod(_flat_size(kernel, padding, stride, pool_padding="same")), "pooling rounds down: MaxPooling2D(2) "
-         "turns 9 × 9 into 4 × 4 and drops the odd last row and column (use //)."),
-        (math.prod(_flat_size(kernel, padding, stride, conv2_padding="same")), "conv2 is unchanged: 5 × 5 with "
-         "'valid' padding, so it takes 4 pixels off the size."),
+        (math.prod(_flat_size(kernel, other, stride)), ("padding mixed up: 'same' keeps the size (28, divided by "
+         "the stride), 'valid' takes kernel − 1 pixels off it.")),
+        (math.prod(_flat_size(kernel, padding, 1)), ("conv1's stride is ignored: stride s divides the size, "
+         "floor((n − k) / s) + 1 with 'valid', ceil(n / s) with 'same'.")),
+        (math.prod(_flat_size(kernel, padding, stride, pools=(False, False))), ("the pooling is missing: each "
+         "MaxPooling2D(2) halves width and height, and there are two, pool1 and pool2.")),
+        (math.prod(_flat_size(kernel, padding, stride, pools=(False, True))), ("one pooling is missing: pool1 halves "
+         "the map after conv1, pool2 after conv2.")),
+        (math.prod(_flat_size(kernel, padding, stride, pools=(True, False))), ("one pooling is missing: pool1 halves "
+         "the map after conv1, pool2 after conv2.")),
+        (math.prod(_flat_size(kernel, padding, stride, pool_padding="same")), ("pooling rounds down: MaxPooling2D(2) "
+         "turns 9 × 9 into 4 × 4 and drops the odd last row and column (use //).")),
+        (math.prod(_flat_size(kernel, padding, stride, conv2_padding="same")), ("conv2 is unchanged: 5 × 5 with "
+         "'valid' padding, so it takes 4 pixels off the size.")),
         (height * width, "Flatten keeps every channel: multiply height × width by conv2's 48 channels."),
         (height * width * 24, "the dense layer sees conv2's output, 48 channels, not conv1's 24."),
         (height * channels, "the map is height × width (both the same here), times 48 channels: one side is missing."),
@@ -102,13 +170,13 @@ def _size_mistakes(kernel: int, padding: str, stride: int) -> list[tuple[int, st
 def dense_inputs(function: Callable[..., int]) -> Feedback:
     """Exercise 5.2: ``function(kernel, padding, stride)`` is the size of the course CNN's flattened feature map
     when conv1 is ``Conv2D(24, kernel, strides=stride, padding=padding)``."""
-    ex = "4.2"
+    ex = "5.2"
     cases = ((3, "same", 1), (3, "valid", 1), (5, "same", 1), (5, "valid", 1), (3, "same", 2), (5, "valid", 2))
     answers = []
     for kernel, padding, stride in cases:
         answer = call(function, kernel, padding, stride)
         if _whole(answer) is None:
-            return _not_whole(ex, answer)
+            return not_whole(ex, answer)
         answers.append(_whole(answer))
     expected = [math.prod(_flat_size(*case)) for case in cases]
     if answers == expected:
@@ -131,130 +199,6 @@ def dense_inputs(function: Callable[..., int]) -> Feedback:
                      f"conv2 (5 × 5 valid) → pool2, times 48 channels.")
 
 
-def _reference_cnn() -> keras.Sequential:
-    """The spec of exercise 5.3, built by Keras."""
-    return keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
-        keras.layers.MaxPooling2D(2),
-        keras.layers.Conv2D(32, 3, padding="valid", activation="relu"),
-        keras.layers.MaxPooling2D(2),
-        keras.layers.Flatten(),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
 
 
-_ACTIVATIONS = (keras.layers.ReLU, keras.layers.Softmax, keras.layers.Activation)
-_POOLING = (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)
-
-
-def _steps(model: keras.Model) -> list[tuple[keras.layers.Layer, str]]:
-    """``(layer, activation)`` in order. A ReLU/Softmax/Activation layer is folded into the Conv2D or Dense before
-    it (pooling in between is fine: max pooling and ReLU commute), when that one has no activation of its own."""
-    steps: list[tuple[keras.layers.Layer, str]] = []
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
-        if isinstance(layer, _ACTIVATIONS):
-            name = ("relu" if isinstance(layer, keras.layers.ReLU) else "softmax"
-                    if isinstance(layer, keras.layers.Softmax) else layer.activation.__name__)
-            j = len(steps) - 1
-            while j >= 0 and isinstance(steps[j][0], _POOLING):
-                j -= 1
-            if j >= 0 and isinstance(steps[j][0], (keras.layers.Conv2D, keras.layers.Dense)) \
-                    and steps[j][1] == "linear":
-                steps[j] = (steps[j][0], name)
-                continue
-        activation = getattr(layer, "activation", None)
-        steps.append((layer, getattr(activation, "__name__", "linear")))
-    return steps
-
-
-def _describe(layer: keras.layers.Layer, activation: str) -> str:
-    kind = type(layer).__name__
-    if isinstance(layer, keras.layers.Conv2D):
-        return f"{kind} {layer.filters}@{'x'.join(map(str, layer.kernel_size))} {layer.padding}, {activation}"
-    if isinstance(layer, keras.layers.Dense):
-        return f"{kind}({layer.units}), {activation}"
-    return f"{kind}({layer.pool_size[0]})" if isinstance(layer, _POOLING) else kind
-
-
-def _differences(mine: keras.layers.Layer, act: str, ref: keras.layers.Layer, ref_act: str, size: int) -> str:
-    """Why ``mine`` is not the reference layer ``ref`` (same type), or ``""``."""
-    if isinstance(ref, keras.layers.Conv2D):
-        if mine.filters != ref.filters:
-            return f"it has {mine.filters} filters, the spec {ref.filters}."
-        if tuple(mine.kernel_size) != tuple(ref.kernel_size):
-            return f"its kernel is {'x'.join(map(str, mine.kernel_size))}, the spec's 3x3."
-        if tuple(mine.strides) != tuple(ref.strides):
-            return "its stride is not 1: here the convolutions keep stride 1 and the pooling does the shrinking."
-        if mine.padding != ref.padding:
-            return (f"its padding is '{mine.padding}', the spec says '{ref.padding}': 'same' keeps {size} × {size}, "
-                    f"'valid' takes kernel − 1 pixels off, {size} → {size - 2}.")
-    if isinstance(ref, keras.layers.MaxPooling2D) and (tuple(mine.pool_size) != tuple(ref.pool_size)
-                                                       or tuple(mine.strides) != tuple(ref.strides)):
-        return "the spec pools 2 × 2 with stride 2: MaxPooling2D(2)."
-    if isinstance(ref, keras.layers.Dense) and mine.units != ref.units:
-        return f"it has {mine.units} units; the output needs 10, one per digit."
-    if act != ref_act:
-        return f'its activation is {act}, the spec says {ref_act}: activation="{ref_act}".'
-    if mine.count_params() != ref.count_params():
-        return (f"it has {mine.count_params():,} parameters, the spec's {ref.count_params():,}: keep the biases "
-                f"(use_bias=True, the default).")
-    if tuple(mine.output.shape) != tuple(ref.output.shape):
-        return f"it outputs {tuple(mine.output.shape)[1:]}, the spec's gives {tuple(ref.output.shape)[1:]}."
-    return ""
-
-
-def _input_hint(model: Any) -> str | None:
-    """What is wrong with the returned object or its input, or ``None``."""
-    problem = model_hint(model, "keras.Input(shape=(28, 28, 1))")
-    if problem:
-        return problem
-    shape = tuple(model.inputs[0].shape[1:])
-    if shape != (28, 28, 1):
-        return (f"the spec's input is keras.Input(shape=(28, 28, 1)): height, width and one grey channel, as Conv2D "
-                f"expects; yours is {shape}.")
-    return None
-
-
-def _wrong_type(layer: keras.layers.Layer, ref: keras.layers.Layer, want: str, size: int) -> str:
-    if isinstance(ref, keras.layers.MaxPooling2D) and isinstance(layer, keras.layers.AveragePooling2D):
-        return "the spec uses max pooling, MaxPooling2D(2), not average pooling."
-    if isinstance(ref, keras.layers.MaxPooling2D):
-        half = ref.output.shape[1]
-        return f"the spec pools here: MaxPooling2D(2) halves {size} × {size} to {half} × {half}. Forgot the pooling?"
-    if isinstance(ref, keras.layers.Flatten) and isinstance(layer, keras.layers.Dense):
-        return ("Flatten the feature maps into one vector first; without it Dense works on each pixel's channels "
-                f"separately and outputs {tuple(layer.output.shape)[1:]}.")
-    return f"the spec has {want} here."
-
-
-def build_cnn(function: Callable[[], keras.Model]) -> Feedback:
-    """Exercise 5.3: ``function()`` builds the CNN of the spec; the first layer that differs from it is named."""
-    ex = "4.3"
-    model = call(function)
-    hint = _input_hint(model)
-    if hint:
-        return wrong(ex, hint)
-    reference = _reference_cnn()
-    mine, spec = _steps(model), _steps(reference)
-    size = 28  # width of the map entering the layer
-    for number, ((ref, ref_act), theirs) in enumerate(zip(spec, mine + [None] * len(spec)), start=1):
-        if theirs is None:
-            return wrong(ex, f"layer {number} is missing: the spec continues with {_describe(ref, ref_act)}.")
-        layer, act = theirs
-        reason = (_wrong_type(layer, ref, _describe(ref, ref_act), size) if type(layer) is not type(ref)
-                  else _differences(layer, act, ref, ref_act, size))
-        if reason:
-            return wrong(ex, f"layer {number} ({layer.name}, {_describe(layer, act)}): {reason}")
-        size = ref.output.shape[1]
-    if len(mine) > len(spec):
-        layer, act = mine[len(spec)]
-        return wrong(ex, f"layer {len(spec) + 1} ({layer.name}, {_describe(layer, act)}) is not in the spec, which "
-                         f"ends with Dense(10), softmax.")
-    sides = " → ".join(str(step[0].output.shape[1]) for step in spec[:4])
-    flat, total, dense = spec[4][0].output.shape[1], reference.count_params(), spec[-1][0].count_params()
-    return right(ex, f"28 → {sides} pixels a side, then {flat:,} inputs to Dense(10): {total:,} parameters, "
-                     f"{100 * dense / total:.0f} % of them in that last layer; the convolutions, which do the seeing, "
-                     f"have {total - dense:,}.")
+__all__ = ["build_cnn", "dense_inputs", "model_inputs", "predict_stack", "predicted_stack"]

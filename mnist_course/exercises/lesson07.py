@@ -1,178 +1,234 @@
-"""Self-checks for notebook 07 (optimizers and losses): updates per epoch, a momentum step, the race's winner."""
+"""Self-checks for notebook 07 (optimizers and losses): predict which SGD learning rates diverge, debug one-hot
+labels fed to a sparse loss, build Adam's step in the paper's form."""
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from mnist_course.exercises import feedback
 from mnist_course.exercises.feedback import Feedback
-from mnist_course.race import RaceRun, RunSpec
+from mnist_course.optimizers import SGD, Bowl
 
-# --- Exercise 7.1 ------------------------------------------------------------------------------------------------
+# --- Exercise 7.1: predict, then run -----------------------------------------------------------------------------
 
-# (n, batch_size): exact division, leftovers below and above half a batch, a batch larger than the data
-_EPOCHS = [(10_000, 10_000), (10_000, 128), (10_000, 1), (100, 30), (70, 40), (100, 128)]
-
-
-def updates_per_epoch(function: Callable[[int, int], Any]) -> Feedback:
-    """Check ``function(n, batch_size)`` is the number of batches in an epoch: n / batch_size rounded up."""
-    ex = "6.1"
-    answers = [feedback.call(function, n, b) for n, b in _EPOCHS]
-    expected = [-(-n // b) for n, b in _EPOCHS]
-    if answers == expected and all(isinstance(a, (int, np.integer)) for a in answers):
-        return feedback.right(ex, "The last batch may be smaller than the others, but it is one more update: with "
-                                  "batches of 128, an epoch over 10,000 examples makes 78 full steps and one of 16.")
-    if answers == [n // b for n, b in _EPOCHS]:
-        return feedback.wrong(ex, "n // batch_size forgets the last, smaller batch: 100 examples in batches of 30 "
-                                  "are 3 full batches and one of 10, so 4 updates. Round up.")
-    if answers == [n // b + 1 for n, b in _EPOCHS]:
-        return feedback.wrong(ex, "one update too many when batch_size divides n: 10,000 examples in one batch of "
-                                  "10,000 make a single update. Round n / batch_size up instead of adding 1.")
-    if answers == [round(n / b) for n, b in _EPOCHS]:
-        return feedback.wrong(ex, "round() goes to the nearest whole number, so a leftover of less than half a "
-                                  "batch is lost: round up, with math.ceil(n / batch_size).")
-    if answers == expected:
-        return feedback.wrong(ex, "the right numbers, but not as int: np.ceil returns a float; math.ceil(n / "
-                                  "batch_size) or -(-n // batch_size) give an int.")
-    if all(isinstance(a, float) for a in answers):
-        return feedback.wrong(ex, "n / batch_size is a fraction, but updates come in whole batches: round it up.")
-    return feedback.wrong(ex, "count the batches: all full ones, plus one more if examples are left over.")
+BOWL = Bowl(a=1.0, b=20.0)
+START = (-4.0, 1.0)
+STEPS = 50
+LEARNING_RATES = (0.01, 0.05, 0.09, 0.11, 0.2)
 
 
-# --- Exercise 7.2 ------------------------------------------------------------------------------------------------
+def sgd_on_the_bowl(learning_rate: float, steps: int = STEPS) -> np.ndarray:
+    """The path of plain SGD on :data:`BOWL` from :data:`START`: shape (steps + 1, 2)."""
+    return SGD(learning_rate).descend(np.array(START), BOWL.gradient, steps)
 
-_W0 = np.array([0.3, 0.7, -0.2])
-_GRADS = [np.array([1.0, -2.0, 0.5]), np.array([0.5, 0.5, 0.5]), np.array([-1.0, 0.0, 2.0])]
-_LR, _MOMENTUM = 0.1, 0.9
-Step = Callable[[np.ndarray, np.ndarray, np.ndarray, float, float], tuple[np.ndarray, np.ndarray]]
 
-# Steps students write instead of Keras' v <- m*v - lr*g, w <- w + v, with the hint each one gets.
-_VARIANTS: list[tuple[Step, str]] = [
-    (lambda w, v, g, lr, m: (w + (m * v + lr * g), m * v + lr * g),
-     "your weights climb the gradient: the velocity takes minus the gradient, v <- momentum*v - lr*g."),
-    (lambda w, v, g, lr, m: (w - (m * v + lr * g), m * v + lr * g),
-     "your weights are right but your velocity has the opposite sign: in Keras the velocity is the step itself, "
-     "v <- momentum*v - lr*g, and then w <- w + v."),
-    (lambda w, v, g, lr, m: (w - lr * (m * v + g), m * v + g),
-     "your weights are right, but Keras' velocity already holds the learning rate and the minus sign: "
-     "v <- momentum*v - lr*g. (PyTorch keeps v <- momentum*v + g and steps w - lr*v: the same weights.)"),
-    (lambda w, v, g, lr, m: (w + v, m * v - lr * g),
-     "you move the weights with the old velocity: update the velocity first, then w <- w + v with the new one."),
-    (lambda w, v, g, lr, m: (w - lr * g, m * v - lr * g),
-     "your weights take a plain SGD step: the velocity must move them, w <- w + v."),
-    (lambda w, v, g, lr, m: (m * v - lr * g, w + m * v - lr * g),
-     "return the weights first, then the velocity: (w, v)."),
-]
+def _diverged(path: np.ndarray) -> bool:
+    return bool(not np.all(np.isfinite(path[-1])) or BOWL.loss(path[-1]) > BOWL.loss(path[0]))
+
+
+def _factor(lr: float) -> str:
+    return f"1 − 20·{lr:g} = {1 - 20 * lr:+.2g}"
+
+
+def diverging_rates(function: Callable[[], Any]) -> Feedback:
+    """Check ``function()``, a prediction: the set of :data:`LEARNING_RATES` at which plain SGD diverges on the bowl
+    ``(x² + 20·y²) / 2`` in 50 steps. The check runs SGD at every rate and explains the outcome by the rule."""
+    ex = "7.1"
+    answer = feedback.call(function)
+    if answer is None:
+        return feedback.wrong(ex, feedback.NO_RETURN)
+    if isinstance(answer, (int, float)):
+        answer = {answer}
+    try:
+        predicted = {float(a) for a in answer}
+    except (TypeError, ValueError):
+        return feedback.wrong(ex, "return a set of learning rates, e.g. {0.2}, taken from LEARNING_RATES.")
+    if not predicted <= set(LEARNING_RATES):
+        unknown = sorted(predicted - set(LEARNING_RATES))
+        return feedback.wrong(ex, f"predict among LEARNING_RATES = {LEARNING_RATES}: {unknown} is not one of them.")
+    outcome = {lr: _diverged(sgd_on_the_bowl(lr)) for lr in LEARNING_RATES}
+    actual = {lr for lr, bad in outcome.items() if bad}
+    ran = "ran: " + ", ".join(f"{lr:g} {'diverges' if outcome[lr] else 'converges'}" for lr in LEARNING_RATES) + ". "
+    if predicted == actual:
+        return feedback.right(ex, ran + "Your prediction held. Plain SGD multiplies y by 1 − η·20 at each step "
+                                  "(the gradient across the valley is 20·y): it shrinks while |1 − 20η| < 1, that is "
+                                  "η < 2/20 = 0.1, whatever the flat direction x does. The steepest direction of a "
+                                  "loss sets the largest stable learning rate of SGD.")
+    if 0.09 in predicted:
+        return feedback.wrong(ex, ran + f"at 0.09 y is multiplied by {_factor(0.09)} per step: it overshoots the "
+                                        "valley floor and zigzags, but every swing is smaller than the last. "
+                                        "Divergence needs |1 − 20η| > 1.")
+    if 0.11 not in predicted and 0.2 in predicted:
+        return feedback.wrong(ex, ran + f"0.11 diverges too: y is multiplied by {_factor(0.11)} per step, so every "
+                                        "swing is 20 % larger than the last. The limit is η = 2/20 = 0.1.")
+    if predicted & {0.01, 0.05}:
+        return feedback.wrong(ex, ran + "a small learning rate is slow, not unstable: at 0.01, x shrinks by only "
+                                        "1 % per step, but nothing grows. Look at the steep direction y, multiplied "
+                                        "by 1 − 20η per step.")
+    return feedback.wrong(ex, ran + "plain SGD multiplies y by 1 − 20η per step (the gradient across the valley is "
+                                    "20·y): which rates make |1 − 20η| larger than 1?")
+
+
+# --- Exercise 7.2: debug -------------------------------------------------------------------------------------------
+
+_SPARSE = {"sparse_categorical_crossentropy", "SparseCategoricalCrossentropy"}
+_CATEGORICAL = {"categorical_crossentropy", "CategoricalCrossentropy"}
+
+
+def _loss_name(model: Any) -> str:
+    loss = getattr(model, "loss", None)
+    return loss if isinstance(loss, str) else type(loss).__name__
+
+
+def one_hot_with_sparse_loss(function: Callable[..., Any], x_train: np.ndarray, y_train: np.ndarray,
+                             x_val: np.ndarray, y_val: np.ndarray) -> Feedback:
+    """Check ``function(x, y) -> model``, the fixed snippet: it trains without error on integer labels ``y`` with a
+    cross-entropy whose label format matches, and the model beats chance on the validation images."""
+    ex = "7.2"
+    try:
+        model = feedback.call(function, x_train, y_train)
+    except ValueError as err:
+        text = str(err)
+        if "target.ndim - 1" in text:
+            return feedback.wrong(ex, "Keras still says `output` must have rank target.ndim - 1: the loss is sparse "
+                                      "(integer labels, one number per image) but the labels are one-hot rows of "
+                                      "10. Either pass y as it is, or use categorical_crossentropy.")
+        if "same rank" in text:
+            return feedback.wrong(ex, "now the loss is categorical (one-hot rows) but the labels are integers: keep "
+                                      "one format on both sides, sparse loss + integer labels or categorical loss "
+                                      "+ keras.utils.to_categorical(y, 10).")
+        raise
+    if model is None:
+        return feedback.wrong(ex, feedback.NO_RETURN)
+    if not hasattr(model, "predict"):
+        return feedback.wrong(ex, f"return the trained Keras model, not a {type(model).__name__}.")
+    name = _loss_name(model)
+    if name not in _SPARSE | _CATEGORICAL:
+        return feedback.wrong(ex, f"the model trains with {name}: that hides the error instead of fixing it. Keep "
+                                  "the cross-entropy and make the labels match it.")
+    accuracy = float(np.mean(np.argmax(model.predict(x_val, verbose=0), axis=1) == y_val))
+    if accuracy < 0.5:
+        return feedback.wrong(ex, f"it runs, but the model reaches only {accuracy:.0%} on the validation images: "
+                                  "did it train (fit), with the softmax output kept?")
+    which = "integer labels with the sparse loss" if name in _SPARSE else "one-hot labels with the categorical loss"
+    return feedback.right(ex, f"{which}: it trains, well above chance on the validation images after one epoch. "
+                              "Both fixes train the same network the same way: they are one loss, −log p[true "
+                              "class], for two label formats (adam and adam-sparse in the race).")
+
+
+# --- Exercise 7.3: build -------------------------------------------------------------------------------------------
+
+_W0 = np.array([0.3, -0.7, 0.2])
+_GRADS = [np.array([0.5, -0.02, 1e-4]), np.array([0.4, 0.01, 1e-4]), np.array([-0.3, -0.02, -2e-4]),
+          np.array([0.2, 0.03, 1e-4])]
+_ADAM = {"learning_rate": 0.01, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
+AdamStep = Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
 @functools.cache
-def _keras_trajectory() -> tuple[tuple[np.ndarray, np.ndarray], ...]:
-    """Weights and velocity after each step of keras.optimizers.SGD(momentum) on the fixed gradients (computed once)."""
+def _keras_adam() -> tuple[np.ndarray, ...]:
+    """Weights after each step of keras.optimizers.Adam on the check's gradients (float64, computed once)."""
     import keras
 
     var = keras.Variable(_W0.copy(), dtype="float64")
-    sgd = keras.optimizers.SGD(learning_rate=_LR, momentum=_MOMENTUM)
+    adam = keras.optimizers.Adam(**_ADAM)
     out = []
     for g in _GRADS:
-        sgd.apply_gradients([(keras.ops.convert_to_tensor(g, dtype="float64"), var)])
-        out.append((np.array(var.numpy()), np.array(sgd.momentums[0].numpy())))
+        adam.apply_gradients([(keras.ops.convert_to_tensor(g, dtype="float64"), var)])
+        out.append(np.array(var.numpy()))
     return tuple(out)
 
 
-def _run(step: Callable[..., Any]) -> list[tuple[np.ndarray | None, np.ndarray | None]]:
-    w, v, out = _W0.copy(), np.zeros_like(_W0), []
-    for g in _GRADS:
-        result = feedback.call(step, w.copy(), v.copy(), g.copy(), _LR, _MOMENTUM)
-        if not isinstance(result, (tuple, list)) or len(result) != 2:
-            return [(None, None)]
-        w, v = (feedback.as_array(x) for x in result)
-        if w is None or v is None or w.shape != _W0.shape or v.shape != _W0.shape:
-            return [(None, None)]
-        w, v = w.astype(np.float64), v.astype(np.float64)
-        out.append((w, v))
+def _variant(*, correct_m: bool = True, correct_v: bool = True, keras_epsilon: bool = True,
+             square: bool = True) -> AdamStep:
+    def step(w, m, v, g, t, lr, beta_1, beta_2, epsilon):
+        m = beta_1 * m + (1 - beta_1) * g
+        v = beta_2 * v + (1 - beta_2) * (g**2 if square else np.abs(g))
+        m_hat = m / (1 - beta_1**t) if correct_m else m
+        v_hat = v / (1 - beta_2**t) if correct_v else v
+        eps = epsilon / math.sqrt(1 - beta_2**t) if keras_epsilon else epsilon
+        return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+    return step
+
+
+_NO_CORRECTION = ("no bias correction: m and v start at 0, so early on they are too small by 1 − βᵗ. Divide m by "
+                  "1 − β₁ᵗ and v by 1 − β₂ᵗ.")
+_ONLY_M = ("you correct m but not v: v̂ = v / (1 − β₂ᵗ) too. Without it the first steps are √(1/(1 − β₂)) ≈ 32 "
+           "times too large.")
+_ONLY_V = "you correct v but not m: m̂ = m / (1 − β₁ᵗ) too, or the first steps are 10 times too small."
+_ABS = "v is a running mean of the *squared* gradients: g**2, not |g|."
+# Adam steps students write instead of Keras' rule, with the hint each one gets; a mistake is recognised with
+# either placement of ε, since it shows in the large gradients too.
+_VARIANTS: list[tuple[AdamStep, str]] = [
+    (_variant(keras_epsilon=False), "close, but not Keras: you add ε to √v̂, as the paper writes it. Keras adds ε to "
+                                    "√v (before the correction, the paper's 'ε̂' form), which is ε / √(1 − β₂ᵗ) next "
+                                    "to √v̂. It matters only for tiny gradients, like the third weight's 1e-4 here."),
+    *[(_variant(correct_m=False, correct_v=False, keras_epsilon=k), _NO_CORRECTION) for k in (True, False)],
+    *[(_variant(correct_v=False, keras_epsilon=k), _ONLY_M) for k in (True, False)],
+    *[(_variant(correct_m=False, keras_epsilon=k), _ONLY_V) for k in (True, False)],
+    *[(_variant(square=False, keras_epsilon=k), _ABS) for k in (True, False)],
+]
+_T_FROM_ONE = ("t counts from 1: at t = 0, 1 − β₁⁰ = 0 and the correction divides by zero. Use the t the check "
+               "passes as it is.")
+
+
+def _run(step: Callable[..., Any]) -> list[np.ndarray] | str:
+    w, m, v, out = _W0.copy(), np.zeros(3), np.zeros(3), []
+    for t, g in enumerate(_GRADS, start=1):
+        result = feedback.call(step, w.copy(), m.copy(), v.copy(), g.copy(), t, _ADAM["learning_rate"],
+                               _ADAM["beta_1"], _ADAM["beta_2"], _ADAM["epsilon"])
+        if result is None:
+            return feedback.NO_RETURN
+        if not isinstance(result, (tuple, list)) or len(result) != 3:
+            return "return three arrays: the new (w, m, v)."
+        arrays = [feedback.as_array(x) for x in result]
+        if any(a is None or a.shape != _W0.shape for a in arrays):
+            return "return three arrays shaped like w: the new (w, m, v)."
+        w, m, v = (a.astype(np.float64) for a in arrays)
+        out.append(w)
     return out
 
 
-def _close(a: Sequence, b: Sequence) -> bool:
-    return len(a) == len(b) and all(np.allclose(x[0], y[0], atol=1e-6) and np.allclose(x[1], y[1], atol=1e-6)
+def _close(a: list[np.ndarray], b: tuple[np.ndarray, ...] | list[np.ndarray], tol: float = 1e-6) -> bool:
+    return len(a) == len(b) and all(np.all(np.isfinite(x)) and np.allclose(x, y, rtol=0, atol=tol)
                                     for x, y in zip(a, b))
 
 
-def momentum_step(function: Callable[..., Any]) -> Feedback:
-    """Check three steps of ``function(w, v, g, lr, momentum) -> (w, v)`` against Keras' SGD with momentum."""
-    ex = "6.2"
-    answer = _run(function)
-    if answer[0][0] is None:
-        return feedback.wrong(ex, "return a pair (w, v): two arrays shaped like w.")
-    keras_steps = _keras_trajectory()
+def adam_step(function: AdamStep) -> Feedback:
+    """Check four steps of ``function(w, m, v, g, t, lr, beta_1, beta_2, epsilon) -> (w, m, v)``, Adam in the
+    paper's form (m̂, v̂ explicit), against ``keras.optimizers.Adam`` to 1e-6."""
+    ex = "7.3"
+    try:
+        answer = _run(function)
+    except ZeroDivisionError:
+        return feedback.wrong(ex, _T_FROM_ONE)
+    if isinstance(answer, str):
+        return feedback.wrong(ex, answer)
+    keras_steps = _keras_adam()
     if _close(answer, keras_steps):
-        return feedback.right(ex, "Step for step the same weights and velocity as keras.optimizers.SGD(momentum="
-                                  "0.9). With a steady gradient the velocity grows towards lr*g / (1 - momentum): at "
-                                  "momentum 0.9, ten plain steps in one. That is momentum's speed-up in the race.")
+        return feedback.right(ex, "four steps as keras.optimizers.Adam takes them. Look at the first: m̂ = g and "
+                                  "v̂ = g², so every weight moves by about η = 0.01 whether its gradient is 0.5 or "
+                                  "1e-4. That is why Adam's default η = 0.001 means 'about 0.001 per weight per "
+                                  "step' and SGD's 0.01 means '0.01 times the gradient'.")
+    if not all(np.all(np.isfinite(x)) for x in answer):
+        return feedback.wrong(ex, "your weights become inf or nan: " + _T_FROM_ONE)
     for variant, hint in _VARIANTS:
         if _close(answer, _run(variant)):
             return feedback.wrong(ex, hint)
-    if all(np.allclose(a[0], k[0], atol=1e-6) for a, k in zip(answer, keras_steps)):
-        return feedback.wrong(ex, "your weights match Keras but not your velocity: return the new v = momentum*v - "
-                                  "lr*g.")
-    return feedback.wrong(ex, "not the same weights as Keras' SGD: first v <- momentum*v - lr*g, then w <- w + v.")
+    if np.allclose(answer[0], _W0, atol=1e-9):
+        return feedback.wrong(ex, "the weights do not move: return w − η·m̂ / (√v̂ + ε / √(1 − β₂ᵗ)) as the new w.")
+    if np.all(np.sign(answer[0] - _W0) == np.sign(_GRADS[0])):
+        return feedback.wrong(ex, "your weights climb the gradient: subtract the step, "
+                                  "w − η·m̂ / (√v̂ + ε / √(1 − β₂ᵗ)).")
+    return feedback.wrong(ex, "not the weights of keras.optimizers.Adam: m ← β₁·m + (1 − β₁)·g, "
+                              "v ← β₂·v + (1 − β₂)·g², m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ), "
+                              "w ← w − η·m̂ / (√v̂ + ε / √(1 − β₂ᵗ)).")
 
 
-# --- Exercise 7.3 ------------------------------------------------------------------------------------------------
-
-def _result(name: str, val_accuracy: list[float], loss: list[float]) -> RaceRun:
-    return RaceRun(RunSpec(name), {}, {"epoch": list(range(len(loss))), "seconds": [float(i) for i in range(
-        len(loss))], "loss": loss, "val_accuracy": val_accuracy, "val_crossentropy": loss})
-
-
-def _own_race() -> tuple[list[RaceRun], list[str]]:
-    """Runs where each wrong way of reading them picks another name; "b" ends best among those named."""
-    runs = [_result("a", [0.1, 0.90, 0.80], [2.3, 0.40, 0.45]),   # best epoch, not best at the end
-            _result("b", [0.1, 0.85, 0.86], [2.3, 0.50, 0.42]),   # the winner
-            _result("c", [0.1, 0.40, 0.50], [2.3, 1.50, 1.20]),   # the last
-            _result("d", [0.1, 0.95, 0.97], [2.3, 0.20, 0.10]),   # not in the race
-            _result("e", [0.1, 0.70, 0.75], [2.3, 0.05, 0.04])]   # lowest loss (MSE-like scale), not best
-    return runs, ["a", "b", "c", "e"]
-
-
-def _final_accuracy(run: RaceRun) -> float:
-    value = run.history["val_accuracy"][-1]
-    return -math.inf if value is None else value
-
-
-def race_winner(function: Callable[..., Any], results: Sequence[RaceRun] | None = None,
-                names: Sequence[str] | None = None) -> Feedback:
-    """Check ``function(results, names)`` names the run among ``names`` with the highest final validation accuracy."""
-    ex = "6.3"
-    runs, own_names = _own_race()
-    answer = feedback.call(function, list(runs), list(own_names))
-    hints = {"a": "run 'a' has the best single epoch but not the best end: compare run.final('val_accuracy'), "
-                  "the accuracy after the last epoch.",
-             "c": "that is the lowest validation accuracy: the winner has the highest (max, not min).",
-             "d": "only the runs named in `names` are in this race; the others belong to other comparisons.",
-             "e": "that run has the lowest training loss, but losses of different objectives are on different "
-                  "scales: compare the validation accuracy."}
-    if isinstance(answer, RaceRun):
-        return feedback.wrong(ex, "return the run's name (run.spec.name), not the run itself.")
-    if isinstance(answer, (float, np.floating)):
-        return feedback.wrong(ex, "return the name of the winning run, not its accuracy.")
-    if not isinstance(answer, str):
-        return feedback.wrong(ex, f"return the winner's name, a string, not a {type(answer).__name__}.")
-    if answer != "b":
-        return feedback.wrong(ex, hints.get(answer, "the winner is the run among `names` whose last val_accuracy "
-                                                    "is the highest."))
-    if results is None or names is None:
-        return feedback.right(ex, "The highest validation accuracy after the last epoch wins.")
-    index = {run.spec.name: run for run in results}
-    winner = max(names, key=lambda name: _final_accuracy(index[name]))
-    answer = feedback.call(function, list(results), list(names))
-    if not isinstance(answer, str) or answer != winner:
-        return feedback.wrong(ex, "right on the check's own runs but not on the race: look at the runs in `names` "
-                                  "only, and at their last val_accuracy.")
-    return feedback.right(ex, f"{winner} ends with the highest validation accuracy of these runs. Look at the runs "
-                              "just behind it too: a gap smaller than what another seed would change is a tie.")
+__all__ = ["BOWL", "LEARNING_RATES", "START", "STEPS", "adam_step", "diverging_rates", "one_hot_with_sparse_loss",
+           "sgd_on_the_bowl"]

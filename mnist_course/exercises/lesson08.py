@@ -1,4 +1,5 @@
-"""Self-checks for notebook 08 (the playground): the centring shift, the most frequent mistake, the crop to the ink."""
+"""Self-checks for notebook 08 (the playground): the centring shift, a predicted mistake, the crop to the ink, a
+drawing classifier debugged."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 from mnist_course.exercises import feedback
 from mnist_course.exercises.feedback import Feedback
 
-# --- Exercise 8.1 ------------------------------------------------------------------------------------------------
+# --- Exercise 8.2 ------------------------------------------------------------------------------------------------
 
 
 def _mass_centre(image: np.ndarray) -> tuple[float, float]:
@@ -65,7 +66,7 @@ def _shift_hint(answer: Any, image: np.ndarray) -> str:
 def centring_shift(function: Callable[..., Any], steps: Any = None) -> Feedback:
     """Check ``function(image) -> (rows, columns)`` on images of its own and, if given, the notebook's
     ``preprocess_steps`` result (its 20 x 20 box pasted in the middle of 28 x 28)."""
-    ex = "7.1"
+    ex = "8.2"
     cases = _shift_cases()
     if steps is not None:
         middle = np.zeros((28, 28), dtype=np.uint8)
@@ -80,51 +81,100 @@ def centring_shift(function: Callable[..., Any], steps: Any = None) -> Feedback:
                               "mass within half a pixel of (14, 14), where MNIST's digits have theirs.")
 
 
-# --- Exercise 8.2 ------------------------------------------------------------------------------------------------
+# --- Exercise 8.1 ------------------------------------------------------------------------------------------------
 
-def _confusion_case() -> np.ndarray:
-    counts = np.diag([90, 95, 88, 91, 85, 80, 93, 89, 84, 87])
-    counts[4, 9], counts[9, 4] = 6, 1      # the answer: 4 taken for 9
-    counts[7, 1], counts[1, 7] = 4, 4      # more in both directions together (8), fewer in one (4)
-    counts[3, 5] = 2
-    return counts
+def _digit_pair(answer: Any) -> tuple[int, int] | None:
+    if not _is_pair_of_ints(answer):
+        return None
+    return int(answer[0]), int(answer[1])
 
 
-def most_confused(function: Callable[..., Any], counts: np.ndarray | None = None) -> Feedback:
-    """Check ``function(counts) -> (true, predicted)``, the largest count off the diagonal, on matrices of its own
-    and on ``counts`` if given; the function must not change the matrix it is given."""
-    ex = "7.2"
-    cases = [_confusion_case()]
-    if counts is not None:
-        cases.append(np.array(counts))
-    for case in cases:
-        given = case.copy()
-        answer = feedback.call(function, given)
-        if not np.array_equal(given, case):
-            return feedback.wrong(ex, "your function changed the matrix it was given (np.fill_diagonal and "
-                                      "`counts[i, i] = 0` work in place): work on a copy.")
-        off = case * (1 - np.eye(len(case), dtype=case.dtype))
-        best = off.max()
-        if isinstance(answer, (int, np.integer)):
-            return feedback.wrong(ex, "argmax gives a flat index: np.unravel_index(index, counts.shape) turns it "
-                                      "into (row, column).")
-        if not _is_pair_of_ints(answer) or not all(0 <= a < len(case) for a in answer):
-            return feedback.wrong(ex, "return a pair of digits (true, predicted), e.g. (4, 9).")
-        true, pred = (int(a) for a in answer)
-        if off[true, pred] == best:
-            continue
-        if true == pred:
-            return feedback.wrong(ex, "the diagonal holds the right answers: leave it out before looking for the "
-                                      "largest count.")
-        if off[pred, true] == best:
-            return feedback.wrong(ex, "row and column are swapped: rows are the true labels, columns the "
-                                      "predictions, so counts[true, predicted].")
-        if off[true, pred] + off[pred, true] == (off + off.T).max():
-            return feedback.wrong(ex, "count one direction only: a 4 taken for a 9 is not the same mistake as a 9 "
-                                      "taken for a 4.")
-        return feedback.wrong(ex, "find the largest count off the diagonal and return its (row, column).")
-    return feedback.right(ex, "Off the diagonal, a row says what a digit was taken for, a column what a prediction "
-                              "really was. Click that cell in the matrix to see the digits behind it.")
+def _times(n: int) -> str:
+    return f"{n} time{'' if n == 1 else 's'}"
+
+
+def predicted_confusion(function: Callable[[], Any], y_true: np.ndarray, y_pred: np.ndarray) -> Feedback:
+    """Check ``function() -> (true, predicted)``, a prediction of the model's most frequent mistake, against the
+    confusion counts of ``y_true`` and ``y_pred``. Any pair of two different digits is a prediction (the check says
+    whether it held, and what the counts were); a malformed answer gets a hint."""
+    ex = "8.1"
+    answer = feedback.call(function)
+    if answer is None:
+        return feedback.wrong(ex, feedback.NO_RETURN)
+    pair = _digit_pair(answer)
+    if pair is None:
+        return feedback.wrong(ex, "return a pair of digits (true, predicted), e.g. (4, 9) for 'a 4 taken for a 9'.")
+    true, pred = pair
+    if not (0 <= true <= 9 and 0 <= pred <= 9):
+        return feedback.wrong(ex, "digits go from 0 to 9.")
+    if true == pred:
+        return feedback.wrong(ex, f"({true}, {pred}) is a {true} read as a {pred}: a right answer, on the diagonal. "
+                                  "Predict a mistake, two different digits.")
+    counts = np.zeros((10, 10), dtype=np.int64)
+    np.add.at(counts, (np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)), 1)
+    off = counts * (1 - np.eye(10, dtype=np.int64))
+    best = int(off.max())
+    top = [(int(t), int(p)) for t, p in zip(*np.nonzero(off == best))]
+    most = " or ".join(f"{t} taken for {p}" for t, p in top)
+    where = f"in these {len(y_true)} test digits"
+    if best == 0:
+        return feedback.right(ex, f"no mistake at all {where}: nothing to confuse.")
+    if pair in top:
+        return feedback.right(ex, f"your prediction held: {true} taken for {pred} is the most frequent mistake "
+                                  f"{where}, {_times(best)}. Click that cell of the matrix below to see them.")
+    reverse = f" (the other way round, {pred} taken for {true}, {_times(off[pred, true])})" if off[pred, true] else ""
+    return feedback.right(ex, f"your prediction did not hold: {true} taken for {pred} happened "
+                              f"{_times(off[true, pred])}{reverse}, the most frequent mistake {where} is {most}, "
+                              f"{_times(best)}. Click both "
+                              "cells of the matrix below: which digits would you have got wrong too?")
+
+
+# --- Exercise 8.4 ------------------------------------------------------------------------------------------------
+
+def _answers(model: Any, images: np.ndarray) -> np.ndarray:
+    from mnist_course.predict import probabilities
+
+    return probabilities(model, images).argmax(axis=1)
+
+
+def classify_drawing(function: Callable[..., Any], model: Any, digits: np.ndarray) -> Feedback:
+    """Check ``function(model, drawing) -> int`` on ``digits`` (uint8 MNIST images) drawn as black ink on white paper
+    (255 - digit): its answers must be the model's answers for the digits themselves."""
+    ex = "8.4"
+    digits = np.asarray(digits)[:10]
+    papers = (255 - digits).astype(np.uint8)
+    expected = _answers(model, digits)
+    got = []
+    for paper in papers:
+        given = paper.copy()
+        try:
+            answer = feedback.call(function, model, given)
+        except ValueError:
+            return feedback.wrong(ex, "Keras refused the input: a model takes a batch, shaped like its input "
+                                      f"{(None, *model.input_shape[1:])}. Make one drawing a batch of one: "
+                                      "x.reshape((1, *model.input_shape[1:])).")
+        if not np.array_equal(given, paper):
+            return feedback.wrong(ex, "your function changed the drawing it was given: work on a new array.")
+        if answer is None:
+            return feedback.wrong(ex, feedback.NO_RETURN)
+        if isinstance(answer, (np.ndarray, list, tuple)):
+            return feedback.wrong(ex, "return one digit, the argmax of the probabilities, as an int.")
+        if isinstance(answer, bool) or not isinstance(answer, (int, np.integer)):
+            return feedback.wrong(ex, f"return the digit as an int; yours is a {type(answer).__name__}.")
+        got.append(int(answer))
+    got_array = np.array(got)
+    if np.array_equal(got_array, expected):
+        return feedback.right(ex, "the model now reads the drawings as MNIST shows digits: white ink (255) on black "
+                                  "(0), scaled to [0, 1], in a batch of one. A scan or a paint program gives the "
+                                  "opposite, and the model answers without a word of complaint.")
+    if np.array_equal(got_array, _answers(model, papers)):
+        return feedback.wrong(ex, "the answers are those for black ink on white paper: MNIST is the other way round, "
+                                  "ink 255 on a background of 0, so invert the drawing first, 255 - drawing.")
+    if np.array_equal(got_array, _answers(model, (255 - papers).astype(np.float32))):
+        return feedback.wrong(ex, "the pixels reach the model as 0..255: scale them to [0, 1] as in training, / 255.")
+    wrong_count = int(np.sum(got_array != expected))
+    return feedback.wrong(ex, f"{wrong_count} of {len(digits)} answers differ from the model's answers for the same "
+                              "digits in MNIST's colours: invert, scale to [0, 1], reshape to a batch of one.")
 
 
 # --- Exercise 8.3 ------------------------------------------------------------------------------------------------
@@ -163,7 +213,7 @@ def crop_to_ink(function: Callable[..., Any], image: np.ndarray | None = None) -
     its own and on ``image`` if given, compared with the crop of :func:`mnist_course.draw.preprocess_steps`."""
     from mnist_course.draw import preprocess_steps
 
-    ex = "7.3"
+    ex = "8.3"
     cases = [_ink_case()]
     if image is not None:
         cases.append(np.asarray(image))

@@ -8,6 +8,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from mnist_course.data import NUM_CLASSES
+from mnist_course.widgets.compat import Shown
 from mnist_course.widgets.render import pixel_table_html, png_bytes
 
 ALL = "all"
@@ -43,7 +44,7 @@ def caption_html(index: int, label: int, position: int, count: int, filter_label
             f'<span style="color:#666">({position + 1} of {among})</span>')
 
 
-class ImageBrowser:
+class ImageBrowser(Shown):
     """A slider and a label filter over ``images``; shows the chosen digit next to its grid of pixel values.
 
     The controls are ipywidgets (``label_filter``, ``slider``); ``update()`` redraws ``image``, ``table`` and
@@ -66,9 +67,10 @@ class ImageBrowser:
                              (self.image, "image"), (self.table, "table")):
             widget.add_class(f"mnist-browser-{name}")
         self.widget = widgets.VBox([
-            widgets.HBox([self.label_filter, self.slider]),
+            widgets.HBox([self.label_filter, self.slider], layout=widgets.Layout(flex_flow="row wrap")),
             self.caption,
-            widgets.HBox([self.image, self.table], layout=widgets.Layout(align_items="flex-start")),
+            widgets.HBox([self.image, self.table], layout=widgets.Layout(align_items="flex-start",
+                                                                         flex_flow="row wrap")),
         ])
         self.widget.add_class("mnist-browser")
         self.shown_index, self.shown_label = -1, -1
@@ -99,9 +101,6 @@ class ImageBrowser:
         self.image.value = png_bytes(image, scale=self.scale)
         self.image.width, self.image.height = image.shape[1] * self.scale, image.shape[0] * self.scale
         self.table.value = pixel_table_html(image)
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 __all__ = ["ALL", "ImageBrowser", "caption_html", "filter_and_rewind", "indices_for_label", "rewind"]

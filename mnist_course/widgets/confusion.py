@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
 
 from mnist_course.data import NUM_CLASSES
 from mnist_course.evaluation import confusion_matrix
+from mnist_course.widgets.compat import Shown
 from mnist_course.widgets.render import png_bytes
 
 # The widget's counts are the evaluation's confusion matrix, under the name notebook 08 teaches.
@@ -42,7 +42,7 @@ def gallery_html(images: np.ndarray, indices: np.ndarray, *, scale: int = 2) -> 
     return ('<div class="mnist-confusion-digits" style="display:flex;flex-wrap:wrap">' + "".join(figures) + "</div>")
 
 
-class ConfusionMatrix:
+class ConfusionMatrix(Shown):
     """The confusion matrix of ``y_true`` vs ``y_pred`` as a 10x10 grid of buttons (label = count, colour = count,
     green on the diagonal, red off it). Clicking cell (i, j) fills the gallery below with the images whose true
     label is i and predicted label is j (at most ``max_gallery``); ``selected`` and ``shown_indices`` say which.
@@ -96,9 +96,6 @@ class ConfusionMatrix:
                               if len(every) else f"<b>true {true}, predicted {pred}</b>: no test digit here")
         self.gallery.value = gallery_html(self.images, self.shown_indices, scale=self.scale)
         return every
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 __all__ = ["ConfusionMatrix", "cell_colour", "cell_indices", "confusion_counts", "gallery_html"]

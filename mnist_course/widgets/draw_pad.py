@@ -1,5 +1,5 @@
 """The draw-a-digit pad of notebook 08: draw with mouse or finger, see the MNIST preprocessing, the model's
-probabilities and the feature maps of your own drawing."""
+probabilities and the feature maps of your own drawing. Its parts wrap onto new lines in a narrow window."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import ipywidgets as widgets
 import numpy as np
 
 from mnist_course.data import NUM_CLASSES
-from mnist_course.draw import Point, preprocess_steps, predict, resize_area, strokes_to_image
+from mnist_course.draw import Point, predict, preprocess_steps, resize_area, strokes_to_image
 from mnist_course.plots import tile_images
+from mnist_course.widgets.compat import Shown
+from mnist_course.widgets.draw_canvas import DrawCanvas
 from mnist_course.widgets.render import png_bytes
 
 PROMPT = "<i>draw a digit in the box (mouse or finger)</i>"
@@ -58,52 +60,46 @@ def _fit(image: np.ndarray, side: int) -> np.ndarray:
 
 
 def _show(widget: widgets.Image, image: np.ndarray, scale: int = 1) -> None:
-    """Put ``image`` (upscaled ``scale`` times) in an Image widget at its own pixel size, not stretched."""
+    """Put ``image`` (upscaled ``scale`` times) in an Image widget at its own pixel size, shrunk (never stretched)
+    only when its box is narrower."""
     widget.value = png_bytes(image, scale=scale)
-    widget.width, widget.height = image.shape[1] * scale, image.shape[0] * scale
-    widget.layout.width, widget.layout.height = f"{image.shape[1] * scale}px", f"{image.shape[0] * scale}px"
+    widget.width, widget.height = str(image.shape[1] * scale), str(image.shape[0] * scale)
+    widget.layout.width, widget.layout.height = f"{image.shape[1] * scale}px", "auto"
 
 
 def _image(name: str) -> widgets.Image:
-    image = widgets.Image(format="png")
+    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
     image.add_class(f"mnist-draw-{name}")
     return image
 
 
-class DrawPad:
-    """Draw a digit on an ipycanvas ``canvas``; the strokes are kept in Python (``strokes``). ``update()`` turns them
-    into the 28x28 MNIST input (showing crop, 20x20 box and final image), runs ``model`` on it (``probabilities``,
-    ``predicted``, bar chart ``bars``) and shows the feature maps of the layer chosen in ``layer``.
+def _column(children: list[widgets.Widget], flex: str, **layout: str) -> widgets.VBox:
+    """A column of the pad that keeps its own width (``flex`` "0 0 auto") or shares what is left ("1 1 ...")."""
+    return widgets.VBox(children, layout=widgets.Layout(flex=flex, **layout))
 
-    While drawing, the prediction refreshes at most every ``live_interval`` seconds and fully when a stroke ends.
+
+class DrawPad(Shown):
+    """Draw a digit on ``canvas`` (a :class:`DrawCanvas`); the strokes arrive in Python (``strokes``). ``update()``
+    turns them into the 28x28 MNIST input (showing crop, 20x20 box and final image), runs ``model`` on it
+    (``probabilities``, ``predicted``, bar chart ``bars``) and shows the feature maps of the layer chosen in ``layer``.
+
+    While the pen is down the prediction refreshes at most every ``live_interval`` seconds, and fully when it is
+    lifted. ``set_strokes`` draws from code; ``start_stroke``/``extend_stroke``/``end_stroke`` move the pen from code.
     """
 
     def __init__(self, model: Any, *, size: int = 280, pen_width: float = 18.0, live_interval: float = 0.3,
                  max_channels: int = 16) -> None:
-        from ipycanvas import Canvas
-
         from mnist_course.features import feature_layers
 
         self.model, self.size, self.pen_width = model, size, pen_width
         self.live_interval, self.max_channels = live_interval, max_channels
-        self.strokes: list[list[Point]] = []
-        self.drawing = False
         self.probabilities: np.ndarray | None = None
         self.predicted: int | None = None
         self.image28 = np.zeros((28, 28), dtype=np.uint8)
-        self._last_update, self._submodels = 0.0, {}
+        self._last_update, self._submodels, self._shown = 0.0, {}, None
 
-        self.canvas = Canvas(width=size, height=size, layout=widgets.Layout(border="2px solid #888",
-                                                                           width=f"{size + 4}px"))
-        self.canvas.add_class("mnist-draw-canvas")
-        self.canvas.on_mouse_down(self.start_stroke)
-        self.canvas.on_mouse_move(self.extend_stroke)
-        self.canvas.on_mouse_up(self.end_stroke)
-        self.canvas.on_mouse_out(self.end_stroke)
-        self.canvas.on_touch_start(lambda touches: touches and self.start_stroke(*touches[0]))
-        self.canvas.on_touch_move(lambda touches: touches and self.extend_stroke(*touches[0]))
-        self.canvas.on_touch_end(lambda touches: self.end_stroke())
-        self.canvas.on_touch_cancel(lambda touches: self.end_stroke())
+        self.canvas = DrawCanvas(size=size, pen_width=pen_width)
+        self.canvas.observe(self._on_canvas, names=["strokes", "drawing"])
         self.clear_button = widgets.Button(description="Clear", icon="eraser")
         self.clear_button.add_class("mnist-draw-clear")
         self.clear_button.on_click(lambda _: self.clear())
@@ -123,78 +119,68 @@ class DrawPad:
         self.maps_image = _image("maps")
         steps = widgets.HBox([self._titled("1. the ink, cropped", self.crop_image),
                               self._titled("2. fitted into 20×20", self.box_image),
-                              self._titled("3. the 28×28 input", self.final_image)])
-        self.widget = widgets.VBox([
-            widgets.HBox([widgets.VBox([self.canvas, self.clear_button]),
-                          widgets.VBox([self.prediction, self.bars], layout=widgets.Layout(min_width="250px")),
-                          widgets.VBox([steps, self.steps_caption], layout=widgets.Layout(max_width="480px"))],
-                         layout=widgets.Layout(grid_gap="16px")),
-            self.layer, self.maps_caption, self.maps_image,
-        ])
+                              self._titled("3. the 28×28 input", self.final_image)],
+                             layout=widgets.Layout(flex_flow="row wrap"))
+        top = widgets.HBox([
+            _column([self.canvas, self.clear_button], "0 0 auto"),
+            _column([self.prediction, self.bars], "0 0 auto", width="250px"),
+            _column([steps, self.steps_caption], "1 1 320px", min_width="0", max_width="480px"),
+        ], layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start", grid_gap="12px 16px"))
+        top.add_class("mnist-draw-top")
+        self.widget = widgets.VBox([top, self.layer, self.maps_caption, self.maps_image],
+                                   layout=widgets.Layout(max_width="100%"))
         self.widget.add_class("mnist-draw")
-        self._paper()
         self.update()
 
     @staticmethod
     def _titled(title: str, image: widgets.Image) -> widgets.VBox:
-        return widgets.VBox([widgets.HTML(f"<b>{title}</b>"), image], layout=widgets.Layout(margin="0 12px 0 0"))
+        return widgets.VBox([widgets.HTML(f"<b>{title}</b>"), image],
+                            layout=widgets.Layout(margin="0 12px 8px 0", flex="0 1 auto", min_width="0"))
 
-    def _paper(self) -> None:
-        """White paper and a black round pen on the canvas."""
-        self.canvas.clear()
-        self.canvas.fill_style = "white"
-        self.canvas.fill_rect(0, 0, self.size, self.size)
-        self.canvas.stroke_style = "black"
-        self.canvas.line_width = self.pen_width
-        self.canvas.line_cap = "round"
-        self.canvas.line_join = "round"
+    @property
+    def strokes(self) -> list[list[Point]]:
+        """The drawing: one list of (x, y) canvas points per stroke, as the canvas holds it."""
+        return [[(float(x), float(y)) for x, y in stroke] for stroke in self.canvas.strokes]
+
+    @property
+    def drawing(self) -> bool:
+        """Whether the pen is down (a stroke is being drawn)."""
+        return self.canvas.drawing
+
+    def _on_canvas(self, change: dict[str, Any]) -> None:
+        """The canvas changed (the browser's pen, or code): refresh now and then while drawing, fully when done."""
+        if self.canvas.drawing:
+            if time.monotonic() - self._last_update >= self.live_interval:
+                self.update(maps=False)
+        elif self._shown != self.canvas.strokes:
+            self.update()
 
     def start_stroke(self, x: float, y: float) -> None:
         """Pen down at (x, y): a new stroke (a dot until the pen moves)."""
-        self.drawing = True
-        self.strokes.append([(float(x), float(y))])
-        self.canvas.fill_style = "black"
-        self.canvas.fill_circle(x, y, self.pen_width / 2)
+        self.canvas.show([*self.canvas.strokes, [[x, y]]], drawing=True)
 
     def extend_stroke(self, x: float, y: float) -> None:
-        """Pen moved to (x, y): extend the current stroke (ignored when the pen is up); refresh now and then."""
-        if not self.drawing or not self.strokes:
-            return
-        x0, y0 = self.strokes[-1][-1]
-        self.strokes[-1].append((float(x), float(y)))
-        self.canvas.stroke_line(x0, y0, x, y)
-        if time.monotonic() - self._last_update >= self.live_interval:
-            self.update(maps=False)
+        """Pen moved to (x, y): extend the current stroke (ignored when the pen is up)."""
+        if self.canvas.drawing and self.canvas.strokes:
+            self.canvas.show([*self.canvas.strokes[:-1], [*self.canvas.strokes[-1], [x, y]]], drawing=True)
 
-    def end_stroke(self, x: float | None = None, y: float | None = None) -> None:
-        """Pen up (or left the canvas): the stroke is finished; update everything."""
-        if not self.drawing:
-            return
-        self.drawing = False
-        self.update()
+    def end_stroke(self) -> None:
+        """Pen up: the stroke is finished; everything is updated."""
+        if self.canvas.drawing:
+            self.canvas.drawing = False
 
     def clear(self) -> None:
         """Forget every stroke and wipe the canvas and the results."""
-        self.strokes, self.drawing = [], False
-        self._paper()
-        self.update()
+        self.canvas.show([], drawing=False)
 
     def set_strokes(self, strokes: Sequence[Sequence[Point]]) -> None:
         """Replace the drawing with ``strokes`` (lists of (x, y) points), draw them and update: a drawing from code."""
-        self.strokes = [[(float(x), float(y)) for x, y in stroke] for stroke in strokes]
-        self.drawing = False
-        self._paper()
-        for stroke in self.strokes:
-            if len(stroke) == 1:
-                self.canvas.fill_style = "black"
-                self.canvas.fill_circle(*stroke[0], self.pen_width / 2)
-            else:
-                self.canvas.stroke_lines(stroke)
-        self.update()
+        self.canvas.show(strokes, drawing=False)
 
     def update(self, *, maps: bool = True) -> None:
         """Preprocess the strokes, predict, and redraw the steps, the bars and (with ``maps``) the feature maps."""
         self._last_update = time.monotonic()
+        self._shown = None if self.canvas.drawing else [list(map(list, s)) for s in self.canvas.strokes]
         raw = strokes_to_image(self.strokes, size=self.size, width=self.pen_width)
         steps = preprocess_steps(raw)
         self.image28 = steps.final
@@ -236,9 +222,6 @@ class DrawPad:
         self.maps_caption.value = (f"<b>{name}</b>: {maps.shape[-1]} maps of {maps.shape[0]}×{maps.shape[1]}, "
                                    f"first {shown} shown (yellow = strong)")
         _show(self.maps_image, maps_mosaic(maps, max_channels=self.max_channels), max(1, 48 // maps.shape[0]))
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 __all__ = ["DrawPad", "bars_html", "maps_mosaic"]

@@ -11,6 +11,7 @@ from mnist_course import features
 from mnist_course.plots import tile_images
 from mnist_course.predict import probabilities, to_batch
 from mnist_course.widgets.browser import ALL, LABEL_OPTIONS, filter_and_rewind, indices_for_label
+from mnist_course.widgets.compat import Shown
 from mnist_course.widgets.render import png_bytes
 
 PRE = ":pre"  # layer key suffix: a Conv2D's maps before its built-in activation
@@ -73,7 +74,7 @@ def caption_html(index: int, label: int, layer_label: str, channel: int, channel
             f"channel <b>{channel}</b> of {channels} &middot; <span style='color:#666'>{kernel}</span>")
 
 
-class FeatureExplorer:
+class FeatureExplorer(Shown):
     """Controls for a digit (label filter and example slider), a layer and a channel; shows the input, the chosen
     channel's feature map and the kernel of the convolution that made it.
 
@@ -104,10 +105,10 @@ class FeatureExplorer:
         panels = [widgets.VBox([title, image], layout=widgets.Layout(margin="0 16px 0 0")) for title, image in
                   zip(titles, (self.input_image, self.map_image, self.kernel_image))]
         self.widget = widgets.VBox([
-            widgets.HBox([self.digit, self.example]),
-            widgets.HBox([self.layer, self.channel]),
+            widgets.HBox([self.digit, self.example], layout=widgets.Layout(flex_flow="row wrap")),
+            widgets.HBox([self.layer, self.channel], layout=widgets.Layout(flex_flow="row wrap")),
             self.caption,
-            widgets.HBox(panels, layout=widgets.Layout(align_items="flex-start")),
+            widgets.HBox(panels, layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap")),
         ])
         self.widget.add_class("mnist-features")
         self.shown_index, self.shown_layer, self.shown_channel = -1, "", -1
@@ -186,9 +187,6 @@ class FeatureExplorer:
     def _show(target: widgets.Image, png: bytes, shape: tuple[int, ...], factor: int) -> None:
         target.value = png
         target.width, target.height = str(shape[1] * factor), str(shape[0] * factor)
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 __all__ = ["FeatureExplorer", "caption_html", "colour_map", "kernel_mosaic", "layer_options", "scale_for"]

@@ -10,7 +10,7 @@ import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from mnist_course.race import RaceRun, by_name
-from mnist_course.race_plots import plot_race
+from mnist_course.race_plots import plot_race, run_color
 
 
 class RaceViewer:
@@ -18,14 +18,17 @@ class RaceViewer:
 
     ``checkboxes`` maps run name -> ipywidgets.Checkbox; ``x_axis`` is a ToggleButtons; ``update()`` redraws the
     PNG in ``image`` (an Image widget: it shows the same in JupyterLab, Voila and test kernels). ``shown`` lists
-    the plotted runs and ``figure`` is the last figure drawn. Display it as the last line of a cell.
+    the plotted runs and ``figure`` is the last figure drawn. With results of several seeds, ``seed`` picks the seed
+    whose curves are drawn (default: the first). Display it as the last line of a cell.
     """
 
-    def __init__(self, results: Sequence[RaceRun], shown: Sequence[str] | None = None) -> None:
-        self.results = list(results)
+    def __init__(self, results: Sequence[RaceRun], shown: Sequence[str] | None = None,
+                 seed: int | None = None) -> None:
+        seed = results[0].setup.get("seed") if seed is None and results else seed
+        self.results = [r for r in results if r.setup.get("seed") == seed]
         names = [r.spec.name for r in self.results]
         visible = set(names if shown is None else shown)
-        self.colors = {n: f"C{i % 10}" for i, n in enumerate(names)}
+        self.colors = {n: run_color(n) for n in names}  # the colour each run has in every plot
         self.checkboxes = {n: widgets.Checkbox(value=n in visible, description=n, indent=False,
                                                layout=widgets.Layout(width="auto")) for n in names}
         self.x_axis = widgets.ToggleButtons(options=[("per epoch", "epoch"), ("per second", "time")],

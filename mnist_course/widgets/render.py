@@ -32,7 +32,7 @@ def png_bytes(image: np.ndarray, *, scale: int = 1, vmax: float = 255.0) -> byte
 
 def _cell(shade: float, text: str) -> str:
     """One table cell: background grey level ``shade`` in [0, 1] (1 = black ink), text readable on it."""
-    level = int(round(255 * (1 - shade)))
+    level = round(255 * (1 - shade))
     colour = ";color:#fff" if shade > 0.5 else ""
     return f'<td style="background:#{level:02x}{level:02x}{level:02x}{colour}">{html.escape(text)}</td>'
 
@@ -52,4 +52,4 @@ def pixel_table_html(image: np.ndarray, *, css_class: str = "mnist-pixel-table")
     return f'{style}<table class="{css_class}">' + "".join(rows) + "</table>"
 
 
-__all__ = ["png_bytes", "pixel_table_html", "upscale"]
+__all__ = ["pixel_table_html", "png_bytes", "upscale"]

@@ -8,6 +8,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from mnist_course.data import to_model_input
+from mnist_course.widgets.compat import Shown
 from mnist_course.widgets.render import png_bytes
 
 HIGHLIGHT = (214, 39, 40)  # red: where the chosen row lands
@@ -32,8 +33,9 @@ def vector_strip(image: np.ndarray, row: int, *, height: int = 16, band: int = 5
     return np.concatenate([strip, marker], axis=0)
 
 
-def row_table_html(image: np.ndarray, row: int) -> str:
-    """An HTML table for one pixel row: its vector positions, the raw uint8 values and the values / 255."""
+def row_table_html(image: np.ndarray, row: int, *, per_table: int = 14) -> str:
+    """HTML tables for one pixel row: its vector positions, the raw uint8 values and the values / 255, in tables
+    of ``per_table`` columns side by side that wrap below each other in a narrow window (no sideways scrolling)."""
     image = np.asarray(image)
     values = image[row]
     positions = row_positions(row, image.shape[1])
@@ -43,10 +45,15 @@ def row_table_html(image: np.ndarray, row: int) -> str:
     def line(name: str, cells: list[str]) -> str:
         return f"<tr><th {style}>{name}</th>" + "".join(f"<td {style}>{c}</td>" for c in cells) + "</tr>"
 
-    return ('<table class="mnist-vector-table" style="border-collapse:collapse;font-family:monospace;font-size:7pt">'
-            + line("position", [str(p) for p in positions])
-            + line("pixel (uint8)", [str(int(v)) for v in values])
-            + line("/ 255 (float32)", [f"{v:.2f}" for v in scaled]) + "</table>")
+    tables = []
+    for start in range(0, len(values), per_table):
+        part = slice(start, start + per_table)
+        tables.append(
+            '<table class="mnist-vector-table" style="border-collapse:collapse;font-family:monospace;font-size:7pt">'
+            + line("position", [str(p) for p in positions[part]])
+            + line("pixel (uint8)", [str(int(v)) for v in values[part]])
+            + line("/ 255 (float32)", [f"{v:.2f}" for v in scaled[part]]) + "</table>")
+    return '<div style="display:flex;flex-wrap:wrap;gap:6px">' + "".join(tables) + "</div>"
 
 
 def summary_html(index: int, label: int, row: int, width: int = 28) -> str:
@@ -56,7 +63,7 @@ def summary_html(index: int, label: int, row: int, width: int = 28) -> str:
             f"<b>{positions.start}..{positions.stop - 1}</b> (red band below the strip)")
 
 
-class ImageToVector:
+class ImageToVector(Shown):
     """Sliders for the example and a pixel row; shows the image, its flattened vector as a strip, and the row's
     raw and scaled values. ``update()`` redraws; ``shown_index`` and ``shown_row`` say what is on screen."""
 
@@ -70,16 +77,16 @@ class ImageToVector:
         self.row_slider = widgets.IntSlider(value=row, min=0, max=height - 1, description="pixel row")
         self.caption = widgets.HTML()
         self.image = widgets.Image(format="png")
-        self.strip = widgets.Image(format="png")
+        self.strip = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
         self.table = widgets.HTML()
         for widget, name in ((self.slider, "slider"), (self.row_slider, "row"), (self.caption, "caption"),
                              (self.image, "image"), (self.strip, "strip"), (self.table, "table")):
             widget.add_class(f"mnist-vector-{name}")
         self.widget = widgets.VBox([
-            widgets.HBox([self.slider, self.row_slider]),
+            widgets.HBox([self.slider, self.row_slider], layout=widgets.Layout(flex_flow="row wrap")),
             self.caption,
             self.image,
-            widgets.HTML("<i>the 784-long vector, position 0 on the left (scroll sideways if needed)</i>"),
+            widgets.HTML("<i>the 784-long vector, position 0 on the left (shrunk to fit a narrow window)</i>"),
             self.strip,
             self.table,
         ])
@@ -103,9 +110,6 @@ class ImageToVector:
         self.image.value = png_bytes(highlighted, scale=self.scale)
         self.strip.value = png_bytes(vector_strip(image, row))
         self.table.value = row_table_html(image, row)
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 __all__ = ["ImageToVector", "row_positions", "row_table_html", "summary_html", "vector_strip"]

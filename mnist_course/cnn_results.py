@@ -1,0 +1,212 @@
+"""Notebook 05's shipped results: model selection on a validation split, and the registry models over seeds."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mnist_course import model_key, model_store, models, stats
+from mnist_course.data import train_val_split
+from mnist_course.files import write_text_atomic
+from mnist_course.paths import notebooks_dir
+
+FORMAT = 1
+VALIDATION_IMAGES = 10_000  # held out of the 60,000 training images for every choice; the test set stays unseen
+COURSE_EPOCHS = (2, 3, 4, 6)  # the course CNN's candidate epoch counts, fewest first
+SELECTION_FILE, MODELS_FILE = "05_selection_full.json", "05_models_full.json"
+RULE = ("one-standard-error rule: take the simplest candidate whose validation accuracy is at most one standard "
+        "error sqrt(p (1 - p) / n) below the best one's (Hastie, Tibshirani and Friedman, The Elements of "
+        "Statistical Learning, 2nd ed., sec. 7.10)")
+
+
+def standard_error(accuracy: float, n: int) -> float:
+    """Standard error of an accuracy measured on ``n`` images: ``sqrt(p (1 - p) / n)``."""
+    if n < 1:
+        raise ValueError(f"n={n}: an accuracy needs at least one image")
+    return math.sqrt(accuracy * (1 - accuracy) / n)
+
+
+def one_se_choice(accuracies: Sequence[float], n: int) -> int:
+    """Index of the first (simplest) candidate whose accuracy is within one standard error of the best one's.
+
+    ``accuracies`` are fractions on ``n`` validation images, simplest candidate first."""
+    if not accuracies:
+        raise ValueError("one_se_choice needs at least one candidate")
+    best = max(accuracies)
+    floor = best - standard_error(best, n)
+    return next(i for i, acc in enumerate(accuracies) if acc >= floor)
+
+
+def _accuracy(model: Any, x: np.ndarray, y: np.ndarray) -> float:
+    from mnist_course.evaluation import evaluation_report
+
+    return float(evaluation_report(model, x, y).accuracy)
+
+
+def _candidate(name: str, split: tuple[Any, ...], epochs: int | None, seed: int, say: Callable[..., Any]
+               ) -> dict[str, Any]:
+    """Train (or load) one candidate on the training part of ``split``; score it on the validation part."""
+    x_tr, y_tr, x_val, y_val = split
+    model = model_store.load_or_train(name, x_tr, y_tr, epochs=epochs, seed=seed, verbose=1)
+    info = model_store.info_of(model)
+    row = {"model": name, "epochs": int(info["key"]["epochs"]),
+           "val_accuracy": round(_accuracy(model, x_val, y_val), 6),
+           "seconds": round(float(info.get("seconds") or float("nan")), 1)}
+    say(f"    {name}, {row['epochs']} epochs: validation accuracy {100 * row['val_accuracy']:.2f} %")
+    return row
+
+
+def _study(question: str, rows: list[dict[str, Any]], labels: list[str]) -> dict[str, Any]:
+    chosen = one_se_choice([r["val_accuracy"] for r in rows], VALIDATION_IMAGES)
+    return {"question": question, "candidates": [{**r, "label": label} for r, label in zip(rows, labels)],
+            "chosen": labels[chosen]}
+
+
+def run_selection(x_train: np.ndarray, y_train: np.ndarray, *, seed: int, say: Callable[..., Any] = print
+                  ) -> dict[str, Any]:
+    """Every choice notebook 05 makes, on a validation split of ``(x_train, y_train)``: the course CNN's epochs,
+    then (at those epochs) its batch normalization and its one-cycle schedule, and cnn-32-64's cosine schedule.
+
+    Each candidate is trained by :func:`mnist_course.model_store.load_or_train` (cached) and scored on the
+    :data:`VALIDATION_IMAGES` held-out images; :func:`one_se_choice` decides, simplest first."""
+    (x_tr, y_tr), (x_val, y_val) = train_val_split(x_train, y_train, val_size=VALIDATION_IMAGES, seed=seed)
+    split = (x_tr, y_tr, x_val, y_val)
+    from mnist_course.live import progress
+
+    epochs = [_candidate("course-cnn", split, e, seed, say)
+              for e in progress(COURSE_EPOCHS, label="course CNN epoch candidates")]
+    labels = [f"{e} epochs" for e in COURSE_EPOCHS]
+    studies = [_study("course CNN: how many epochs (one-cycle schedule)?", epochs, labels)]
+    best_epochs = COURSE_EPOCHS[labels.index(studies[0]["chosen"])]
+    at_best = epochs[COURSE_EPOCHS.index(best_epochs)]
+    studies.append(_study(f"course CNN: batch normalization ({best_epochs} epochs)?",
+                          [_candidate("course-cnn-no-bn", split, best_epochs, seed, say), at_best],
+                          ["without", "with"]))
+    studies.append(_study(f"course CNN: learning-rate schedule ({best_epochs} epochs)?",
+                          [_candidate("course-cnn-constant", split, best_epochs, seed, say), at_best],
+                          ["constant 1e-3", "one-cycle to 6e-3"]))
+    studies.append(_study("cnn-32-64: learning-rate schedule (10 epochs)?",
+                          [_candidate("cnn-32-64-constant", split, None, seed, say),
+                           _candidate("cnn-32-64", split, None, seed, say)], ["constant 1e-3", "cosine from 1e-3"]))
+    return {"format": FORMAT, "rule": RULE, "seed": seed, "train_images": len(x_tr), "validation_images": len(x_val),
+            "validation_data": model_key.fingerprint(x_val, y_val), "studies": studies, **_provenance()}
+
+
+def run_models(names: Sequence[str], x_train: np.ndarray, y_train: np.ndarray, test: tuple[np.ndarray, np.ndarray],
+               seeds: dict[str, Sequence[int]], *, save_as: str | None = None) -> dict[str, Any]:
+    """Train (or load) every model of ``names``, in that order, by its recipe on all of ``(x_train, y_train)`` once
+    per seed of ``seeds[name]`` and score each on ``test`` (the one use of the test set).
+
+    With ``save_as`` the results are saved (:func:`save`) after every model, ``"complete": False`` until the last,
+    so that a run stopped half-way still ships what it measured."""
+    import keras
+
+    results = {"format": FORMAT, "train_images": len(x_train), "test_images": len(test[0]),
+               "test_data": model_key.fingerprint(*test), "models": {}, "complete": False, **_provenance()}
+    from mnist_course.live import progress
+
+    for name in progress(list(names), label="registry models trained or loaded"):
+        accuracies, seconds, epochs = [], [], None
+        for seed in seeds[name]:
+            model = model_store.load_or_train(name, x_train, y_train, seed=seed, test_data=test, verbose=1)
+            info = model_store.info_of(model)
+            accuracies.append(round(float(info["test_accuracy"]), 6))
+            seconds.append(round(float(info.get("seconds") or float("nan")), 1))
+            epochs = int(info["key"]["epochs"])
+            del model
+            keras.backend.clear_session()
+        results["models"][name] = {"seeds": list(seeds[name]), "test_accuracy": accuracies, "seconds": seconds,
+                                   "epochs": epochs, "parameters": models.count_params(name),
+                                   "recipe": models.describe(name)}
+        results["complete"] = len(results["models"]) == len(names)
+        if save_as:
+            save(save_as, results)
+    return results
+
+
+def _provenance() -> dict[str, Any]:
+    return {"software": model_key.software(), "cpus": os.cpu_count(), "python": platform.python_version()}
+
+
+def results_path(file: str) -> Path:
+    """``notebooks/results/<file>`` of the course."""
+    return notebooks_dir() / "results" / file
+
+
+def save(file: str, results: dict[str, Any]) -> Path:
+    """Write ``results`` as stable JSON (sorted keys) to ``notebooks/results/<file>``, atomically."""
+    path = results_path(file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_text_atomic(path, json.dumps(results, indent=1, sort_keys=True) + "\n")
+
+
+def load(file: str) -> dict[str, Any]:
+    """The shipped results ``notebooks/results/<file>``; a missing file raises naming the command that makes it."""
+    path = results_path(file)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: produce it with MNIST_COURSE_WRITE_RESULTS=1 mnist-course run 05 "
+                                f"--profile full -o <folder>")
+    results = json.loads(path.read_text())
+    if results.get("format") != FORMAT:
+        raise ValueError(f"{path}: format {results.get('format')!r}, expected {FORMAT}: produce it again")
+    return results
+
+
+def dense_rows(file: str = "04_mlp_full.json") -> dict[str, Any]:
+    """The dense networks' final runs from notebook 04's shipped results (its validation chose their epochs), as
+    rows like :func:`run_models`' (``"recipe": None``, ``"from": file``); ``{}`` when that file is absent."""
+    path = results_path(file)
+    if not path.is_file():
+        return {}
+    shipped = json.loads(path.read_text())
+    rows = {}
+    for name, runs in shipped.get("finals", {}).items():
+        rows[name] = {"seeds": [r["seed"] for r in runs], "test_accuracy": [r["test_accuracy"] for r in runs],
+                      "seconds": [r["seconds"] for r in runs], "epochs": shipped["chosen"][name]["epochs"],
+                      "parameters": models.count_params(name), "recipe": None, "from": file}
+    return rows
+
+
+def accuracy_text(accuracies: Sequence[float], n: int) -> str:
+    """``"99.41 ± 0.05 % (3 seeds)"`` (mean ± sample standard deviation) for several seeds, else one accuracy
+    with its 95 % Wilson interval on ``n`` test images, ``"99.30 % (99.12-99.45)"``."""
+    if len(accuracies) >= 2:
+        mean, spread = stats.mean_spread(accuracies)
+        return f"{100 * mean:.2f} ± {100 * spread:.2f} % ({len(accuracies)} seeds)"
+    return stats.format_accuracy(accuracies[0], n)
+
+
+def accuracy_range(accuracies: Sequence[float], n: int) -> tuple[float, float]:
+    """The band compared before ranking two models: the 95 % Wilson interval on ``n`` test images of the (mean)
+    accuracy; over several seeds, widened to mean ± 2 standard deviations where those reach further (within
+    [0, 1]), so that both the test set's sampling and the seed-to-seed spread are covered."""
+    if len(accuracies) < 2:
+        return stats.accuracy_interval(accuracies[0], n)
+    mean, spread = stats.mean_spread(accuracies)
+    low, high = stats.accuracy_interval(mean, n)
+    return max(0.0, min(low, mean - 2 * spread)), min(1.0, max(high, mean + 2 * spread))
+
+
+def selection_table(selection: dict[str, Any]) -> str:
+    """The selection studies as text: each candidate's validation accuracy ± one standard error, and the choice."""
+    n = selection["validation_images"]
+    lines = [f"{selection['train_images']:,} training images, {n:,} validation images, seed {selection['seed']}"]
+    for study in selection["studies"]:
+        lines.append(f"\n{study['question']}")
+        for c in study["candidates"]:
+            se = standard_error(c["val_accuracy"], n)
+            mark = "  <- chosen" if c["label"] == study["chosen"] else ""
+            lines.append(f"  {c['label']:<20} {100 * c['val_accuracy']:6.2f} ± {100 * se:.2f} %{mark}")
+    return "\n".join(lines)
+
+
+__all__ = ["COURSE_EPOCHS", "RULE", "VALIDATION_IMAGES", "accuracy_range", "accuracy_text", "dense_rows", "load",
+           "one_se_choice",
+           "results_path", "run_models", "run_selection", "save", "selection_table", "standard_error"]

@@ -1,0 +1,199 @@
+"""Notebook 04's honest model selection: epochs and schedule chosen on a validation split over seeds, then final runs.
+
+The study trains the registry's dense-512 and mlp-3x500 on a training/validation split of the *training* images only:
+dense-512 at a constant learning rate and with a cosine decay, mlp-3x500 with and without dropout, each over several
+seeds. :func:`choose` reads the choices off the validation curves (never the test set); :func:`final_runs` then trains
+each model by its recipe on all training images for the chosen epochs, one model per seed, and scores it on the test
+set once. :func:`save_results` / :func:`load_results` keep all of it as the reviewable JSON shipped in
+``notebooks/results/04_mlp_full.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import platform
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from mnist_course import models
+from mnist_course.data import to_model_input
+from mnist_course.files import write_text_atomic
+from mnist_course.seeding import seed_everything
+
+FORMAT = 1
+RESULTS_NAME = "04_mlp_full.json"
+History = dict[str, list[float]]
+
+
+def as_vectors(x: Any) -> Any:
+    """Images as a float32 tensor of shape (N, 784) in [0, 1], converted once so every ``fit`` shares it."""
+    flat = to_model_input(np.asarray(x))
+    return keras.ops.convert_to_tensor(flat.reshape(len(flat), 784))
+
+
+def build(name: str, *, seed: int, n_train: int, epochs: int, schedule: str | None = None,
+          dropout: bool = True) -> keras.Model:
+    """The registry model ``name``, compiled by its recipe, but with ``schedule`` (``"constant"``/``"cosine"``)
+    instead of the recipe's when given, and without its Dropout layers when ``dropout`` is False."""
+    recipe = models.get_recipe(name)
+    model = models.build_model(name, seed=seed, n_train=n_train, epochs=epochs)
+    if dropout and schedule in (None, recipe.schedule):
+        return model
+    kept = [type(layer).from_config(layer.get_config()) for layer in model.layers
+            if dropout or not isinstance(layer, keras.layers.Dropout)]
+    seed_everything(seed)
+    variant = keras.Sequential([keras.Input(models.input_shape(name)), *kept], name=model.name)
+    steps = math.ceil(n_train / recipe.batch_size)
+    variant.compile(optimizer=models.make_optimizer(dataclasses.replace(recipe, schedule=schedule or recipe.schedule),
+                                                    steps, epochs),
+                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=recipe.from_logits),
+                    metrics=["accuracy"])
+    return variant
+
+
+def curves(name: str, train: tuple[Any, Any], val: tuple[Any, Any], *, epochs: int, seeds: Sequence[int],
+           schedule: str | None = None, dropout: bool = True) -> list[History]:
+    """One validation history per seed: ``name`` trained ``epochs`` epochs on ``train`` (vectors from
+    :func:`as_vectors`, integer labels), scored on ``val`` after every epoch."""
+    batch = models.get_recipe(name).batch_size
+    histories = []
+    for seed in seeds:
+        model = build(name, seed=seed, n_train=len(train[1]), epochs=epochs, schedule=schedule, dropout=dropout)
+        fit = model.fit(*train, batch_size=batch, epochs=epochs, validation_data=val, verbose=0)
+        histories.append({k: [float(v) for v in values] for k, values in fit.history.items()})
+    return histories
+
+
+def mean_curve(histories: Sequence[Mapping[str, Sequence[float]]], key: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per-epoch mean and sample standard deviation of ``key`` over the seeds' histories."""
+    values = np.array([h[key] for h in histories], dtype=np.float64)
+    spread = values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros(values.shape[1])
+    return values.mean(axis=0), spread
+
+
+def best_epoch(histories: Sequence[Mapping[str, Sequence[float]]], monitor: str = "val_loss") -> int:
+    """The epoch (from 1) where the seeds' mean of ``monitor`` is best: lowest loss, highest accuracy."""
+    mean, _ = mean_curve(histories, monitor)
+    return int(np.argmax(mean) if "accuracy" in monitor else np.argmin(mean)) + 1
+
+
+def one_standard_error(histories: Sequence[Mapping[str, Sequence[float]]], monitor: str = "val_loss") -> int:
+    """The fewest epochs whose mean ``monitor`` (a loss: lower is better) over the seeds lies within one standard
+    error of the best epoch's mean (the one-standard-error rule): among settings validation cannot tell apart, the
+    cheapest. The standard error is the best epoch's spread over the seeds divided by the square root of their
+    number."""
+    mean, spread = mean_curve(histories, monitor)
+    best = int(np.argmin(mean))
+    limit = mean[best] + spread[best] / math.sqrt(len(histories))
+    return int(np.flatnonzero(mean <= limit)[0]) + 1
+
+
+def run_study(train: tuple[Any, Any], val: tuple[Any, Any], *, seeds: Sequence[int], epochs_dense: int,
+              epochs_mlp: int) -> dict[str, list[History]]:
+    """Every validation run of the selection, by run name: dense-512 constant (``epochs_dense`` epochs), then
+    cosine over the epochs the constant runs chose, mlp-3x500 with and without dropout (``epochs_mlp``)."""
+    study = {"dense-512 constant": curves("dense-512", train, val, epochs=epochs_dense, seeds=seeds,
+                                          schedule="constant")}
+    chosen = one_standard_error(study["dense-512 constant"])
+    study["dense-512 cosine"] = curves("dense-512", train, val, epochs=chosen, seeds=seeds, schedule="cosine")
+    study["mlp-3x500 dropout 0.2"] = curves("mlp-3x500", train, val, epochs=epochs_mlp, seeds=seeds)
+    study["mlp-3x500 no dropout"] = curves("mlp-3x500", train, val, epochs=epochs_mlp, seeds=seeds, dropout=False)
+    return study
+
+
+def choose(study: Mapping[str, Sequence[History]]) -> dict[str, dict[str, Any]]:
+    """The choices the validation runs make, by the one-standard-error rule, with the numbers behind them.
+
+    dense-512: the epochs :func:`one_standard_error` picks at a constant rate; then the cosine decay over those
+    epochs replaces the book's constant rate only if its mean validation loss at the last epoch is lower than the
+    constant rate's by more than one standard error of the difference. mlp-3x500 (dropout 0.2): the epochs
+    :func:`one_standard_error` picks.
+    """
+    constant, cosine = study["dense-512 constant"], study["dense-512 cosine"]
+    epochs = one_standard_error(constant)
+    at = {}
+    for run, histories in (("constant", constant), ("cosine", cosine)):
+        loss, loss_spread = mean_curve(histories, "val_loss")
+        accuracy, accuracy_spread = mean_curve(histories, "val_accuracy")
+        at[run] = {"val_loss": float(loss[epochs - 1]), "val_loss_spread": float(loss_spread[epochs - 1]),
+                   "val_accuracy": float(accuracy[epochs - 1]),
+                   "val_accuracy_spread": float(accuracy_spread[epochs - 1])}
+    error = math.sqrt((at["constant"]["val_loss_spread"] ** 2 + at["cosine"]["val_loss_spread"] ** 2) / len(constant))
+    gain = at["constant"]["val_loss"] - at["cosine"]["val_loss"]
+    mlp = study["mlp-3x500 dropout 0.2"]
+    return {
+        "dense-512": {"epochs": epochs, "schedule": "cosine" if gain > error else "constant",
+                      "lowest_mean_val_loss_at": best_epoch(constant), "at_chosen_epoch": at,
+                      "cosine_gain": gain, "standard_error": error},
+        "mlp-3x500": {"epochs": one_standard_error(mlp), "lowest_mean_val_loss_at": best_epoch(mlp),
+                      "no_dropout_lowest_mean_val_loss_at": best_epoch(study["mlp-3x500 no dropout"])},
+    }
+
+
+def final_runs(x_train: np.ndarray, y_train: np.ndarray, test: tuple[np.ndarray, np.ndarray], *,
+               epochs: Mapping[str, int], seeds: Sequence[int]) -> dict[str, list[dict[str, float]]]:
+    """Each model of ``epochs`` trained by its recipe on all of ``(x_train, y_train)`` for its chosen epochs, once
+    per seed (through the course cache, :func:`mnist_course.model_store.load_or_train`), and scored on the test set
+    once: ``{name: [{"seed", "test_accuracy", "seconds"}, ...]}``."""
+    from mnist_course import model_store
+    from mnist_course.evaluation import evaluation_report
+
+    runs: dict[str, list[dict[str, float]]] = {}
+    for name, n_epochs in epochs.items():
+        runs[name] = []
+        for seed in seeds:
+            model = model_store.load_or_train(name, x_train, y_train, epochs=n_epochs, seed=seed)
+            accuracy = evaluation_report(model, *test).accuracy
+            runs[name].append({"seed": seed, "test_accuracy": round(float(accuracy), 6),
+                               "seconds": round(float(model_store.info_of(model).get("seconds") or 0.0), 1)})
+    return runs
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, Mapping):
+        return {str(k): _rounded(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def versions() -> dict[str, str]:
+    """The software and machine that produced the results (timings depend on them)."""
+    import tensorflow as tf
+
+    return {"python": platform.python_version(), "keras": keras.__version__, "tensorflow": tf.__version__,
+            "numpy": np.__version__, "cpus": str(os.cpu_count())}
+
+
+def save_results(path: str | os.PathLike[str], *, settings: Mapping[str, Any], study: Mapping[str, Any],
+                 chosen: Mapping[str, Any], finals: Mapping[str, Any]) -> Path:
+    """Write the study, the choices and the final runs as stable JSON (sorted keys, floats rounded to 6 decimals,
+    the settings, seeds and versions that produced them), atomically."""
+    doc = {"format": FORMAT, "settings": dict(settings), "versions": versions(), "study": study, "chosen": chosen,
+           "finals": finals}
+    return write_text_atomic(Path(path), json.dumps(_rounded(doc), indent=1, sort_keys=True) + "\n")
+
+
+def load_results(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a file written by :func:`save_results`; a missing file or another format is one clear error."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: produce it with MNIST_COURSE_WRITE_RESULTS=1 mnist-course run 04 "
+                                f"--profile full -o runs/04, or set RETRAIN_SHIPPED = True to train the runs here")
+    doc = json.loads(path.read_text())
+    if doc.get("format") != FORMAT:
+        raise ValueError(f"{path}: results format {doc.get('format')!r}, expected {FORMAT}: regenerate it")
+    return doc
+
+
+__all__ = ["FORMAT", "RESULTS_NAME", "as_vectors", "best_epoch", "build", "choose", "curves", "final_runs",
+           "load_results", "mean_curve", "one_standard_error", "run_study", "save_results", "versions"]

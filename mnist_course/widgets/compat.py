@@ -1,0 +1,38 @@
+"""What differs between ipywidgets 7 (Google Colab) and 8, in one place: how a widget is put into a cell's output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as widgets
+
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+IPYWIDGETS_MAJOR = int(widgets.__version__.split(".")[0])
+
+
+def widget_bundle(widget: widgets.Widget, **kwargs: Any) -> Any:
+    """The output bundle showing ``widget``: its own ``_repr_mimebundle_`` in ipywidgets 8; in ipywidgets 7, which
+    has none (it displays through ``_ipython_display_``), the same view reference built here."""
+    own = getattr(widget, "_repr_mimebundle_", None)
+    if own is not None:
+        return own(**kwargs)
+    plain = repr(widget)
+    bundle = {"text/plain": plain[:110] + ("…" if len(plain) > 110 else "")}
+    if widget._view_name is not None:
+        bundle[WIDGET_VIEW_MIME] = {"version_major": 2, "version_minor": 0, "model_id": widget.model_id}
+        displayed = getattr(widget, "_handle_displayed", None)  # ipywidgets 7: runs the on_displayed callbacks
+        if displayed is not None:
+            displayed(**kwargs)
+    return bundle
+
+
+class Shown:
+    """Mixin for the course's widget classes: a cell ending with one shows its ``widget`` (ipywidgets 7 and 8)."""
+
+    widget: widgets.Widget
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return widget_bundle(self.widget, **kwargs)
+
+
+__all__ = ["IPYWIDGETS_MAJOR", "WIDGET_VIEW_MIME", "Shown", "widget_bundle"]

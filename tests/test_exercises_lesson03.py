@@ -1,0 +1,195 @@
+"""The self-checks of notebook 03: the reference solutions pass, each anticipated mistake gets its own hint, the stub
+is let through."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from mnist_course.exercises import ExerciseNotSolved
+from mnist_course.exercises import lesson03 as check
+
+
+@pytest.fixture(autouse=True)
+def _real_copy(real_data_dir, monkeypatch):
+    """The checks load their own copy of MNIST: point them at the real one."""
+    monkeypatch.setenv("MNIST_COURSE_DATA", str(real_data_dir))
+
+
+def stub(*args, **kwargs):
+    raise NotImplementedError("Exercise: write your code here")
+
+
+def _hint(feedback, phrase):
+    assert not feedback.ok and phrase in feedback.message, feedback.message
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        feedback.raise_if_wrong()
+
+
+def softmax(z):
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+# Exercise 3.1 -------------------------------------------------------------------------------------------------------
+
+def test_the_learning_rate_experiment_gives_what_the_solution_predicts():
+    results = check.learning_rate_experiment()
+    finals = {rate: final for rate, (final, _, _) in results.items()}
+    assert min(finals, key=finals.get) == 1.0
+    assert [rate for rate, final in finals.items() if final > np.log(10)] == [100.0]
+    assert results[10.0][1] > 10 * np.log(10)  # 10 jumps far up on the way, then comes back below the start
+
+
+def test_learning_rates_accepts_the_solution():
+    feedback = check.learning_rates(lambda: {"lowest": 1.0, "above_start": [100.0]})
+    assert feedback.ok and feedback.message.startswith("correct. your prediction held")
+    assert "the best one, 1, already zigzags" in feedback.message
+    assert check.learning_rates(lambda: {"lowest": 1, "above_start": (100,)}).ok  # ints and tuples are fine
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (lambda: None, "did you forget `return`"),
+    (lambda: 1.0, "return a dict with two keys"),
+    (lambda: {"lowest": 1.0}, "return a dict with two keys"),
+    (lambda: {"lowest": 0.5, "above_start": []}, '"lowest" must be one of the rates tried'),
+    (lambda: {"lowest": 1.0, "above_start": 100.0}, '"above_start" is a list'),
+    (lambda: {"lowest": 0.1, "above_start": [100.0]}, "a small rate is safe but each step moves"),
+    (lambda: {"lowest": 0.001, "above_start": [100.0]}, "a small rate is safe but each step moves"),
+    (lambda: {"lowest": 10.0, "above_start": [100.0]}, "jump across the valley instead of down into it"),
+    (lambda: {"lowest": 1.0, "above_start": []}, "But 100 ends at"),
+    (lambda: {"lowest": 1.0, "above_start": [10.0, 100.0]}, "But 10 ends at"),
+])
+def test_learning_rates_mistakes_get_their_hint(answer, phrase):
+    _hint(check.learning_rates(answer), phrase)
+
+
+def test_learning_rates_lets_the_stub_error_through():
+    with pytest.raises(NotImplementedError):
+        check.learning_rates(stub)
+
+
+# Exercise 3.2 -------------------------------------------------------------------------------------------------------
+
+def cross_entropy(Y, P):
+    return -(Y * np.log(P)).sum(axis=1).mean()
+
+
+def true_class_loss(Y, P):
+    return -np.log(P[Y.astype(bool)]).mean()
+
+
+def make_train(scale=255.0, sign=1.0, rate_factor=1.0, float64=False, loss=cross_entropy):
+    """The exercise's loop, with the pixels divided by ``scale`` and the step multiplied by ``sign``."""
+    def train(x, y, learning_rate=0.5, steps=30):
+        X = x.reshape(len(x), -1).astype("float64" if float64 else "float32") / scale
+        Y = np.eye(10, dtype=X.dtype)[y]
+        W, b = np.zeros((784, 10), dtype=X.dtype), np.zeros(10, dtype=X.dtype)
+        losses = []
+        with np.errstate(all="ignore"):
+            for _ in range(steps):
+                P = softmax(X @ W + b)
+                losses.append(loss(Y, P))
+                delta = (P - Y) / len(X)
+                W -= sign * rate_factor * learning_rate * X.T @ delta
+                b -= sign * rate_factor * learning_rate * delta.sum(axis=0)
+        return W, b, losses
+    return train
+
+
+def test_descent_loop_accepts_the_solution_and_other_sound_fixes():
+    feedback = check.descent_loop(make_train())
+    assert feedback.ok and feedback.message.startswith("correct. the loss falls from 2.303")
+    assert check.descent_loop(make_train(float64=True)).ok
+
+
+def test_the_given_loop_blows_up_as_the_notebook_shows():
+    losses = check.broken_loop(*check.first_images(2000), learning_rate=0.5, steps=5)
+    assert losses[0] == pytest.approx(np.log(10), abs=1e-6) and np.isnan(losses[1:]).all()
+
+
+def _stable_unscaled(x, y, learning_rate=0.5, steps=30):
+    """The unscaled loop with a loss that cannot be nan: its loss explodes instead."""
+    W, b, _ = make_train(scale=1.0)(x, y, learning_rate, 0)
+    X = x.reshape(len(x), -1).astype("float64")
+    Y = np.eye(10)[y]
+    losses = []
+    for _ in range(steps):
+        Z = X @ W + b
+        Z = Z - Z.max(axis=1, keepdims=True)
+        logp = Z - np.log(np.exp(Z).sum(axis=1, keepdims=True))
+        losses.append(-(Y * logp).sum(axis=1).mean())
+        delta = (np.exp(logp) - Y) / len(X)
+        W = W - learning_rate * X.T @ delta
+        b = b - learning_rate * delta.sum(axis=0)
+    return W, b, losses
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (make_train(scale=1.0), "these are the losses of the loop as it was given"),
+    (_stable_unscaled, "the loss still climbs to"),
+    (make_train(scale=1.0, loss=true_class_loss), "the loss is nan or inf from step 1 on"),
+    (make_train(sign=-1.0), "a descent step goes against the gradient"),
+    (make_train(sign=-1.0, rate_factor=0.01), "yours goes up it, and the loss rises, from"),
+    (make_train(rate_factor=0.01), "Did you lower the learning rate instead?"),
+    (lambda x, y, learning_rate, steps: None, "did you forget `return`"),
+    (lambda x, y, learning_rate, steps: make_train()(x, y, learning_rate, steps)[:2], "keep what the loop returns"),
+    (lambda x, y, learning_rate, steps: (np.zeros((10, 784)), np.zeros(10), [0.0] * steps), "W must stay (784, 10)"),
+    (lambda x, y, learning_rate, steps: make_train()(x, y, learning_rate, steps - 1), "one loss per step, 30"),
+])
+def test_descent_loop_mistakes_get_their_hint(answer, phrase):
+    _hint(check.descent_loop(answer), phrase)
+
+
+def test_descent_loop_lets_the_stub_error_through():
+    with pytest.raises(NotImplementedError):
+        check.descent_loop(stub)
+
+
+# Exercise 3.3 -------------------------------------------------------------------------------------------------------
+
+def tanh_gradients(x, y, W1, b1, W2, b2):
+    h = np.tanh(x @ W1 + b1)
+    delta2 = (softmax(h @ W2 + b2) - y) / len(x)
+    delta1 = (delta2 @ W2.T) * (1 - h ** 2)
+    return x.T @ delta1, delta1.sum(axis=0), h.T @ delta2, delta2.sum(axis=0)
+
+
+def variant(mean=True, sign=1.0, derivative=lambda z1, h: 1 - h ** 2, transpose=False, db_sum_raw=False):
+    def answer(x, y, W1, b1, W2, b2):
+        z1 = x @ W1 + b1
+        h = np.tanh(z1)
+        delta2 = sign * (softmax(h @ W2 + b2) - y) / (len(x) if mean else 1)
+        delta1 = (delta2 @ W2.T) * derivative(z1, h)
+        dW1 = x.T @ delta1
+        db1 = delta1.mean(axis=0) if db_sum_raw else delta1.sum(axis=0)
+        return (dW1.T if transpose else dW1), db1, h.T @ delta2, delta2.sum(axis=0)
+    return answer
+
+
+def test_tanh_backprop_accepts_the_solution():
+    feedback = check.tanh_backprop(tanh_gradients)
+    assert feedback.ok and feedback.message.startswith("correct. all four gradients agree")
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (variant(mean=False), "every gradient is N times too large"),
+    (variant(sign=-1.0), "every gradient has the wrong sign"),
+    (variant(derivative=lambda z1, h: 1.0), "multiply d loss / d h by tanh'(z1)"),
+    (variant(derivative=lambda z1, h: h * (1 - h)), "which is the derivative of the sigmoid"),
+    (variant(derivative=lambda z1, h: 1 - z1 ** 2), "use 1 - z1 ** 2"),
+    (variant(transpose=True), "dW1 has shape (3, 4) (transposed?)"),
+    (variant(db_sum_raw=True), "db1 differ from finite differences"),
+    (lambda *args: None, "did you forget `return`"),
+    (lambda *args: tanh_gradients(*args)[:2], "return four arrays"),
+])
+def test_tanh_backprop_mistakes_get_their_hint(answer, phrase):
+    _hint(check.tanh_backprop(answer), phrase)
+
+
+def test_tanh_backprop_lets_the_stub_error_through():
+    with pytest.raises(NotImplementedError):
+        check.tanh_backprop(stub)
