@@ -35,7 +35,8 @@ def main() -> int:
     for r in results:
         fits = r.peak_rss_mib <= BUDGET_MIB
         over += not fits
-        print(f"{Path(r.notebook).stem:34} {r.status:7} {r.seconds:8.1f} {r.peak_rss_mib:9.0f}  {'ok' if fits else 'OVER'}")
+        verdict = "ok" if fits else "OVER"
+        print(f"{Path(r.notebook).stem:34} {r.status:7} {r.seconds:8.1f} {r.peak_rss_mib:9.0f}  {verdict}")
     print(f"total {sum(r.seconds for r in results):.0f} s; max {max(r.peak_rss_mib for r in results):.0f} MiB")
     return 1 if over or any(r.status != "ok" for r in results) else 0
 

@@ -148,11 +148,11 @@ def save(file: str, results: dict[str, Any]) -> Path:
 
 
 def load(file: str) -> dict[str, Any]:
-    """The shipped results ``notebooks/results/<file>``; a missing file raises naming the command that makes it."""
-    path = results_path(file)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: produce it with MNIST_COURSE_WRITE_RESULTS=1 mnist-course run 05 "
-                                f"--profile full -o <folder>")
+    """The shipped results ``notebooks/results/<file>`` (on Colab fetched from the repository, see
+    :func:`mnist_course.shipped.find_shipped`); a missing file raises naming the command that makes it."""
+    from mnist_course.shipped import find_shipped
+
+    path = find_shipped(file)
     results = json.loads(path.read_text())
     if results.get("format") != FORMAT:
         raise ValueError(f"{path}: format {results.get('format')!r}, expected {FORMAT}: produce it again")

@@ -20,7 +20,12 @@ if "google.colab" in sys.modules:
 
 
 def cell_for(source: str) -> str:
-    """The cell with the course installed from ``source`` (a checkout's path or another pip URL) instead."""
+    """The cell with the course installed from ``source`` instead: a checkout's folder (turned into the
+    ``file://`` URL pip needs) or any other pip URL."""
+    from pathlib import Path
+
+    if "://" not in source and Path(source).is_dir():
+        source = Path(source).resolve().as_uri()
     return CELL.replace(REPOSITORY, source)
 
 

@@ -132,7 +132,8 @@ def mnist_preprocess(image: np.ndarray) -> np.ndarray:
 
 def predict(model: Any, image28: np.ndarray) -> np.ndarray:
     """The model's 10 class probabilities (float64, summing to 1) for one 28x28 image (scaled, shaped for the model's
-    input, flat or (28, 28, 1), and softmaxed only for a logits model, by :func:`mnist_course.predict.probabilities`)."""
+    input, flat or (28, 28, 1), and softmaxed only for a logits model, by
+    :func:`mnist_course.predict.probabilities`)."""
     image28 = np.asarray(image28)
     if image28.shape != (SIZE, SIZE):
         raise ValueError(f"predict() expects a (28, 28) image, got {image28.shape}: run mnist_preprocess() first")

@@ -51,7 +51,7 @@ def plot_top_activating(images: np.ndarray, indices: np.ndarray, *, channels: Se
     images, indices = np.asarray(images, dtype=np.float64), np.asarray(indices)
     images = images.reshape(len(images), images.shape[1], images.shape[2])
     channels = list(range(len(indices))) if channels is None else list(channels)
-    k, (h, w) = indices.shape[1], images.shape[1:]
+    k, h = indices.shape[1], images.shape[1]
     mosaic = tile_images([images[indices[channel, j]] for channel in channels for j in range(k)], k, gap=gap)
     fig = new_figure(0.7 * k + 0.6, 0.7 * len(channels) + 0.5)
     ax = fig.subplots()

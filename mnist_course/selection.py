@@ -187,8 +187,8 @@ def load_results(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a file written by :func:`save_results`; a missing file or another format is one clear error."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: produce it with MNIST_COURSE_WRITE_RESULTS=1 mnist-course run 04 "
-                                f"--profile full -o runs/04, or set RETRAIN_SHIPPED = True to train the runs here")
+        raise FileNotFoundError(f"{path} is missing: produce it with `mnist-course run 04 --results`, "
+                                f"or set RETRAIN_SHIPPED = True to train the runs here")
     doc = json.loads(path.read_text())
     if doc.get("format") != FORMAT:
         raise ValueError(f"{path}: results format {doc.get('format')!r}, expected {FORMAT}: regenerate it")

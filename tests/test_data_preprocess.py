@@ -55,7 +55,7 @@ def test_subset_is_stratified_seeded_and_ordered(real_arrays):
 
 
 def test_train_val_split_is_disjoint_stratified_and_seeded(real_arrays):
-    x, y = real_arrays["x_train"], real_arrays["y_train"]
+    y = real_arrays["y_train"]
     index = np.arange(len(y))
     (i_tr, y_tr), (i_val, y_val) = train_val_split(index, y, val_size=5000, seed=0)
     assert len(i_val) == 5000 and len(i_tr) == 55000

@@ -26,7 +26,8 @@ def test_the_colab_cell_does_nothing_outside_colab_and_keeps_colabs_packages():
     exec(python, namespace)  # google.colab is not imported here: nothing happens, nothing is written
     assert "keep" not in namespace
     assert '--constraint /tmp/mnist-course-keep.txt "mnist-course @ git+https://github.com/' in colab.CELL
-    assert colab.cell_for("/src/course").endswith('"mnist-course @ /src/course"')
+    assert colab.cell_for("git+https://example.org/course").endswith('"mnist-course @ git+https://example.org/course"')
+    assert colab.cell_for(str(ROOT)).endswith(f'"mnist-course @ {ROOT.as_uri()}"')  # pip needs a URL, not a path
     assert colab.KEPT == ("tensorflow", "keras", "ipywidgets")
 
 

@@ -22,7 +22,7 @@ def widget_bundle(widget: widgets.Widget, **kwargs: Any) -> Any:
         bundle[WIDGET_VIEW_MIME] = {"version_major": 2, "version_minor": 0, "model_id": widget.model_id}
         displayed = getattr(widget, "_handle_displayed", None)  # ipywidgets 7: runs the on_displayed callbacks
         if displayed is not None:
-            displayed(**kwargs)
+            displayed()
     return bundle
 
 

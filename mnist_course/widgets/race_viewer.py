@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import Any
 
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
 from mnist_course.race import RaceRun, by_name
 from mnist_course.race_plots import plot_race, run_color
+from mnist_course.widgets.compat import Shown
 
 
-class RaceViewer:
+class RaceViewer(Shown):
     """Checkboxes (one per run) and an epoch/time switch over a plot of the checked runs.
 
     ``checkboxes`` maps run name -> ipywidgets.Checkbox; ``x_axis`` is a ToggleButtons; ``update()`` redraws the
@@ -33,7 +33,7 @@ class RaceViewer:
                                                layout=widgets.Layout(width="auto")) for n in names}
         self.x_axis = widgets.ToggleButtons(options=[("per epoch", "epoch"), ("per second", "time")],
                                             value="epoch", description="x axis")
-        self.image = widgets.Image(format="png")
+        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
         for box in self.checkboxes.values():
             box.add_class("mnist-race-checkbox")
             box.observe(lambda change: self.update(), names="value")
@@ -54,9 +54,6 @@ class RaceViewer:
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png", dpi=90)
         self.image.value = buffer.getvalue()
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any] | None:
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 __all__ = ["RaceViewer"]
