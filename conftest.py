@@ -88,11 +88,15 @@ def _browser_problems() -> list[str]:
     browser = os.environ.get(BROWSER_ENV, DEFAULT_BROWSER)
     found = shutil.which(browser) or (browser if os.access(browser, os.X_OK) else None)
     if not found:
-        problems.append(f"Chromium for tests/browser/: nothing at {browser}. Fix: `apt-get install chromium`, "
-                        f"or set {BROWSER_ENV}=/path/to/chromium")
+        problems.append(
+            f"Chromium for tests/browser/: nothing at {browser}. Fix: `apt-get install chromium`, "
+            f"or set {BROWSER_ENV}=/path/to/chromium"
+        )
     if importlib.util.find_spec("playwright") is None:
-        problems.append("Playwright's Python package for tests/browser/: not installed. "
-                        "Fix: `pip install -e \".[test]\"` (never `playwright install`: it uses the system Chromium)")
+        problems.append(
+            "Playwright's Python package for tests/browser/: not installed. "
+            'Fix: `pip install -e ".[test]"` (never `playwright install`: it uses the system Chromium)'
+        )
     return problems
 
 
@@ -116,16 +120,20 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if any(_needs_data(item) for item in session.items):
         copy, where = find_real_copy()
         if copy is None:
-            problems.append(f"real MNIST: {where}. Fix: run `mnist-course data fetch` once (downloads 11 MB into the "
-                            "course cache), or set MNIST_COURSE_DATA=/path/to/mnist.npz (or a folder with it or "
-                            "the four IDX files)")
+            problems.append(
+                f"real MNIST: {where}. Fix: run `mnist-course data fetch` once (downloads 11 MB into the "
+                "course cache), or set MNIST_COURSE_DATA=/path/to/mnist.npz (or a folder with it or "
+                "the four IDX files)"
+            )
         else:
             os.environ["MNIST_COURSE_DATA"] = str(copy)  # the tests, the notebooks' kernels and subprocesses agree
     if any(_is_browser_test(item) for item in session.items):
         problems += _browser_problems()
     if problems:
-        pytest.exit("the tests cannot run, this is missing:\n" + "\n".join(f"  - {p}" for p in problems),
-                    returncode=PREFLIGHT_EXIT)
+        pytest.exit(
+            "the tests cannot run, this is missing:\n" + "\n".join(f"  - {p}" for p in problems),
+            returncode=PREFLIGHT_EXIT,
+        )
 
 
 def _is_nbval_item(item: pytest.Item) -> bool:
@@ -142,8 +150,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """Before nbval starts a notebook's kernel (in its first cell's setup), give the kernel the student profile,
     unattended progress and its own metrics file; around every other test, the unit tests' variables."""
     if _is_nbval_item(item):
-        os.environ.update({PROFILE_ENV: NBVAL_PROFILE, UNATTENDED_ENV: "1",
-                           METRICS_ENV: str(nbval_metrics_file(item.path.stem))})
+        os.environ.update(
+            {PROFILE_ENV: NBVAL_PROFILE, UNATTENDED_ENV: "1", METRICS_ENV: str(nbval_metrics_file(item.path.stem))}
+        )
     else:
         for key, value in _UNIT_ENV.items():
             if value is None:
@@ -153,11 +162,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", f"{AFTER_NOTEBOOKS}: runs after the notebooks' nbval cells, reading what "
-                                       "their kernels recorded (deselected when no notebook is collected)")
-    config.addinivalue_line("markers", f"{EXECUTES_NOTEBOOKS}: executes the course notebooks (nbval, the browser, "
-                                       "the shared ci run); set by the root conftest, `-m 'not {EXECUTES_NOTEBOOKS}'` "
-                                       "leaves the unit tests")
+    config.addinivalue_line(
+        "markers",
+        f"{AFTER_NOTEBOOKS}: runs after the notebooks' nbval cells, reading what "
+        "their kernels recorded (deselected when no notebook is collected)",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{EXECUTES_NOTEBOOKS}: executes the course notebooks (nbval, the browser, "
+        "the shared ci run); set by the root conftest, `-m 'not {EXECUTES_NOTEBOOKS}'` "
+        "leaves the unit tests",
+    )
 
 
 def _executes_notebooks(item: pytest.Item) -> bool:

@@ -121,50 +121,73 @@ def peak_rss_mb() -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=DEFAULT_MODELS, choices=models.list_models())
-    parser.add_argument("--max-epochs", type=int, default=None,
-                        help="cap on each recipe's epochs (default: the recipe's own; the reference has 15)")
+    parser.add_argument(
+        "--max-epochs",
+        type=int,
+        default=None,
+        help="cap on each recipe's epochs (default: the recipe's own; the reference has 15)",
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--stop-at-target", nargs="*", default=[], metavar="MODEL",
-                        help="models that stop training once they reach their target (the reference's time to "
-                             "target is all the ratio needs; its 'final test' is then the accuracy at the target)")
+    parser.add_argument(
+        "--stop-at-target",
+        nargs="*",
+        default=[],
+        metavar="MODEL",
+        help="models that stop training once they reach their target (the reference's time to "
+        "target is all the ratio needs; its 'final test' is then the accuracy at the target)",
+    )
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("MNIST_COURSE_DATA", DEFAULT_DATA)))
     args = parser.parse_args(argv)
 
     x_train, y_train, x_test, y_test = load_data(args.data)
-    print(f"MNIST from {args.data}: {len(x_train)} training, {len(x_test)} test images; "
-          f"{os.cpu_count()} CPUs, keras {keras.__version__}", flush=True)
+    print(
+        f"MNIST from {args.data}: {len(x_train)} training, {len(x_test)} test images; "
+        f"{os.cpu_count()} CPUs, keras {keras.__version__}",
+        flush=True,
+    )
     machine = matmul_gflops()
     print(f"float32 matmul 2048 x 2048 with TensorFlow: {machine:.1f} GFLOP/s", flush=True)
     rows = []
     for name in args.models:
         epochs = min(models.get_recipe(name).epochs, args.max_epochs or 10**6)
-        tta = TimeToAccuracy(models.prepare(name, x_test), y_test.astype("int32"), target_for(name),
-                             stop_at_target=name in args.stop_at_target)
+        tta = TimeToAccuracy(
+            models.prepare(name, x_test),
+            y_test.astype("int32"),
+            target_for(name),
+            stop_at_target=name in args.stop_at_target,
+        )
         print(f"  training {name} for {epochs} epochs", flush=True)
         # live: LivePlot() (mnist_course.live, once it lands) instead of the quiet callback-only run
         model, _, _ = models.train(name, x_train, y_train, epochs=epochs, seed=args.seed, verbose=0, callbacks=[tta])
         rows.append((name, model.count_params(), epochs, tta, peak_rss_mb(), training_flops_per_image(model)))
         keras.backend.clear_session()
 
-    header = (f"{'model':<18}{'params':>9}{'epochs':>7}{'train s':>9}{'target':>8}  {'time to target':<22}"
-              f"{'final test':>11}{'MFLOP/img':>10}{'GFLOP/s':>9}")
+    header = (
+        f"{'model':<18}{'params':>9}{'epochs':>7}{'train s':>9}{'target':>8}  {'time to target':<22}"
+        f"{'final test':>11}{'MFLOP/img':>10}{'GFLOP/s':>9}"
+    )
     print("\n" + header + "\n" + "-" * len(header))
     for name, params, _, tta, _, flops in rows:
         reached = f"{tta.reached[1]:.1f} s (epoch {tta.reached[0]})" if tta.reached else "not reached"
         achieved = flops * len(x_train) * len(tta.curve) / tta.curve[-1][0] / 1e9
-        print(f"{name:<18}{params:>9,}{len(tta.curve):>7}{tta.curve[-1][0]:>9.1f}{tta.target:>7.1f}%  {reached:<22}"
-              f"{tta.curve[-1][1]:>10.2f}%{flops / 1e6:>10.2f}{achieved:>9.1f}")
+        print(
+            f"{name:<18}{params:>9,}{len(tta.curve):>7}{tta.curve[-1][0]:>9.1f}{tta.target:>7.1f}%  {reached:<22}"
+            f"{tta.curve[-1][1]:>10.2f}%{flops / 1e6:>10.2f}{achieved:>9.1f}"
+        )
     print(f"(the machine's float32 matmul, same run: {machine:.1f} GFLOP/s)")
     by_name = {name: tta for name, _, _, tta, _, _ in rows}
     if COURSE in by_name and REFERENCE in by_name:
         course, ref = by_name[COURSE].reached, by_name[REFERENCE].reached
         if course and ref:
-            print(f"\ntime to 99.2 %: {REFERENCE} {ref[1]:.1f} s / {COURSE} {course[1]:.1f} s "
-                  f"= {ref[1] / course[1]:.1f}x")
+            print(
+                f"\ntime to 99.2 %: {REFERENCE} {ref[1]:.1f} s / {COURSE} {course[1]:.1f} s = {ref[1] / course[1]:.1f}x"
+            )
         elif course:  # the reference never got there: its whole training time gives a lower bound
             spent = by_name[REFERENCE].curve[-1][0]
-            print(f"\ntime to 99.2 %: {REFERENCE} not reached in {spent:.1f} s of training / {COURSE} "
-                  f"{course[1]:.1f} s: ratio > {spent / course[1]:.1f}x")
+            print(
+                f"\ntime to 99.2 %: {REFERENCE} not reached in {spent:.1f} s of training / {COURSE} "
+                f"{course[1]:.1f} s: ratio > {spent / course[1]:.1f}x"
+            )
         else:
             print(f"\ntime to 99.2 %: {COURSE} did not reach it; no ratio")
     print(f"peak RSS: {peak_rss_mb():.0f} MB")

@@ -82,8 +82,9 @@ def stack_loss(x: np.ndarray, targets: np.ndarray, layers: Sequence[Layer], acti
     return float(-(targets * log_softmax(logits)).sum(axis=1).mean())
 
 
-def stack_gradients(x: np.ndarray, targets: np.ndarray, layers: Sequence[Layer],
-                    activation: str) -> list[tuple[np.ndarray, np.ndarray]]:
+def stack_gradients(
+    x: np.ndarray, targets: np.ndarray, layers: Sequence[Layer], activation: str
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """``(d loss / d weights, d loss / d bias)`` of every layer for :func:`stack_loss`, by the chain rule.
 
     Forward, keep each layer's input ``a`` and pre-activation ``z``. Backward, start from d loss / d logits =
@@ -107,8 +108,9 @@ def stack_gradients(x: np.ndarray, targets: np.ndarray, layers: Sequence[Layer],
     return grads[::-1]
 
 
-def layer_gradient_norms(x: np.ndarray, targets: np.ndarray, activation: str, depth: int, width: int,
-                         seed: int = 0) -> np.ndarray:
+def layer_gradient_norms(
+    x: np.ndarray, targets: np.ndarray, activation: str, depth: int, width: int, seed: int = 0
+) -> np.ndarray:
     """The norm of d loss / d weights of each of the ``depth`` hidden layers (first layer first) of a freshly
     initialised stack ``inputs -> depth x width (activation) -> classes (softmax)``, on the batch ``x``."""
     sizes = [x.shape[1], *([width] * depth), targets.shape[1]]
@@ -116,5 +118,13 @@ def layer_gradient_norms(x: np.ndarray, targets: np.ndarray, activation: str, de
     return np.array([np.linalg.norm(dw) for dw, _ in grads[:depth]])
 
 
-__all__ = ["ACTIVATIONS", "Layer", "dense_stack", "glorot_uniform", "layer_gradient_norms", "sigmoid",
-           "stack_gradients", "stack_loss"]
+__all__ = [
+    "ACTIVATIONS",
+    "Layer",
+    "dense_stack",
+    "glorot_uniform",
+    "layer_gradient_norms",
+    "sigmoid",
+    "stack_gradients",
+    "stack_loss",
+]

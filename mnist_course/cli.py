@@ -97,8 +97,10 @@ def _check_results_options(args: argparse.Namespace) -> None:
     if args.profile not in (None, "full"):
         raise ValueError(f"--results writes the shipped full-profile results: drop --profile {args.profile}")
     if args.in_place or args.parameter or args.grid:
-        raise ValueError("--results uses each notebook's own parameters cell and its executed copies go to a "
-                         "folder: drop --in-place, -p and -g")
+        raise ValueError(
+            "--results uses each notebook's own parameters cell and its executed copies go to a "
+            "folder: drop --in-place, -p and -g"
+        )
     args.profile = "full"
 
 
@@ -123,11 +125,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"mnist-course run: {exc}", file=sys.stderr)
         return 2
     if args.results:
-        print(f"writing the shipped results into {_notebook_folder(args) / 'results'}; executed copies in {out_dir}",
-              file=sys.stderr)
+        print(
+            f"writing the shipped results into {_notebook_folder(args) / 'results'}; executed copies in {out_dir}",
+            file=sys.stderr,
+        )
     try:
-        results = runner.run_batch(notebooks, out_dir, args.profile, params, grid, args.jobs, args.in_place,
-                                   args.timeout, write_results=args.results)
+        results = runner.run_batch(
+            notebooks,
+            out_dir,
+            args.profile,
+            params,
+            grid,
+            args.jobs,
+            args.in_place,
+            args.timeout,
+            write_results=args.results,
+        )
     except KeyboardInterrupt:
         kept = "notebooks that had finished are stored, the others are unchanged" if args.in_place else "no report"
         print(f"mnist-course run: interrupted; {kept}", file=sys.stderr)
@@ -170,7 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mnist-course", description="Helpers for the MNIST Keras course.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("doctor", help="versions, devices, memory and data: what to paste in a bug report").set_defaults(
-        func=_cmd_doctor)
+        func=_cmd_doctor
+    )
 
     data = sub.add_parser("data", help="get and check MNIST").add_subparsers(dest="data_command", required=True)
     fetch = data.add_parser("fetch", help="download MNIST into the course cache (verified), or copy a local one")
@@ -178,30 +192,60 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--mirror", help="download from this base URL only (a classroom server)")
     fetch.add_argument("--kind", choices=("npz", "idx"), default="npz", help="what --mirror serves (default npz)")
     fetch.set_defaults(func=_cmd_data_fetch)
-    for name, func, text in (("info", _cmd_data_info, "where the data is and whether it verifies"),
-                             ("verify", _cmd_data_verify, "verify a copy; exit 1 if it is not real MNIST")):
+    for name, func, text in (
+        ("info", _cmd_data_info, "where the data is and whether it verifies"),
+        ("verify", _cmd_data_verify, "verify a copy; exit 1 if it is not real MNIST"),
+    ):
         cmd = data.add_parser(name, help=text)
         cmd.add_argument("path", nargs="?", help=f"a file or folder (default: ${paths.DATA_ENV}, then the caches)")
         cmd.set_defaults(func=func)
 
     run = sub.add_parser("run", help="execute notebooks with papermill into an output folder")
     run.add_argument("names", nargs="*", help="notebooks to run (01, 01_data, a path); default all")
-    run.add_argument("-o", "--output", default=None,
-                     help="output folder (default runs/latest; with --results a new temporary folder)")
-    run.add_argument("--profile", choices=PROFILES, default=None,
-                     help="ci: seconds each; student (default): about a minute each; full: the instructor's "
-                          "reproduction (the default with --results)")
-    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                     help="set a parameter declared in mnist_course/parameters.py, checked before anything runs "
-                          "(a Python literal, e.g. 3, 0.5, None; lists as a,b) (repeatable)")
-    run.add_argument("-g", "--grid", nargs=2, action="append", default=[], metavar=("NAME", "V1,V2,..."),
-                     help="run every combination of these values (repeatable)")
+    run.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help="output folder (default runs/latest; with --results a new temporary folder)",
+    )
+    run.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default=None,
+        help="ci: seconds each; student (default): about a minute each; full: the instructor's "
+        "reproduction (the default with --results)",
+    )
+    run.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="set a parameter declared in mnist_course/parameters.py, checked before anything runs "
+        "(a Python literal, e.g. 3, 0.5, None; lists as a,b) (repeatable)",
+    )
+    run.add_argument(
+        "-g",
+        "--grid",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "V1,V2,..."),
+        help="run every combination of these values (repeatable)",
+    )
     run.add_argument("-j", "--jobs", type=_positive, default=1, help="notebooks run at once (default 1)")
-    run.add_argument("--in-place", action="store_true",
-                     help="store the outputs in the course notebooks, each replaced only if it ran (contributors)")
-    run.add_argument("--results", action="store_true",
-                     help="full profile: the notebooks write the shipped results into notebooks/results/ "
-                          "(instructors; `make results`)")
+    run.add_argument(
+        "--in-place",
+        action="store_true",
+        help="store the outputs in the course notebooks, each replaced only if it ran (contributors)",
+    )
+    run.add_argument(
+        "--results",
+        action="store_true",
+        help="full profile: the notebooks write the shipped results into notebooks/results/ "
+        "(instructors; `make results`)",
+    )
     run.add_argument("--timeout", type=_positive, default=None, help="seconds a cell may take (default no limit)")
     run.add_argument("--notebooks", default=None, help="folder of the notebooks (default: the course edition)")
     run.set_defaults(func=_cmd_run)

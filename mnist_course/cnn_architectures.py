@@ -9,10 +9,14 @@ from keras import layers
 def cnn_16_36() -> list[layers.Layer]:
     """Hvass-Labs tutorial #02's network: two 5 x 5 'same' convolutions (16, 36 filters), dense 128."""
     return [
-        layers.Conv2D(16, 5, padding="same", activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(36, 5, padding="same", activation="relu"), layers.MaxPooling2D(2),
-        layers.Dropout(0.25), layers.Flatten(),
-        layers.Dense(128, activation="relu"), layers.Dropout(0.5),
+        layers.Conv2D(16, 5, padding="same", activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Conv2D(36, 5, padding="same", activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Dropout(0.25),
+        layers.Flatten(),
+        layers.Dense(128, activation="relu"),
+        layers.Dropout(0.5),
         layers.Dense(10, activation="softmax"),
     ]
 
@@ -20,9 +24,13 @@ def cnn_16_36() -> list[layers.Layer]:
 def cnn_32_64() -> list[layers.Layer]:
     """Two 3 x 3 convolutions (32, 64 filters), dense 64, ten logits."""
     return [
-        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Flatten(), layers.Dense(64, activation="relu"), layers.Dense(10),
+        layers.Conv2D(32, 3, activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Flatten(),
+        layers.Dense(64, activation="relu"),
+        layers.Dense(10),
     ]
 
 
@@ -30,11 +38,15 @@ def lenet_avgpool() -> list[layers.Layer]:
     """LeNet-5-style: padding to 32 x 32, two 5 x 5 convolutions with average pooling, dense 128 and 64."""
     return [
         layers.ZeroPadding2D(2),
-        layers.Conv2D(36, 5, activation="relu"), layers.AveragePooling2D(2),
-        layers.Conv2D(36, 5, activation="relu"), layers.AveragePooling2D(2),
+        layers.Conv2D(36, 5, activation="relu"),
+        layers.AveragePooling2D(2),
+        layers.Conv2D(36, 5, activation="relu"),
+        layers.AveragePooling2D(2),
         layers.Flatten(),
-        layers.Dense(128, activation="relu"), layers.Dropout(0.3),
-        layers.Dense(64, activation="relu"), layers.Dropout(0.3),
+        layers.Dense(128, activation="relu"),
+        layers.Dropout(0.3),
+        layers.Dense(64, activation="relu"),
+        layers.Dropout(0.3),
         layers.Dense(10, activation="softmax"),
     ]
 
@@ -42,31 +54,52 @@ def lenet_avgpool() -> list[layers.Layer]:
 def keras_io_convnet() -> list[layers.Layer]:
     """keras.io's 'Simple MNIST convnet': two 3 x 3 convolutions (32, 64 filters), dropout, softmax."""
     return [
-        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax"),
+        layers.Conv2D(32, 3, activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Flatten(),
+        layers.Dropout(0.5),
+        layers.Dense(10, activation="softmax"),
     ]
 
 
 def course_cnn_without_bn() -> list[layers.Layer]:
     """The course CNN without batch normalization (biases instead): the alternative validation compares."""
+
     def block(filters: int) -> list[layers.Layer]:
         return [layers.Conv2D(filters, 5), layers.MaxPooling2D(2), layers.ReLU()]
 
-    return [*block(24), *block(48), layers.Flatten(), layers.Dense(128, activation="relu"),
-            layers.Dropout(0.3), layers.Dense(10, activation="softmax")]
+    return [
+        *block(24),
+        *block(48),
+        layers.Flatten(),
+        layers.Dense(128, activation="relu"),
+        layers.Dropout(0.3),
+        layers.Dense(10, activation="softmax"),
+    ]
 
 
 def course_cnn() -> list[layers.Layer]:
     """Two blocks conv 5 x 5 -> max pool -> batch norm -> ReLU (24, 48 filters), then dense 128 with batch norm."""
+
     # Pool *before* batch norm + ReLU: max-pooling commutes with ReLU, and normalising the 4x smaller
     # pooled map halves the memory-bound work, which dominates the step time on a CPU.
     def block(filters: int) -> list[layers.Layer]:
-        return [layers.Conv2D(filters, 5, use_bias=False), layers.MaxPooling2D(2),
-                layers.BatchNormalization(momentum=0.9), layers.ReLU()]
+        return [
+            layers.Conv2D(filters, 5, use_bias=False),
+            layers.MaxPooling2D(2),
+            layers.BatchNormalization(momentum=0.9),
+            layers.ReLU(),
+        ]
 
     return [
-        *block(24), *block(48), layers.Flatten(),
-        layers.Dense(128, use_bias=False), layers.BatchNormalization(momentum=0.9), layers.ReLU(),
-        layers.Dropout(0.3), layers.Dense(10, activation="softmax"),
+        *block(24),
+        *block(48),
+        layers.Flatten(),
+        layers.Dense(128, use_bias=False),
+        layers.BatchNormalization(momentum=0.9),
+        layers.ReLU(),
+        layers.Dropout(0.3),
+        layers.Dense(10, activation="softmax"),
     ]

@@ -21,9 +21,11 @@ FORMAT = 1
 VALIDATION_IMAGES = 10_000  # held out of the 60,000 training images for every choice; the test set stays unseen
 COURSE_EPOCHS = (2, 3, 4, 6)  # the course CNN's candidate epoch counts, fewest first
 SELECTION_FILE, MODELS_FILE = "05_selection_full.json", "05_models_full.json"
-RULE = ("one-standard-error rule: take the simplest candidate whose validation accuracy is at most one standard "
-        "error sqrt(p (1 - p) / n) below the best one's (Hastie, Tibshirani and Friedman, The Elements of "
-        "Statistical Learning, 2nd ed., sec. 7.10)")
+RULE = (
+    "one-standard-error rule: take the simplest candidate whose validation accuracy is at most one standard "
+    "error sqrt(p (1 - p) / n) below the best one's (Hastie, Tibshirani and Friedman, The Elements of "
+    "Statistical Learning, 2nd ed., sec. 7.10)"
+)
 
 
 def standard_error(accuracy: float, n: int) -> float:
@@ -50,27 +52,35 @@ def _accuracy(model: Any, x: np.ndarray, y: np.ndarray) -> float:
     return float(evaluation_report(model, x, y).accuracy)
 
 
-def _candidate(name: str, split: tuple[Any, ...], epochs: int | None, seed: int, say: Callable[..., Any]
-               ) -> dict[str, Any]:
+def _candidate(
+    name: str, split: tuple[Any, ...], epochs: int | None, seed: int, say: Callable[..., Any]
+) -> dict[str, Any]:
     """Train (or load) one candidate on the training part of ``split``; score it on the validation part."""
     x_tr, y_tr, x_val, y_val = split
     model = model_store.load_or_train(name, x_tr, y_tr, epochs=epochs, seed=seed, verbose=1)
     info = model_store.info_of(model)
-    row = {"model": name, "epochs": int(info["key"]["epochs"]),
-           "val_accuracy": round(_accuracy(model, x_val, y_val), 6),
-           "seconds": round(float(info.get("seconds") or float("nan")), 1)}
+    row = {
+        "model": name,
+        "epochs": int(info["key"]["epochs"]),
+        "val_accuracy": round(_accuracy(model, x_val, y_val), 6),
+        "seconds": round(float(info.get("seconds") or float("nan")), 1),
+    }
     say(f"    {name}, {row['epochs']} epochs: validation accuracy {100 * row['val_accuracy']:.2f} %")
     return row
 
 
 def _study(question: str, rows: list[dict[str, Any]], labels: list[str]) -> dict[str, Any]:
     chosen = one_se_choice([r["val_accuracy"] for r in rows], VALIDATION_IMAGES)
-    return {"question": question, "candidates": [{**r, "label": label} for r, label in zip(rows, labels)],
-            "chosen": labels[chosen]}
+    return {
+        "question": question,
+        "candidates": [{**r, "label": label} for r, label in zip(rows, labels)],
+        "chosen": labels[chosen],
+    }
 
 
-def run_selection(x_train: np.ndarray, y_train: np.ndarray, *, seed: int, say: Callable[..., Any] = print
-                  ) -> dict[str, Any]:
+def run_selection(
+    x_train: np.ndarray, y_train: np.ndarray, *, seed: int, say: Callable[..., Any] = print
+) -> dict[str, Any]:
     """Every choice notebook 05 makes, on a validation split of ``(x_train, y_train)``: the course CNN's epochs,
     then (at those epochs) its batch normalization and its one-cycle schedule, and cnn-32-64's cosine schedule.
 
@@ -80,27 +90,56 @@ def run_selection(x_train: np.ndarray, y_train: np.ndarray, *, seed: int, say: C
     split = (x_tr, y_tr, x_val, y_val)
     from mnist_course.live import progress
 
-    epochs = [_candidate("course-cnn", split, e, seed, say)
-              for e in progress(COURSE_EPOCHS, label="course CNN epoch candidates")]
+    epochs = [
+        _candidate("course-cnn", split, e, seed, say)
+        for e in progress(COURSE_EPOCHS, label="course CNN epoch candidates")
+    ]
     labels = [f"{e} epochs" for e in COURSE_EPOCHS]
     studies = [_study("course CNN: how many epochs (one-cycle schedule)?", epochs, labels)]
     best_epochs = COURSE_EPOCHS[labels.index(studies[0]["chosen"])]
     at_best = epochs[COURSE_EPOCHS.index(best_epochs)]
-    studies.append(_study(f"course CNN: batch normalization ({best_epochs} epochs)?",
-                          [_candidate("course-cnn-no-bn", split, best_epochs, seed, say), at_best],
-                          ["without", "with"]))
-    studies.append(_study(f"course CNN: learning-rate schedule ({best_epochs} epochs)?",
-                          [_candidate("course-cnn-constant", split, best_epochs, seed, say), at_best],
-                          ["constant 1e-3", "one-cycle to 6e-3"]))
-    studies.append(_study("cnn-32-64: learning-rate schedule (10 epochs)?",
-                          [_candidate("cnn-32-64-constant", split, None, seed, say),
-                           _candidate("cnn-32-64", split, None, seed, say)], ["constant 1e-3", "cosine from 1e-3"]))
-    return {"format": FORMAT, "rule": RULE, "seed": seed, "train_images": len(x_tr), "validation_images": len(x_val),
-            "validation_data": model_key.fingerprint(x_val, y_val), "studies": studies, **_provenance()}
+    studies.append(
+        _study(
+            f"course CNN: batch normalization ({best_epochs} epochs)?",
+            [_candidate("course-cnn-no-bn", split, best_epochs, seed, say), at_best],
+            ["without", "with"],
+        )
+    )
+    studies.append(
+        _study(
+            f"course CNN: learning-rate schedule ({best_epochs} epochs)?",
+            [_candidate("course-cnn-constant", split, best_epochs, seed, say), at_best],
+            ["constant 1e-3", "one-cycle to 6e-3"],
+        )
+    )
+    studies.append(
+        _study(
+            "cnn-32-64: learning-rate schedule (10 epochs)?",
+            [_candidate("cnn-32-64-constant", split, None, seed, say), _candidate("cnn-32-64", split, None, seed, say)],
+            ["constant 1e-3", "cosine from 1e-3"],
+        )
+    )
+    return {
+        "format": FORMAT,
+        "rule": RULE,
+        "seed": seed,
+        "train_images": len(x_tr),
+        "validation_images": len(x_val),
+        "validation_data": model_key.fingerprint(x_val, y_val),
+        "studies": studies,
+        **_provenance(),
+    }
 
 
-def run_models(names: Sequence[str], x_train: np.ndarray, y_train: np.ndarray, test: tuple[np.ndarray, np.ndarray],
-               seeds: dict[str, Sequence[int]], *, save_as: str | None = None) -> dict[str, Any]:
+def run_models(
+    names: Sequence[str],
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    test: tuple[np.ndarray, np.ndarray],
+    seeds: dict[str, Sequence[int]],
+    *,
+    save_as: str | None = None,
+) -> dict[str, Any]:
     """Train (or load) every model of ``names``, in that order, by its recipe on all of ``(x_train, y_train)`` once
     per seed of ``seeds[name]`` and score each on ``test`` (the one use of the test set).
 
@@ -108,8 +147,15 @@ def run_models(names: Sequence[str], x_train: np.ndarray, y_train: np.ndarray, t
     so that a run stopped half-way still ships what it measured."""
     import keras
 
-    results = {"format": FORMAT, "train_images": len(x_train), "test_images": len(test[0]),
-               "test_data": model_key.fingerprint(*test), "models": {}, "complete": False, **_provenance()}
+    results = {
+        "format": FORMAT,
+        "train_images": len(x_train),
+        "test_images": len(test[0]),
+        "test_data": model_key.fingerprint(*test),
+        "models": {},
+        "complete": False,
+        **_provenance(),
+    }
     from mnist_course.live import progress
 
     for name in progress(list(names), label="registry models trained or loaded"):
@@ -122,9 +168,14 @@ def run_models(names: Sequence[str], x_train: np.ndarray, y_train: np.ndarray, t
             epochs = int(info["key"]["epochs"])
             del model
             keras.backend.clear_session()
-        results["models"][name] = {"seeds": list(seeds[name]), "test_accuracy": accuracies, "seconds": seconds,
-                                   "epochs": epochs, "parameters": models.count_params(name),
-                                   "recipe": models.describe(name)}
+        results["models"][name] = {
+            "seeds": list(seeds[name]),
+            "test_accuracy": accuracies,
+            "seconds": seconds,
+            "epochs": epochs,
+            "parameters": models.count_params(name),
+            "recipe": models.describe(name),
+        }
         results["complete"] = len(results["models"]) == len(names)
         if save_as:
             save(save_as, results)
@@ -168,9 +219,15 @@ def dense_rows(file: str = "04_mlp_full.json") -> dict[str, Any]:
     shipped = json.loads(path.read_text())
     rows = {}
     for name, runs in shipped.get("finals", {}).items():
-        rows[name] = {"seeds": [r["seed"] for r in runs], "test_accuracy": [r["test_accuracy"] for r in runs],
-                      "seconds": [r["seconds"] for r in runs], "epochs": shipped["chosen"][name]["epochs"],
-                      "parameters": models.count_params(name), "recipe": None, "from": file}
+        rows[name] = {
+            "seeds": [r["seed"] for r in runs],
+            "test_accuracy": [r["test_accuracy"] for r in runs],
+            "seconds": [r["seconds"] for r in runs],
+            "epochs": shipped["chosen"][name]["epochs"],
+            "parameters": models.count_params(name),
+            "recipe": None,
+            "from": file,
+        }
     return rows
 
 
@@ -207,6 +264,19 @@ def selection_table(selection: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["COURSE_EPOCHS", "RULE", "VALIDATION_IMAGES", "accuracy_range", "accuracy_text", "dense_rows", "load",
-           "one_se_choice",
-           "results_path", "run_models", "run_selection", "save", "selection_table", "standard_error"]
+__all__ = [
+    "COURSE_EPOCHS",
+    "RULE",
+    "VALIDATION_IMAGES",
+    "accuracy_range",
+    "accuracy_text",
+    "dense_rows",
+    "load",
+    "one_se_choice",
+    "results_path",
+    "run_models",
+    "run_selection",
+    "save",
+    "selection_table",
+    "standard_error",
+]

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 
 Point = tuple[float, float]
-BOX = 20        # MNIST digits were fitted into a 20x20 box, aspect ratio kept...
-SIZE = 28       # ...then placed in a 28x28 image...
-CENTRE = 14.0   # ...so that their centre of mass sits here (row, column): the mean over real MNIST is (14.0, 14.0)
+BOX = 20  # MNIST digits were fitted into a 20x20 box, aspect ratio kept...
+SIZE = 28  # ...then placed in a 28x28 image...
+CENTRE = 14.0  # ...so that their centre of mass sits here (row, column): the mean over real MNIST is (14.0, 14.0)
 
 
 def strokes_to_image(strokes: Sequence[Sequence[Point]], size: int = 280, width: float = 18.0) -> np.ndarray:
@@ -104,8 +104,9 @@ def preprocess_steps(image: np.ndarray) -> PreprocessSteps:
     box_rect = bounding_box(image)
     if box_rect is None:
         empty = np.zeros((SIZE, SIZE), dtype=np.uint8)
-        return PreprocessSteps(np.zeros((0, 0), np.uint8), np.zeros((BOX, BOX), np.uint8), empty, (CENTRE, CENTRE),
-                               (0, 0))
+        return PreprocessSteps(
+            np.zeros((0, 0), np.uint8), np.zeros((BOX, BOX), np.uint8), empty, (CENTRE, CENTRE), (0, 0)
+        )
     top, bottom, left, right = box_rect
     crop = image[top:bottom, left:right]
     h, w = crop.shape
@@ -114,12 +115,12 @@ def preprocess_steps(image: np.ndarray) -> PreprocessSteps:
     fitted = np.clip(np.round(resize_area(crop, new_h, new_w)), 0, 255).astype(np.uint8)
     box = np.zeros((BOX, BOX), dtype=np.uint8)
     oy, ox = (BOX - new_h) // 2, (BOX - new_w) // 2
-    box[oy:oy + new_h, ox:ox + new_w] = fitted
+    box[oy : oy + new_h, ox : ox + new_w] = fitted
     cy, cx = centre_of_mass(fitted)
     row = int(np.clip(round(CENTRE - cy), 0, SIZE - new_h))
     col = int(np.clip(round(CENTRE - cx), 0, SIZE - new_w))
     final = np.zeros((SIZE, SIZE), dtype=np.uint8)
-    final[row:row + new_h, col:col + new_w] = fitted
+    final[row : row + new_h, col : col + new_w] = fitted
     before = (cy + (SIZE - BOX) // 2 + oy, cx + (SIZE - BOX) // 2 + ox)  # as if the box sat in the middle
     shift = (row - (SIZE - BOX) // 2 - oy, col - (SIZE - BOX) // 2 - ox)
     return PreprocessSteps(crop.astype(np.uint8), box, final, (round(before[0], 2), round(before[1], 2)), shift)
@@ -142,5 +143,16 @@ def predict(model: Any, image28: np.ndarray) -> np.ndarray:
     return probabilities(model, image28)[0]
 
 
-__all__ = ["BOX", "CENTRE", "SIZE", "PreprocessSteps", "bounding_box", "centre_of_mass",
-           "mnist_preprocess", "predict", "preprocess_steps", "resize_area", "strokes_to_image"]
+__all__ = [
+    "BOX",
+    "CENTRE",
+    "SIZE",
+    "PreprocessSteps",
+    "bounding_box",
+    "centre_of_mass",
+    "mnist_preprocess",
+    "predict",
+    "preprocess_steps",
+    "resize_area",
+    "strokes_to_image",
+]

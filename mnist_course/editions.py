@@ -77,20 +77,27 @@ def nbgrader_metadata(cell: nbformat.NotebookNode) -> dict:
 
 def exercise_cells(nb: nbformat.NotebookNode) -> list[tuple[int, nbformat.NotebookNode]]:
     """``(index, cell)`` of every code cell tagged ``exercise`` (the solution cells), in notebook order."""
-    return [(i, c) for i, c in enumerate(nb.cells)
-            if c.cell_type == "code" and EXERCISE_TAG in c.metadata.get("tags", [])]
+    return [
+        (i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code" and EXERCISE_TAG in c.metadata.get("tags", [])
+    ]
 
 
 def check_cells(nb: nbformat.NotebookNode) -> list[tuple[int, nbformat.NotebookNode]]:
     """``(index, cell)`` of every autograded check cell (a code cell nbgrader grades that is not a solution)."""
-    return [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"
-            and nbgrader_metadata(c).get("grade") and not nbgrader_metadata(c).get("solution")]
+    return [
+        (i, c)
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code" and nbgrader_metadata(c).get("grade") and not nbgrader_metadata(c).get("solution")
+    ]
 
 
 def answer_cells(nb: nbformat.NotebookNode) -> list[tuple[int, nbformat.NotebookNode]]:
     """``(index, cell)`` of every Markdown answer cell graded by hand (nbgrader ``solution`` and ``grade``)."""
-    return [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "markdown"
-            and nbgrader_metadata(c).get("solution") and nbgrader_metadata(c).get("grade")]
+    return [
+        (i, c)
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "markdown" and nbgrader_metadata(c).get("solution") and nbgrader_metadata(c).get("grade")
+    ]
 
 
 def autograded_points(nb: nbformat.NotebookNode) -> float:
@@ -133,8 +140,7 @@ def strip_solution(source: str, where: str = "this cell", stub: str | None = Non
 
 def solutions_only(source: str) -> str:
     """``source`` with the marker lines removed: the code as it runs in the course edition."""
-    return "\n".join(line for line in source.splitlines()
-                     if BEGIN_DELIMITER not in line and END_DELIMITER not in line)
+    return "\n".join(line for line in source.splitlines() if BEGIN_DELIMITER not in line and END_DELIMITER not in line)
 
 
 def lock(cell: nbformat.NotebookNode) -> None:
@@ -161,8 +167,10 @@ def student_cell(cell: nbformat.NotebookNode, where: str) -> nbformat.NotebookNo
             cell.metadata.pop(key, None)
         exercise = EXERCISE_TAG in tags
         if exercise != bool(meta.get("solution")):
-            raise EditionError(f"{where}: a cell tagged '{EXERCISE_TAG}' must be an nbgrader solution cell "
-                               "(\"nbgrader\": {\"solution\": true, ...}) and the other way round")
+            raise EditionError(
+                f"{where}: a cell tagged '{EXERCISE_TAG}' must be an nbgrader solution cell "
+                '("nbgrader": {"solution": true, ...}) and the other way round'
+            )
         if exercise:
             cell.source = strip_solution(cell.source, where)
             cell.metadata.get("jupyter", {}).pop("source_hidden", None)

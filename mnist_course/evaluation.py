@@ -27,7 +27,8 @@ def _as_history(run: Any) -> dict[str, list[float]]:
 def _runs(history: Any) -> dict[str, dict[str, list[float]]]:
     """Normalise one history or a mapping ``name -> history`` to ``{name: history_dict}``."""
     single = hasattr(history, "history") or not all(
-        hasattr(v, "history") or isinstance(v, Mapping) for v in dict(history).values())
+        hasattr(v, "history") or isinstance(v, Mapping) for v in dict(history).values()
+    )
     return {"": _as_history(history)} if single else {k: _as_history(v) for k, v in history.items()}
 
 
@@ -72,7 +73,7 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = NU
     y_true, y_pred = class_ids(y_true), class_ids(y_pred)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"need two label vectors of the same length, got {y_true.shape} and {y_pred.shape}")
-    return np.bincount(y_true * n_classes + y_pred, minlength=n_classes ** 2).reshape(n_classes, n_classes)
+    return np.bincount(y_true * n_classes + y_pred, minlength=n_classes**2).reshape(n_classes, n_classes)
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,10 @@ class EvaluationReport:
 
     def to_text(self) -> str:
         """Readable summary; percentages rounded to 2 decimals so notebook output stays stable."""
-        lines = [f"test accuracy: {100 * self.accuracy:.2f} % ({self.errors} errors in {self.n} images)",
-                 "per-class accuracy:"]
+        lines = [
+            f"test accuracy: {100 * self.accuracy:.2f} % ({self.errors} errors in {self.n} images)",
+            "per-class accuracy:",
+        ]
         lines += [f"  {digit}: {100 * acc:6.2f} %" for digit, acc in enumerate(self.per_class)]
         return "\n".join(lines)
 
@@ -135,8 +138,16 @@ def plot_confusion_matrix(cm: np.ndarray, title: str | None = None) -> Figure:
     # Colour the mistakes: the diagonal would otherwise wash out every other cell.
     ax.imshow(off_diagonal, cmap="Reds", vmin=0, vmax=max(1, int(off_diagonal.max())))
     for (i, j), count in np.ndenumerate(cm):
-        ax.text(j, i, str(count), ha="center", va="center", fontsize=7,
-                color="black" if i != j else "tab:blue", fontweight="bold" if i == j else "normal")
+        ax.text(
+            j,
+            i,
+            str(count),
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="black" if i != j else "tab:blue",
+            fontweight="bold" if i == j else "normal",
+        )
     ax.set_xticks(range(cm.shape[1]))
     ax.set_yticks(range(cm.shape[0]))
     ax.set_xlabel("predicted digit")
@@ -166,8 +177,9 @@ def confidence_text(p: float) -> str:
     return f"{100 * p:.{digits}f} %"
 
 
-def plot_misclassified(x: np.ndarray, y_true: np.ndarray, probs: np.ndarray, n: int = 16,
-                       title: str | None = None) -> Figure:
+def plot_misclassified(
+    x: np.ndarray, y_true: np.ndarray, probs: np.ndarray, n: int = 16, title: str | None = None
+) -> Figure:
     """Gallery of the ``n`` most confident mistakes, each titled like ``true 4, predicted 9`` over ``97.3 % sure`` (see
     :func:`confidence_text`), under ``title`` when given.
 
@@ -191,13 +203,16 @@ def plot_misclassified(x: np.ndarray, y_true: np.ndarray, probs: np.ndarray, n: 
         ax.imshow(image, cmap="gray_r")
         ax.set_title(f"true {y[i]}, predicted {pred}\n{confidence_text(float(probs[i, pred]))} sure", fontsize=8)
         ax.set_axis_off()
-    for ax in axes[len(idx):]:
+    for ax in axes[len(idx) :]:
         fig.delaxes(ax)
     return fig
 
 
-def plot_seed_curves(runs: Mapping[str, Sequence[Mapping[str, Sequence[float]]]],
-                     metrics: Sequence[str] = ("loss", "accuracy"), title: str | None = None) -> Figure:
+def plot_seed_curves(
+    runs: Mapping[str, Sequence[Mapping[str, Sequence[float]]]],
+    metrics: Sequence[str] = ("loss", "accuracy"),
+    title: str | None = None,
+) -> Figure:
     """Learning curves over seeds: for each run (``name -> one history per seed``) the mean over the seeds, training
     solid and validation dashed, with a band of ± one standard deviation, one colour per run.
 

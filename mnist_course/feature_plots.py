@@ -35,8 +35,9 @@ def plot_kernels(kernels: np.ndarray, *, ncols: int = 8, title: str = "First-lay
     return _panels(list(kernels), ncols, title, float(np.abs(kernels).max()) or 1.0)
 
 
-def plot_feature_maps(maps: np.ndarray, *, ncols: int = 8, max_channels: int | None = 32,
-                      title: str | None = None) -> Figure:
+def plot_feature_maps(
+    maps: np.ndarray, *, ncols: int = 8, max_channels: int | None = 32, title: str | None = None
+) -> Figure:
     """The channels of one (height, width, channels) stack, each scaled on its own: viridis for non-negative maps
     (after ReLU, pooling), red/blue around 0 when there are negative values (before the activation)."""
     maps = np.asarray(maps)
@@ -44,8 +45,14 @@ def plot_feature_maps(maps: np.ndarray, *, ncols: int = 8, max_channels: int | N
     return _panels([maps[..., i] for i in range(count)], ncols, title, None)
 
 
-def plot_top_activating(images: np.ndarray, indices: np.ndarray, *, channels: Sequence[int] | None = None,
-                        title: str | None = None, gap: int = 2) -> Figure:
+def plot_top_activating(
+    images: np.ndarray,
+    indices: np.ndarray,
+    *,
+    channels: Sequence[int] | None = None,
+    title: str | None = None,
+    gap: int = 2,
+) -> Figure:
     """A row per channel of ``indices`` (channels, k) showing its k most exciting images, best on the left, drawn
     as one mosaic (tiles ``gap`` pixels apart) so that the figure stays light."""
     images, indices = np.asarray(images, dtype=np.float64), np.asarray(indices)

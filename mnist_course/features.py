@@ -24,8 +24,7 @@ def _type(layer: Any) -> str:
 def feature_layers(model: Any) -> list[str]:
     """Names of the layers, in order, whose output is a stack of 2-D maps (batch, height, width, channels):
     convolutions, activations, batch normalisation, pooling; dropout-like layers (identity at inference) left out."""
-    return [layer.name for layer in model.layers
-            if _type(layer) not in _SKIPPED_TYPES and len(layer.output.shape) == 4]
+    return [layer.name for layer in model.layers if _type(layer) not in _SKIPPED_TYPES and len(layer.output.shape) == 4]
 
 
 def conv_layers(model: Any) -> list[str]:
@@ -33,9 +32,18 @@ def conv_layers(model: Any) -> list[str]:
     return [layer.name for layer in model.layers if _type(layer) == "Conv2D"]
 
 
-_KIND_WORDS = {"Conv2D": "convolution", "MaxPooling2D": "max pooling", "AveragePooling2D": "average pooling",
-               "BatchNormalization": "batch norm", "ReLU": "ReLU", "Activation": "activation", "Dense": "dense",
-               "Flatten": "flatten", "ZeroPadding2D": "padding", "Dropout": "dropout"}
+_KIND_WORDS = {
+    "Conv2D": "convolution",
+    "MaxPooling2D": "max pooling",
+    "AveragePooling2D": "average pooling",
+    "BatchNormalization": "batch norm",
+    "ReLU": "ReLU",
+    "Activation": "activation",
+    "Dense": "dense",
+    "Flatten": "flatten",
+    "ZeroPadding2D": "padding",
+    "Dropout": "dropout",
+}
 
 
 def layer_titles(model: Any) -> dict[str, str]:
@@ -72,7 +80,7 @@ def has_activation(layer: Any) -> bool:
 def next_layer(model: Any, layer_name: str, kinds: Sequence[str]) -> str | None:
     """The first layer after ``layer_name`` whose type is one of ``kinds`` (e.g. ``("MaxPooling2D",)``), or None."""
     names = [layer.name for layer in model.layers]
-    later = model.layers[names.index(layer_name) + 1:]
+    later = model.layers[names.index(layer_name) + 1 :]
     return next((layer.name for layer in later if _type(layer) in kinds), None)
 
 
@@ -151,8 +159,9 @@ def first_layer_kernels(model: Any) -> np.ndarray:
     return conv_kernel(model, names[0]).mean(axis=-1)
 
 
-def channel_scores(model: Any, x: np.ndarray, layer_name: str, *, reduce: str = "max",
-                   batch_size: int = 256) -> np.ndarray:
+def channel_scores(
+    model: Any, x: np.ndarray, layer_name: str, *, reduce: str = "max", batch_size: int = 256
+) -> np.ndarray:
     """(N, channels): how strongly each image excites each channel of ``layer_name``: the max or mean of its map."""
     import keras
 
@@ -161,13 +170,14 @@ def channel_scores(model: Any, x: np.ndarray, layer_name: str, *, reduce: str = 
     sub = intermediate_model(model, [layer_name])
     parts = []
     for start in range(0, len(x), batch_size):
-        maps = keras.ops.convert_to_numpy(sub(to_batch(model, x[start:start + batch_size]), training=False))
+        maps = keras.ops.convert_to_numpy(sub(to_batch(model, x[start : start + batch_size]), training=False))
         parts.append(maps.max(axis=(1, 2)) if reduce == "max" else maps.mean(axis=(1, 2)))
     return np.concatenate(parts)
 
 
-def top_activating(model: Any, x: np.ndarray, layer_name: str, k: int = 9, *, reduce: str = "max",
-                   batch_size: int = 256) -> np.ndarray:
+def top_activating(
+    model: Any, x: np.ndarray, layer_name: str, k: int = 9, *, reduce: str = "max", batch_size: int = 256
+) -> np.ndarray:
     """(channels, k) indices into ``x``: per channel, the k images with the largest score, largest first (ties keep
     the lower index first)."""
     scores = channel_scores(model, x, layer_name, reduce=reduce, batch_size=batch_size)
@@ -175,8 +185,16 @@ def top_activating(model: Any, x: np.ndarray, layer_name: str, k: int = 9, *, re
     return np.argsort(-scores, axis=0, kind="stable")[:k].T
 
 
-def occlusion_map(model: Any, image: np.ndarray, label: int, patch: int = 4, stride: int = 2, *,
-                  fill: float = 0.0, show_progress: bool = False) -> np.ndarray:
+def occlusion_map(
+    model: Any,
+    image: np.ndarray,
+    label: int,
+    patch: int = 4,
+    stride: int = 2,
+    *,
+    fill: float = 0.0,
+    show_progress: bool = False,
+) -> np.ndarray:
     """(height, width): how much the probability of ``label`` drops when a ``patch`` x ``patch`` square around each
     pixel is set to ``fill`` (0 = background), averaged over the patches covering it. Positive = the pixel helps.
 
@@ -195,13 +213,13 @@ def occlusion_map(model: Any, image: np.ndarray, label: int, patch: int = 4, str
     for r in rows:
         batch = np.repeat(base, len(lefts), axis=0)
         for i, c in enumerate(lefts):
-            batch[i, r:r + patch, c:c + patch] = fill
+            batch[i, r : r + patch, c : c + patch] = fill
         corners += [(r, c) for c in lefts]
         drops.extend(true_p - probabilities(model, batch)[:, label])
     heat, count = np.zeros((height, width)), np.zeros((height, width))
     for drop, (r, c) in zip(drops, corners):
-        heat[r:r + patch, c:c + patch] += drop
-        count[r:r + patch, c:c + patch] += 1
+        heat[r : r + patch, c : c + patch] += drop
+        count[r : r + patch, c : c + patch] += 1
     return heat / np.maximum(count, 1)
 
 
@@ -236,9 +254,23 @@ def saliency_map(model: Any, image: np.ndarray, label: int) -> np.ndarray:
 
 
 __all__ = [
-    "all_feature_maps", "channel_scores", "class_scores", "conv_kernel", "conv_layers", "feature_layers",
-    "activation_step", "feature_maps", "first_layer_kernels", "has_activation", "intermediate_model", "layer_titles",
+    "all_feature_maps",
+    "channel_scores",
+    "class_scores",
+    "conv_kernel",
+    "conv_layers",
+    "feature_layers",
+    "activation_step",
+    "feature_maps",
+    "first_layer_kernels",
+    "has_activation",
+    "intermediate_model",
+    "layer_titles",
     "next_layer",
-    "occlusion_map", "probabilities", "saliency_map",
-    "source_conv", "to_batch", "top_activating",
+    "occlusion_map",
+    "probabilities",
+    "saliency_map",
+    "source_conv",
+    "to_batch",
+    "top_activating",
 ]

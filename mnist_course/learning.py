@@ -36,8 +36,10 @@ def cross_entropy(targets: np.ndarray, probabilities: np.ndarray) -> float:
     predicted probability rows ``p`` (N, classes). Raises on mismatched shapes."""
     y, p = np.asarray(targets), np.asarray(probabilities)
     if y.shape != p.shape or y.ndim != 2:
-        raise ValueError(f"targets {y.shape} and probabilities {p.shape} must both be (N, classes): one-hot targets, "
-                         "e.g. np.eye(10)[labels]")
+        raise ValueError(
+            f"targets {y.shape} and probabilities {p.shape} must both be (N, classes): one-hot targets, "
+            "e.g. np.eye(10)[labels]"
+        )
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(y > 0, y * np.log(p), 0.0)  # 0 * log 0 counts as 0, as in the definition
     return float(-terms.sum(axis=1).mean())
@@ -64,8 +66,9 @@ def softmax_regression_loss(x: np.ndarray, targets: np.ndarray, weights: np.ndar
     return cross_entropy_from_logits(targets, x @ weights + bias)
 
 
-def softmax_regression_gradients(x: np.ndarray, targets: np.ndarray, weights: np.ndarray,
-                                 bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def softmax_regression_gradients(
+    x: np.ndarray, targets: np.ndarray, weights: np.ndarray, bias: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The gradient of :func:`softmax_regression_loss` for ``weights`` and ``bias``: with ``P = softmax(logits)``,
     d loss / d logits = (P - Y) / N, so d loss / d W = x.T @ (P - Y) / N and d loss / d b = the mean of (P - Y)."""
     delta = (softmax(x @ weights + bias) - targets) / len(x)
@@ -79,16 +82,22 @@ def accuracy(x: np.ndarray, labels: np.ndarray, weights: np.ndarray, bias: np.nd
     return float(((x @ weights + bias).argmax(axis=1) == ids).mean())
 
 
-def numerical_gradient(function: Callable[[], float], parameter: np.ndarray, eps: float = 1e-5,
-                       indices: list[tuple[int, ...]] | None = None) -> np.ndarray:
+def numerical_gradient(
+    function: Callable[[], float],
+    parameter: np.ndarray,
+    eps: float = 1e-5,
+    indices: list[tuple[int, ...]] | None = None,
+) -> np.ndarray:
     """Central finite differences ``(f(w + eps) - f(w - eps)) / (2 eps)`` of ``function()`` (which reads
     ``parameter``) for every entry of ``parameter`` (or only those at ``indices``; the others stay 0). The entries
     are nudged in place and restored. Use float64 parameters: in float32 the differences drown in rounding."""
     if parameter.dtype != np.float64:
-        raise TypeError(f"numerical_gradient() needs a float64 parameter, got {parameter.dtype}: pass "
-                        "parameter.astype('float64') (float32 rounding swamps the finite differences)")
+        raise TypeError(
+            f"numerical_gradient() needs a float64 parameter, got {parameter.dtype}: pass "
+            "parameter.astype('float64') (float32 rounding swamps the finite differences)"
+        )
     grad = np.zeros_like(parameter)
-    for index in (np.ndindex(parameter.shape) if indices is None else indices):
+    for index in np.ndindex(parameter.shape) if indices is None else indices:
         saved = parameter[index]
         parameter[index] = saved + eps
         up = function()
@@ -115,9 +124,17 @@ class Descent:
         return len(self.losses)
 
 
-def gradient_descent(x: np.ndarray, targets: np.ndarray, *, learning_rate: float, batch_size: int = 128,
-                     epochs: float = 1.0, seed: int = 0, validation: tuple[np.ndarray, np.ndarray] | None = None,
-                     checkpoints: int = 0) -> Descent:
+def gradient_descent(
+    x: np.ndarray,
+    targets: np.ndarray,
+    *,
+    learning_rate: float,
+    batch_size: int = 128,
+    epochs: float = 1.0,
+    seed: int = 0,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
+    checkpoints: int = 0,
+) -> Descent:
     """Mini-batch gradient descent for softmax regression from zero weights: each epoch visits the rows of ``x`` in
     a fresh order (``np.random.default_rng(seed)``), one update ``w -= learning_rate * gradient`` per batch of
     ``batch_size`` (the last batch of an epoch may be smaller). ``batch_size = len(x)`` is full-batch descent,
@@ -127,11 +144,14 @@ def gradient_descent(x: np.ndarray, targets: np.ndarray, *, learning_rate: float
     x = np.asarray(x, dtype=np.float32)
     targets = np.asarray(targets, dtype=np.float32)
     if targets.shape != (len(x), NUM_CLASSES):
-        raise ValueError(f"targets must be one-hot rows ({len(x)}, {NUM_CLASSES}), got {targets.shape}: use "
-                         "one_hot(labels)")
+        raise ValueError(
+            f"targets must be one-hot rows ({len(x)}, {NUM_CLASSES}), got {targets.shape}: use one_hot(labels)"
+        )
     if not 1 <= batch_size <= len(x) or epochs <= 0 or learning_rate <= 0:
-        raise ValueError(f"need 1 <= batch_size <= {len(x)}, epochs > 0 and learning_rate > 0, got batch_size="
-                         f"{batch_size}, epochs={epochs}, learning_rate={learning_rate}")
+        raise ValueError(
+            f"need 1 <= batch_size <= {len(x)}, epochs > 0 and learning_rate > 0, got batch_size="
+            f"{batch_size}, epochs={epochs}, learning_rate={learning_rate}"
+        )
     rng = np.random.default_rng(seed)
     lr = np.float32(learning_rate)
     result = Descent(np.zeros((x.shape[1], NUM_CLASSES), np.float32), np.zeros(NUM_CLASSES, np.float32))
@@ -155,7 +175,7 @@ def gradient_descent(x: np.ndarray, targets: np.ndarray, *, learning_rate: float
             if order is None:
                 xb, yb = x, targets
             else:
-                rows = order[start:start + batch_size]
+                rows = order[start : start + batch_size]
                 xb, yb = x[rows], targets[rows]
             logits = xb @ result.weights + result.bias
             result.losses.append(cross_entropy_from_logits(yb, logits))
@@ -170,6 +190,17 @@ def gradient_descent(x: np.ndarray, targets: np.ndarray, *, learning_rate: float
     return result
 
 
-__all__ = ["NUM_CLASSES", "Descent", "accuracy", "cross_entropy", "cross_entropy_from_logits", "gradient_descent",
-           "log_softmax", "numerical_gradient", "one_hot", "softmax", "softmax_regression_gradients",
-           "softmax_regression_loss"]
+__all__ = [
+    "NUM_CLASSES",
+    "Descent",
+    "accuracy",
+    "cross_entropy",
+    "cross_entropy_from_logits",
+    "gradient_descent",
+    "log_softmax",
+    "numerical_gradient",
+    "one_hot",
+    "softmax",
+    "softmax_regression_gradients",
+    "softmax_regression_loss",
+]

@@ -13,9 +13,16 @@ from mnist_course.plots import finish_figure, new_figure
 COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:gray")
 
 
-def loss_curves(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], *, xlabel: str,
-                ylabel: str = "validation loss", title: str | None = None, log_y: bool = False,
-                colours: Mapping[str, str] | None = None, points_only: Collection[str] = ()) -> Figure:
+def loss_curves(
+    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    *,
+    xlabel: str,
+    ylabel: str = "validation loss",
+    title: str | None = None,
+    log_y: bool = False,
+    colours: Mapping[str, str] | None = None,
+    points_only: Collection[str] = (),
+) -> Figure:
     """One labelled line per ``name: (x, y)`` in ``curves``, coloured from ``colours`` (else in :data:`COLOURS`
     order), with markers so that a curve of two points still shows; the curves named in ``points_only`` get markers
     and no line (measurements too far apart to join); a logarithmic y axis with ``log_y``."""
@@ -38,8 +45,9 @@ def loss_curves(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], *
     return finish_figure(fig, title)
 
 
-def gradient_norms(norms: Mapping[str, np.ndarray], *, title: str | None = None,
-                   colours: Mapping[str, str] | None = None) -> Figure:
+def gradient_norms(
+    norms: Mapping[str, np.ndarray], *, title: str | None = None, colours: Mapping[str, str] | None = None
+) -> Figure:
     """The gradient norm of each hidden layer (layer 1 = next to the input) per activation, on a log scale."""
     if not norms:
         raise ValueError("gradient_norms() needs at least one activation")

@@ -96,8 +96,18 @@ def software() -> dict[str, str]:
     return versions
 
 
-def training_key(name: str, recipe: Any, built: Any, train_data: tuple[Any, Any], *, epochs: int, seed: int,
-                 validation_data: tuple[Any, Any] | None, trainer: str, code: str | None) -> dict[str, Any]:
+def training_key(
+    name: str,
+    recipe: Any,
+    built: Any,
+    train_data: tuple[Any, Any],
+    *,
+    epochs: int,
+    seed: int,
+    validation_data: tuple[Any, Any] | None,
+    trainer: str,
+    code: str | None,
+) -> dict[str, Any]:
     """Everything that changes the model trained by ``trainer``: every field of the ``recipe`` dataclass, the
     architecture of ``built`` (a fresh model of the recipe), the training (and validation) data's fingerprints,
     epochs, seed, the training code's hash and the software versions."""
@@ -139,9 +149,14 @@ def differences(stored: dict[str, Any], wanted: dict[str, Any]) -> str:
     changed = sorted(k for k in {*old_recipe, *new_recipe} if old_recipe.get(k) != new_recipe.get(k))
     if changed:
         said.append(f"its recipe has changed since ({', '.join(changed)})")
-    plain = {"architecture_sha256": "its architecture has changed since", "validation_data": "other validation data",
-             "trainer": "another training function", "code_sha256": "the training code has changed since",
-             "format": "an older cache format", "model": "another model name"}
+    plain = {
+        "architecture_sha256": "its architecture has changed since",
+        "validation_data": "other validation data",
+        "trainer": "another training function",
+        "code_sha256": "the training code has changed since",
+        "format": "an older cache format",
+        "model": "another model name",
+    }
     said += [text for field, text in plain.items() if stored.get(field) != wanted.get(field)]
     if stored.get("software") != wanted.get("software"):
         said.append(f"software {_versions(stored)}, this run has {_versions(wanted)}")

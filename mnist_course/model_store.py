@@ -35,18 +35,37 @@ class MissingEntry(StaleEntry):
     """No cache file for these settings (yet)."""
 
 
-def cache_key(name: str, x_train: Any, y_train: Any, *, epochs: int | None = None, seed: int = 0,
-              validation_data: tuple[Any, Any] | None = None, train_fn: TrainFn | None = None) -> dict[str, Any]:
+def cache_key(
+    name: str,
+    x_train: Any,
+    y_train: Any,
+    *,
+    epochs: int | None = None,
+    seed: int = 0,
+    validation_data: tuple[Any, Any] | None = None,
+    train_fn: TrainFn | None = None,
+) -> dict[str, Any]:
     """The key of the model ``train_fn(name, x_train, y_train, epochs=, seed=, validation_data=)`` trains
     (default ``train_fn``: :func:`mnist_course.models.train`): see :func:`mnist_course.model_key.training_key`."""
     recipe = models.get_recipe(name)
     fn = train_fn or models.train
     code_of = fn if hasattr(fn, "__code__") else type(fn).__call__  # a callable object: its __call__
-    code = (model_key.source_sha256(models.train, models.batches, models.build_model, models.make_optimizer)
-            if fn is models.train else model_key.source_sha256(code_of))
+    code = (
+        model_key.source_sha256(models.train, models.batches, models.build_model, models.make_optimizer)
+        if fn is models.train
+        else model_key.source_sha256(code_of)
+    )
     return model_key.training_key(
-        name, recipe, models.build_model(name), (x_train, y_train), epochs=epochs or recipe.epochs, seed=seed,
-        validation_data=validation_data, trainer=f"{code_of.__module__}.{code_of.__qualname__}", code=code)
+        name,
+        recipe,
+        models.build_model(name),
+        (x_train, y_train),
+        epochs=epochs or recipe.epochs,
+        seed=seed,
+        validation_data=validation_data,
+        trainer=f"{code_of.__module__}.{code_of.__qualname__}",
+        code=code,
+    )
 
 
 def entry_path(key: dict[str, Any]) -> Path:
@@ -74,8 +93,12 @@ def save_model(model: keras.Model, key: dict[str, Any], info: dict[str, Any] | N
     """Write ``model`` and its metadata (``key``, ``info``, the weights' sha256) as one file, atomically, at
     :func:`entry_path`: a reader sees the old entry or the new one, never half of one. Raises ``OSError``."""
     path = entry_path(key)
-    meta = {**(info or {}), "key": key, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            "weights_sha256": model_key.weights_sha256(model)}
+    meta = {
+        **(info or {}),
+        "key": key,
+        "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "weights_sha256": model_key.weights_sha256(model),
+    }
     with atomic_path(path, suffix=".keras") as tmp:
         model.save(tmp)
         with zipfile.ZipFile(tmp, "a") as archive:
@@ -102,8 +125,10 @@ def load_entry(key: dict[str, Any]) -> tuple[keras.Model, dict[str, Any]]:
     except Exception as err:  # corrupt or incompatible file: any loader error means "train again"
         raise StaleEntry(f"{path} could not be loaded ({type(err).__name__}: {err})") from None
     if model.name != key["model"] or model_key.architecture_sha256(model) != key["architecture_sha256"]:
-        raise StaleEntry(f"{path} holds a model {model.name!r} ({model.count_params():,} parameters) whose "
-                         f"architecture is not the recipe's {key['model']}")
+        raise StaleEntry(
+            f"{path} holds a model {model.name!r} ({model.count_params():,} parameters) whose "
+            f"architecture is not the recipe's {key['model']}"
+        )
     if model_key.weights_sha256(model) != info.get("weights_sha256"):
         raise StaleEntry(f"{path} holds other weights than the ones saved with its metadata")
     return model, {**info, "path": str(path)}
@@ -131,9 +156,19 @@ def info_of(model: keras.Model) -> dict[str, Any]:
         raise KeyError(f"{model.name!r} was not returned by model_store.load_or_train: no cache metadata") from None
 
 
-def load_or_train(name: str, x_train: Any, y_train: Any, *, epochs: int | None = None, seed: int = 0,
-                  validation_data: tuple[Any, Any] | None = None, test_data: tuple[Any, Any] | None = None,
-                  retrain: bool = False, train_fn: TrainFn | None = None, verbose: int = 1) -> keras.Model:
+def load_or_train(
+    name: str,
+    x_train: Any,
+    y_train: Any,
+    *,
+    epochs: int | None = None,
+    seed: int = 0,
+    validation_data: tuple[Any, Any] | None = None,
+    test_data: tuple[Any, Any] | None = None,
+    retrain: bool = False,
+    train_fn: TrainFn | None = None,
+    verbose: int = 1,
+) -> keras.Model:
     """The model ``name`` trained by its recipe on ``(x_train, y_train)``: from the cache when an entry for exactly
     these settings (see :func:`cache_key`) passes :func:`load_entry`'s checks, else trained now and cached.
 
@@ -143,8 +178,9 @@ def load_or_train(name: str, x_train: Any, y_train: Any, *, epochs: int | None =
     process asking for the same entry waits for the first and loads its model. A model that trained but cannot
     be saved is returned, with a warning. ``test_data`` adds ``test_accuracy`` to :func:`info_of`.
     """
-    key = cache_key(name, x_train, y_train, epochs=epochs, seed=seed, validation_data=validation_data,
-                    train_fn=train_fn)
+    key = cache_key(
+        name, x_train, y_train, epochs=epochs, seed=seed, validation_data=validation_data, train_fn=train_fn
+    )
     say = print if verbose else (lambda *_: None)
     path = entry_path(key)
     found = None if retrain else _try_load(key)
@@ -158,10 +194,20 @@ def load_or_train(name: str, x_train: Any, y_train: Any, *, epochs: int | None =
         reason = "retrain=True" if retrain else _why(found, key)
         say(f"{name}: {reason}: training on {model_key.summary(key)}...")
         fn = train_fn or models.train
-        result = fn(name, x_train, y_train, epochs=key["epochs"], seed=seed, validation_data=validation_data,
-                    verbose=2 if verbose >= 2 else 0)
-        model, info = (result, {}) if isinstance(result, keras.Model) else (
-            result[0], {"history": result[1], "seconds": float(result[2])})
+        result = fn(
+            name,
+            x_train,
+            y_train,
+            epochs=key["epochs"],
+            seed=seed,
+            validation_data=validation_data,
+            verbose=2 if verbose >= 2 else 0,
+        )
+        model, info = (
+            (result, {})
+            if isinstance(result, keras.Model)
+            else (result[0], {"history": result[1], "seconds": float(result[2])})
+        )
         info["test"] = _test_score(model, test_data)
         info["path"] = _save_or_warn(model, key, info)
     return _remember(model, {**info, "key": key, "trained": True}, test_data)
@@ -189,8 +235,9 @@ def _why(found: StaleEntry | None, key: dict[str, Any]) -> str:
     return reason
 
 
-def _loaded(found: tuple[keras.Model, dict[str, Any]], test_data: Any, say: Callable[..., Any],
-            what: str) -> keras.Model:
+def _loaded(
+    found: tuple[keras.Model, dict[str, Any]], test_data: Any, say: Callable[..., Any], what: str
+) -> keras.Model:
     model, info = found
     where = Path(info["path"]).name  # the file name only: the cache folder is the user's (see paths.models_dir)
     say(f"{model.name}: {what} ({model_key.summary(info['key'])}): {where}")
@@ -220,15 +267,22 @@ def _remember(model: keras.Model, info: dict[str, Any], test_data: tuple[Any, An
 def _save_or_warn(model: keras.Model, key: dict[str, Any], info: dict[str, Any]) -> str | None:
     """Save the fresh model; if that fails (full disk, read-only cache), warn and carry on without caching."""
     if model.name != key["model"] or model_key.architecture_sha256(model) != key["architecture_sha256"]:
-        warnings.warn(f"{key['model']}: train_fn returned a model {model.name!r} that is not the recipe's "
-                      "architecture: it is not cached", RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"{key['model']}: train_fn returned a model {model.name!r} that is not the recipe's "
+            "architecture: it is not cached",
+            RuntimeWarning,
+            stacklevel=3,
+        )
         return None
     try:
         return str(save_model(model, key, info))
     except Exception as err:  # noqa: BLE001 (whatever stops the save, the trained model must not be lost)
-        warnings.warn(f"{key['model']}: trained, but could not be saved in {models_dir()} ({type(err).__name__}: "
-                      f"{err}); using it without caching: free some space or set {CACHE_ENV} to a writable folder",
-                      RuntimeWarning, stacklevel=3)
+        warnings.warn(
+            f"{key['model']}: trained, but could not be saved in {models_dir()} ({type(err).__name__}: "
+            f"{err}); using it without caching: free some space or set {CACHE_ENV} to a writable folder",
+            RuntimeWarning,
+            stacklevel=3,
+        )
         return None
 
 
@@ -245,8 +299,10 @@ def _entry_lock(path: Path, name: str, say: Callable[..., Any]) -> Iterator[None
             say(f"{name}: another process is training this entry; waiting for it ({lock.lock_file})...")
             lock.acquire()
     except filelock.Timeout:  # before OSError: Timeout is one
-        raise TimeoutError(f"{name}: {path}.lock has been held for {LOCK_HOURS:g} hours; if no notebook is "
-                           "training this model, delete that file and run again") from None
+        raise TimeoutError(
+            f"{name}: {path}.lock has been held for {LOCK_HOURS:g} hours; if no notebook is "
+            "training this model, delete that file and run again"
+        ) from None
     except OSError:
         lock = None
     try:

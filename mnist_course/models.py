@@ -65,70 +65,144 @@ def _mlp_3x500() -> list[layers.Layer]:
     return hidden + [layers.Dense(10, activation="softmax")]
 
 
-_RECIPES: dict[str, Recipe] = {r.name: r for r in [
-    Recipe("dense-512", "One hidden layer: Dense 512 ReLU -> softmax 10, RMSprop, batch 128, 5 epochs, as in the "
-           "book, with one change: the learning rate decays from 1e-3 to 0 along a cosine over those epochs. How "
-           "chosen: the 5 epochs by the one-standard-error rule on the mean validation loss over 3 seeds at the "
-           "book's constant rate (5,000-image validation split of the training set), and the cosine because over "
-           "those epochs it lowered that mean by more than one standard error (notebook 04, "
-           "results/04_mlp_full.json); never on the test set.",
-           "F. Chollet, Deep Learning with Python, ch. 2 (prints test_acc: 0.9785)",
-           "flat", "rmsprop", 1e-3, epochs=5, batch_size=128, schedule="cosine",
-           published_accuracy=97.85, target_accuracy=97.8),
-    Recipe("mlp-3x500", "3 x (Dense 500 ReLU + Dropout 0.2) -> softmax 10, 898,510 parameters. Optimizer not part "
-           "of the architecture: Adam, learning rate 1e-3. How chosen: the 9 epochs by the one-standard-error rule "
-           "on the mean validation loss over 3 seeds (5,000-image validation split of the training set, notebook "
-           "04, results/04_mlp_full.json); never on the test set.",
-           "a common tutorial MLP (3 hidden layers of 500, dropout 0.2); no published accuracy checked",
-           "flat", "adam", 1e-3, epochs=9, batch_size=128, target_accuracy=98.1),
-    Recipe("cnn-16-36", "Conv 16@5x5 same -> maxpool 2 -> Conv 36@5x5 same -> maxpool 2 -> dropout 0.25 -> "
-           "Dense 128 -> dropout 0.5 -> softmax. Not given by the source, chosen here: ReLU, dropout rates "
-           "0.25/0.5, Adam 1e-3, 10 epochs, batch 128.",
-           "Hvass-Labs TensorFlow tutorial #02 (convolutional network, about 99 %)",
-           "image", "adam", 1e-3, epochs=10, batch_size=128, target_accuracy=99.0),
-    Recipe("cnn-32-64", "Conv 32@3x3 -> maxpool -> Conv 64@3x3 -> maxpool -> flatten -> Dense 64 -> 10 logits "
-           "(loss from logits), Adam 1e-3, 10 epochs. Not given by the source, chosen here: batch 128 (Keras' "
-           "usual), and the learning rate decaying from 1e-3 to 0 along a cosine, chosen over a constant 1e-3 on a "
-           "10,000-image validation split of the training set by the one-standard-error rule (notebook 05, "
-           "results/05_selection_full.json), never on the test set.",
-           "TensorFlow-tutorial style small CNN (about 99 %)",
-           "image", "adam", 1e-3, epochs=10, batch_size=128, schedule="cosine", from_logits=True,
-           target_accuracy=99.0),
-    Recipe("lenet-avgpool", "ZeroPadding2D 28->32, Conv 36@5x5 valid -> avgpool 2 -> Conv 36@5x5 valid -> "
-           "avgpool 2 -> Dense 128 -> dropout 0.3 -> Dense 64 -> dropout 0.3 -> softmax.",
-           "LeNet-5-style network with average pooling (99.12 % reported)",
-           "image", "adam", 1e-3, epochs=20, batch_size=128,
-           published_accuracy=99.12, target_accuracy=99.1),
-    Recipe("keras-io-convnet", "Conv 32@3x3 -> maxpool -> Conv 64@3x3 -> maxpool -> flatten -> dropout 0.5 -> "
-           "softmax. The reference for the time-to-accuracy benchmark.",
-           "keras.io example 'Simple MNIST convnet' (F. Chollet: \"achieves ~99% test accuracy\")",
-           "image", "adam", 1e-3, epochs=15, batch_size=128, target_accuracy=99.0),
-    Recipe("course-cnn", "Conv 24@5x5 -> maxpool -> BN -> ReLU -> Conv 48@5x5 -> maxpool -> BN -> ReLU -> "
-           "Dense 128 -> BN -> ReLU -> dropout 0.3 -> softmax (129,794 parameters). Adam, one-cycle schedule "
-           "(linear warm-up 6e-4 -> 6e-3 over the first 20 % of steps, cosine to 0), batch 256, 2 epochs. How "
-           "chosen: layer sizes, pooling before BN and the peak rate were set by hand for speed on a CPU; batch "
-           "normalization (against the same net without it), the one-cycle schedule (against a constant 1e-3) "
-           "and the 2 epochs (against 3, 4 and 6) were picked on a 10,000-image validation split of the training "
-           "set by the one-standard-error rule (notebook 05, results/05_selection_full.json), never on the test "
-           "set; the final model then trains on all the training images it is given.",
-           "this course (notebook 05)",
-           "image", "adam", 6e-3, epochs=2, batch_size=256, schedule="one-cycle", warmup_fraction=0.2,
-           target_accuracy=99.3),
-]}
+_RECIPES: dict[str, Recipe] = {
+    r.name: r
+    for r in [
+        Recipe(
+            "dense-512",
+            "One hidden layer: Dense 512 ReLU -> softmax 10, RMSprop, batch 128, 5 epochs, as in the "
+            "book, with one change: the learning rate decays from 1e-3 to 0 along a cosine over those epochs. How "
+            "chosen: the 5 epochs by the one-standard-error rule on the mean validation loss over 3 seeds at the "
+            "book's constant rate (5,000-image validation split of the training set), and the cosine because over "
+            "those epochs it lowered that mean by more than one standard error (notebook 04, "
+            "results/04_mlp_full.json); never on the test set.",
+            "F. Chollet, Deep Learning with Python, ch. 2 (prints test_acc: 0.9785)",
+            "flat",
+            "rmsprop",
+            1e-3,
+            epochs=5,
+            batch_size=128,
+            schedule="cosine",
+            published_accuracy=97.85,
+            target_accuracy=97.8,
+        ),
+        Recipe(
+            "mlp-3x500",
+            "3 x (Dense 500 ReLU + Dropout 0.2) -> softmax 10, 898,510 parameters. Optimizer not part "
+            "of the architecture: Adam, learning rate 1e-3. How chosen: the 9 epochs by the one-standard-error rule "
+            "on the mean validation loss over 3 seeds (5,000-image validation split of the training set, notebook "
+            "04, results/04_mlp_full.json); never on the test set.",
+            "a common tutorial MLP (3 hidden layers of 500, dropout 0.2); no published accuracy checked",
+            "flat",
+            "adam",
+            1e-3,
+            epochs=9,
+            batch_size=128,
+            target_accuracy=98.1,
+        ),
+        Recipe(
+            "cnn-16-36",
+            "Conv 16@5x5 same -> maxpool 2 -> Conv 36@5x5 same -> maxpool 2 -> dropout 0.25 -> "
+            "Dense 128 -> dropout 0.5 -> softmax. Not given by the source, chosen here: ReLU, dropout rates "
+            "0.25/0.5, Adam 1e-3, 10 epochs, batch 128.",
+            "Hvass-Labs TensorFlow tutorial #02 (convolutional network, about 99 %)",
+            "image",
+            "adam",
+            1e-3,
+            epochs=10,
+            batch_size=128,
+            target_accuracy=99.0,
+        ),
+        Recipe(
+            "cnn-32-64",
+            "Conv 32@3x3 -> maxpool -> Conv 64@3x3 -> maxpool -> flatten -> Dense 64 -> 10 logits "
+            "(loss from logits), Adam 1e-3, 10 epochs. Not given by the source, chosen here: batch 128 (Keras' "
+            "usual), and the learning rate decaying from 1e-3 to 0 along a cosine, chosen over a constant 1e-3 on a "
+            "10,000-image validation split of the training set by the one-standard-error rule (notebook 05, "
+            "results/05_selection_full.json), never on the test set.",
+            "TensorFlow-tutorial style small CNN (about 99 %)",
+            "image",
+            "adam",
+            1e-3,
+            epochs=10,
+            batch_size=128,
+            schedule="cosine",
+            from_logits=True,
+            target_accuracy=99.0,
+        ),
+        Recipe(
+            "lenet-avgpool",
+            "ZeroPadding2D 28->32, Conv 36@5x5 valid -> avgpool 2 -> Conv 36@5x5 valid -> "
+            "avgpool 2 -> Dense 128 -> dropout 0.3 -> Dense 64 -> dropout 0.3 -> softmax.",
+            "LeNet-5-style network with average pooling (99.12 % reported)",
+            "image",
+            "adam",
+            1e-3,
+            epochs=20,
+            batch_size=128,
+            published_accuracy=99.12,
+            target_accuracy=99.1,
+        ),
+        Recipe(
+            "keras-io-convnet",
+            "Conv 32@3x3 -> maxpool -> Conv 64@3x3 -> maxpool -> flatten -> dropout 0.5 -> "
+            "softmax. The reference for the time-to-accuracy benchmark.",
+            "keras.io example 'Simple MNIST convnet' (F. Chollet: \"achieves ~99% test accuracy\")",
+            "image",
+            "adam",
+            1e-3,
+            epochs=15,
+            batch_size=128,
+            target_accuracy=99.0,
+        ),
+        Recipe(
+            "course-cnn",
+            "Conv 24@5x5 -> maxpool -> BN -> ReLU -> Conv 48@5x5 -> maxpool -> BN -> ReLU -> "
+            "Dense 128 -> BN -> ReLU -> dropout 0.3 -> softmax (129,794 parameters). Adam, one-cycle schedule "
+            "(linear warm-up 6e-4 -> 6e-3 over the first 20 % of steps, cosine to 0), batch 256, 2 epochs. How "
+            "chosen: layer sizes, pooling before BN and the peak rate were set by hand for speed on a CPU; batch "
+            "normalization (against the same net without it), the one-cycle schedule (against a constant 1e-3) "
+            "and the 2 epochs (against 3, 4 and 6) were picked on a 10,000-image validation split of the training "
+            "set by the one-standard-error rule (notebook 05, results/05_selection_full.json), never on the test "
+            "set; the final model then trains on all the training images it is given.",
+            "this course (notebook 05)",
+            "image",
+            "adam",
+            6e-3,
+            epochs=2,
+            batch_size=256,
+            schedule="one-cycle",
+            warmup_fraction=0.2,
+            target_accuracy=99.3,
+        ),
+    ]
+}
 
 _BUILDERS: dict[str, Callable[[], list[layers.Layer]]] = {
-    "dense-512": _dense_512, "mlp-3x500": _mlp_3x500, "cnn-16-36": cnn_architectures.cnn_16_36,
-    "cnn-32-64": cnn_architectures.cnn_32_64, "lenet-avgpool": cnn_architectures.lenet_avgpool,
-    "keras-io-convnet": cnn_architectures.keras_io_convnet, "course-cnn": cnn_architectures.course_cnn,
+    "dense-512": _dense_512,
+    "mlp-3x500": _mlp_3x500,
+    "cnn-16-36": cnn_architectures.cnn_16_36,
+    "cnn-32-64": cnn_architectures.cnn_32_64,
+    "lenet-avgpool": cnn_architectures.lenet_avgpool,
+    "keras-io-convnet": cnn_architectures.keras_io_convnet,
+    "course-cnn": cnn_architectures.course_cnn,
 }
 
 # The alternatives that validation rejected (notebook 05's model selection): trained, cached and reported there,
 # never part of the course's model list.
 _ALTERNATIVES: dict[str, tuple[str, dict[str, Any], Callable[[], list[layers.Layer]] | None, str]] = {
-    "course-cnn-constant": ("course-cnn", {"schedule": "constant", "learning_rate": 1e-3, "warmup_fraction": 0.0},
-                            None, "the course CNN at a constant learning rate of 1e-3 (Adam's default)"),
-    "course-cnn-no-bn": ("course-cnn", {}, cnn_architectures.course_cnn_without_bn,
-                         "the course CNN without batch normalization (biases instead), same schedule"),
+    "course-cnn-constant": (
+        "course-cnn",
+        {"schedule": "constant", "learning_rate": 1e-3, "warmup_fraction": 0.0},
+        None,
+        "the course CNN at a constant learning rate of 1e-3 (Adam's default)",
+    ),
+    "course-cnn-no-bn": (
+        "course-cnn",
+        {},
+        cnn_architectures.course_cnn_without_bn,
+        "the course CNN without batch normalization (biases instead), same schedule",
+    ),
     "cnn-32-64-constant": ("cnn-32-64", {"schedule": "constant"}, None, "cnn-32-64 at a constant 1e-3"),
 }
 for _name, (_base, _changes, _builder, _what) in _ALTERNATIVES.items():
@@ -180,14 +254,19 @@ def make_optimizer(recipe: Recipe, steps_per_epoch: int, epochs: int) -> keras.o
         total = max(2, steps_per_epoch * epochs)
         warmup = max(1, int(recipe.warmup_fraction * total))
         lr = keras.optimizers.schedules.CosineDecay(
-            recipe.learning_rate / 10, decay_steps=total - warmup, alpha=0.0,
-            warmup_target=recipe.learning_rate, warmup_steps=warmup)
+            recipe.learning_rate / 10,
+            decay_steps=total - warmup,
+            alpha=0.0,
+            warmup_target=recipe.learning_rate,
+            warmup_steps=warmup,
+        )
     optimizers = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}
     return optimizers[recipe.optimizer](learning_rate=lr)
 
 
-def build_model(name: str, seed: int | None = None, *, n_train: int = TRAIN_SIZE,
-                epochs: int | None = None) -> keras.Model:
+def build_model(
+    name: str, seed: int | None = None, *, n_train: int = TRAIN_SIZE, epochs: int | None = None
+) -> keras.Model:
     """Build and compile the registered model ``name`` (``model.name == name``), ready for ``fit``.
 
     ``seed``, when given, is passed to :func:`mnist_course.seeding.seed_everything` first (the course's one seeding
@@ -216,8 +295,7 @@ def prepare(name: str, x: np.ndarray) -> np.ndarray:
     return out.reshape((len(out), *input_shape(name)))
 
 
-def batches(name: str, x: np.ndarray, y: np.ndarray, batch_size: int, *,
-            shuffle_seed: int | None = None) -> Any:
+def batches(name: str, x: np.ndarray, y: np.ndarray, batch_size: int, *, shuffle_seed: int | None = None) -> Any:
     """A ``tf.data`` pipeline of ``(images, integer labels)`` batches shaped for model ``name``.
 
     Only the images as given are kept (47 MB for all of MNIST as uint8, not copied); each batch is gathered and
@@ -244,10 +322,17 @@ def batches(name: str, x: np.ndarray, y: np.ndarray, batch_size: int, *,
     return order.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
-def train(name: str, x_train: np.ndarray, y_train: np.ndarray, *, epochs: int | None = None,
-          validation_data: tuple[np.ndarray, np.ndarray] | None = None, seed: int = 0, verbose: int = 2,
-          callbacks: Sequence[keras.callbacks.Callback] | None = None,
-          ) -> tuple[keras.Model, dict[str, list[float]], float]:
+def train(
+    name: str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    *,
+    epochs: int | None = None,
+    validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+    seed: int = 0,
+    verbose: int = 2,
+    callbacks: Sequence[keras.callbacks.Callback] | None = None,
+) -> tuple[keras.Model, dict[str, list[float]], float]:
     """Train model ``name`` by its recipe on raw (uint8) or prepared images and integer/one-hot labels.
 
     The data is streamed in batches (see :func:`batches`), shuffled every epoch from ``seed``.
@@ -260,8 +345,9 @@ def train(name: str, x_train: np.ndarray, y_train: np.ndarray, *, epochs: int | 
     data = batches(name, x_train, y_train, recipe.batch_size, shuffle_seed=seed)
     val = None if validation_data is None else batches(name, *validation_data, batch_size=1024)
     start = time.perf_counter()
-    history = model.fit(data, epochs=epochs, validation_data=val, verbose=verbose, shuffle=False,
-                        callbacks=list(callbacks or []))
+    history = model.fit(
+        data, epochs=epochs, validation_data=val, verbose=verbose, shuffle=False, callbacks=list(callbacks or [])
+    )
     seconds = time.perf_counter() - start
     return model, {k: [float(v) for v in vals] for k, vals in history.history.items()}, seconds
 

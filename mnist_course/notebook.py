@@ -18,7 +18,7 @@ DEFAULT_PROFILE = "student"  # what anyone who just opens a notebook gets
 PROFILE_HELP = {
     "ci": "the test suite's: tiny subsets, seconds per notebook",
     "student": "about a minute per notebook: the lesson's own models train live, heavy comparisons are read from "
-               "the shipped results",
+    "the shipped results",
     "full": "the instructor's complete reproduction, which writes the shipped results: minutes to an hour",
 }
 # The one list of profiles: --profile, $MNIST_COURSE_PROFILE, PROFILE and pick() use it.
@@ -46,8 +46,9 @@ def pick(profile: str, **values: T) -> T:
     """The value for this profile: ``pick(PROFILE, ci=1, full=5)``; raises naming a profile left without a value."""
     profile = check_profile(profile)
     if profile not in values:
-        raise ValueError(f"pick() has no value for the profile {profile!r}: pass {profile}=... "
-                         f"(profiles: {', '.join(PROFILES)})")
+        raise ValueError(
+            f"pick() has no value for the profile {profile!r}: pass {profile}=... (profiles: {', '.join(PROFILES)})"
+        )
     return values[profile]
 
 
@@ -73,8 +74,7 @@ def _plain(name: str, value: object) -> float | int | str:
             return round(float(value), 6)
         except (TypeError, ValueError):
             pass
-    raise TypeError(f"record({name}=...) takes a number or a string, got {type(value).__name__}: "
-                    f"pass float(...) of it")
+    raise TypeError(f"record({name}=...) takes a number or a string, got {type(value).__name__}: pass float(...) of it")
 
 
 def record(**metrics: float | int | str) -> dict[str, float | int | str]:

@@ -109,8 +109,9 @@ class RMSprop(Optimizer):
 class Adagrad(Optimizer):
     """Keras' ``Adagrad``: the step divided by the root of the *sum* of all past g² (starting at 0.1)."""
 
-    def __init__(self, learning_rate: float = 0.001, initial_accumulator_value: float = 0.1,
-                 epsilon: float = 1e-7) -> None:
+    def __init__(
+        self, learning_rate: float = 0.001, initial_accumulator_value: float = 0.1, epsilon: float = 1e-7
+    ) -> None:
         super().__init__(learning_rate)
         self.initial, self.epsilon = initial_accumulator_value, epsilon
 
@@ -127,8 +128,9 @@ class Adagrad(Optimizer):
 class Adam(Optimizer):
     """Keras' ``Adam``: running means of g (momentum) and g² (RMSprop), corrected for starting at zero."""
 
-    def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-                 epsilon: float = 1e-7) -> None:
+    def __init__(
+        self, learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7
+    ) -> None:
         super().__init__(learning_rate)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 
@@ -147,8 +149,14 @@ class Adam(Optimizer):
 class AdamW(Adam):
     """Keras' ``AdamW``: each step first shrinks the weights by ``η·λ`` (decoupled weight decay), then steps as Adam."""
 
-    def __init__(self, learning_rate: float = 0.001, weight_decay: float = 0.004, beta_1: float = 0.9,
-                 beta_2: float = 0.999, epsilon: float = 1e-7) -> None:
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        weight_decay: float = 0.004,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+    ) -> None:
         super().__init__(learning_rate, beta_1, beta_2, epsilon)
         self.weight_decay = weight_decay
 
@@ -167,8 +175,7 @@ def rule_source(optimizer: type[Optimizer]) -> str:
     return "\n".join(body)
 
 
-RULES: dict[str, type[Optimizer]] = {"SGD": SGD, "RMSprop": RMSprop, "Adagrad": Adagrad, "Adam": Adam,
-                                     "AdamW": AdamW}
+RULES: dict[str, type[Optimizer]] = {"SGD": SGD, "RMSprop": RMSprop, "Adagrad": Adagrad, "Adam": Adam, "AdamW": AdamW}
 
 
 @dataclass(frozen=True)

@@ -102,4 +102,4 @@ def refuse_course_targets(targets: list[Path] | tuple[Path, ...], *, command: st
 def shown(path: str | os.PathLike[str]) -> str:
     """``path`` as a notebook shows it: the home folder written ``~``, so stored outputs name no user's folders."""
     text, home = str(path), str(Path.home())
-    return "~" + text[len(home):] if text == home or text.startswith(home + os.sep) else text
+    return "~" + text[len(home) :] if text == home or text.startswith(home + os.sep) else text

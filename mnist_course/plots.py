@@ -42,12 +42,13 @@ def tile_images(tiles: Sequence[np.ndarray], ncols: int, *, gap: int = 1, fill: 
     out = np.full((nrows * (h + gap) - gap, ncols * (w + gap) - gap, *extra), fill, dtype=tiles[0].dtype)
     for i, tile in enumerate(tiles):
         r, c = divmod(i, ncols)
-        out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = tile
+        out[r * (h + gap) : r * (h + gap) + h, c * (w + gap) : c * (w + gap) + w] = tile
     return out
 
 
-def digit_grid(images: np.ndarray, labels: Sequence[int] | np.ndarray | None = None, *, ncols: int = 10,
-               title: str | None = None) -> Figure:
+def digit_grid(
+    images: np.ndarray, labels: Sequence[int] | np.ndarray | None = None, *, ncols: int = 10, title: str | None = None
+) -> Figure:
     """The images in a grid of ``ncols`` columns, in order, each titled with its label when labels are given."""
     images = np.asarray(images)
     if images.ndim == 4 and images.shape[-1] == 1:
@@ -120,5 +121,12 @@ def pixel_histogram(images: np.ndarray, *, log: bool = True) -> Figure:
     return fig
 
 
-__all__ = ["digit_grid", "finish_figure", "label_distribution", "mean_images", "new_figure", "pixel_histogram",
-           "tile_images"]
+__all__ = [
+    "digit_grid",
+    "finish_figure",
+    "label_distribution",
+    "mean_images",
+    "new_figure",
+    "pixel_histogram",
+    "tile_images",
+]

@@ -53,8 +53,10 @@ def probabilities(model: Any, x: np.ndarray, batch_size: int = 1000) -> np.ndarr
     import keras
 
     batch = to_batch(model, x)
-    parts = [keras.ops.convert_to_numpy(model(batch[i:i + batch_size], training=False))
-             for i in range(0, len(batch), batch_size)]
+    parts = [
+        keras.ops.convert_to_numpy(model(batch[i : i + batch_size], training=False))
+        for i in range(0, len(batch), batch_size)
+    ]
     out = np.concatenate(parts).astype(np.float64) if parts else np.zeros((0, *model.output_shape[1:]))
     return out if ends_with_softmax(model) else softmax(out)
 

@@ -18,8 +18,11 @@ import numpy as np
 
 from mnist_course.seeding import seed_everything
 
-LOSSES = {"categorical": "categorical_crossentropy", "sparse": "sparse_categorical_crossentropy",
-          "mse": "mean_squared_error"}
+LOSSES = {
+    "categorical": "categorical_crossentropy",
+    "sparse": "sparse_categorical_crossentropy",
+    "mse": "mean_squared_error",
+}
 OPTIMIZERS = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adagrad": "Adagrad", "adamw": "AdamW"}
 ModelFn = Callable[[], Any]
 
@@ -122,8 +125,9 @@ def _val_metrics(model: Any, data: RaceData) -> tuple[float | None, float | None
     return _number(accuracy), _number(-np.mean(np.log(picked)))
 
 
-def train_race_run(spec: RunSpec, model_fn: ModelFn, data: RaceData, init_weights: Sequence[np.ndarray], *,
-            epochs: int, seed: int) -> RaceRun:
+def train_race_run(
+    spec: RunSpec, model_fn: ModelFn, data: RaceData, init_weights: Sequence[np.ndarray], *, epochs: int, seed: int
+) -> RaceRun:
     """Train a fresh model from ``init_weights`` (checked identical) with ``spec`` for ``epochs`` epochs.
 
     The data are shuffled each epoch in an order fixed by ``seed``; epoch 0 is measured before training. Only
@@ -139,10 +143,16 @@ def train_race_run(spec: RunSpec, model_fn: ModelFn, data: RaceData, init_weight
         raise AssertionError(f"{spec.name}: the model does not start from the shared initial weights")
     model.compile(optimizer=spec.make_optimizer(), loss=LOSSES[spec.loss])
     targets = data.targets(spec.loss)
-    train = (tf.data.Dataset.from_tensor_slices((data.x_train, targets))
-             .shuffle(len(targets), seed=seed, reshuffle_each_iteration=True).batch(spec.batch_size))
-    history: dict[str, list[float | None]] = {"epoch": [0], "seconds": [0.0], "loss": [
-        _number(model.evaluate(data.x_train, targets, batch_size=1024, verbose=0))]}
+    train = (
+        tf.data.Dataset.from_tensor_slices((data.x_train, targets))
+        .shuffle(len(targets), seed=seed, reshuffle_each_iteration=True)
+        .batch(spec.batch_size)
+    )
+    history: dict[str, list[float | None]] = {
+        "epoch": [0],
+        "seconds": [0.0],
+        "loss": [_number(model.evaluate(data.x_train, targets, batch_size=1024, verbose=0))],
+    }
     history["val_accuracy"], history["val_crossentropy"] = map(list, zip(_val_metrics(model, data)))
 
     class Clock(keras.callbacks.Callback):
@@ -156,22 +166,48 @@ def train_race_run(spec: RunSpec, model_fn: ModelFn, data: RaceData, init_weight
                 history[key].append(value)
 
     model.fit(train, epochs=epochs, verbose=0, shuffle=False, callbacks=[Clock()])
-    setup = {"epochs": epochs, "seed": seed, "n_train": len(data.y_train), "n_val": len(data.y_val),
-             "initial_weights": fingerprint(init_weights)}
+    setup = {
+        "epochs": epochs,
+        "seed": seed,
+        "n_train": len(data.y_train),
+        "n_val": len(data.y_val),
+        "initial_weights": fingerprint(init_weights),
+    }
     return RaceRun(spec, setup, history)
 
 
-def race(specs: Sequence[RunSpec], model_fn: ModelFn, data: RaceData, *, epochs: int, seed: int,
-         init_weights: Sequence[np.ndarray] | None = None, echo: Callable[[str], Any] | None = print
-         ) -> list[RaceRun]:
+def race(
+    specs: Sequence[RunSpec],
+    model_fn: ModelFn,
+    data: RaceData,
+    *,
+    epochs: int,
+    seed: int,
+    init_weights: Sequence[np.ndarray] | None = None,
+    echo: Callable[[str], Any] | None = print,
+) -> list[RaceRun]:
     """Run every spec from the same initial weights (built once from ``seed`` unless given), one after another."""
-    return race_seeds(specs, model_fn, data, epochs=epochs, seeds=[seed], echo=echo,
-                      init_weights=None if init_weights is None else {seed: init_weights})
+    return race_seeds(
+        specs,
+        model_fn,
+        data,
+        epochs=epochs,
+        seeds=[seed],
+        echo=echo,
+        init_weights=None if init_weights is None else {seed: init_weights},
+    )
 
 
-def race_seeds(specs: Sequence[RunSpec], model_fn: ModelFn, data: RaceData, *, epochs: int, seeds: Sequence[int],
-               init_weights: dict[int, Sequence[np.ndarray]] | None = None,
-               echo: Callable[[str], Any] | None = print) -> list[RaceRun]:
+def race_seeds(
+    specs: Sequence[RunSpec],
+    model_fn: ModelFn,
+    data: RaceData,
+    *,
+    epochs: int,
+    seeds: Sequence[int],
+    init_weights: dict[int, Sequence[np.ndarray]] | None = None,
+    echo: Callable[[str], Any] | None = print,
+) -> list[RaceRun]:
     """The race once per seed (each seed its own start weights and shuffling order), seed after seed, with live
     progress over all the runs; ``echo`` gets one line per finished run."""
     from mnist_course.live import progress
@@ -192,8 +228,10 @@ def race_seeds(specs: Sequence[RunSpec], model_fn: ModelFn, data: RaceData, *, e
             run = train_race_run(spec, model_fn, data, starts[seed], epochs=epochs, seed=seed)
             results.append(run)
             if echo:
-                echo(f"{spec.name:>14} (seed {seed}): validation accuracy {format_metric(run.final('val_accuracy'), 4)}"
-                     f" after {epochs} epoch(s), {run.final('seconds'):.1f} s of training")
+                echo(
+                    f"{spec.name:>14} (seed {seed}): validation accuracy {format_metric(run.final('val_accuracy'), 4)}"
+                    f" after {epochs} epoch(s), {run.final('seconds'):.1f} s of training"
+                )
     finally:
         tf_logger.setLevel(level)
     return results
@@ -221,5 +259,19 @@ def max_difference(a: RaceRun, b: RaceRun, metric: str = "val_accuracy") -> floa
     return max((abs(u - v) for u, v in zip(x, y) if u is not None), default=0.0)
 
 
-__all__ = ["LOSSES", "OPTIMIZERS", "RaceData", "RaceRun", "RunSpec", "by_name", "fingerprint", "format_metric",
-           "initial_weights", "max_difference", "race", "race_seeds", "same_weights", "train_race_run"]
+__all__ = [
+    "LOSSES",
+    "OPTIMIZERS",
+    "RaceData",
+    "RaceRun",
+    "RunSpec",
+    "by_name",
+    "fingerprint",
+    "format_metric",
+    "initial_weights",
+    "max_difference",
+    "race",
+    "race_seeds",
+    "same_weights",
+    "train_race_run",
+]

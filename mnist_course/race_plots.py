@@ -14,20 +14,44 @@ from matplotlib.figure import Figure
 from mnist_course.plots import finish_figure, new_figure
 from mnist_course.race import RaceRun
 
-METRICS = {"loss": "training loss (own objective)", "val_accuracy": "validation accuracy",
-           "val_crossentropy": "validation cross-entropy"}
+METRICS = {
+    "loss": "training loss (own objective)",
+    "val_accuracy": "validation accuracy",
+    "val_crossentropy": "validation cross-entropy",
+}
 # One colour per run of notebook 07, in every figure: the optimizers in strong colours, variants of a run in a
 # lighter shade of a related one, plain SGD (the reference of the loss, batch and learning-rate groups) black.
 RUN_COLORS = {
-    "sgd": "#000000", "sgd-momentum": "#1f77b4", "sgd-nesterov": "#6baed6", "rmsprop": "#ff7f0e", "adam": "#2ca02c",
-    "adagrad": "#d62728", "adamw": "#9467bd", "adam-sparse": "#98df8a", "adam-mse": "#8c564b", "sgd-mse": "#e377c2",
-    "sgd-batch": "#7f7f7f", "sgd-b512": "#bcbd22", "sgd-b32": "#17becf", "sgd-b1": "#393b79",
-    "sgd-lr0.001": "#c5b0d5", "sgd-lr0.1": "#ffbb78", "sgd-lr1": "#ff9896",
+    "sgd": "#000000",
+    "sgd-momentum": "#1f77b4",
+    "sgd-nesterov": "#6baed6",
+    "rmsprop": "#ff7f0e",
+    "adam": "#2ca02c",
+    "adagrad": "#d62728",
+    "adamw": "#9467bd",
+    "adam-sparse": "#98df8a",
+    "adam-mse": "#8c564b",
+    "sgd-mse": "#e377c2",
+    "sgd-batch": "#7f7f7f",
+    "sgd-b512": "#bcbd22",
+    "sgd-b32": "#17becf",
+    "sgd-b1": "#393b79",
+    "sgd-lr0.001": "#c5b0d5",
+    "sgd-lr0.1": "#ffbb78",
+    "sgd-lr1": "#ff9896",
 }
 # The optimizer names of the update-rule figures share the runs' colours.
-RUN_COLORS.update({"SGD": RUN_COLORS["sgd"], "momentum": RUN_COLORS["sgd-momentum"],
-                   "Nesterov": RUN_COLORS["sgd-nesterov"], "RMSprop": RUN_COLORS["rmsprop"],
-                   "Adam": RUN_COLORS["adam"], "Adagrad": RUN_COLORS["adagrad"], "AdamW": RUN_COLORS["adamw"]})
+RUN_COLORS.update(
+    {
+        "SGD": RUN_COLORS["sgd"],
+        "momentum": RUN_COLORS["sgd-momentum"],
+        "Nesterov": RUN_COLORS["sgd-nesterov"],
+        "RMSprop": RUN_COLORS["rmsprop"],
+        "Adam": RUN_COLORS["adam"],
+        "Adagrad": RUN_COLORS["adagrad"],
+        "AdamW": RUN_COLORS["adamw"],
+    }
+)
 # A curve that lies on another is dashed so both stay visible: adam-sparse on adam (the same loss for two label
 # formats), adamw on adam (a weight decay too small to show in ten epochs).
 RUN_STYLES = {"adam-sparse": "--", "adamw": "--"}
@@ -45,9 +69,16 @@ def _series(values: Sequence[float | None]) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
-def plot_race(results: Sequence[RaceRun], *, x: str = "epoch", metrics: Sequence[str] = ("loss", "val_accuracy"),
-              colors: Mapping[str, Any] | None = None, title: str | None = None,
-              styles: Mapping[str, str] | None = None, log_x: bool = False) -> Figure:
+def plot_race(
+    results: Sequence[RaceRun],
+    *,
+    x: str = "epoch",
+    metrics: Sequence[str] = ("loss", "val_accuracy"),
+    colors: Mapping[str, Any] | None = None,
+    title: str | None = None,
+    styles: Mapping[str, str] | None = None,
+    log_x: bool = False,
+) -> Figure:
     """One panel per metric, one line per run, against ``x`` = ``"epoch"`` or ``"time"`` (training seconds).
 
     Colours come from :func:`run_color` (``colors`` overrides), line styles from :data:`RUN_STYLES` (``styles``
@@ -64,8 +95,14 @@ def plot_race(results: Sequence[RaceRun], *, x: str = "epoch", metrics: Sequence
             name = r.spec.name
             xs = r.history["epoch"] if x == "epoch" else r.history["seconds"]
             style = {**RUN_STYLES, **(styles or {})}.get(name, "-")
-            ax.plot(xs[first:], _series(r.history[metric])[first:], style, marker="." if style == "-" else None,
-                    color=(colors or {}).get(name, run_color(name)), label=name)  # no dots hiding a dashed line
+            ax.plot(
+                xs[first:],
+                _series(r.history[metric])[first:],
+                style,
+                marker="." if style == "-" else None,
+                color=(colors or {}).get(name, run_color(name)),
+                label=name,
+            )  # no dots hiding a dashed line
         ax.set_xlabel(("epoch" if x == "epoch" else "training time (s)") + (", log scale" if log_x else ""))
         ax.set_ylabel(METRICS.get(metric, metric))
         if metric in ("loss", "val_crossentropy"):
@@ -78,8 +115,9 @@ def plot_race(results: Sequence[RaceRun], *, x: str = "epoch", metrics: Sequence
     return finish_figure(fig, title)
 
 
-def compare_live(stored: Sequence[RaceRun], live: Sequence[RaceRun], *, x: str = "epoch",
-                 title: str | None = None) -> Figure:
+def compare_live(
+    stored: Sequence[RaceRun], live: Sequence[RaceRun], *, x: str = "epoch", title: str | None = None
+) -> Figure:
     """Each live run, dashed, over the stored run of the same name (if any) in the same colour."""
     index: dict[str, RaceRun] = {}
     for r in stored:
@@ -90,8 +128,14 @@ def compare_live(stored: Sequence[RaceRun], live: Sequence[RaceRun], *, x: str =
     return plot_race([*pairs, *mine], x=x, styles=styles, title=title)
 
 
-def plot_paths(loss: Any, paths: Mapping[str, np.ndarray], *, extent: tuple[float, float, float, float],
-               title: str | None = None, styles: Mapping[str, str] | None = None) -> Figure:
+def plot_paths(
+    loss: Any,
+    paths: Mapping[str, np.ndarray],
+    *,
+    extent: tuple[float, float, float, float],
+    title: str | None = None,
+    styles: Mapping[str, str] | None = None,
+) -> Figure:
     """Optimizer paths (arrays of (x, y) points, one per step) over the contour lines of ``loss`` (a function of
     points whose last axis holds x and y) in ``extent = (x_min, x_max, y_min, y_max)``; left the paths, right the
     loss per step on a log scale. ``styles`` gives a line style per name (e.g. ``"--"`` for a path that runs along
@@ -100,13 +144,15 @@ def plot_paths(loss: Any, paths: Mapping[str, np.ndarray], *, extent: tuple[floa
     ax, curve = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
     xs, ys = np.linspace(extent[0], extent[1], 200), np.linspace(extent[2], extent[3], 200)
     grid = np.stack(np.meshgrid(xs, ys), axis=-1)
-    ax.contour(xs, ys, loss(grid), levels=np.geomspace(0.01, float(loss(grid).max()), 12), colors="0.75",
-               linewidths=0.7)
+    ax.contour(
+        xs, ys, loss(grid), levels=np.geomspace(0.01, float(loss(grid).max()), 12), colors="0.75", linewidths=0.7
+    )
     for name, path in paths.items():
         path = np.asarray(path)
         style = (styles or {}).get(name, "-")
-        ax.plot(path[:, 0], path[:, 1], style, marker=".", color=run_color(name), label=name, markersize=3,
-                linewidth=1.2)
+        ax.plot(
+            path[:, 0], path[:, 1], style, marker=".", color=run_color(name), label=name, markersize=3, linewidth=1.2
+        )
         curve.plot(np.arange(len(path)), loss(path), style, color=run_color(name), label=name)
     ax.plot(0, 0, "*", color="k", markersize=10)
     ax.set(xlim=extent[:2], ylim=extent[2:], xlabel="weight x", ylabel="weight y", aspect="equal")

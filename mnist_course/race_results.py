@@ -25,17 +25,27 @@ def _versions() -> dict[str, str]:
     import numpy as np
     import tensorflow as tf
 
-    return {"keras": keras.__version__, "numpy": np.__version__, "python": platform.python_version(),
-            "tensorflow": tf.__version__}
+    return {
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+    }
 
 
-def save_results(path: str | os.PathLike[str], results: Sequence[RaceRun], *,
-                 settings: dict[str, Any] | None = None) -> Path:
+def save_results(
+    path: str | os.PathLike[str], results: Sequence[RaceRun], *, settings: dict[str, Any] | None = None
+) -> Path:
     """Write the results as reviewable JSON (sorted keys, one value per line, floats as the race rounded them) with
     the seeds, the ``settings`` that produced them, the library versions and the CPU count behind the timings,
     atomically: a reader never sees a half-written file."""
-    doc = {"format": FORMAT, "machine": {**_versions(), "cpu_count": os.cpu_count()},
-           "seeds": seeds_in(results), "settings": dict(settings or {}), "runs": [asdict(r) for r in results]}
+    doc = {
+        "format": FORMAT,
+        "machine": {**_versions(), "cpu_count": os.cpu_count()},
+        "seeds": seeds_in(results),
+        "settings": dict(settings or {}),
+        "runs": [asdict(r) for r in results],
+    }
     return write_text_atomic(Path(path), json.dumps(doc, indent=1, sort_keys=True) + "\n")
 
 
@@ -95,17 +105,25 @@ def compare(results: Sequence[RaceRun], a: str, b: str) -> str:
     return f"{high} ({format_final(results, high)}) ends above {low} ({format_final(results, low)})"
 
 
-def write_shipped(path: str | os.PathLike[str], results: Sequence[RaceRun], *, runs: Sequence[str],
-                  settings: dict[str, Any], min_seeds: int = 3) -> Path:
+def write_shipped(
+    path: str | os.PathLike[str],
+    results: Sequence[RaceRun],
+    *,
+    runs: Sequence[str],
+    settings: dict[str, Any],
+    min_seeds: int = 3,
+) -> Path:
     """:func:`save_results` for the shipped file, refusing (one line naming the fix) results that are not a whole
     full-profile race: every run of ``runs`` for each of at least ``min_seeds`` seeds."""
     seeds = seeds_in(results)
     have = {(r.setup.get("seed"), r.spec.name) for r in results}
     missing = [f"{name} (seed {seed})" for seed in seeds for name in runs if (seed, name) not in have]
     if settings.get("profile") != "full" or len(seeds) < min_seeds or missing:
-        raise ValueError(f"{path}: the shipped results are the whole race of the full profile with >= {min_seeds} "
-                         f"seeds; got profile {settings.get('profile')!r}, seeds {seeds}, missing {missing[:3]}: run "
-                         "`mnist-course run 07 --results` (LIVE_RUNS and RACE_SEEDS left at None)")
+        raise ValueError(
+            f"{path}: the shipped results are the whole race of the full profile with >= {min_seeds} "
+            f"seeds; got profile {settings.get('profile')!r}, seeds {seeds}, missing {missing[:3]}: run "
+            "`mnist-course run 07 --results` (LIVE_RUNS and RACE_SEEDS left at None)"
+        )
     return save_results(path, results, settings=settings)
 
 
@@ -129,15 +147,20 @@ def rerun_check(shipped: Sequence[RaceRun], run: RaceRun) -> tuple[float | None,
         return None, f"{name}: diverged {'here' if ours is None else 'in the shipped run'}: nothing to compare"
     centre, low, high = final_accuracy(shipped, name)
     seeds = len(runs_named(shipped, name))
-    tolerance = max(centre - low, high - centre) if seeds == 1 else 2 * mean_spread(
-        [r.final("val_accuracy") or 0.0 for r in runs_named(shipped, name)])[1]
+    tolerance = (
+        max(centre - low, high - centre)
+        if seeds == 1
+        else 2 * mean_spread([r.final("val_accuracy") or 0.0 for r in runs_named(shipped, name)])[1]
+    )
     gap = abs(ours - stored)
     verdict = "within" if gap <= tolerance else "OUTSIDE"
     start = "same" if same[0].setup.get("initial_weights") == run.setup.get("initial_weights") else "other"
     basis = f"2 sd of {seeds} shipped seeds" if seeds > 1 else f"95 % interval on {run.setup['n_val']:,} images"
-    return gap, (f"{name} (seed {seed}): {100 * ours:.2f} % here, {100 * stored:.2f} % shipped: {100 * gap:.2f} "
-                 f"points apart, {verdict} the tolerance of {100 * tolerance:.2f} points ({basis}); {start} start "
-                 "weights")
+    return gap, (
+        f"{name} (seed {seed}): {100 * ours:.2f} % here, {100 * stored:.2f} % shipped: {100 * gap:.2f} "
+        f"points apart, {verdict} the tolerance of {100 * tolerance:.2f} points ({basis}); {start} start "
+        "weights"
+    )
 
 
 def _mean(values: Sequence[float | None]) -> float | None:
@@ -162,20 +185,38 @@ def results_table(results: Sequence[RaceRun], names: Sequence[str] | None = None
     names = list(dict.fromkeys(r.spec.name for r in results)) if names is None else list(names)
     seeds = seeds_in(results)
     what = "95 % interval" if len(seeds) == 1 else "mean ± sd"
-    rows = [f"| run | optimizer | learning rate | loss | batch | val accuracy ({what}) | best epoch | "
-            "val cross-entropy | seconds |", "|---|---|---|---|---:|---:|---:|---:|---:|"]
+    rows = [
+        f"| run | optimizer | learning rate | loss | batch | val accuracy ({what}) | best epoch | "
+        "val cross-entropy | seconds |",
+        "|---|---|---|---|---:|---:|---:|---:|---:|",
+    ]
     for name in names:
         runs = runs_named(results, name)
         s = runs[0].spec
         best = _mean([max((v for v in r.history["val_accuracy"] if v is not None), default=None) for r in runs])
         extra = "".join(f", {k} {v:g}" for k, v in s.options.items())
         accuracy = format_final(results, name) if all(r.final("val_accuracy") for r in runs) else "diverged"
-        rows.append(f"| {s.name} | {s.optimizer}{extra} | {s.learning_rate:g} | {s.loss} | {s.batch_size} "
-                    f"| {accuracy} | {format_metric(best, 4)} "
-                    f"| {format_metric(_mean([r.final('val_crossentropy') for r in runs]), 4)} "
-                    f"| {format_metric(_mean([r.final('seconds') for r in runs]), 1)} |")
+        rows.append(
+            f"| {s.name} | {s.optimizer}{extra} | {s.learning_rate:g} | {s.loss} | {s.batch_size} "
+            f"| {accuracy} | {format_metric(best, 4)} "
+            f"| {format_metric(_mean([r.final('val_crossentropy') for r in runs]), 4)} "
+            f"| {format_metric(_mean([r.final('seconds') for r in runs]), 1)} |"
+        )
     return Table("\n".join(rows))
 
 
-__all__ = ["FORMAT", "READABLE", "Table", "compare", "final_accuracy", "format_final", "load_results",
-           "rerun_check", "results_table", "runs_named", "save_results", "seeds_in", "write_shipped"]
+__all__ = [
+    "FORMAT",
+    "READABLE",
+    "Table",
+    "compare",
+    "final_accuracy",
+    "format_final",
+    "load_results",
+    "rerun_check",
+    "results_table",
+    "runs_named",
+    "save_results",
+    "seeds_in",
+    "write_shipped",
+]

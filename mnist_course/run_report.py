@@ -23,15 +23,24 @@ def slug(parameters: dict[str, object]) -> str:
 
 def summary_markdown(results: Sequence[NotebookRun]) -> str:
     """A Markdown table: notebook, parameters, status, wall time, peak memory, metrics, error."""
-    rows = ["| notebook | parameters | status | seconds | peak MiB | metrics | error |",
-            "|---|---|---|---|---|---|---|"]
+    rows = [
+        "| notebook | parameters | status | seconds | peak MiB | metrics | error |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         params = ", ".join(f"{k}={v}" for k, v in r.parameters.items())
         metrics = ", ".join(f"{k}={v}" for k, v in sorted(r.metrics.items()))
         cell = f" (cell {r.failed_cell})" if r.failed_cell else ""
         error = (r.error.splitlines() or [""])[0]
-        cells = [Path(r.notebook).stem, params, r.status, f"{r.seconds:.1f}", f"{r.peak_rss_mib:.0f}", metrics,
-                 error + cell]
+        cells = [
+            Path(r.notebook).stem,
+            params,
+            r.status,
+            f"{r.seconds:.1f}",
+            f"{r.peak_rss_mib:.0f}",
+            metrics,
+            error + cell,
+        ]
         rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")  # a | in a value keeps its column
     return "\n".join(rows) + "\n"
 
@@ -65,7 +74,8 @@ def write_report(results: Sequence[NotebookRun], out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     md, js = out_dir / "report.md", out_dir / "report.json"
     plot = plot_report(results, out_dir / "report.png")
-    write_text_atomic(md, "# mnist-course run\n\n" + summary_markdown(results)
-                      + ("\n![metrics](report.png)\n" if plot else ""))
+    write_text_atomic(
+        md, "# mnist-course run\n\n" + summary_markdown(results) + ("\n![metrics](report.png)\n" if plot else "")
+    )
     write_text_atomic(js, json.dumps([asdict(r) for r in results], indent=2))
     return [md, js] + ([plot] if plot else [])

@@ -43,8 +43,9 @@ class RunError(ValueError):
     """A batch that cannot start (bad parameter, output onto the course edition...): one line saying the fix."""
 
 
-def discover(names: Sequence[str] = (), folder: Path | None = None,
-             echo: Callable[[str], object] = lambda _: None) -> list[Path]:
+def discover(
+    names: Sequence[str] = (), folder: Path | None = None, echo: Callable[[str], object] = lambda _: None
+) -> list[Path]:
     """Notebooks to run: every ``NN_*.ipynb`` in ``folder`` (default :func:`mnist_course.paths.notebooks_dir`) in
     order, or those named (path, file name, stem or ``03``), each once (a repeat is dropped with a note to ``echo``).
     Raises ``FileNotFoundError`` naming the unknown notebook and the choices."""
@@ -124,14 +125,23 @@ def clean_for_repo(path: Path) -> None:
     write_text_atomic(path, nbformat.writes(nb) + "\n")
 
 
-def kernel_environment(profile: str, metrics_file: Path, in_place: bool = False, results: bool = False,
-                       ) -> dict[str, str]:
+def kernel_environment(
+    profile: str,
+    metrics_file: Path,
+    in_place: bool = False,
+    results: bool = False,
+) -> dict[str, str]:
     """The variables a notebook's kernel gets from the runner: the profile, where :func:`~mnist_course.notebook.record`
     writes, whether it regenerates the stored outputs or writes the shipped results, and unattended progress
     (:mod:`mnist_course.live` prints one stable line per epoch instead of redrawing)."""
-    return {PROFILE_ENV: profile, METRICS_ENV: str(metrics_file.resolve()), UNATTENDED_ENV: "1",
-            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
-            REGENERATE_ENV: "1" if in_place else "0", RESULTS_ENV: "1" if results else "0"}
+    return {
+        PROFILE_ENV: profile,
+        METRICS_ENV: str(metrics_file.resolve()),
+        UNATTENDED_ENV: "1",
+        "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+        REGENERATE_ENV: "1" if in_place else "0",
+        RESULTS_ENV: "1" if results else "0",
+    }
 
 
 RAISES_TAG = "raises-exception"  # a cell whose error is expected: a lesson's point, a student edition's stub
@@ -158,8 +168,17 @@ def _unexpected_error(output: Path) -> tuple[str, str, int | None] | None | bool
     return False
 
 
-def _execute(notebook: Path, output: Path, metrics_file: Path, profile: str, parameters: dict[str, object],
-             in_place: bool, timeout: int | None, result: NotebookRun, results: bool = False) -> None:
+def _execute(
+    notebook: Path,
+    output: Path,
+    metrics_file: Path,
+    profile: str,
+    parameters: dict[str, object],
+    in_place: bool,
+    timeout: int | None,
+    result: NotebookRun,
+    results: bool = False,
+) -> None:
     """Run papermill from ``notebook`` into ``output`` with the kernel's environment set; fill ``result``."""
     import papermill
 
@@ -170,8 +189,13 @@ def _execute(notebook: Path, output: Path, metrics_file: Path, profile: str, par
     with _PeakMemory() as memory:
         try:
             papermill.execute_notebook(
-                str(notebook), str(output), parameters=parameters or None, cwd=str(notebook.parent),
-                kernel_name="python3", progress_bar=False, execution_timeout=timeout,
+                str(notebook),
+                str(output),
+                parameters=parameters or None,
+                cwd=str(notebook.parent),
+                kernel_name="python3",
+                progress_bar=False,
+                execution_timeout=timeout,
             )
         except papermill.PapermillExecutionError as exc:
             unexpected = _unexpected_error(output)
@@ -192,8 +216,15 @@ def _execute(notebook: Path, output: Path, metrics_file: Path, profile: str, par
         result.metrics = json.loads(metrics_file.read_text())
 
 
-def run_notebook(notebook: Path, output: Path, profile: str, parameters: dict[str, object],
-                 in_place: bool = False, timeout: int | None = None, results: bool = False) -> NotebookRun:
+def run_notebook(
+    notebook: Path,
+    output: Path,
+    profile: str,
+    parameters: dict[str, object],
+    in_place: bool = False,
+    timeout: int | None = None,
+    results: bool = False,
+) -> NotebookRun:
     """Execute one notebook with papermill (kernel started in the notebook's folder) and return how it went.
 
     Into another folder, ``output`` is written as papermill goes (a failed run keeps its error cell there). In
@@ -215,8 +246,7 @@ def run_notebook(notebook: Path, output: Path, profile: str, parameters: dict[st
     scratch = Path(tempfile.mkdtemp(prefix="mnist-course-run-"))
     try:
         executed = scratch / notebook.name
-        _execute(notebook, executed, scratch / "metrics.json", profile, parameters, in_place, timeout, result,
-                 results)
+        _execute(notebook, executed, scratch / "metrics.json", profile, parameters, in_place, timeout, result, results)
         if result.status == "ok":
             clean_for_repo(executed)
             with atomic_path(Path(output), suffix=".ipynb") as tmp:
@@ -230,16 +260,24 @@ def _job(args: tuple[Path, Path, str, dict[str, object], bool, int | None], resu
     return run_notebook(*args, results=results)
 
 
-def plan(notebooks: Iterable[Path], out_dir: Path | None, profile: str, parameters: dict[str, object],
-         grid: dict[str, Sequence[object]] | None = None, in_place: bool = False, timeout: int | None = None,
-         ) -> list[tuple[Path, Path, str, dict[str, object], bool, int | None]]:
+def plan(
+    notebooks: Iterable[Path],
+    out_dir: Path | None,
+    profile: str,
+    parameters: dict[str, object],
+    grid: dict[str, Sequence[object]] | None = None,
+    in_place: bool = False,
+    timeout: int | None = None,
+) -> list[tuple[Path, Path, str, dict[str, object], bool, int | None]]:
     """The runs of a batch, every parameter checked and every target allowed, before anything is written.
 
     Raises :class:`RunError` (or its subclass ``ParameterError``/``CourseEditionError``, both ``ValueError``)."""
     check_profile(profile)
     if in_place and (parameters or grid):
-        raise RunError("--in-place stores the outputs of each notebook's own parameters cell: drop -p/-g, "
-                       "or run into a folder with -o")
+        raise RunError(
+            "--in-place stores the outputs of each notebook's own parameters cell: drop -p/-g, "
+            "or run into a folder with -o"
+        )
     fix = "choose another -o folder (only --in-place regenerates them)"
     if not in_place:
         if out_dir is None:
@@ -267,10 +305,18 @@ def plan(notebooks: Iterable[Path], out_dir: Path | None, profile: str, paramete
     return tasks
 
 
-def run_batch(notebooks: Iterable[Path], out_dir: Path | None, profile: str, parameters: dict[str, object],
-              grid: dict[str, Sequence[object]] | None = None, jobs: int = 1, in_place: bool = False,
-              timeout: int | None = None, echo: Callable[[str], object] = print, write_results: bool = False,
-              ) -> list[NotebookRun]:
+def run_batch(
+    notebooks: Iterable[Path],
+    out_dir: Path | None,
+    profile: str,
+    parameters: dict[str, object],
+    grid: dict[str, Sequence[object]] | None = None,
+    jobs: int = 1,
+    in_place: bool = False,
+    timeout: int | None = None,
+    echo: Callable[[str], object] = print,
+    write_results: bool = False,
+) -> list[NotebookRun]:
     """Run every notebook for every grid combination (``jobs`` at a time); a failure does not stop the others,
     and a worker process that dies is reported as a failed run. Everything is checked first (see :func:`plan`).
     ``write_results``: the notebooks write the shipped results (``mnist-course run --results``)."""
@@ -284,8 +330,13 @@ def run_batch(notebooks: Iterable[Path], out_dir: Path | None, profile: str, par
                 res = future.result()
             except Exception as exc:  # the worker died (killed, out of memory): BrokenProcessPool
                 nb, target, _, params, _, _ = futures[future]
-                res = NotebookRun(str(nb), str(target), params, status="failed",
-                                  error=f"{type(exc).__name__}: the process running it died ({exc})")
+                res = NotebookRun(
+                    str(nb),
+                    str(target),
+                    params,
+                    status="failed",
+                    error=f"{type(exc).__name__}: the process running it died ({exc})",
+                )
             results.append(res)
             extra = f"  {res.error}" if res.error else ""
             echo(f"[{len(results)}/{len(tasks)}] {res.status:6} {Path(res.output).name} {res.seconds:.1f} s{extra}")

@@ -38,28 +38,43 @@ def as_vectors(x: Any) -> Any:
     return keras.ops.convert_to_tensor(flat.reshape(len(flat), 784))
 
 
-def build(name: str, *, seed: int, n_train: int, epochs: int, schedule: str | None = None,
-          dropout: bool = True) -> keras.Model:
+def build(
+    name: str, *, seed: int, n_train: int, epochs: int, schedule: str | None = None, dropout: bool = True
+) -> keras.Model:
     """The registry model ``name``, compiled by its recipe, but with ``schedule`` (``"constant"``/``"cosine"``)
     instead of the recipe's when given, and without its Dropout layers when ``dropout`` is False."""
     recipe = models.get_recipe(name)
     model = models.build_model(name, seed=seed, n_train=n_train, epochs=epochs)
     if dropout and schedule in (None, recipe.schedule):
         return model
-    kept = [type(layer).from_config(layer.get_config()) for layer in model.layers
-            if dropout or not isinstance(layer, keras.layers.Dropout)]
+    kept = [
+        type(layer).from_config(layer.get_config())
+        for layer in model.layers
+        if dropout or not isinstance(layer, keras.layers.Dropout)
+    ]
     seed_everything(seed)
     variant = keras.Sequential([keras.Input(models.input_shape(name)), *kept], name=model.name)
     steps = math.ceil(n_train / recipe.batch_size)
-    variant.compile(optimizer=models.make_optimizer(dataclasses.replace(recipe, schedule=schedule or recipe.schedule),
-                                                    steps, epochs),
-                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=recipe.from_logits),
-                    metrics=["accuracy"])
+    variant.compile(
+        optimizer=models.make_optimizer(
+            dataclasses.replace(recipe, schedule=schedule or recipe.schedule), steps, epochs
+        ),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=recipe.from_logits),
+        metrics=["accuracy"],
+    )
     return variant
 
 
-def curves(name: str, train: tuple[Any, Any], val: tuple[Any, Any], *, epochs: int, seeds: Sequence[int],
-           schedule: str | None = None, dropout: bool = True) -> list[History]:
+def curves(
+    name: str,
+    train: tuple[Any, Any],
+    val: tuple[Any, Any],
+    *,
+    epochs: int,
+    seeds: Sequence[int],
+    schedule: str | None = None,
+    dropout: bool = True,
+) -> list[History]:
     """One validation history per seed: ``name`` trained ``epochs`` epochs on ``train`` (vectors from
     :func:`as_vectors`, integer labels), scored on ``val`` after every epoch."""
     batch = models.get_recipe(name).batch_size
@@ -95,12 +110,14 @@ def one_standard_error(histories: Sequence[Mapping[str, Sequence[float]]], monit
     return int(np.flatnonzero(mean <= limit)[0]) + 1
 
 
-def run_study(train: tuple[Any, Any], val: tuple[Any, Any], *, seeds: Sequence[int], epochs_dense: int,
-              epochs_mlp: int) -> dict[str, list[History]]:
+def run_study(
+    train: tuple[Any, Any], val: tuple[Any, Any], *, seeds: Sequence[int], epochs_dense: int, epochs_mlp: int
+) -> dict[str, list[History]]:
     """Every validation run of the selection, by run name: dense-512 constant (``epochs_dense`` epochs), then
     cosine over the epochs the constant runs chose, mlp-3x500 with and without dropout (``epochs_mlp``)."""
-    study = {"dense-512 constant": curves("dense-512", train, val, epochs=epochs_dense, seeds=seeds,
-                                          schedule="constant")}
+    study = {
+        "dense-512 constant": curves("dense-512", train, val, epochs=epochs_dense, seeds=seeds, schedule="constant")
+    }
     chosen = one_standard_error(study["dense-512 constant"])
     study["dense-512 cosine"] = curves("dense-512", train, val, epochs=chosen, seeds=seeds, schedule="cosine")
     study["mlp-3x500 dropout 0.2"] = curves("mlp-3x500", train, val, epochs=epochs_mlp, seeds=seeds)
@@ -122,23 +139,40 @@ def choose(study: Mapping[str, Sequence[History]]) -> dict[str, dict[str, Any]]:
     for run, histories in (("constant", constant), ("cosine", cosine)):
         loss, loss_spread = mean_curve(histories, "val_loss")
         accuracy, accuracy_spread = mean_curve(histories, "val_accuracy")
-        at[run] = {"val_loss": float(loss[epochs - 1]), "val_loss_spread": float(loss_spread[epochs - 1]),
-                   "val_accuracy": float(accuracy[epochs - 1]),
-                   "val_accuracy_spread": float(accuracy_spread[epochs - 1])}
+        at[run] = {
+            "val_loss": float(loss[epochs - 1]),
+            "val_loss_spread": float(loss_spread[epochs - 1]),
+            "val_accuracy": float(accuracy[epochs - 1]),
+            "val_accuracy_spread": float(accuracy_spread[epochs - 1]),
+        }
     error = math.sqrt((at["constant"]["val_loss_spread"] ** 2 + at["cosine"]["val_loss_spread"] ** 2) / len(constant))
     gain = at["constant"]["val_loss"] - at["cosine"]["val_loss"]
     mlp = study["mlp-3x500 dropout 0.2"]
     return {
-        "dense-512": {"epochs": epochs, "schedule": "cosine" if gain > error else "constant",
-                      "lowest_mean_val_loss_at": best_epoch(constant), "at_chosen_epoch": at,
-                      "cosine_gain": gain, "standard_error": error},
-        "mlp-3x500": {"epochs": one_standard_error(mlp), "lowest_mean_val_loss_at": best_epoch(mlp),
-                      "no_dropout_lowest_mean_val_loss_at": best_epoch(study["mlp-3x500 no dropout"])},
+        "dense-512": {
+            "epochs": epochs,
+            "schedule": "cosine" if gain > error else "constant",
+            "lowest_mean_val_loss_at": best_epoch(constant),
+            "at_chosen_epoch": at,
+            "cosine_gain": gain,
+            "standard_error": error,
+        },
+        "mlp-3x500": {
+            "epochs": one_standard_error(mlp),
+            "lowest_mean_val_loss_at": best_epoch(mlp),
+            "no_dropout_lowest_mean_val_loss_at": best_epoch(study["mlp-3x500 no dropout"]),
+        },
     }
 
 
-def final_runs(x_train: np.ndarray, y_train: np.ndarray, test: tuple[np.ndarray, np.ndarray], *,
-               epochs: Mapping[str, int], seeds: Sequence[int]) -> dict[str, list[dict[str, float]]]:
+def final_runs(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    test: tuple[np.ndarray, np.ndarray],
+    *,
+    epochs: Mapping[str, int],
+    seeds: Sequence[int],
+) -> dict[str, list[dict[str, float]]]:
     """Each model of ``epochs`` trained by its recipe on all of ``(x_train, y_train)`` for its chosen epochs, once
     per seed (through the course cache, :func:`mnist_course.model_store.load_or_train`), and scored on the test set
     once: ``{name: [{"seed", "test_accuracy", "seconds"}, ...]}``."""
@@ -151,8 +185,13 @@ def final_runs(x_train: np.ndarray, y_train: np.ndarray, test: tuple[np.ndarray,
         for seed in seeds:
             model = model_store.load_or_train(name, x_train, y_train, epochs=n_epochs, seed=seed)
             accuracy = evaluation_report(model, *test).accuracy
-            runs[name].append({"seed": seed, "test_accuracy": round(float(accuracy), 6),
-                               "seconds": round(float(model_store.info_of(model).get("seconds") or 0.0), 1)})
+            runs[name].append(
+                {
+                    "seed": seed,
+                    "test_accuracy": round(float(accuracy), 6),
+                    "seconds": round(float(model_store.info_of(model).get("seconds") or 0.0), 1),
+                }
+            )
     return runs
 
 
@@ -170,16 +209,33 @@ def versions() -> dict[str, str]:
     """The software and machine that produced the results (timings depend on them)."""
     import tensorflow as tf
 
-    return {"python": platform.python_version(), "keras": keras.__version__, "tensorflow": tf.__version__,
-            "numpy": np.__version__, "cpus": str(os.cpu_count())}
+    return {
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "tensorflow": tf.__version__,
+        "numpy": np.__version__,
+        "cpus": str(os.cpu_count()),
+    }
 
 
-def save_results(path: str | os.PathLike[str], *, settings: Mapping[str, Any], study: Mapping[str, Any],
-                 chosen: Mapping[str, Any], finals: Mapping[str, Any]) -> Path:
+def save_results(
+    path: str | os.PathLike[str],
+    *,
+    settings: Mapping[str, Any],
+    study: Mapping[str, Any],
+    chosen: Mapping[str, Any],
+    finals: Mapping[str, Any],
+) -> Path:
     """Write the study, the choices and the final runs as stable JSON (sorted keys, floats rounded to 6 decimals,
     the settings, seeds and versions that produced them), atomically."""
-    doc = {"format": FORMAT, "settings": dict(settings), "versions": versions(), "study": study, "chosen": chosen,
-           "finals": finals}
+    doc = {
+        "format": FORMAT,
+        "settings": dict(settings),
+        "versions": versions(),
+        "study": study,
+        "chosen": chosen,
+        "finals": finals,
+    }
     return write_text_atomic(Path(path), json.dumps(_rounded(doc), indent=1, sort_keys=True) + "\n")
 
 
@@ -187,13 +243,29 @@ def load_results(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a file written by :func:`save_results`; a missing file or another format is one clear error."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: produce it with `mnist-course run 04 --results`, "
-                                f"or set RETRAIN_SHIPPED = True to train the runs here")
+        raise FileNotFoundError(
+            f"{path} is missing: produce it with `mnist-course run 04 --results`, "
+            f"or set RETRAIN_SHIPPED = True to train the runs here"
+        )
     doc = json.loads(path.read_text())
     if doc.get("format") != FORMAT:
         raise ValueError(f"{path}: results format {doc.get('format')!r}, expected {FORMAT}: regenerate it")
     return doc
 
 
-__all__ = ["FORMAT", "RESULTS_NAME", "as_vectors", "best_epoch", "build", "choose", "curves", "final_runs",
-           "load_results", "mean_curve", "one_standard_error", "run_study", "save_results", "versions"]
+__all__ = [
+    "FORMAT",
+    "RESULTS_NAME",
+    "as_vectors",
+    "best_epoch",
+    "build",
+    "choose",
+    "curves",
+    "final_runs",
+    "load_results",
+    "mean_curve",
+    "one_standard_error",
+    "run_study",
+    "save_results",
+    "versions",
+]

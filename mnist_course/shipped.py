@@ -41,7 +41,8 @@ def find_shipped(file: str) -> Path:
         raise FileNotFoundError(
             f"the shipped results {file} are not in notebooks/results/ or ./results/ and could not be fetched from "
             f"{url} ({type(error).__name__}): open the notebook from a checkout of the course, set "
-            f"${URL_ENV}, or make them with `mnist-course run --results`") from None
+            f"${URL_ENV}, or make them with `mnist-course run --results`"
+        ) from None
     return write_bytes_atomic(cache_dir() / "shipped" / file, response.content)
 
 

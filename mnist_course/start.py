@@ -7,15 +7,23 @@ from collections.abc import MutableMapping
 from mnist_course.notebook import PROFILE_ENV, PROFILE_HELP, PROFILES
 from mnist_course.parameters import use_parameters
 
-FIGURE_DEFAULTS = {"figure.dpi": 100, "savefig.dpi": 100, "figure.autolayout": False, "axes.grid": False,
-                   "image.cmap": "gray_r", "font.size": 10}
+FIGURE_DEFAULTS = {
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "figure.autolayout": False,
+    "axes.grid": False,
+    "image.cmap": "gray_r",
+    "font.size": 10,
+}
 
 
 def profile_line(profile: str) -> str:
     """The sentence a notebook prints first: which profile runs, what it means and how to change it."""
     others = " or ".join(f'"{p}"' for p in PROFILES if p != profile)
-    return (f'Profile "{profile}": {PROFILE_HELP[profile]}. To change it, set PROFILE = {others} in the '
-            f"parameters cell (or ${PROFILE_ENV}) and run all cells again.")
+    return (
+        f'Profile "{profile}": {PROFILE_HELP[profile]}. To change it, set PROFILE = {others} in the '
+        f"parameters cell (or ${PROFILE_ENV}) and run all cells again."
+    )
 
 
 def _plotting() -> None:

@@ -52,13 +52,28 @@ def check_widgets(kernel_version: str | None = None, search_path: list[str] | No
     frontend, where = find_frontend(search_path)
     major = int(kernel_version.split(".")[0])
     if frontend is None:
-        return WidgetCheck(kernel_version, None, None, False,
-                           f"ipywidgets {kernel_version} is installed but JupyterLab has no widget manager "
-                           f"({MANAGER}): widgets will show 'Error displaying widget'. {FIXES}")
+        return WidgetCheck(
+            kernel_version,
+            None,
+            None,
+            False,
+            f"ipywidgets {kernel_version} is installed but JupyterLab has no widget manager "
+            f"({MANAGER}): widgets will show 'Error displaying widget'. {FIXES}",
+        )
     front_major = int(frontend.split(".")[0])
     if front_major not in COMPATIBLE.get(major, ()):
-        return WidgetCheck(kernel_version, frontend, where, False,
-                           f"ipywidgets {kernel_version} (kernel) does not fit the JupyterLab widget manager "
-                           f"{frontend} at {where}. {FIXES}")
-    return WidgetCheck(kernel_version, frontend, where, True,
-                       f"ipywidgets {kernel_version} with JupyterLab widget manager {frontend}: they match")
+        return WidgetCheck(
+            kernel_version,
+            frontend,
+            where,
+            False,
+            f"ipywidgets {kernel_version} (kernel) does not fit the JupyterLab widget manager "
+            f"{frontend} at {where}. {FIXES}",
+        )
+    return WidgetCheck(
+        kernel_version,
+        frontend,
+        where,
+        True,
+        f"ipywidgets {kernel_version} with JupyterLab widget manager {frontend}: they match",
+    )

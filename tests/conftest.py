@@ -75,11 +75,16 @@ def real_arrays(real_copy: Path) -> dict[str, np.ndarray]:
         for split, (gz_name, _, _) in IDX.items():
             plain = real_copy / gz_name.removesuffix(".gz")
             arrays[split] = _read_plain_idx(real_copy / gz_name if (real_copy / gz_name).is_file() else plain)
-    wrong = [k for k, h in REAL_ARRAY_SHA256.items()
-             if k not in arrays or hashlib.sha256(np.ascontiguousarray(arrays[k]).data).hexdigest() != h]
+    wrong = [
+        k
+        for k, h in REAL_ARRAY_SHA256.items()
+        if k not in arrays or hashlib.sha256(np.ascontiguousarray(arrays[k]).data).hexdigest() != h
+    ]
     if wrong:
-        pytest.fail(f"{real_copy} is not the real MNIST ({wrong} differ): run `mnist-course data fetch` "
-                    "or point MNIST_COURSE_DATA at a good copy")
+        pytest.fail(
+            f"{real_copy} is not the real MNIST ({wrong} differ): run `mnist-course data fetch` "
+            "or point MNIST_COURSE_DATA at a good copy"
+        )
     return arrays
 
 
@@ -172,7 +177,7 @@ def course_command(*args: str, timeout: int = 1800) -> subprocess.CompletedProce
     """``mnist-course ARGS`` through the console script installed next to this Python (as a user types it)."""
     script = Path(sys.executable).with_name("mnist-course")
     if not script.is_file():
-        pytest.fail(f"the console script is not installed at {script}: pip install -e \".[test]\"")
+        pytest.fail(f'the console script is not installed at {script}: pip install -e ".[test]"')
     return subprocess.run([str(script), *args], capture_output=True, text=True, timeout=timeout)
 
 
@@ -197,5 +202,4 @@ def ci_run(tmp_path_factory) -> dict:
         pytest.fail(f"mnist-course student-edition failed:\n{edition.stdout[-3000:]}\n{edition.stderr[-3000:]}")
     done = course_command("run", "--notebooks", str(student), "--profile", "ci", "-j", "2", "-o", str(out))
     report = json.loads((out / "report.json").read_text()) if (out / "report.json").is_file() else []
-    return {"student": student, "out": out, "done": done, "report": report, "notebooks": notebooks,
-            "before": before}
+    return {"student": student, "out": out, "done": done, "report": report, "notebooks": notebooks, "before": before}

@@ -32,7 +32,7 @@ def load(file: Path = FLOORS_FILE) -> dict[str, dict[str, dict[str, dict[str, ob
                 if not isinstance(rule, dict) or not rule or set(rule) - RULE_KEYS:
                     raise ValueError(f"{where}: a rule is a number (a minimum) or a table of {sorted(RULE_KEYS)}")
                 if "ignore" in rule and (len(rule) > 1 or not str(rule["ignore"]).strip()):
-                    raise ValueError(f"{where}: ignore = \"why\" stands alone and says why the value is not checked")
+                    raise ValueError(f'{where}: ignore = "why" stands alone and says why the value is not checked')
                 floors.setdefault(profile, {}).setdefault(notebook, {})[metric] = rule
     return floors
 
@@ -43,15 +43,21 @@ def _suggestion(metric: str, value: object) -> str:
     return f'{metric} = {{equals = {value!r}}}  # or {{ignore = "why"}}'
 
 
-def violations(profile: str, notebook: str, metrics: Mapping[str, object],
-               floors: Mapping[str, Mapping[str, Mapping[str, Mapping[str, object]]]] | None = None) -> list[str]:
+def violations(
+    profile: str,
+    notebook: str,
+    metrics: Mapping[str, object],
+    floors: Mapping[str, Mapping[str, Mapping[str, Mapping[str, object]]]] | None = None,
+) -> list[str]:
     """Every way ``metrics`` (what ``notebook`` recorded in ``profile``) breaks the floors file; [] when it keeps it."""
     floors = load() if floors is None else floors
     rules = dict(floors.get(profile, {}).get(notebook, {}))
     where = f"[{profile}.{notebook}]"
     if not rules:
-        return [f"{where}: no floors in {FLOORS_FILE.name}; it recorded {dict(metrics)}: add a table {where} with "
-                "a floor for each metric"]
+        return [
+            f"{where}: no floors in {FLOORS_FILE.name}; it recorded {dict(metrics)}: add a table {where} with "
+            "a floor for each metric"
+        ]
     problems = []
     for metric, value in metrics.items():
         rule = rules.pop(metric, None)
@@ -68,8 +74,11 @@ def violations(profile: str, notebook: str, metrics: Mapping[str, object],
                 problems.append(f"{where} {metric}={value!r} is below its floor {rule['min']}")
             elif "max" in rule and value > rule["max"]:
                 problems.append(f"{where} {metric}={value!r} is above its ceiling {rule['max']}")
-    problems += [f"{where} {metric}: has a rule but was not recorded (the record() call is gone, renamed, or the "
-                 "notebook stopped before it)" for metric in rules]
+    problems += [
+        f"{where} {metric}: has a rule but was not recorded (the record() call is gone, renamed, or the "
+        "notebook stopped before it)"
+        for metric in rules
+    ]
     return problems
 
 

@@ -66,8 +66,9 @@ def table(rows: list[Share]) -> str:
     lines = [f"{'notebook':32} {'outputs':>7} {'compared':>8} {'share':>6}  figures/widgets (excluded)"]
     for r in rows:
         lines.append(f"{r.notebook:32} {r.with_outputs:7} {r.compared:8} {r.share:6.0%}  {r.figures_or_widgets}")
-    total = Share("all", sum(r.with_outputs for r in rows), sum(r.compared for r in rows),
-                  sum(r.figures_or_widgets for r in rows))
+    total = Share(
+        "all", sum(r.with_outputs for r in rows), sum(r.compared for r in rows), sum(r.figures_or_widgets for r in rows)
+    )
     lines.append(f"{'all':32} {total.with_outputs:7} {total.compared:8} {total.share:6.0%}  {total.figures_or_widgets}")
     return "\n".join(lines)
 

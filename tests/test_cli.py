@@ -49,7 +49,7 @@ def test_data_fetch_from_local_copy_and_from_mirror(isolated, real_data_dir, loc
 
 def test_the_installed_console_script_runs_doctor_and_its_exit_code_says_whether_it_found_problems(real_data_dir):
     script = Path(sys.executable).with_name("mnist-course")  # what `pip install` put on PATH, not `python -m`
-    assert script.is_file(), f"no console script at {script}: pip install -e \".[test]\""
+    assert script.is_file(), f'no console script at {script}: pip install -e ".[test]"'
     env = {"MNIST_COURSE_DATA": str(real_data_dir), "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/")}
     done = subprocess.run([str(script), "doctor"], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode in (0, 1), done.stderr
@@ -63,8 +63,9 @@ def test_help_works_outside_a_clone_and_run_then_says_where_the_notebooks_must_b
     for args in (["--help"], ["run", "--help"], ["student-edition", "--help"]):
         done = subprocess.run([*exe, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0 and "usage: mnist-course" in done.stdout, done.stderr
-    done = subprocess.run([*exe, "run", "01", "-o", "out"], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [*exe, "run", "01", "-o", "out"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "set MNIST_COURSE_NOTEBOOKS to its notebooks/ folder" in done.stderr and done.stderr.count("\n") == 1
     assert not (tmp_path / "out").exists()

@@ -45,9 +45,21 @@ def test_accuracy_range_covers_the_test_set_and_the_seeds() -> None:
 
 
 def test_selection_table_marks_the_choice_with_each_standard_error() -> None:
-    selection = {"train_images": 50_000, "validation_images": 10_000, "seed": 42, "studies": [
-        {"question": "epochs?", "chosen": "2 epochs", "candidates": [
-            {"label": "2 epochs", "val_accuracy": 0.9925}, {"label": "6 epochs", "val_accuracy": 0.9931}]}]}
+    selection = {
+        "train_images": 50_000,
+        "validation_images": 10_000,
+        "seed": 42,
+        "studies": [
+            {
+                "question": "epochs?",
+                "chosen": "2 epochs",
+                "candidates": [
+                    {"label": "2 epochs", "val_accuracy": 0.9925},
+                    {"label": "6 epochs", "val_accuracy": 0.9931},
+                ],
+            }
+        ],
+    }
     text = cnn_results.selection_table(selection)
     assert "50,000 training images, 10,000 validation images, seed 42" in text
     assert "2 epochs              99.25 ± 0.09 %  <- chosen" in text
@@ -92,10 +104,15 @@ def test_dense_rows_read_notebook_04s_final_runs(tmp_path: Path, monkeypatch: py
     monkeypatch.setenv("MNIST_COURSE_NOTEBOOKS", str(tmp_path))
     assert cnn_results.dense_rows() == {}  # no file from notebook 04: no rows, no error
     (tmp_path / "results").mkdir()
-    finals = {"dense-512": [{"seed": 42, "test_accuracy": 0.9788, "seconds": 59.8},
-                            {"seed": 43, "test_accuracy": 0.98, "seconds": 56.4}]}
+    finals = {
+        "dense-512": [
+            {"seed": 42, "test_accuracy": 0.9788, "seconds": 59.8},
+            {"seed": 43, "test_accuracy": 0.98, "seconds": 56.4},
+        ]
+    }
     (tmp_path / "results" / "04_mlp_full.json").write_text(
-        json.dumps({"finals": finals, "chosen": {"dense-512": {"epochs": 5}}}))
+        json.dumps({"finals": finals, "chosen": {"dense-512": {"epochs": 5}}})
+    )
     row = cnn_results.dense_rows()["dense-512"]
     assert row["seeds"] == [42, 43] and row["test_accuracy"] == [0.9788, 0.98] and row["seconds"] == [59.8, 56.4]
     assert row["epochs"] == 5 and row["recipe"] is None and row["from"] == "04_mlp_full.json"

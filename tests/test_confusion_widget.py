@@ -60,8 +60,11 @@ def test_clicking_a_cell_shows_exactly_its_digits(labels, cell):
     assert matrix.shown_indices.tolist() == expected
     assert shown_in_gallery(matrix) == expected
     assert f"true {i}, predicted {j}" in matrix.caption.value
-    assert (f"{len(expected)} test digits" in matrix.caption.value) if expected else ("no test digit" in
-                                                                                    matrix.caption.value)
+    assert (
+        (f"{len(expected)} test digits" in matrix.caption.value)
+        if expected
+        else ("no test digit" in matrix.caption.value)
+    )
 
 
 def test_every_cell_of_a_real_sized_matrix(labels):

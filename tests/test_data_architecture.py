@@ -45,8 +45,9 @@ def test_every_module_imports_only_what_its_job_needs():
 
 def test_each_module_imports_alone_in_a_fresh_interpreter():
     for module in ALLOWED:
-        done = subprocess.run([sys.executable, "-c", f"import mnist_course.data.{module}"], capture_output=True,
-                              text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-c", f"import mnist_course.data.{module}"], capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, (module, done.stderr)
 
 

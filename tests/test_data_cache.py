@@ -125,9 +125,15 @@ def test_leftovers_of_a_live_writer_are_kept(isolated, real_data_dir):
     in_progress = make_leftovers()
     lock = str(paths.data_cache_file()) + ".lock"
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import filelock, time; l = filelock.FileLock({lock!r}); l.acquire(); "
-                               "print('held', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            f"import filelock, time; l = filelock.FileLock({lock!r}); l.acquire(); "
+            "print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         load_mnist(download=False)
@@ -143,8 +149,9 @@ def test_data_fetch_on_a_read_only_cache_that_holds_the_data(isolated, real_data
     update_cache(real_data_dir / "mnist.npz")
 
     def read_only(*args, **kwargs):
-        raise MnistCacheError("the cache folder cannot be written (Read-only file system)",
-                              paths.data_cache_file().parent)
+        raise MnistCacheError(
+            "the cache folder cannot be written (Read-only file system)", paths.data_cache_file().parent
+        )
 
     monkeypatch.setattr(cache, "ensure_writable", read_only)  # tests run as root, which chmod cannot stop
     monkeypatch.setattr(loader, "lock_for", read_only)

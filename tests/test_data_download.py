@@ -94,8 +94,9 @@ def test_connection_cut_mid_file_leaves_nothing(isolated, local_mirror, real_dat
     cache_is_clean()
 
 
-def test_a_verified_cache_is_used_offline_and_never_downloaded_again(isolated, local_mirror, real_data_dir,
-                                                                      closed_port):
+def test_a_verified_cache_is_used_offline_and_never_downloaded_again(
+    isolated, local_mirror, real_data_dir, closed_port
+):
     good = serve_idx(local_mirror, real_data_dir, "idx")
     fetch([good])
     hits = sum(local_mirror.hits.values())
@@ -107,7 +108,8 @@ def test_a_verified_cache_is_used_offline_and_never_downloaded_again(isolated, l
 
 
 def test_a_corrupt_cache_stays_as_it_was_when_its_replacement_is_cut_then_a_verified_copy_replaces_it(
-        isolated, local_mirror, real_data_dir):
+    isolated, local_mirror, real_data_dir
+):
     target = paths.data_cache_file()
     target.parent.mkdir(parents=True)
     corrupt = b"PK\x03\x04 half a file"
@@ -170,8 +172,13 @@ def test_classroom_mirror_serving_a_resaved_npz_is_accepted_by_content(isolated,
     import io
 
     buffer = io.BytesIO()  # same arrays, other zip bytes (key order, uncompressed): the file hash differs
-    np.savez(buffer, y_test=real_arrays["y_test"], x_test=real_arrays["x_test"], y_train=real_arrays["y_train"],
-             x_train=real_arrays["x_train"])
+    np.savez(
+        buffer,
+        y_test=real_arrays["y_test"],
+        x_test=real_arrays["x_test"],
+        y_train=real_arrays["y_train"],
+        x_train=real_arrays["x_train"],
+    )
     local_mirror.files["/school/mnist.npz"] = buffer.getvalue()
     assert fetch([Mirror("npz", f"{local_mirror.url}/school/")]) == paths.data_cache_file()
     (x_train, _), (_, y_test) = load_mnist(download=False)
@@ -227,7 +234,8 @@ def test_progress_bar_without_tqdm_downloads_without_one(isolated, local_mirror,
 
     monkeypatch.setattr(pooch.downloaders, "tqdm", None)  # pooch then refuses progressbar=True
     real_find_spec = download.importlib.util.find_spec
-    monkeypatch.setattr(download.importlib.util, "find_spec",
-                        lambda name, *a: None if name == "tqdm" else real_find_spec(name, *a))
+    monkeypatch.setattr(
+        download.importlib.util, "find_spec", lambda name, *a: None if name == "tqdm" else real_find_spec(name, *a)
+    )
     local_mirror.files["/m/mnist.npz"] = (real_data_dir / "mnist.npz").read_bytes()
     assert fetch([Mirror("npz", f"{local_mirror.url}/m/")], progress=True) == paths.data_cache_file()

@@ -14,7 +14,7 @@ def test_idx_bytes_header_is_the_official_layout():
     images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
     data = idx_bytes(images)
     assert int.from_bytes(data[:4], "big") == IMAGES_MAGIC
-    assert [int.from_bytes(data[i:i + 4], "big") for i in (4, 8, 12)] == [2, 3, 4]
+    assert [int.from_bytes(data[i : i + 4], "big") for i in (4, 8, 12)] == [2, 3, 4]
     assert data[16:] == images.tobytes()
     assert int.from_bytes(idx_bytes(np.zeros(5, np.uint8))[:4], "big") == LABELS_MAGIC
 
@@ -79,8 +79,7 @@ def test_rebuilt_file_matches_the_official_idx_content(real_data_dir, isolated, 
     assert gzip.decompress(path.read_bytes()) == official
 
 
-def test_idx_file_path_on_an_unwritable_cache_says_so_instead_of_returning_none(isolated, monkeypatch,
-                                                                               real_data_dir):
+def test_idx_file_path_on_an_unwritable_cache_says_so_instead_of_returning_none(isolated, monkeypatch, real_data_dir):
     data = isolated / "npz-only"
     data.mkdir()
     (data / "mnist.npz").symlink_to(real_data_dir / "mnist.npz")

@@ -112,8 +112,12 @@ def assert_keras_kind(arrays) -> None:
 def test_every_source_gives_writable_c_contiguous_uint8(isolated, real_data_dir, real_arrays, verify):
     idx_dir = isolated / "idx"
     idx_dir.mkdir()
-    for name in ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
-                 "t10k-labels-idx1-ubyte.gz"):
+    for name in (
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ):
         (idx_dir / name).symlink_to(real_data_dir / name)
     fortran = isolated / "fortran.npz"
     np.savez(fortran, **{k: np.asfortranarray(v) for k, v in real_arrays.items()})

@@ -60,8 +60,13 @@ def test_idx_folder_gz_and_uncompressed(isolated, real_data_dir, real_arrays):
 
 def test_copy_resaved_by_another_tool_still_loads(isolated, real_arrays):
     other = isolated / "resaved.npz"
-    np.savez_compressed(other, x_test=real_arrays["x_test"], y_test=real_arrays["y_test"].astype(np.int64),
-                        x_train=real_arrays["x_train"], y_train=real_arrays["y_train"].astype(np.int32))
+    np.savez_compressed(
+        other,
+        x_test=real_arrays["x_test"],
+        y_test=real_arrays["y_test"].astype(np.int64),
+        x_train=real_arrays["x_train"],
+        y_train=real_arrays["y_train"].astype(np.int32),
+    )
     assert_is_real_mnist(load_mnist(other), real_arrays)
 
 
@@ -101,8 +106,14 @@ def _bad_copy(folder: Path, real_arrays, **changes) -> Path:
         (lambda a: {"x_train": a["x_train"][:1000]}, "x_train has shape (1000, 28, 28), expected (60000, 28, 28)"),
         (lambda a: {"y_test": a["y_test"] + 1}, "y_test holds label 10"),
         (lambda a: {"x_test": a["x_test"].astype(np.float32) / 255}, "dtype float32"),
-        (lambda a: {"x_train": np.where(np.arange(a["x_train"].size).reshape(a["x_train"].shape) == 99, 7,
-                                        a["x_train"]).astype(np.uint8)}, "x_train differs from the official MNIST"),
+        (
+            lambda a: {
+                "x_train": np.where(
+                    np.arange(a["x_train"].size).reshape(a["x_train"].shape) == 99, 7, a["x_train"]
+                ).astype(np.uint8)
+            },
+            "x_train differs from the official MNIST",
+        ),
         (lambda a: {"y_train": a["y_train"][::-1].copy()}, "y_train differs from the official MNIST"),
     ],
     ids=["wrong-shape", "label-range", "float-dtype", "one-pixel-changed", "reordered"],

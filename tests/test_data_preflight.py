@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-NEEDS_DATA = '''
+NEEDS_DATA = """
 import pytest
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def real_arrays():
 
 def test_uses_mnist(real_arrays):
     pass
-'''
+"""
 NO_DATA = "def test_plain():\n    assert 1 + 1 == 2\n"
 
 
@@ -31,8 +31,14 @@ def run_pytest(folder: Path, files: dict[str, str], **env: str) -> subprocess.Co
         (folder / name).write_text(text)
     clean = {k: v for k, v in os.environ.items() if k != "MNIST_COURSE_DATA"}
     clean.update(MNIST_COURSE_CACHE=str(folder / "empty-cache"), KERAS_HOME=str(folder / "keras"), **env)
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:nbval"],
-                          cwd=folder, env=clean, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:nbval"],
+        cwd=folder,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_missing_data_stops_at_once_with_one_message(tmp_path):

@@ -122,8 +122,9 @@ def mlp(real_arrays):
 
     keras.utils.set_random_seed(0)
     x, y = real_arrays["x_train"][:10000].reshape(-1, 784) / 255.0, real_arrays["y_train"][:10000]
-    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(128, activation="relu"),
-                              keras.layers.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [keras.Input((784,)), keras.layers.Dense(128, activation="relu"), keras.layers.Dense(10, activation="softmax")]
+    )
     model.compile("adam", "sparse_categorical_crossentropy")
     model.fit(x, y, epochs=3, batch_size=128, verbose=0)
     return model
@@ -147,13 +148,21 @@ def _small_in_corner(strokes):
 def test_drawings_preprocessed_like_mnist_are_recognised(mlp):
     predicted = {d: int(predict(mlp, mnist_preprocess(strokes_to_image(s))).argmax()) for d, s in DRAWN.items()}
     assert sum(p == d for d, p in predicted.items()) >= 5, predicted
-    corner = {d: int(predict(mlp, mnist_preprocess(strokes_to_image(_small_in_corner(s), width=6))).argmax())
-              for d, s in DRAWN.items()}
+    corner = {
+        d: int(predict(mlp, mnist_preprocess(strokes_to_image(_small_in_corner(s), width=6))).argmax())
+        for d, s in DRAWN.items()
+    }
     assert sum(p == d for d, p in corner.items()) >= 5, corner
 
 
 def test_without_the_mnist_steps_a_small_digit_in_a_corner_is_not_recognised(mlp):
     """Control for the test above: merely shrinking the canvas to 28x28 loses the digits drawn small."""
-    naive = {d: int(predict(mlp, resize_area(strokes_to_image(_small_in_corner(s), width=6), 28, 28)
-                            .round().astype(np.uint8)).argmax()) for d, s in DRAWN.items()}
+    naive = {
+        d: int(
+            predict(
+                mlp, resize_area(strokes_to_image(_small_in_corner(s), width=6), 28, 28).round().astype(np.uint8)
+            ).argmax()
+        )
+        for d, s in DRAWN.items()
+    }
     assert sum(p == d for d, p in naive.items()) <= 2, naive

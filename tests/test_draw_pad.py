@@ -24,10 +24,15 @@ def cnn(real_arrays):
 
     keras.utils.set_random_seed(0)
     x, y = real_arrays["x_train"][:10000, :, :, None] / 255.0, real_arrays["y_train"][:10000]
-    model = keras.Sequential([
-        keras.Input((28, 28, 1)), keras.layers.Conv2D(8, 3, activation="relu", name="conv1"),
-        keras.layers.MaxPooling2D(name="pool1"), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Conv2D(8, 3, activation="relu", name="conv1"),
+            keras.layers.MaxPooling2D(name="pool1"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile("adam", "sparse_categorical_crossentropy")
     model.fit(x, y, epochs=2, batch_size=128, verbose=0)
     return model
@@ -87,8 +92,9 @@ def test_drawing_in_the_browser_predicts_and_changing_the_drawing_changes_the_pr
 def test_setting_the_strokes_trait_from_python_updates_the_bars(cnn):
     pad = DrawPad(cnn)
     pad.canvas.strokes = [[list(p) for p in ONE[0]]]  # what set_strokes and the browser both do
-    assert pad.predicted == 1 and shown_percentages(pad.bars.value) == pytest.approx(list(100 * pad.probabilities),
-                                                                                     abs=0.05)
+    assert pad.predicted == 1 and shown_percentages(pad.bars.value) == pytest.approx(
+        list(100 * pad.probabilities), abs=0.05
+    )
     pad.set_strokes(ZERO)
     assert pad.predicted == 0 and pad.canvas.strokes == [[[float(x), float(y)] for x, y in ZERO[0]]]
 

@@ -33,18 +33,24 @@ def _meta(part: str, **flags) -> dict:
 def test_strip_solution_keeps_the_signature_and_indents_the_stub():
     student = editions.strip_solution(EXAMPLE)
     assert student.splitlines() == [
-        "# Exercise 9.1: add two numbers", "def add(a, b):", '    """a + b"""',
-        '    raise NotImplementedError("Exercise 9.1: write your code here")']
+        "# Exercise 9.1: add two numbers",
+        "def add(a, b):",
+        '    """a + b"""',
+        '    raise NotImplementedError("Exercise 9.1: write your code here")',
+    ]
     assert "return a + b" in editions.solutions_only(EXAMPLE) and "BEGIN" not in editions.solutions_only(EXAMPLE)
 
 
-@pytest.mark.parametrize("source, problem", [
-    (EXAMPLE.replace("# Exercise 9.1: add two numbers", "# add two numbers"), "must start with '# Exercise N.M"),
-    (EXAMPLE.replace("    # END SOLUTION", ""), "never closed"),
-    (EXAMPLE.replace("    # BEGIN SOLUTION\n", ""), "without '# BEGIN SOLUTION'"),
-    ("# Exercise 9.1: nothing to hide\nx = 1", "has no '# BEGIN SOLUTION'"),
-    (EXAMPLE.replace("    return a + b\n", "    # BEGIN SOLUTION\n"), "inside another solution block"),
-])
+@pytest.mark.parametrize(
+    "source, problem",
+    [
+        (EXAMPLE.replace("# Exercise 9.1: add two numbers", "# add two numbers"), "must start with '# Exercise N.M"),
+        (EXAMPLE.replace("    # END SOLUTION", ""), "never closed"),
+        (EXAMPLE.replace("    # BEGIN SOLUTION\n", ""), "without '# BEGIN SOLUTION'"),
+        ("# Exercise 9.1: nothing to hide\nx = 1", "has no '# BEGIN SOLUTION'"),
+        (EXAMPLE.replace("    return a + b\n", "    # BEGIN SOLUTION\n"), "inside another solution block"),
+    ],
+)
 def test_malformed_exercise_cells_are_refused_with_the_place_named(source, problem):
     with pytest.raises(editions.EditionError, match="07_x.ipynb, cell 3") as err:
         editions.strip_solution(source, "07_x.ipynb, cell 3")
@@ -54,19 +60,24 @@ def test_malformed_exercise_cells_are_refused_with_the_place_named(source, probl
 def _tiny_course(folder: Path, exercise_source: str = EXAMPLE, name: str = "01_tiny.ipynb") -> Path:
     nb = nbformat.v4.new_notebook()
     nb.metadata["widgets"] = {"state": {}}
-    solution = {"tags": ["exercise"], "jupyter": {"source_hidden": True},
-                **_meta("solution", solution=True, grade=False, locked=False)}
+    solution = {
+        "tags": ["exercise"],
+        "jupyter": {"source_hidden": True},
+        **_meta("solution", solution=True, grade=False, locked=False),
+    }
     check = _meta("check", solution=False, grade=True, locked=True, points=1)
     answer = {"tags": ["solution"], **_meta("answer", solution=True, grade=True, locked=False, points=2)}
-    nb.cells = [nbformat.v4.new_markdown_cell("# Title"),
-                nbformat.v4.new_markdown_cell("## Exercises\n\nIn this course edition the solutions are here."),
-                nbformat.v4.new_code_cell("x = 1", outputs=[nbformat.v4.new_output("stream", text="hi\n")],
-                                          execution_count=1),
-                nbformat.v4.new_code_cell(exercise_source, metadata=solution, execution_count=2),
-                nbformat.v4.new_code_cell(CHECK, metadata=check, execution_count=3,
-                                          outputs=[nbformat.v4.new_output("stream", text="✅\n")]),
-                nbformat.v4.new_markdown_cell("the answer is 3, because ...", metadata=answer),
-                nbformat.v4.new_markdown_cell("what to expect: 3", metadata={"tags": ["solution"]})]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Title"),
+        nbformat.v4.new_markdown_cell("## Exercises\n\nIn this course edition the solutions are here."),
+        nbformat.v4.new_code_cell("x = 1", outputs=[nbformat.v4.new_output("stream", text="hi\n")], execution_count=1),
+        nbformat.v4.new_code_cell(exercise_source, metadata=solution, execution_count=2),
+        nbformat.v4.new_code_cell(
+            CHECK, metadata=check, execution_count=3, outputs=[nbformat.v4.new_output("stream", text="✅\n")]
+        ),
+        nbformat.v4.new_markdown_cell("the answer is 3, because ...", metadata=answer),
+        nbformat.v4.new_markdown_cell("what to expect: 3", metadata={"tags": ["solution"]}),
+    ]
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, folder / name)
     return folder / name
@@ -76,8 +87,13 @@ def _cli(*args: str, cwd: Path, course: Path | None = None) -> subprocess.Comple
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if course is not None:
         env["MNIST_COURSE_NOTEBOOKS"] = str(course)  # the course edition this installation protects
-    return subprocess.run([sys.executable, "-m", "mnist_course.cli", "student-edition", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "mnist_course.cli", "student-edition", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -143,8 +159,15 @@ def _refused(done: subprocess.CompletedProcess, copies: dict[str, Path]) -> None
 
 def test_a_named_notebook_with_another_notebooks_folder_cannot_replace_a_course_notebook(course_copies):
     course = course_copies["course"]
-    done = _cli(str(course / "04_mlp.ipynb"), "--notebooks", str(course_copies["empty"]), "-o", str(course),
-                cwd=course_copies["base"], course=course)
+    done = _cli(
+        str(course / "04_mlp.ipynb"),
+        "--notebooks",
+        str(course_copies["empty"]),
+        "-o",
+        str(course),
+        cwd=course_copies["base"],
+        course=course,
+    )
     _refused(done, course_copies)
 
 
@@ -162,8 +185,14 @@ def test_a_symlink_in_the_output_folder_cannot_lead_onto_the_course(course_copie
     out = course_copies["base"] / "out"
     out.mkdir()
     (out / link).symlink_to(course_copies["course"] / link)
-    done = _cli("--notebooks", str(course_copies["clone"]), "-o", str(out), cwd=course_copies["base"],
-                course=course_copies["course"])
+    done = _cli(
+        "--notebooks",
+        str(course_copies["clone"]),
+        "-o",
+        str(out),
+        cwd=course_copies["base"],
+        course=course_copies["course"],
+    )
     _refused(done, course_copies)
     assert sorted(p.name for p in out.iterdir()) == [link], "nothing else was written"
 
@@ -174,8 +203,12 @@ def test_write_student_edition_itself_checks_every_file_it_would_write(course_co
     out = course_copies["base"] / "out"
     out.mkdir()
     (out / "results").symlink_to(course / "results")
-    for notebooks, target in [([course / "04_mlp.ipynb"], course), (sorted(clone.glob("0*.ipynb")), course),
-                              (sorted(clone.glob("0*.ipynb")), out), ([clone / "01_loading_mnist.ipynb"], clone)]:
+    for notebooks, target in [
+        ([course / "04_mlp.ipynb"], course),
+        (sorted(clone.glob("0*.ipynb")), course),
+        (sorted(clone.glob("0*.ipynb")), out),
+        ([clone / "01_loading_mnist.ipynb"], clone),
+    ]:
         with pytest.raises(editions.EditionTargetError, match="would overwrite .*-o student"):
             editions.write_student_edition(notebooks, target)
     assert _snapshot(course) == course_copies["before"] and sorted(p.name for p in out.iterdir()) == ["results"]
@@ -193,13 +226,25 @@ def test_every_notebook_has_three_nbgrader_exercises_with_collapsed_solutions(pa
     for (index, cell), ident in zip(cells, ids):
         where = f"{path.name} cell {index}"
         assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, f"{where}: collapsed"
-        assert cell.metadata["nbgrader"] == {"schema_version": 3, "solution": True, "grade": False, "locked": False,
-                                             "task": False, "grade_id": editions.grade_id(ident, "solution")}, where
+        assert cell.metadata["nbgrader"] == {
+            "schema_version": 3,
+            "solution": True,
+            "grade": False,
+            "locked": False,
+            "task": False,
+            "grade_id": editions.grade_id(ident, "solution"),
+        }, where
         assert cell.source.rstrip().endswith(editions.END) and not cell.outputs, f"{where}: the check is separate"
         check = nb.cells[index + 1]
         assert check.metadata.get("nbgrader", {}) == {
-            "schema_version": 3, "solution": False, "grade": True, "locked": True, "task": False, "points": 1,
-            "grade_id": editions.grade_id(ident, "check")}, f"{where}: a locked, autograded check follows"
+            "schema_version": 3,
+            "solution": False,
+            "grade": True,
+            "locked": True,
+            "task": False,
+            "points": 1,
+            "grade_id": editions.grade_id(ident, "check"),
+        }, f"{where}: a locked, autograded check follows"
         assert check.source.splitlines()[-1].startswith("check.") and check.source.endswith(".raise_if_wrong()")
         shown = "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in check.outputs)
         assert f"✅ Exercise {ident}: correct" in shown, f"{where}: the stored output shows the solution passing"
@@ -208,7 +253,8 @@ def test_every_notebook_has_three_nbgrader_exercises_with_collapsed_solutions(pa
         if cell.cell_type == "markdown" and editions.SOLUTION_TAG in cell.metadata.get("tags", []):
             meta = cell.metadata.get("nbgrader", {})
             assert meta.get("solution") and meta.get("grade") and meta.get("points", 0) > 0, (
-                f"{path.name} cell {index}: a worked answer must be an nbgrader answer cell, or nbgrader hands it out")
+                f"{path.name} cell {index}: a worked answer must be an nbgrader answer cell, or nbgrader hands it out"
+            )
     assert "from mnist_course.exercises import lesson" in "".join(c.source for c in nb.cells)
 
 

@@ -71,8 +71,12 @@ def test_misclassified_sorted_by_confidence() -> None:
 
 
 def test_plot_history_single_run_solid_and_dashed() -> None:
-    history = {"loss": [1.0, 0.5, 0.3], "accuracy": [0.7, 0.8, 0.9],
-               "val_loss": [1.1, 0.6, 0.4], "val_accuracy": [0.6, 0.75, 0.85]}
+    history = {
+        "loss": [1.0, 0.5, 0.3],
+        "accuracy": [0.7, 0.8, 0.9],
+        "val_loss": [1.1, 0.6, 0.4],
+        "val_accuracy": [0.6, 0.75, 0.85],
+    }
     fig = evaluation.plot_history(history, title="demo")
     assert len(fig.axes) == 2
     for ax, metric in zip(fig.axes, ("loss", "accuracy")):
@@ -108,23 +112,38 @@ def test_plot_misclassified_gallery_titles() -> None:
     x = np.zeros((6, 28, 28), dtype=np.uint8)
     fig = evaluation.plot_misclassified(x, Y_TRUE, PROBS, n=16)
     assert len(fig.axes) == 2  # only the two mistakes get a panel
-    assert [ax.get_title() for ax in fig.axes] == ["true 2, predicted 0\n95.0 % sure",
-                                                  "true 0, predicted 1\n60.0 % sure"]
+    assert [ax.get_title() for ax in fig.axes] == [
+        "true 2, predicted 0\n95.0 % sure",
+        "true 0, predicted 1\n60.0 % sure",
+    ]
     assert len(evaluation.plot_misclassified(x, Y_TRUE, PROBS, n=1).axes) == 1
     titled = evaluation.plot_misclassified(x, Y_TRUE, PROBS, title="the most confident mistakes")
     assert titled.get_suptitle() == "the most confident mistakes"
 
 
-@pytest.mark.parametrize("p, text", [(0.95, "95.0 %"), (0.6, "60.0 %"), (0.97345, "97.3 %"), (0.99949, "99.9 %"),
-                                     (0.9996, "99.96 %"), (0.999996, "99.9996 %"), (0.9999999, "> 99.9999 %"),
-                                     (1.0, "100.0 %"), (0.0, "0.0 %")])
+@pytest.mark.parametrize(
+    "p, text",
+    [
+        (0.95, "95.0 %"),
+        (0.6, "60.0 %"),
+        (0.97345, "97.3 %"),
+        (0.99949, "99.9 %"),
+        (0.9996, "99.96 %"),
+        (0.999996, "99.9996 %"),
+        (0.9999999, "> 99.9999 %"),
+        (1.0, "100.0 %"),
+        (0.0, "0.0 %"),
+    ],
+)
 def test_confidence_text_keeps_a_decimal_and_never_rounds_below_one_up_to_100(p, text) -> None:
     assert evaluation.confidence_text(p) == text
 
 
 def test_plot_seed_curves_draws_mean_of_the_seeds_with_a_band() -> None:
-    runs = {"a": [{"loss": [1.0, 0.5], "val_loss": [1.2, 0.8]}, {"loss": [3.0, 1.5], "val_loss": [1.4, 1.0]}],
-            "b": [{"loss": [2.0, 1.0]}, {"loss": [2.0, 1.0]}]}
+    runs = {
+        "a": [{"loss": [1.0, 0.5], "val_loss": [1.2, 0.8]}, {"loss": [3.0, 1.5], "val_loss": [1.4, 1.0]}],
+        "b": [{"loss": [2.0, 1.0]}, {"loss": [2.0, 1.0]}],
+    }
     fig = evaluation.plot_seed_curves(runs, metrics=("loss",), title="two runs")
     (ax,) = fig.axes
     lines = {line.get_label(): line for line in ax.lines}

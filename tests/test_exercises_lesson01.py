@@ -44,6 +44,7 @@ def stub(*args):
 
 # Exercise 1.1 -------------------------------------------------------------------------------------------------------
 
+
 def test_read_label_header_accepts_the_solution_and_names_the_file(label_file):
     feedback = check.read_label_header(read_header, label_file)
     assert feedback.ok and feedback.message.startswith("correct.")
@@ -92,16 +93,19 @@ def raw_bytes(path):
         return f.read(8)
 
 
-@pytest.mark.parametrize("answer, phrase", [
-    (little_endian, "little-endian instead of big-endian"),
-    (native_order, "little-endian instead of big-endian"),
-    (always_gzip, "gzip.open failed on the plain file"),
-    (never_gzip, "you read the compressed bytes of a .gz file"),
-    (swapped, "magic and count are swapped"),
-    (raw_bytes, "you returned the raw bytes"),
-    (lambda path: read_header(path)[0], "return a pair of integers"),
-    (lambda path: (2049, 60000), "expected (magic, count)"),
-])
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        (little_endian, "little-endian instead of big-endian"),
+        (native_order, "little-endian instead of big-endian"),
+        (always_gzip, "gzip.open failed on the plain file"),
+        (never_gzip, "you read the compressed bytes of a .gz file"),
+        (swapped, "magic and count are swapped"),
+        (raw_bytes, "you returned the raw bytes"),
+        (lambda path: read_header(path)[0], "return a pair of integers"),
+        (lambda path: (2049, 60000), "expected (magic, count)"),
+    ],
+)
 def test_read_label_header_mistakes_get_their_hint(answer, phrase, label_file):
     feedback = check.read_label_header(answer, label_file)
     assert not feedback.ok and feedback.message.startswith("not yet.")
@@ -117,6 +121,7 @@ def test_read_label_header_lets_the_stub_error_through(label_file):
 
 # Exercise 1.2 -------------------------------------------------------------------------------------------------------
 
+
 def mean_ink(x, y):
     return np.array([x[y == digit].mean() for digit in range(10)])
 
@@ -131,17 +136,20 @@ def test_mean_ink_per_digit_accepts_the_solution_and_names_the_extremes(real_arr
     assert f"digit {means.argmin()} the least" in feedback.message
 
 
-@pytest.mark.parametrize("answer, phrase", [
-    (lambda x, y: np.array([x[y == d].mean(axis=0) for d in range(10)]), "average image of each digit"),
-    (lambda x, y: np.bincount(y, minlength=10), "these are the label counts"),
-    (lambda x, y: np.full(10, x.mean()), "all ten values are equal"),
-    (lambda x, y: mean_ink(x, y) / 255, "[0, 1] scale"),
-    (lambda x, y: np.array([x[y == d].sum() for d in range(10)]), "you summed the pixels"),
-    (lambda x, y: np.array([x[y == d].sum(axis=(1, 2)).mean() for d in range(10)]), "you summed the pixels"),
-    (lambda x, y: np.bincount(y, weights=x.mean(axis=(1, 2))) / len(y), "divided by the number of all images"),
-    (lambda x, y: mean_ink(x, y)[:9], "expected 10 numbers"),
-    (lambda x, y: mean_ink(x, y)[::-1], "(mean of all pixels of all its images)"),
-])
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        (lambda x, y: np.array([x[y == d].mean(axis=0) for d in range(10)]), "average image of each digit"),
+        (lambda x, y: np.bincount(y, minlength=10), "these are the label counts"),
+        (lambda x, y: np.full(10, x.mean()), "all ten values are equal"),
+        (lambda x, y: mean_ink(x, y) / 255, "[0, 1] scale"),
+        (lambda x, y: np.array([x[y == d].sum() for d in range(10)]), "you summed the pixels"),
+        (lambda x, y: np.array([x[y == d].sum(axis=(1, 2)).mean() for d in range(10)]), "you summed the pixels"),
+        (lambda x, y: np.bincount(y, weights=x.mean(axis=(1, 2))) / len(y), "divided by the number of all images"),
+        (lambda x, y: mean_ink(x, y)[:9], "expected 10 numbers"),
+        (lambda x, y: mean_ink(x, y)[::-1], "(mean of all pixels of all its images)"),
+    ],
+)
 def test_mean_ink_per_digit_mistakes_get_their_hint(answer, phrase):
     feedback = check.mean_ink_per_digit(answer)
     assert not feedback.ok and phrase in feedback.message, feedback.message
@@ -174,19 +182,22 @@ def test_predicted_sizes_accepts_the_right_prediction_and_explains_it(test_files
     assert check.predicted_sizes(lambda: [np.int64(IMAGES_BYTES), LABELS_BYTES], *test_files).ok
 
 
-@pytest.mark.parametrize("answer, phrase", [
-    ((IMAGES_BYTES - 16, LABELS_BYTES), "image file: 7,840,000 counts the data only"),
-    ((IMAGES_BYTES, LABELS_BYTES - 8), "label file: 10,000 counts the data only"),
-    ((IMAGES_BYTES, LABELS_BYTES + 8), "a 16-byte header belongs to a file with three dimensions"),
-    ((IMAGES_BYTES - 8, LABELS_BYTES), "an 8-byte header belongs to a file with one dimension"),
-    ((16 + 60000 * 784, LABELS_BYTES), "that is the training file's count"),
-    ((IMAGES_BYTES, 60_008), "that is the training file's count"),
-    ((16 + 4 * 10000 * 784, LABELS_BYTES), "one byte per value, not four"),
-    ((LABELS_BYTES, IMAGES_BYTES), "your two numbers are swapped"),
-    ((IMAGES_BYTES + 1, LABELS_BYTES), "the file has 7,840,016"),
-    (IMAGES_BYTES, "return two whole numbers"),
-    (None, "return two whole numbers"),
-])
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        ((IMAGES_BYTES - 16, LABELS_BYTES), "image file: 7,840,000 counts the data only"),
+        ((IMAGES_BYTES, LABELS_BYTES - 8), "label file: 10,000 counts the data only"),
+        ((IMAGES_BYTES, LABELS_BYTES + 8), "a 16-byte header belongs to a file with three dimensions"),
+        ((IMAGES_BYTES - 8, LABELS_BYTES), "an 8-byte header belongs to a file with one dimension"),
+        ((16 + 60000 * 784, LABELS_BYTES), "that is the training file's count"),
+        ((IMAGES_BYTES, 60_008), "that is the training file's count"),
+        ((16 + 4 * 10000 * 784, LABELS_BYTES), "one byte per value, not four"),
+        ((LABELS_BYTES, IMAGES_BYTES), "your two numbers are swapped"),
+        ((IMAGES_BYTES + 1, LABELS_BYTES), "the file has 7,840,016"),
+        (IMAGES_BYTES, "return two whole numbers"),
+        (None, "return two whole numbers"),
+    ],
+)
 def test_predicted_sizes_mistakes_get_their_hint(answer, phrase, test_files):
     feedback = check.predicted_sizes(lambda: answer, *test_files)
     assert not feedback.ok and phrase in feedback.message, feedback.message
@@ -206,6 +217,7 @@ def test_predicted_sizes_lets_the_stub_error_through(test_files):
 
 
 # Exercise 1.4 -------------------------------------------------------------------------------------------------------
+
 
 def _read_all(path):
     with _open(path) as f:
@@ -255,19 +267,22 @@ def test_read_images_accepts_the_solution_on_the_real_file(test_files, real_arra
     assert np.array_equal(read_images(test_files[0]), real_arrays["x_test"])  # the reference really reads MNIST
 
 
-@pytest.mark.parametrize("answer, phrase", [
-    (the_old_reader, "the 16 header bytes are read as pixels too"),
-    (gzip_only, "gzip.open failed on a plain file"),
-    (header_skipped_28, "instead of assuming 28 x 28"),
-    (label_header, "8 bytes skipped, but an image file's header is 16"),
-    (little_endian_dims, "they were decoded little-endian"),
-    (lambda path: read_images(path).astype(np.int8), "dtype int8"),
-    (lambda path: read_images(path).reshape(len(read_images(path)), -1), "not to sizes assumed in advance"),
-    (lambda path: read_images(path)[:1], "expected (3, 5, 4)"),
-    (lambda path: 255 - read_images(path), "the right shape but other pixels"),
-    (lambda path: read_images(path).tolist(), "dtype int64"),
-    (lambda path: None, "forget `return`"),
-])
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        (the_old_reader, "the 16 header bytes are read as pixels too"),
+        (gzip_only, "gzip.open failed on a plain file"),
+        (header_skipped_28, "instead of assuming 28 x 28"),
+        (label_header, "8 bytes skipped, but an image file's header is 16"),
+        (little_endian_dims, "they were decoded little-endian"),
+        (lambda path: read_images(path).astype(np.int8), "dtype int8"),
+        (lambda path: read_images(path).reshape(len(read_images(path)), -1), "not to sizes assumed in advance"),
+        (lambda path: read_images(path)[:1], "expected (3, 5, 4)"),
+        (lambda path: 255 - read_images(path), "the right shape but other pixels"),
+        (lambda path: read_images(path).tolist(), "dtype int64"),
+        (lambda path: None, "forget `return`"),
+    ],
+)
 def test_read_images_mistakes_get_their_hint(answer, phrase, test_files):
     feedback = check.read_images(answer, test_files[0])
     assert not feedback.ok and phrase in feedback.message, feedback.message

@@ -35,22 +35,25 @@ def test_predicted_input_accepts_the_right_prediction():
     assert check.predicted_input(lambda: (SHAPE, np.dtype("float64"), 100 * 784 * 8)).ok
 
 
-@pytest.mark.parametrize("answer, phrase", [
-    ((SHAPE, "float32", NBYTES // 2), "`/ 255` on uint8 gives float64"),
-    ((SHAPE, "float64", NBYTES // 2), "counts 4 bytes per value"),
-    ((SHAPE, "float64", NBYTES // 8), "counts 1 byte per value"),
-    ((SHAPE, "float64", NBYTES + 1), "nbytes = number of values x bytes per value"),
-    (((-1, 28, 28, 1), "float64", NBYTES), "-1 is not kept in the shape"),
-    (((100, 784), "float64", NBYTES), "gives 4 axes"),
-    (((100, 28, 28), "float64", NBYTES), "gives 4 axes"),
-    (((1, 28, 28, 100), "float64", NBYTES), "NumPy says (100, 28, 28, 1)"),
-    ((SHAPE, "uint8", NBYTES), "dtype uint8 does not hold"),
-    ((SHAPE, "a float", NBYTES), "the dtype is a name like 'uint8'"),
-    (("100x28x28x1", "float64", NBYTES), "the shape is a tuple of whole numbers"),
-    ((SHAPE, "float64", 627.2e3), "one whole number"),
-    ((SHAPE, "float64"), "return three things"),
-    (None, "return three things"),
-])
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        ((SHAPE, "float32", NBYTES // 2), "`/ 255` on uint8 gives float64"),
+        ((SHAPE, "float64", NBYTES // 2), "counts 4 bytes per value"),
+        ((SHAPE, "float64", NBYTES // 8), "counts 1 byte per value"),
+        ((SHAPE, "float64", NBYTES + 1), "nbytes = number of values x bytes per value"),
+        (((-1, 28, 28, 1), "float64", NBYTES), "-1 is not kept in the shape"),
+        (((100, 784), "float64", NBYTES), "gives 4 axes"),
+        (((100, 28, 28), "float64", NBYTES), "gives 4 axes"),
+        (((1, 28, 28, 100), "float64", NBYTES), "NumPy says (100, 28, 28, 1)"),
+        ((SHAPE, "uint8", NBYTES), "dtype uint8 does not hold"),
+        ((SHAPE, "a float", NBYTES), "the dtype is a name like 'uint8'"),
+        (("100x28x28x1", "float64", NBYTES), "the shape is a tuple of whole numbers"),
+        ((SHAPE, "float64", 627.2e3), "one whole number"),
+        ((SHAPE, "float64"), "return three things"),
+        (None, "return three things"),
+    ],
+)
 def test_predicted_input_mistakes_get_their_hint(answer, phrase):
     feedback = check.predicted_input(lambda: answer)
     assert not feedback.ok and phrase in feedback.message, feedback.message
@@ -65,6 +68,7 @@ def test_predicted_input_lets_the_stub_error_through():
 
 # Exercise 2.2 -------------------------------------------------------------------------------------------------------
 
+
 def test_one_hot_by_hand_accepts_the_solution():
     feedback = check.one_hot_by_hand(lambda y: np.eye(10, dtype="float32")[y])
     assert feedback.ok and feedback.message.startswith("correct. the same 0s and 1s as keras.utils.to_categorical")
@@ -77,16 +81,19 @@ def _loop_one_hot(y):
     return out
 
 
-@pytest.mark.parametrize("answer, phrase", [
-    (lambda y: y, "these are still integer labels"),
-    (lambda y: np.eye(10, dtype="float32")[y].T, "is transposed"),
-    (lambda y: np.eye(int(y.max()) + 1, dtype="float32")[y], "there are always 10 classes"),
-    (lambda y: np.eye(10)[y], "dtype float64"),
-    (lambda y: np.eye(10, dtype=int)[y], "dtype int"),
-    (lambda y: np.ones((len(y), 10), dtype="float32"), "nine 0s and a single 1"),
-    (lambda y: np.eye(10, dtype="float32")[9 - y], "the 1 is in the wrong column"),
-    (lambda y: np.eye(10, dtype="float32")[y][:, :9], "expected shape (100, 10)"),
-])
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        (lambda y: y, "these are still integer labels"),
+        (lambda y: np.eye(10, dtype="float32")[y].T, "is transposed"),
+        (lambda y: np.eye(int(y.max()) + 1, dtype="float32")[y], "there are always 10 classes"),
+        (lambda y: np.eye(10)[y], "dtype float64"),
+        (lambda y: np.eye(10, dtype=int)[y], "dtype int"),
+        (lambda y: np.ones((len(y), 10), dtype="float32"), "nine 0s and a single 1"),
+        (lambda y: np.eye(10, dtype="float32")[9 - y], "the 1 is in the wrong column"),
+        (lambda y: np.eye(10, dtype="float32")[y][:, :9], "expected shape (100, 10)"),
+    ],
+)
 def test_one_hot_by_hand_mistakes_get_their_hint(answer, phrase):
     feedback = check.one_hot_by_hand(answer)
     assert not feedback.ok and phrase in feedback.message, feedback.message
@@ -105,6 +112,7 @@ def test_one_hot_by_hand_lets_the_stub_error_through():
 
 # Exercise 2.3 -------------------------------------------------------------------------------------------------------
 
+
 def standardize(x_train, x_other):
     x_train = x_train.astype("float32")
     mean, std = x_train.mean(), x_train.std()
@@ -113,18 +121,22 @@ def standardize(x_train, x_other):
 
 def _with(mean_std):
     """A standardize that takes its statistics from ``mean_std(x_train, x_other)`` for the other set."""
+
     def answer(x_train, x_other):
         train, _ = standardize(x_train, x_other)
         mean, std = mean_std(x_train.astype(np.float64), x_other.astype(np.float64))
         return train, ((x_other - mean) / std).astype("float32")
+
     return answer
 
 
 def _both(mean_std):
     """A standardize that uses ``mean_std(x_train, x_other)`` for both sets."""
+
     def answer(x_train, x_other):
         mean, std = mean_std(x_train.astype(np.float64), x_other.astype(np.float64))
         return ((x_train - mean) / std).astype("float32"), ((x_other - mean) / std).astype("float32")
+
     return answer
 
 
@@ -152,22 +164,31 @@ def test_standardize_accepts_the_sample_standard_deviation():
     assert check.standardize(_both(lambda a, b: (a.mean(), a.std(ddof=1)))).ok
 
 
-@pytest.mark.parametrize("answer, phrase", [
-    (_with(lambda a, b: (b.mean(), b.std())), "x_other was standardized with its own mean and standard deviation"),
-    (_both(_pooled), "statistics of x_train and x_other together"),
-    (_with(_pooled), "statistics of x_train and x_other together"),
-    (_both(lambda a, b: (a.mean(), 1.0)), "did not divide by the standard deviation"),
-    (_both(lambda a, b: (a.mean(), a.var())), "you divided by the variance"),
-    (_both(lambda a, b: (0.0, 255.0)), "that is scaling to [0, 1], not standardizing"),
-    (_both(lambda a, b: (a.mean(axis=0), a.std(axis=0))), "mean and std per pixel (axis=0), the always-blank border"),
-    (lambda a, b: tuple(s.astype(np.float64) for s in standardize(a, b)), "return float32"),
-    (lambda a, b: standardize(a, b)[1], "return two arrays"),
-    (lambda a, b: standardize(a, b)[::-1], "the two arrays come back swapped"),
-    (lambda a, b: (standardize(a, b)[0].reshape(len(a), 784), standardize(a, b)[1]), "keeps the shape of its input"),
-    (_modifies_input, "changed the arrays it was given"),
-    (_both(lambda a, b: (a.mean(), a.std() * 2)), "(x_train - mean) / std, with one mean"),
-    (_with(lambda a, b: (a.mean(), a.std() * 2)), "x_other must be transformed with x_train's mean"),
-])
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        (_with(lambda a, b: (b.mean(), b.std())), "x_other was standardized with its own mean and standard deviation"),
+        (_both(_pooled), "statistics of x_train and x_other together"),
+        (_with(_pooled), "statistics of x_train and x_other together"),
+        (_both(lambda a, b: (a.mean(), 1.0)), "did not divide by the standard deviation"),
+        (_both(lambda a, b: (a.mean(), a.var())), "you divided by the variance"),
+        (_both(lambda a, b: (0.0, 255.0)), "that is scaling to [0, 1], not standardizing"),
+        (
+            _both(lambda a, b: (a.mean(axis=0), a.std(axis=0))),
+            "mean and std per pixel (axis=0), the always-blank border",
+        ),
+        (lambda a, b: tuple(s.astype(np.float64) for s in standardize(a, b)), "return float32"),
+        (lambda a, b: standardize(a, b)[1], "return two arrays"),
+        (lambda a, b: standardize(a, b)[::-1], "the two arrays come back swapped"),
+        (
+            lambda a, b: (standardize(a, b)[0].reshape(len(a), 784), standardize(a, b)[1]),
+            "keeps the shape of its input",
+        ),
+        (_modifies_input, "changed the arrays it was given"),
+        (_both(lambda a, b: (a.mean(), a.std() * 2)), "(x_train - mean) / std, with one mean"),
+        (_with(lambda a, b: (a.mean(), a.std() * 2)), "x_other must be transformed with x_train's mean"),
+    ],
+)
 def test_standardize_mistakes_get_their_hint(answer, phrase):
     with np.errstate(divide="ignore", invalid="ignore"):
         feedback = check.standardize(answer)
@@ -182,6 +203,7 @@ def test_standardize_lets_the_stub_error_through():
 
 
 # Exercise 2.4 -------------------------------------------------------------------------------------------------------
+
 
 def split_and_scale(x, y, val_size, seed):
     x = x.astype("float32") / 255
@@ -225,29 +247,38 @@ def test_split_and_scale_accepts_the_solution():
     feedback = check.split_and_scale(split_and_scale)
     assert feedback.ok and feedback.message.startswith("correct. 240 training and 60 validation images, none in both")
     assert feedback.raise_if_wrong() is feedback
+
     # scaling after the split is just as right
     def after(x, y, val_size, seed):
         order = np.random.default_rng(seed).permutation(len(x))
         part = lambda idx: (x[idx].astype("float32") / 255, y[idx])  # noqa: E731
         return part(order[val_size:]), part(order[:val_size])
+
     assert check.split_and_scale(after).ok
 
 
-@pytest.mark.parametrize("answer, phrase", [
-    (the_broken_one, "the training part still has all 300 images"),
-    (scaled_twice, "divided by 255 twice"),
-    (two_permutations, "images are in both parts"),
-    (labels_not_shuffled, "the labels no longer go with their images"),
-    (lambda x, y, n, seed: split_and_scale(x, y, n, 0), "another seed gave the same split"),
-    (lambda x, y, n, seed: split_and_scale(x, y, n, np.random.randint(2**30)), "the same seed gave another split"),
-    (lambda x, y, n, seed: split_and_scale(x, y, n + 1, seed), "asked for val_size=60"),
-    (lambda x, y, n, seed: [(a.astype("float64"), b) for a, b in split_and_scale(x, y, n, seed)],
-     "the images should be float32"),
-    (lambda x, y, n, seed: [(a.astype("float32") * 255, b) for a, b in split_and_scale(x, y, n, seed)],
-     "pixels go up to 255"),
-    (lambda x, y, n, seed: split_and_scale(x, y, n, seed)[0], "return ((x_train, y_train), (x_val, y_val))"),
-    (in_place, "your function changed the arrays it was given"),
-])
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        (the_broken_one, "the training part still has all 300 images"),
+        (scaled_twice, "divided by 255 twice"),
+        (two_permutations, "images are in both parts"),
+        (labels_not_shuffled, "the labels no longer go with their images"),
+        (lambda x, y, n, seed: split_and_scale(x, y, n, 0), "another seed gave the same split"),
+        (lambda x, y, n, seed: split_and_scale(x, y, n, np.random.randint(2**30)), "the same seed gave another split"),
+        (lambda x, y, n, seed: split_and_scale(x, y, n + 1, seed), "asked for val_size=60"),
+        (
+            lambda x, y, n, seed: [(a.astype("float64"), b) for a, b in split_and_scale(x, y, n, seed)],
+            "the images should be float32",
+        ),
+        (
+            lambda x, y, n, seed: [(a.astype("float32") * 255, b) for a, b in split_and_scale(x, y, n, seed)],
+            "pixels go up to 255",
+        ),
+        (lambda x, y, n, seed: split_and_scale(x, y, n, seed)[0], "return ((x_train, y_train), (x_val, y_val))"),
+        (in_place, "your function changed the arrays it was given"),
+    ],
+)
 def test_split_and_scale_mistakes_get_their_hint(answer, phrase):
     feedback = check.split_and_scale(answer)
     assert not feedback.ok and phrase in feedback.message, feedback.message

@@ -36,6 +36,7 @@ def softmax(z):
 
 # Exercise 3.1 -------------------------------------------------------------------------------------------------------
 
+
 def test_the_learning_rate_experiment_gives_what_the_solution_predicts():
     results = check.learning_rate_experiment()
     finals = {rate: final for rate, (final, _, _) in results.items()}
@@ -51,18 +52,21 @@ def test_learning_rates_accepts_the_solution():
     assert check.learning_rates(lambda: {"lowest": 1, "above_start": (100,)}).ok  # ints and tuples are fine
 
 
-@pytest.mark.parametrize("answer, phrase", [
-    (lambda: None, "did you forget `return`"),
-    (lambda: 1.0, "return a dict with two keys"),
-    (lambda: {"lowest": 1.0}, "return a dict with two keys"),
-    (lambda: {"lowest": 0.5, "above_start": []}, '"lowest" must be one of the rates tried'),
-    (lambda: {"lowest": 1.0, "above_start": 100.0}, '"above_start" is a list'),
-    (lambda: {"lowest": 0.1, "above_start": [100.0]}, "a small rate is safe but each step moves"),
-    (lambda: {"lowest": 0.001, "above_start": [100.0]}, "a small rate is safe but each step moves"),
-    (lambda: {"lowest": 10.0, "above_start": [100.0]}, "jump across the valley instead of down into it"),
-    (lambda: {"lowest": 1.0, "above_start": []}, "But 100 ends at"),
-    (lambda: {"lowest": 1.0, "above_start": [10.0, 100.0]}, "But 10 ends at"),
-])
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        (lambda: None, "did you forget `return`"),
+        (lambda: 1.0, "return a dict with two keys"),
+        (lambda: {"lowest": 1.0}, "return a dict with two keys"),
+        (lambda: {"lowest": 0.5, "above_start": []}, '"lowest" must be one of the rates tried'),
+        (lambda: {"lowest": 1.0, "above_start": 100.0}, '"above_start" is a list'),
+        (lambda: {"lowest": 0.1, "above_start": [100.0]}, "a small rate is safe but each step moves"),
+        (lambda: {"lowest": 0.001, "above_start": [100.0]}, "a small rate is safe but each step moves"),
+        (lambda: {"lowest": 10.0, "above_start": [100.0]}, "jump across the valley instead of down into it"),
+        (lambda: {"lowest": 1.0, "above_start": []}, "But 100 ends at"),
+        (lambda: {"lowest": 1.0, "above_start": [10.0, 100.0]}, "But 10 ends at"),
+    ],
+)
 def test_learning_rates_mistakes_get_their_hint(answer, phrase):
     _hint(check.learning_rates(answer), phrase)
 
@@ -74,6 +78,7 @@ def test_learning_rates_lets_the_stub_error_through():
 
 # Exercise 3.2 -------------------------------------------------------------------------------------------------------
 
+
 def cross_entropy(Y, P):
     return -(Y * np.log(P)).sum(axis=1).mean()
 
@@ -84,6 +89,7 @@ def true_class_loss(Y, P):
 
 def make_train(scale=255.0, sign=1.0, rate_factor=1.0, float64=False, loss=cross_entropy):
     """The exercise's loop, with the pixels divided by ``scale`` and the step multiplied by ``sign``."""
+
     def train(x, y, learning_rate=0.5, steps=30):
         X = x.reshape(len(x), -1).astype("float64" if float64 else "float32") / scale
         Y = np.eye(10, dtype=X.dtype)[y]
@@ -97,6 +103,7 @@ def make_train(scale=255.0, sign=1.0, rate_factor=1.0, float64=False, loss=cross
                 W -= sign * rate_factor * learning_rate * X.T @ delta
                 b -= sign * rate_factor * learning_rate * delta.sum(axis=0)
         return W, b, losses
+
     return train
 
 
@@ -128,18 +135,24 @@ def _stable_unscaled(x, y, learning_rate=0.5, steps=30):
     return W, b, losses
 
 
-@pytest.mark.parametrize("answer, phrase", [
-    (make_train(scale=1.0), "these are the losses of the loop as it was given"),
-    (_stable_unscaled, "the loss still climbs to"),
-    (make_train(scale=1.0, loss=true_class_loss), "the loss is nan or inf from step 1 on"),
-    (make_train(sign=-1.0), "a descent step goes against the gradient"),
-    (make_train(sign=-1.0, rate_factor=0.01), "yours goes up it, and the loss rises, from"),
-    (make_train(rate_factor=0.01), "Did you lower the learning rate instead?"),
-    (lambda x, y, learning_rate, steps: None, "did you forget `return`"),
-    (lambda x, y, learning_rate, steps: make_train()(x, y, learning_rate, steps)[:2], "keep what the loop returns"),
-    (lambda x, y, learning_rate, steps: (np.zeros((10, 784)), np.zeros(10), [0.0] * steps), "W must stay (784, 10)"),
-    (lambda x, y, learning_rate, steps: make_train()(x, y, learning_rate, steps - 1), "one loss per step, 30"),
-])
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        (make_train(scale=1.0), "these are the losses of the loop as it was given"),
+        (_stable_unscaled, "the loss still climbs to"),
+        (make_train(scale=1.0, loss=true_class_loss), "the loss is nan or inf from step 1 on"),
+        (make_train(sign=-1.0), "a descent step goes against the gradient"),
+        (make_train(sign=-1.0, rate_factor=0.01), "yours goes up it, and the loss rises, from"),
+        (make_train(rate_factor=0.01), "Did you lower the learning rate instead?"),
+        (lambda x, y, learning_rate, steps: None, "did you forget `return`"),
+        (lambda x, y, learning_rate, steps: make_train()(x, y, learning_rate, steps)[:2], "keep what the loop returns"),
+        (
+            lambda x, y, learning_rate, steps: (np.zeros((10, 784)), np.zeros(10), [0.0] * steps),
+            "W must stay (784, 10)",
+        ),
+        (lambda x, y, learning_rate, steps: make_train()(x, y, learning_rate, steps - 1), "one loss per step, 30"),
+    ],
+)
 def test_descent_loop_mistakes_get_their_hint(answer, phrase):
     _hint(check.descent_loop(answer), phrase)
 
@@ -151,14 +164,15 @@ def test_descent_loop_lets_the_stub_error_through():
 
 # Exercise 3.3 -------------------------------------------------------------------------------------------------------
 
+
 def tanh_gradients(x, y, W1, b1, W2, b2):
     h = np.tanh(x @ W1 + b1)
     delta2 = (softmax(h @ W2 + b2) - y) / len(x)
-    delta1 = (delta2 @ W2.T) * (1 - h ** 2)
+    delta1 = (delta2 @ W2.T) * (1 - h**2)
     return x.T @ delta1, delta1.sum(axis=0), h.T @ delta2, delta2.sum(axis=0)
 
 
-def variant(mean=True, sign=1.0, derivative=lambda z1, h: 1 - h ** 2, transpose=False, db_sum_raw=False):
+def variant(mean=True, sign=1.0, derivative=lambda z1, h: 1 - h**2, transpose=False, db_sum_raw=False):
     def answer(x, y, W1, b1, W2, b2):
         z1 = x @ W1 + b1
         h = np.tanh(z1)
@@ -167,6 +181,7 @@ def variant(mean=True, sign=1.0, derivative=lambda z1, h: 1 - h ** 2, transpose=
         dW1 = x.T @ delta1
         db1 = delta1.mean(axis=0) if db_sum_raw else delta1.sum(axis=0)
         return (dW1.T if transpose else dW1), db1, h.T @ delta2, delta2.sum(axis=0)
+
     return answer
 
 
@@ -175,17 +190,20 @@ def test_tanh_backprop_accepts_the_solution():
     assert feedback.ok and feedback.message.startswith("correct. all four gradients agree")
 
 
-@pytest.mark.parametrize("answer, phrase", [
-    (variant(mean=False), "every gradient is N times too large"),
-    (variant(sign=-1.0), "every gradient has the wrong sign"),
-    (variant(derivative=lambda z1, h: 1.0), "multiply d loss / d h by tanh'(z1)"),
-    (variant(derivative=lambda z1, h: h * (1 - h)), "which is the derivative of the sigmoid"),
-    (variant(derivative=lambda z1, h: 1 - z1 ** 2), "use 1 - z1 ** 2"),
-    (variant(transpose=True), "dW1 has shape (3, 4) (transposed?)"),
-    (variant(db_sum_raw=True), "db1 differ from finite differences"),
-    (lambda *args: None, "did you forget `return`"),
-    (lambda *args: tanh_gradients(*args)[:2], "return four arrays"),
-])
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        (variant(mean=False), "every gradient is N times too large"),
+        (variant(sign=-1.0), "every gradient has the wrong sign"),
+        (variant(derivative=lambda z1, h: 1.0), "multiply d loss / d h by tanh'(z1)"),
+        (variant(derivative=lambda z1, h: h * (1 - h)), "which is the derivative of the sigmoid"),
+        (variant(derivative=lambda z1, h: 1 - z1**2), "use 1 - z1 ** 2"),
+        (variant(transpose=True), "dW1 has shape (3, 4) (transposed?)"),
+        (variant(db_sum_raw=True), "db1 differ from finite differences"),
+        (lambda *args: None, "did you forget `return`"),
+        (lambda *args: tanh_gradients(*args)[:2], "return four arrays"),
+    ],
+)
 def test_tanh_backprop_mistakes_get_their_hint(answer, phrase):
     _hint(check.tanh_backprop(answer), phrase)
 

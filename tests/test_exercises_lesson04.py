@@ -15,8 +15,11 @@ from mnist_course.exercises import lesson04 as check
 
 
 def train_model(model, x_train, y_train, x_test, y_test, learning_rate=0.01, epochs=1):
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     model.fit(x_train, y_train, epochs=epochs, verbose=0)
     return model.evaluate(x_test, y_test, verbose=0)[1]
 
@@ -28,11 +31,13 @@ def best_epoch(history, monitor="val_loss"):
 
 def network(*layers, shape=(784,), compile_it=True, loss="sparse_categorical_crossentropy", optimizer="adam"):
     """A builder like the student's ``build_256_128``, returning the model of these layers."""
+
     def build():
         model = keras.Sequential([keras.Input(shape=shape), *layers] if shape else list(layers))
         if compile_it:
             model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
         return model
+
     return build
 
 
@@ -52,10 +57,12 @@ def stub(*args, **kwargs):
 def test_the_reference_solutions_pass():
     build_256_128 = network(*reference())
     predictions = lambda: (79_510, 159_010, (5, 10), (5,))  # noqa: E731
-    for result, ex, phrase in [(check.predict_then_run(predictions), "4.1", "not quite twice"),
-                               (check.train_model(train_model), "4.2", "honoured learning_rate and epochs"),
-                               (check.build_256_128(build_256_128), "4.3", "235,146 parameters, 58 %"),
-                               (check.best_epoch(best_epoch), "4.4", "restore_best_weights=True")]:
+    for result, ex, phrase in [
+        (check.predict_then_run(predictions), "4.1", "not quite twice"),
+        (check.train_model(train_model), "4.2", "honoured learning_rate and epochs"),
+        (check.build_256_128(build_256_128), "4.3", "235,146 parameters, 58 %"),
+        (check.best_epoch(best_epoch), "4.4", "restore_best_weights=True"),
+    ]:
         assert result.ok and result.exercise == ex and result.message.startswith("correct. "), result
         assert result.raise_if_wrong() is result  # a check cell shows it
         assert phrase in result.message, result
@@ -63,8 +70,14 @@ def test_the_reference_solutions_pass():
 
 def test_other_right_answers_pass_too():
     assert check.predict_then_run(lambda: [79510.0, np.int64(159_010), [5, 10], (5,)]).ok
-    separate_activations = network(dense(256, None), keras.layers.ReLU(), keras.layers.Dropout(0.2), dense(128),
-                                   dense(10, None), keras.layers.Activation("softmax"))
+    separate_activations = network(
+        dense(256, None),
+        keras.layers.ReLU(),
+        keras.layers.Dropout(0.2),
+        dense(128),
+        dense(10, None),
+        keras.layers.Activation("softmax"),
+    )
     assert check.build_256_128(separate_activations).ok
 
     def functional():
@@ -73,37 +86,44 @@ def test_other_right_answers_pass_too():
         model = keras.Model(inputs, dense(10, "softmax")(x))
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         return model
+
     assert check.build_256_128(functional).ok
 
     def by_index(history, monitor="val_loss"):
         values = history[monitor]
         return values.index(max(values) if "accuracy" in monitor else min(values)) + 1
+
     assert check.best_epoch(by_index).ok
 
     def keyword_style(model, x_train, y_train, x_test, y_test, learning_rate=0.01, epochs=1):
-        model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
+        model.compile(
+            optimizer=keras.optimizers.SGD(learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+        )
         model.fit(x_train, y_train, batch_size=32, epochs=epochs, verbose=0)
         _, accuracy = model.evaluate(x_test, y_test, verbose=0)
         return accuracy
+
     assert check.train_model(keyword_style).ok
 
 
-@pytest.mark.parametrize("answer, phrase", [
-    ((79_400, 159_010, (5, 10), (5,)), "the biases are missing"),
-    ((79_510 - 100 - 10 + 784 + 100, 159_010, (5, 10), (5,)), "not one per input"),
-    ((79_510 + 784, 159_010, (5, 10), (5,)), "the input is not a layer"),
-    ((78_500, 159_010, (5, 10), (5,)), "that is the first layer only"),
-    ((79_510, 159_020, (5, 10), (5,)), "the output layer keeps its 10 biases"),
-    ((79_510, 160_000, (5, 10), (5,)), "Keras counts 159,010"),
-    ((None, 159_010, (5, 10), (5,)), "write your prediction for 100 hidden units"),
-    (("79510", 159_010, (5, 10), (5,)), "one whole number"),
-    ((79_510, 159_010, (10,), (5,)), "predict keeps the batch axis"),
-    ((79_510, 159_010, (5,), (5,)), "that is the shape after argmax"),
-    ((79_510, 159_010, (5, 784), (5,)), "one row per image, one column per digit"),
-    ((79_510, 159_010, (5, 10), (5, 1)), "keeps one number per image"),
-    ((79_510, 159_010, (5, 10), "5"), "should be a tuple"),
-])
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        ((79_400, 159_010, (5, 10), (5,)), "the biases are missing"),
+        ((79_510 - 100 - 10 + 784 + 100, 159_010, (5, 10), (5,)), "not one per input"),
+        ((79_510 + 784, 159_010, (5, 10), (5,)), "the input is not a layer"),
+        ((78_500, 159_010, (5, 10), (5,)), "that is the first layer only"),
+        ((79_510, 159_020, (5, 10), (5,)), "the output layer keeps its 10 biases"),
+        ((79_510, 160_000, (5, 10), (5,)), "Keras counts 159,010"),
+        ((None, 159_010, (5, 10), (5,)), "write your prediction for 100 hidden units"),
+        (("79510", 159_010, (5, 10), (5,)), "one whole number"),
+        ((79_510, 159_010, (10,), (5,)), "predict keeps the batch axis"),
+        ((79_510, 159_010, (5,), (5,)), "that is the shape after argmax"),
+        ((79_510, 159_010, (5, 784), (5,)), "one row per image, one column per digit"),
+        ((79_510, 159_010, (5, 10), (5, 1)), "keeps one number per image"),
+        ((79_510, 159_010, (5, 10), "5"), "should be a tuple"),
+    ],
+)
 def test_predict_then_run_hints(answer, phrase):
     result = check.predict_then_run(lambda: answer)
     assert not result.ok and phrase in result.message, result.message
@@ -115,46 +135,59 @@ LEARNING_RATE, X_TEST, Y_TEST = 0.01, np.zeros((3, 784), "float32"), np.zeros(3,
 
 
 def reads_globals(model, x_train, y_train):  # seed 003's function, unchanged
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=LEARNING_RATE),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=LEARNING_RATE),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     model.fit(x_train, y_train, epochs=1, verbose=0)
     return model.evaluate(X_TEST, Y_TEST, verbose=0)[1]
 
 
 def half_fixed(model, x_train, y_train, x_test, y_test, learning_rate=0.01, epochs=1):
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     model.fit(x_train, y_train, epochs=epochs, verbose=0)
     return model.evaluate(X_TEST, Y_TEST, verbose=0)[1]
 
 
 def variant(compile_with=None, fit_epochs=None, returns="accuracy"):
     """train_model with one mistake: another optimizer, a fixed number of epochs, or another return value."""
+
     def train(model, x_train, y_train, x_test, y_test, learning_rate=0.01, epochs=1):
         optimizer = compile_with(learning_rate) if compile_with else keras.optimizers.SGD(learning_rate=learning_rate)
         model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         model.fit(x_train, y_train, epochs=fit_epochs or epochs, verbose=0)
-        scores = {"accuracy": lambda: model.evaluate(x_test, y_test, verbose=0)[1],
-                  "both": lambda: model.evaluate(x_test, y_test, verbose=0),
-                  "train": lambda: model.evaluate(x_train, y_train, verbose=0)[1],
-                  "loss": lambda: model.evaluate(x_test, y_test, verbose=0)[0],
-                  "nothing": lambda: None}
+        scores = {
+            "accuracy": lambda: model.evaluate(x_test, y_test, verbose=0)[1],
+            "both": lambda: model.evaluate(x_test, y_test, verbose=0),
+            "train": lambda: model.evaluate(x_train, y_train, verbose=0)[1],
+            "loss": lambda: model.evaluate(x_test, y_test, verbose=0)[0],
+            "nothing": lambda: None,
+        }
         return scores[returns]()
+
     return train
 
 
-@pytest.mark.parametrize("answer, phrase", [
-    (reads_globals, "call it as train_model(model, x_train, y_train, x_test, y_test"),
-    (half_fixed, "your function still reads 'X_TEST' from the notebook"),
-    (variant(compile_with=lambda lr: keras.optimizers.SGD(learning_rate=0.05)), "ignores its learning_rate"),
-    (variant(compile_with=lambda lr: keras.optimizers.Adam(learning_rate=lr)), "yours uses Adam"),
-    (variant(fit_epochs=1), "pass epochs=epochs to fit"),
-    (variant(returns="both"), "model.evaluate returns [loss, accuracy]"),
-    (variant(returns="train"), "that is the accuracy on the training data"),
-    (variant(returns="loss"), "the model's accuracy on the test data it was given is"),
-    (variant(returns="nothing"), "did you forget `return`"),
-    ("train_model", "pass the function itself"),
-])
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        (reads_globals, "call it as train_model(model, x_train, y_train, x_test, y_test"),
+        (half_fixed, "your function still reads 'X_TEST' from the notebook"),
+        (variant(compile_with=lambda lr: keras.optimizers.SGD(learning_rate=0.05)), "ignores its learning_rate"),
+        (variant(compile_with=lambda lr: keras.optimizers.Adam(learning_rate=lr)), "yours uses Adam"),
+        (variant(fit_epochs=1), "pass epochs=epochs to fit"),
+        (variant(returns="both"), "model.evaluate returns [loss, accuracy]"),
+        (variant(returns="train"), "that is the accuracy on the training data"),
+        (variant(returns="loss"), "the model's accuracy on the test data it was given is"),
+        (variant(returns="nothing"), "did you forget `return`"),
+        ("train_model", "pass the function itself"),
+    ],
+)
 def test_train_model_hints(answer, phrase):
     result = check.train_model(answer)
     assert not result.ok and phrase in result.message, result.message
@@ -180,41 +213,47 @@ def test_predictions_must_come_back_as_four_values():
         assert not result.ok and "should return the four values" in result.message, result.message
 
 
-@pytest.mark.parametrize("make_check", [
-    lambda: check.predict_then_run(stub),
-    lambda: check.train_model(stub),
-    lambda: check.build_256_128(stub),
-    lambda: check.best_epoch(stub),
-])
+@pytest.mark.parametrize(
+    "make_check",
+    [
+        lambda: check.predict_then_run(stub),
+        lambda: check.train_model(stub),
+        lambda: check.build_256_128(stub),
+        lambda: check.best_epoch(stub),
+    ],
+)
 def test_a_stub_reaches_the_student_as_not_implemented(make_check):
     with pytest.raises(NotImplementedError, match="write your code here"):
         make_check()
 
 
-@pytest.mark.parametrize("build, phrase", [
-    (network(dense(256), dense(128), dense(10, None)), "the softmax is missing"),
-    (network(dense(256), dense(128), dense(10, "sigmoid")), "need not sum to 1"),
-    (network(dense(256), dense(128), dense(10, "relu")), 'it needs activation="softmax"'),
-    (network(dense(256), dense(10, "softmax")), "a hidden layer is missing"),
-    (network(dense(128), dense(256), dense(10, "softmax")), "the hidden layers are swapped"),
-    (network(dense(256), dense(128)), "the output layer is missing"),
-    (network(dense(256), dense(128), dense(64), dense(10, "softmax")), "should have 256, 128 and 10 units"),
-    (network(dense(256, None), dense(128), dense(10, "softmax")), "collapse into one linear map"),
-    (network(dense(256, "sigmoid"), dense(128), dense(10, "softmax")), "uses sigmoid"),
-    (network(*reference(), shape=(28, 28)), "this notebook feeds flattened vectors"),
-    (network(*reference(), shape=(392,)), "a vector of 784 pixels"),
-    (network(*reference(), shape=None, compile_it=False), "does not know its input size"),
-    (network(keras.layers.Flatten(), *reference(), shape=(28, 28)), "this notebook feeds flattened vectors"),
-    (network(keras.layers.BatchNormalization(), *reference()), "yours has a BatchNormalization"),
-    (network(*reference(), compile_it=False), "the model is not compiled"),
-    (network(*reference(), loss="categorical_crossentropy"), "expects one-hot vectors"),
-    (network(*reference(), loss="mse"), 'use loss="sparse_categorical_crossentropy"'),
-    (network(*reference(), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)), "drop from_logits"),
-    (network(*reference(), optimizer="sgd"), "the task asks for Adam"),
-    (network(dense(256, use_bias=False), dense(128), dense(10, "softmax")), "use_bias=False"),
-    (lambda: None, "did you forget `return`"),
-    (lambda: [256, 128, 10], "not a list"),
-])
+@pytest.mark.parametrize(
+    "build, phrase",
+    [
+        (network(dense(256), dense(128), dense(10, None)), "the softmax is missing"),
+        (network(dense(256), dense(128), dense(10, "sigmoid")), "need not sum to 1"),
+        (network(dense(256), dense(128), dense(10, "relu")), 'it needs activation="softmax"'),
+        (network(dense(256), dense(10, "softmax")), "a hidden layer is missing"),
+        (network(dense(128), dense(256), dense(10, "softmax")), "the hidden layers are swapped"),
+        (network(dense(256), dense(128)), "the output layer is missing"),
+        (network(dense(256), dense(128), dense(64), dense(10, "softmax")), "should have 256, 128 and 10 units"),
+        (network(dense(256, None), dense(128), dense(10, "softmax")), "collapse into one linear map"),
+        (network(dense(256, "sigmoid"), dense(128), dense(10, "softmax")), "uses sigmoid"),
+        (network(*reference(), shape=(28, 28)), "this notebook feeds flattened vectors"),
+        (network(*reference(), shape=(392,)), "a vector of 784 pixels"),
+        (network(*reference(), shape=None, compile_it=False), "does not know its input size"),
+        (network(keras.layers.Flatten(), *reference(), shape=(28, 28)), "this notebook feeds flattened vectors"),
+        (network(keras.layers.BatchNormalization(), *reference()), "yours has a BatchNormalization"),
+        (network(*reference(), compile_it=False), "the model is not compiled"),
+        (network(*reference(), loss="categorical_crossentropy"), "expects one-hot vectors"),
+        (network(*reference(), loss="mse"), 'use loss="sparse_categorical_crossentropy"'),
+        (network(*reference(), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)), "drop from_logits"),
+        (network(*reference(), optimizer="sgd"), "the task asks for Adam"),
+        (network(dense(256, use_bias=False), dense(128), dense(10, "softmax")), "use_bias=False"),
+        (lambda: None, "did you forget `return`"),
+        (lambda: [256, 128, 10], "not a list"),
+    ],
+)
 def test_build_256_128_hints(build, phrase):
     result = check.build_256_128(build)
     assert not result.ok and phrase in result.message, result.message
@@ -235,20 +274,23 @@ def _sorts_in_place(history, monitor="val_loss"):
     return 1
 
 
-@pytest.mark.parametrize("answer, phrase", [
-    (lambda h, monitor="val_loss": int(np.argmin(h[monitor])), "0-based index"),
-    (lambda h, monitor="val_loss": int(np.argmin(h["loss"])) + 1, "lowest *training* loss"),
-    (lambda h, monitor="val_loss": int(np.argmin(h["loss"])), "lowest *training* loss"),
-    (lambda h, monitor="val_loss": int(np.argmax(h["val_accuracy"])) + 1, "highest validation accuracy"),
-    (lambda h, monitor="val_loss": int(np.argmax(h["val_accuracy"])), "highest validation accuracy"),
-    (lambda h, monitor="val_loss": len(h[monitor]), "that is the last epoch"),
-    (lambda h, monitor="val_loss": len(h[monitor]) - int(np.argmin(h[monitor][::-1])), "take the first one"),
-    (lambda h, monitor="val_loss": int(np.argmin(h["val_loss"])) + 1, "not always 'val_loss'"),
-    (lambda h, monitor="val_loss": int(np.argmin(h[monitor])) + 1, "for an accuracy the highest"),
-    (lambda h, monitor="val_loss": min(h[monitor]), "return its epoch number"),
-    (lambda h, monitor="val_loss": None, "did you forget `return`"),
-    (_sorts_in_place, "changes the history it is given"),
-])
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        (lambda h, monitor="val_loss": int(np.argmin(h[monitor])), "0-based index"),
+        (lambda h, monitor="val_loss": int(np.argmin(h["loss"])) + 1, "lowest *training* loss"),
+        (lambda h, monitor="val_loss": int(np.argmin(h["loss"])), "lowest *training* loss"),
+        (lambda h, monitor="val_loss": int(np.argmax(h["val_accuracy"])) + 1, "highest validation accuracy"),
+        (lambda h, monitor="val_loss": int(np.argmax(h["val_accuracy"])), "highest validation accuracy"),
+        (lambda h, monitor="val_loss": len(h[monitor]), "that is the last epoch"),
+        (lambda h, monitor="val_loss": len(h[monitor]) - int(np.argmin(h[monitor][::-1])), "take the first one"),
+        (lambda h, monitor="val_loss": int(np.argmin(h["val_loss"])) + 1, "not always 'val_loss'"),
+        (lambda h, monitor="val_loss": int(np.argmin(h[monitor])) + 1, "for an accuracy the highest"),
+        (lambda h, monitor="val_loss": min(h[monitor]), "return its epoch number"),
+        (lambda h, monitor="val_loss": None, "did you forget `return`"),
+        (_sorts_in_place, "changes the history it is given"),
+    ],
+)
 def test_best_epoch_hints(answer, phrase):
     result = check.best_epoch(answer)
     assert not result.ok and phrase in result.message, result.message
@@ -257,8 +299,11 @@ def test_best_epoch_hints(answer, phrase):
 
 
 def test_best_epoch_checks_a_loss_other_than_val_loss():
-    only_val = check.best_epoch(lambda h, monitor="val_loss": (
-        int(np.argmin(h[monitor])) if monitor == "val_loss" else int(np.argmax(h[monitor]))) + 1)
+    only_val = check.best_epoch(
+        lambda h, monitor="val_loss": (
+            (int(np.argmin(h[monitor])) if monitor == "val_loss" else int(np.argmax(h[monitor]))) + 1
+        )
+    )
     assert not only_val.ok and "for a loss the best epoch has the lowest value" in only_val.message
     with pytest.raises(ExerciseNotSolved, match="for a loss the best epoch has the lowest value"):
         only_val.raise_if_wrong()

@@ -20,6 +20,7 @@ def stub(*args, **kwargs):
 
 # --- 7.1: which SGD learning rates diverge on the bowl --------------------------------------------------------------
 
+
 def test_the_right_prediction_passes_and_names_the_limit():
     result = check.diverging_rates(lambda: {0.11, 0.2})
     assert result.ok and result.exercise == "7.1" and "η < 2/20 = 0.1" in result.message, result
@@ -34,15 +35,18 @@ def test_the_bowl_runs_as_the_rule_says():
     assert abs(check.sgd_on_the_bowl(0.09)[-1, 1]) == pytest.approx(0.8**50, rel=1e-9)
 
 
-@pytest.mark.parametrize("prediction, phrase", [
-    ({0.09, 0.11, 0.2}, "zigzags, but every swing is smaller"),
-    ({0.2}, "0.11 diverges too"),
-    ({0.01, 0.11, 0.2}, "slow, not unstable"),
-    (set(), "which rates make |1 − 20η| larger than 1"),
-    ({0.5}, "is not one of them"),
-    ("fast", "return a set of learning rates"),
-    (None, "forget `return`"),
-])
+@pytest.mark.parametrize(
+    "prediction, phrase",
+    [
+        ({0.09, 0.11, 0.2}, "zigzags, but every swing is smaller"),
+        ({0.2}, "0.11 diverges too"),
+        ({0.01, 0.11, 0.2}, "slow, not unstable"),
+        (set(), "which rates make |1 − 20η| larger than 1"),
+        ({0.5}, "is not one of them"),
+        ("fast", "return a set of learning rates"),
+        (None, "forget `return`"),
+    ],
+)
 def test_each_wrong_prediction_gets_its_hint(prediction, phrase):
     result = check.diverging_rates(lambda: prediction)
     assert not result.ok and phrase in result.message, result
@@ -51,6 +55,7 @@ def test_each_wrong_prediction_gets_its_hint(prediction, phrase):
 
 
 # --- 7.2: one-hot labels fed to a sparse loss ----------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def digits(real_arrays):
@@ -64,32 +69,44 @@ def _snippet(loss: str = "sparse_categorical_crossentropy", one_hot: bool = True
         import keras
 
         keras.utils.set_random_seed(0)
-        model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(64, activation="relu"),
-                                  keras.layers.Dense(10, activation="softmax")])
+        model = keras.Sequential(
+            [
+                keras.Input((784,)),
+                keras.layers.Dense(64, activation="relu"),
+                keras.layers.Dense(10, activation="softmax"),
+            ]
+        )
         model.compile(optimizer="adam", loss=loss)
         if fit:
             model.fit(x, keras.utils.to_categorical(y, 10) if one_hot else y, epochs=1, batch_size=64, verbose=0)
         return model
+
     return train_briefly
 
 
-@pytest.mark.parametrize("fixed, phrase", [
-    (_snippet(one_hot=False), "integer labels with the sparse loss"),
-    (_snippet(loss="categorical_crossentropy"), "one-hot labels with the categorical loss"),
-])
+@pytest.mark.parametrize(
+    "fixed, phrase",
+    [
+        (_snippet(one_hot=False), "integer labels with the sparse loss"),
+        (_snippet(loss="categorical_crossentropy"), "one-hot labels with the categorical loss"),
+    ],
+)
 def test_both_fixes_pass(digits, fixed, phrase):
     result = check.one_hot_with_sparse_loss(fixed, *digits)
     assert result.ok and phrase in result.message and "one loss" in result.message, result
 
 
-@pytest.mark.parametrize("answer, phrase", [
-    (_snippet(), "the loss is sparse"),  # the broken snippet as given
-    (_snippet(loss="categorical_crossentropy", one_hot=False), "now the loss is categorical"),
-    (_snippet(loss="mean_squared_error"), "hides the error"),
-    (_snippet(one_hot=False, fit=False), "did it train"),
-    (lambda x, y: None, "forget `return`"),
-    (lambda x, y: "model", "not a str"),
-])
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        (_snippet(), "the loss is sparse"),  # the broken snippet as given
+        (_snippet(loss="categorical_crossentropy", one_hot=False), "now the loss is categorical"),
+        (_snippet(loss="mean_squared_error"), "hides the error"),
+        (_snippet(one_hot=False, fit=False), "did it train"),
+        (lambda x, y: None, "forget `return`"),
+        (lambda x, y: "model", "not a str"),
+    ],
+)
 def test_each_debugging_mistake_gets_its_hint(digits, answer, phrase):
     result = check.one_hot_with_sparse_loss(answer, *digits)
     assert not result.ok and phrase in result.message, result
@@ -106,6 +123,7 @@ def test_a_bug_of_another_kind_reaches_the_student(digits):
 
 
 # --- 7.3: Adam's step in the paper's form ---------------------------------------------------------------------------
+
 
 def adam_step(w, m, v, g, t, lr, beta_1, beta_2, epsilon):
     m = beta_1 * m + (1 - beta_1) * g
@@ -139,24 +157,45 @@ def _from_zero(w, m, v, g, t, lr, b1, b2, eps):
         return adam_step(w, m, v, g, t - 1, lr, b1, b2, eps)
 
 
-@pytest.mark.parametrize("answer, phrase", [
-    (_paper, "as the paper writes it"),
-    (_uncorrected, "no bias correction"),
-    (lambda w, m, v, g, t, lr, b1, b2, e: (
-        w - lr * ((b1 * m + (1 - b1) * g) / (1 - b1**t)) / (np.sqrt(b2 * v + (1 - b2) * g**2) + e),
-        b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g**2), "correct m but not v"),
-    (lambda w, m, v, g, t, lr, b1, b2, e: (
-        w - lr * (b1 * m + (1 - b1) * g) / (np.sqrt((b2 * v + (1 - b2) * g**2) / (1 - b2**t)) + e / math.sqrt(
-            1 - b2**t)), b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g**2), "correct v but not m"),
-    (_abs_step, "not |g|"),
-    (_from_zero, "t counts from 1"),
-    (lambda w, m, v, g, t, lr, b1, b2, e: (w, m, v), "do not move"),
-    (lambda w, m, v, g, t, lr, b1, b2, e: (2 * w - adam_step(w, m, v, g, t, lr, b1, b2, e)[0],
-                                           *adam_step(w, m, v, g, t, lr, b1, b2, e)[1:]), "climb the gradient"),
-    (lambda w, m, v, g, t, lr, b1, b2, e: adam_step(w, m, v, g, t, lr, b1, b2, e)[0], "three arrays"),
-    (lambda w, m, v, g, t, lr, b1, b2, e: None, "forget `return`"),
-    (lambda w, m, v, g, t, lr, b1, b2, e: (w - lr * g, m, v), "not the weights of keras.optimizers.Adam"),
-])
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        (_paper, "as the paper writes it"),
+        (_uncorrected, "no bias correction"),
+        (
+            lambda w, m, v, g, t, lr, b1, b2, e: (
+                w - lr * ((b1 * m + (1 - b1) * g) / (1 - b1**t)) / (np.sqrt(b2 * v + (1 - b2) * g**2) + e),
+                b1 * m + (1 - b1) * g,
+                b2 * v + (1 - b2) * g**2,
+            ),
+            "correct m but not v",
+        ),
+        (
+            lambda w, m, v, g, t, lr, b1, b2, e: (
+                w
+                - lr
+                * (b1 * m + (1 - b1) * g)
+                / (np.sqrt((b2 * v + (1 - b2) * g**2) / (1 - b2**t)) + e / math.sqrt(1 - b2**t)),
+                b1 * m + (1 - b1) * g,
+                b2 * v + (1 - b2) * g**2,
+            ),
+            "correct v but not m",
+        ),
+        (_abs_step, "not |g|"),
+        (_from_zero, "t counts from 1"),
+        (lambda w, m, v, g, t, lr, b1, b2, e: (w, m, v), "do not move"),
+        (
+            lambda w, m, v, g, t, lr, b1, b2, e: (
+                2 * w - adam_step(w, m, v, g, t, lr, b1, b2, e)[0],
+                *adam_step(w, m, v, g, t, lr, b1, b2, e)[1:],
+            ),
+            "climb the gradient",
+        ),
+        (lambda w, m, v, g, t, lr, b1, b2, e: adam_step(w, m, v, g, t, lr, b1, b2, e)[0], "three arrays"),
+        (lambda w, m, v, g, t, lr, b1, b2, e: None, "forget `return`"),
+        (lambda w, m, v, g, t, lr, b1, b2, e: (w - lr * g, m, v), "not the weights of keras.optimizers.Adam"),
+    ],
+)
 def test_each_adam_mistake_gets_its_hint(answer, phrase):
     result = check.adam_step(answer)
     assert not result.ok and phrase in result.message, result
@@ -171,11 +210,14 @@ def test_the_check_tells_the_paper_form_from_keras_form():
     assert max(float(np.max(np.abs(a - b))) for a, b in zip(ours, paper)) > 1e-4
 
 
-@pytest.mark.parametrize("run", [
-    lambda digits: check.diverging_rates(stub),
-    lambda digits: check.one_hot_with_sparse_loss(stub, *digits),
-    lambda digits: check.adam_step(stub),
-])
+@pytest.mark.parametrize(
+    "run",
+    [
+        lambda digits: check.diverging_rates(stub),
+        lambda digits: check.one_hot_with_sparse_loss(stub, *digits),
+        lambda digits: check.adam_step(stub),
+    ],
+)
 def test_an_unsolved_stub_raises_not_implemented(run, digits):
     with pytest.raises(NotImplementedError, match="write your code here"):
         run(digits)

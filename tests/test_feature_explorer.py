@@ -131,7 +131,7 @@ def test_colour_map_uses_viridis_for_non_negative_and_red_white_blue_around_zero
     assert rgb.dtype == np.uint8 and rgb.shape == (1, 2, 3)
     np.testing.assert_array_equal(rgb[0, 1], np.round(255 * np.array(colormaps["viridis"](1.0)[:3])))
     signed = colour_map(np.array([[-1.0, 0.0, 1.0]]))
-    assert signed[0, 1].min() >= 250                          # 0 is white
+    assert signed[0, 1].min() >= 250  # 0 is white
     assert signed[0, 0, 2] > signed[0, 0, 0] and signed[0, 2, 0] > signed[0, 2, 2]  # blue below, red above
     assert colour_map(np.array([[0.0, 1.0]]), signed=True)[0, 0].min() >= 250
     with pytest.raises(ValueError, match="2-D"):

@@ -25,12 +25,15 @@ def test_top_activating_mosaic_puts_each_channels_images_in_its_row_best_first()
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["ch 0", "ch 1"]
 
 
-@pytest.mark.parametrize("draw, axes", [
-    (lambda: feature_plots.plot_kernels(np.zeros((10, 3, 3)), ncols=4), 12),
-    (lambda: feature_plots.plot_feature_maps(np.zeros((5, 5, 40)), max_channels=16), 16),
-    (lambda: feature_plots.plot_top_activating(np.zeros((6, 12, 12)), np.array([[1, 2, 0], [5, 3, 4]])), 1),
-    (lambda: feature_plots.plot_overlays(blob(), {"a": blob(), "b": -blob()}), 3),
-])
+@pytest.mark.parametrize(
+    "draw, axes",
+    [
+        (lambda: feature_plots.plot_kernels(np.zeros((10, 3, 3)), ncols=4), 12),
+        (lambda: feature_plots.plot_feature_maps(np.zeros((5, 5, 40)), max_channels=16), 16),
+        (lambda: feature_plots.plot_top_activating(np.zeros((6, 12, 12)), np.array([[1, 2, 0], [5, 3, 4]])), 1),
+        (lambda: feature_plots.plot_overlays(blob(), {"a": blob(), "b": -blob()}), 3),
+    ],
+)
 def test_plots_return_figures_with_one_panel_per_item(draw, axes):
     fig = draw()
     assert isinstance(fig, Figure) and len(fig.axes) == axes

@@ -9,7 +9,7 @@ import pytest
 from mnist_course import features
 
 VERTICAL = np.array([[-1.0, 0.0, 1.0]] * 3)  # responds where ink starts, going left to right
-HORIZONTAL = VERTICAL.T                      # responds where ink starts, going top to bottom
+HORIZONTAL = VERTICAL.T  # responds where ink starts, going top to bottom
 
 
 def edge_model(*, builtin_relu: bool = False) -> keras.Model:
@@ -134,8 +134,9 @@ def test_kernels_come_back_as_set():
 
 def test_top_activating_ranks_the_brightest_bars_of_each_orientation_first():
     # vertical bars of intensity 0.2, 0.9, 0.5 (indices 0..2), horizontal bars of 0.7, 0.1, 1.0 (indices 3..5)
-    images = np.stack([bar(0.2), bar(0.9), bar(0.5), bar(0.7, vertical=False), bar(0.1, vertical=False),
-                       bar(1.0, vertical=False)])
+    images = np.stack(
+        [bar(0.2), bar(0.9), bar(0.5), bar(0.7, vertical=False), bar(0.1, vertical=False), bar(1.0, vertical=False)]
+    )
     top = features.top_activating(edge_model(), images, "relu", k=3, batch_size=4)  # two batches
     np.testing.assert_array_equal(top, [[1, 2, 0], [5, 3, 4]])
     scores = features.channel_scores(edge_model(), images, "relu", reduce="mean")
@@ -169,8 +170,9 @@ def test_class_scores_are_logits_and_probabilities_softmax():
     model = corner_classifier()
     logits = np.asarray(features.class_scores(model, features.to_batch(model, blob())))[0]
     assert logits[0] == 0.0 and logits[1] > 8  # a confident class 1
-    np.testing.assert_allclose(features.probabilities(model, blob())[0], np.exp(logits) / np.exp(logits).sum(),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        features.probabilities(model, blob())[0], np.exp(logits) / np.exp(logits).sum(), rtol=1e-5
+    )
 
 
 def test_occluding_the_blob_drops_the_score_and_the_empty_corner_does_not():
@@ -180,7 +182,7 @@ def test_occluding_the_blob_drops_the_score_and_the_empty_corner_does_not():
     # averages the drops of the patches over it
     assert heat[1:4, 1:4].min() > 0.1
     assert heat[0, 0] == heat.max() and heat.max() == pytest.approx(0.5, abs=1e-3)
-    assert np.all(np.abs(heat[8:, 8:]) < 1e-6)     # the bottom-right corner never mattered
+    assert np.all(np.abs(heat[8:, 8:]) < 1e-6)  # the bottom-right corner never mattered
 
 
 def test_saliency_is_on_the_blob_not_in_the_far_corner_and_not_saturated():
@@ -199,14 +201,22 @@ def test_int64_pixels_give_the_same_maps_and_probabilities_as_uint8():
     as_uint8 = features.probabilities(model, pixels)
     np.testing.assert_allclose(features.probabilities(model, pixels.astype(np.int64)), as_uint8, rtol=1e-6)
     np.testing.assert_allclose(as_uint8, features.probabilities(model, blob()), rtol=1e-6)  # 255 -> 1.0
-    np.testing.assert_allclose(features.feature_maps(edge_model(), (bar() * 255).astype(np.int64), "relu"),
-                               features.feature_maps(edge_model(), bar(), "relu"), rtol=1e-6)
+    np.testing.assert_allclose(
+        features.feature_maps(edge_model(), (bar() * 255).astype(np.int64), "relu"),
+        features.feature_maps(edge_model(), bar(), "relu"),
+        rtol=1e-6,
+    )
 
 
 def test_layer_titles_number_each_kind_of_layer_whatever_keras_named_it():
     model = edge_model()
-    assert features.layer_titles(model) == {"edge": "convolution 1", "relu": "activation 1", "pool": "max pooling 1",
-                                            "flat": "flatten 1", "dense": "dense 1"}
+    assert features.layer_titles(model) == {
+        "edge": "convolution 1",
+        "relu": "activation 1",
+        "pool": "max pooling 1",
+        "flat": "flatten 1",
+        "dense": "dense 1",
+    }
     inputs = keras.Input((12, 12, 1))
     x = keras.layers.Conv2D(2, 3)(inputs)  # automatic names: conv2d_N, depending on the session
     x = keras.layers.ReLU()(x)

@@ -98,8 +98,9 @@ def test_refuse_course_targets_sees_through_every_spelling(course, tmp_path, mon
 
 
 def test_refuse_course_targets_lets_other_folders_through(course, tmp_path):
-    paths.refuse_course_targets([tmp_path / "student", tmp_path / "student" / "01_intro.ipynb"],
-                                command="student-edition", fix="-")
+    paths.refuse_course_targets(
+        [tmp_path / "student", tmp_path / "student" / "01_intro.ipynb"], command="student-edition", fix="-"
+    )
 
 
 def test_shown_writes_the_home_folder_as_a_tilde(monkeypatch, tmp_path):

@@ -31,6 +31,7 @@ def _tape(function, *arrays):
 
 # softmax and cross-entropy ---------------------------------------------------------------------------------------
 
+
 def test_softmax_matches_hand_computed_values_and_ignores_a_shift():
     e = math.e
     expected = [1 / (1 + e + e * e), e / (1 + e + e * e), e * e / (1 + e + e * e)]  # exp(0,1,2) / their sum
@@ -57,7 +58,8 @@ def test_general_cross_entropy_equals_minus_log_p_true_on_one_hot_rows_and_diffe
     assert learning.cross_entropy(np.eye(3)[[0, 2]], p) == pytest.approx(-(math.log(0.7) + math.log(0.5)) / 2)
     soft = np.array([[0.9, 0.05, 0.05]])
     assert learning.cross_entropy(soft, p[:1]) == pytest.approx(
-        -(0.9 * math.log(0.7) + 0.05 * math.log(0.2) + 0.05 * math.log(0.1)))
+        -(0.9 * math.log(0.7) + 0.05 * math.log(0.2) + 0.05 * math.log(0.1))
+    )
 
 
 def test_cross_entropy_counts_zero_times_log_zero_as_zero_and_refuses_integer_labels():
@@ -77,6 +79,7 @@ def test_one_hot_rows_and_bad_input():
 
 # gradients -------------------------------------------------------------------------------------------------------
 
+
 def test_softmax_regression_gradients_match_finite_differences():
     x, y, _, w, b = _problem()
     dw, db = learning.softmax_regression_gradients(x, y, w, b)
@@ -87,14 +90,16 @@ def test_softmax_regression_gradients_match_finite_differences():
         up, down = w.copy(), w.copy()
         up[index] += eps
         down[index] -= eps
-        w_fd[index] = (learning.softmax_regression_loss(x, y, up, b)
-                       - learning.softmax_regression_loss(x, y, down, b)) / (2 * eps)
+        w_fd[index] = (
+            learning.softmax_regression_loss(x, y, up, b) - learning.softmax_regression_loss(x, y, down, b)
+        ) / (2 * eps)
     for k in range(len(b)):
         up, down = b.copy(), b.copy()
         up[k] += eps
         down[k] -= eps
-        b_fd[k] = (learning.softmax_regression_loss(x, y, w, up) - learning.softmax_regression_loss(x, y, w, down)) \
-            / (2 * eps)
+        b_fd[k] = (learning.softmax_regression_loss(x, y, w, up) - learning.softmax_regression_loss(x, y, w, down)) / (
+            2 * eps
+        )
     assert np.abs(dw - w_fd).max() < 1e-8 and np.abs(db - b_fd).max() < 1e-8
 
 
@@ -112,9 +117,9 @@ def test_softmax_regression_gradients_and_loss_match_tensorflow_autodiff():
 def test_numerical_gradient_of_a_known_function_and_its_restoring_of_the_parameter():
     w = np.array([[1.0, -2.0], [0.5, 3.0]])
     before = w.copy()
-    grad = learning.numerical_gradient(lambda: float((w ** 3).sum()), w)
-    assert np.allclose(grad, 3 * before ** 2, atol=1e-6) and np.array_equal(w, before)
-    some = learning.numerical_gradient(lambda: float((w ** 3).sum()), w, indices=[(0, 1)])
+    grad = learning.numerical_gradient(lambda: float((w**3).sum()), w)
+    assert np.allclose(grad, 3 * before**2, atol=1e-6) and np.array_equal(w, before)
+    some = learning.numerical_gradient(lambda: float((w**3).sum()), w, indices=[(0, 1)])
     assert some[0, 1] == pytest.approx(12.0, abs=1e-6) and some[0, 0] == some[1, 0] == some[1, 1] == 0
     with pytest.raises(TypeError, match="float64"):
         learning.numerical_gradient(lambda: 0.0, w.astype(np.float32))
@@ -129,6 +134,7 @@ def test_accuracy_counts_the_largest_logit():
 
 
 # gradient descent ------------------------------------------------------------------------------------------------
+
 
 def test_one_full_batch_step_is_minus_learning_rate_times_the_gradient_at_zero():
     x, y, _, _, _ = _problem(n=4, features=3, seed=2)
@@ -157,20 +163,21 @@ def test_a_small_learning_rate_lowers_the_full_batch_loss_at_every_step_and_a_hu
 
 def test_checkpoints_measure_the_validation_loss_at_the_start_and_along_the_way():
     x, y, _, _, _ = _problem(n=20, features=3, seed=5)
-    run = learning.gradient_descent(x, y, learning_rate=0.1, batch_size=5, epochs=1, validation=(x, y),
-                                    checkpoints=2)
+    run = learning.gradient_descent(x, y, learning_rate=0.1, batch_size=5, epochs=1, validation=(x, y), checkpoints=2)
     assert [seen for seen, _ in run.checkpoints] == [0, 10, 20]
     assert run.checkpoints[0][1] == pytest.approx(math.log(10), abs=1e-6)
-    full = learning.gradient_descent(x, y, learning_rate=0.1, batch_size=20, epochs=1, validation=(x, y),
-                                     checkpoints=5)
+    full = learning.gradient_descent(x, y, learning_rate=0.1, batch_size=20, epochs=1, validation=(x, y), checkpoints=5)
     assert [seen for seen, _ in full.checkpoints] == [0, 20]  # one step passes every mark: one point
 
 
-@pytest.mark.parametrize("kwargs, fragment", [
-    (dict(learning_rate=0.1, batch_size=0), "batch_size"),
-    (dict(learning_rate=0.0), "learning_rate > 0"),
-    (dict(learning_rate=0.1, epochs=0), "epochs > 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        (dict(learning_rate=0.1, batch_size=0), "batch_size"),
+        (dict(learning_rate=0.0), "learning_rate > 0"),
+        (dict(learning_rate=0.1, epochs=0), "epochs > 0"),
+    ],
+)
 def test_gradient_descent_refuses_bad_settings(kwargs, fragment):
     x, y, _, _, _ = _problem(n=5, features=2)
     with pytest.raises(ValueError, match=fragment):
@@ -184,6 +191,7 @@ def test_gradient_descent_refuses_integer_labels():
 
 
 # backpropagation -------------------------------------------------------------------------------------------------
+
 
 def test_sigmoid_values_and_no_overflow():
     assert backprop.sigmoid(np.array([0.0]))[0] == 0.5
@@ -221,8 +229,9 @@ def test_stack_gradients_match_tensorflow_autodiff(activation):
 
 def test_glorot_uniform_stays_within_its_limit_and_the_stack_is_seeded():
     w = backprop.glorot_uniform(300, 100, np.random.default_rng(0))
-    assert w.shape == (300, 100) and np.abs(w).max() <= math.sqrt(6 / 400) and np.abs(w).max() > 0.9 * math.sqrt(
-        6 / 400)
+    assert (
+        w.shape == (300, 100) and np.abs(w).max() <= math.sqrt(6 / 400) and np.abs(w).max() > 0.9 * math.sqrt(6 / 400)
+    )
     a, b = backprop.dense_stack([3, 2], seed=5), backprop.dense_stack([3, 2], seed=5)
     assert np.array_equal(a[0].weights, b[0].weights) and not a[0].bias.any()
     with pytest.raises(ValueError, match="at least"):
@@ -250,9 +259,15 @@ def test_an_unknown_activation_is_named():
 
 # figures ---------------------------------------------------------------------------------------------------------
 
+
 def test_loss_curves_draw_one_labelled_line_per_run_in_the_given_colours():
-    fig = learning_plots.loss_curves({"lr 0.01": ([0, 1], [2.3, 2.0]), "lr 0.5": ([0, 1, 2], [2.3, 0.5, 0.4])},
-                                     xlabel="step", log_y=True, colours={"lr 0.5": "tab:red"}, title="t")
+    fig = learning_plots.loss_curves(
+        {"lr 0.01": ([0, 1], [2.3, 2.0]), "lr 0.5": ([0, 1, 2], [2.3, 0.5, 0.4])},
+        xlabel="step",
+        log_y=True,
+        colours={"lr 0.5": "tab:red"},
+        title="t",
+    )
     ax = fig.axes[0]
     assert [line.get_label() for line in ax.get_lines()] == ["lr 0.01", "lr 0.5"]
     assert ax.get_lines()[1].get_color() == "tab:red" and ax.get_yscale() == "log"
@@ -267,8 +282,9 @@ def test_gradient_norms_figure_numbers_layers_from_one():
 
 
 def test_points_only_curves_have_no_line():
-    fig = learning_plots.loss_curves({"batch": ([0, 10], [2.3, 1.8]), "mini": ([0, 5, 10], [2.3, 0.5, 0.4])},
-                                     xlabel="images", points_only={"batch"})
+    fig = learning_plots.loss_curves(
+        {"batch": ([0, 10], [2.3, 1.8]), "mini": ([0, 5, 10], [2.3, 0.5, 0.4])}, xlabel="images", points_only={"batch"}
+    )
     batch, mini = fig.axes[0].get_lines()
     assert batch.get_linestyle() == "None" and mini.get_linestyle() == "-"
 

@@ -39,8 +39,9 @@ class FakeTrain:
         self.delay = delay
         self._lock = threading.Lock()
 
-    def __call__(self, name: str, x: Any, y: Any, *, epochs: int, seed: int, validation_data: Any,
-                 verbose: int) -> tuple[keras.Model, dict[str, list[float]], float]:
+    def __call__(
+        self, name: str, x: Any, y: Any, *, epochs: int, seed: int, validation_data: Any, verbose: int
+    ) -> tuple[keras.Model, dict[str, list[float]], float]:
         with self._lock:
             self.calls.append({"name": name, "images": len(x), "epochs": epochs, "seed": seed})
         model = models.build_model(name, seed=seed)
@@ -97,8 +98,7 @@ def test_round_trip_trains_once_then_loads_the_same_weights(cache: Path, capsys:
     assert len(model_files(cache)) == 1
 
 
-def test_different_train_size_gets_its_own_entry_and_both_are_kept(cache: Path,
-                                                                   capsys: pytest.CaptureFixture) -> None:
+def test_different_train_size_gets_its_own_entry_and_both_are_kept(cache: Path, capsys: pytest.CaptureFixture) -> None:
     train = FakeTrain()
     big = model_store.load_or_train("dense-512", X, Y, seed=1, train_fn=train)
     small = model_store.load_or_train("dense-512", X[:16], Y[:16], seed=2, train_fn=train)
@@ -119,8 +119,9 @@ def test_same_size_other_images_is_another_entry(cache: Path) -> None:
 
 
 @pytest.mark.parametrize("change", [{"seed": 2}, {"epochs": 3}])
-def test_other_seed_or_epochs_is_another_entry(cache: Path, change: dict[str, int],
-                                               capsys: pytest.CaptureFixture) -> None:
+def test_other_seed_or_epochs_is_another_entry(
+    cache: Path, change: dict[str, int], capsys: pytest.CaptureFixture
+) -> None:
     train = FakeTrain()
     model_store.load_or_train("dense-512", X, Y, seed=1, epochs=1, train_fn=train)
     model_store.load_or_train("dense-512", X, Y, **{"seed": 1, "epochs": 1, **change}, train_fn=train)
@@ -132,10 +133,12 @@ def test_other_seed_or_epochs_is_another_entry(cache: Path, change: dict[str, in
 def test_recipe_epochs_spelled_out_or_left_to_the_recipe_share_an_entry() -> None:
     # notebook 06 passes epochs=None where 05 passed the recipe's own: both must find the same model
     epochs = models.get_recipe("course-cnn").epochs
-    assert model_store.cache_key("course-cnn", X, Y, epochs=None) == model_store.cache_key("course-cnn", X, Y,
-                                                                                          epochs=epochs)
-    assert model_store.cache_key("course-cnn", X, Y, epochs=None) != model_store.cache_key("course-cnn", X, Y,
-                                                                                          epochs=epochs + 1)
+    assert model_store.cache_key("course-cnn", X, Y, epochs=None) == model_store.cache_key(
+        "course-cnn", X, Y, epochs=epochs
+    )
+    assert model_store.cache_key("course-cnn", X, Y, epochs=None) != model_store.cache_key(
+        "course-cnn", X, Y, epochs=epochs + 1
+    )
     one_hot = np.eye(10, dtype=np.float32)[Y]
     assert model_store.cache_key("course-cnn", X, one_hot) == model_store.cache_key("course-cnn", X, Y)
 
@@ -145,10 +148,18 @@ def test_every_recipe_field_is_part_of_the_key(monkeypatch: pytest.MonkeyPatch) 
     recipe = models.get_recipe("dense-512")
     for field in dataclasses.fields(recipe):
         value = getattr(recipe, field.name)
-        valid = {"optimizer": "sgd", "input_kind": "image",  # other values that still build
-                 "schedule": "cosine" if recipe.schedule == "constant" else "constant"}
-        other = valid.get(field.name) or {str: lambda v: f"{v}!", int: lambda v: v + 1, float: lambda v: v * 2 + 1,
-                                          bool: lambda v: not v, type(None): lambda v: 1.0}[type(value)](value)
+        valid = {
+            "optimizer": "sgd",
+            "input_kind": "image",  # other values that still build
+            "schedule": "cosine" if recipe.schedule == "constant" else "constant",
+        }
+        other = valid.get(field.name) or {
+            str: lambda v: f"{v}!",
+            int: lambda v: v + 1,
+            float: lambda v: v * 2 + 1,
+            bool: lambda v: not v,
+            type(None): lambda v: 1.0,
+        }[type(value)](value)
         monkeypatch.setitem(models._RECIPES, "dense-512", dataclasses.replace(recipe, **{field.name: other}))
         assert model_key.digest(model_store.cache_key("dense-512", X, Y)) != base, field.name
     monkeypatch.setitem(models._RECIPES, "dense-512", recipe)
@@ -160,6 +171,7 @@ def test_architecture_and_software_versions_are_part_of_the_key(monkeypatch: pyt
     monkeypatch.setattr(keras, "__version__", "2.0.0")
     assert model_store.cache_key("dense-512", X, Y) != base
     monkeypatch.undo()
+
     def wider() -> list[keras.layers.Layer]:
         return [keras.layers.Dense(513, activation="relu"), keras.layers.Dense(10, activation="softmax")]
 
@@ -181,8 +193,9 @@ def test_an_entry_copied_from_other_settings_is_detected(cache: Path) -> None:
     train = FakeTrain()
     model_store.load_or_train("dense-512", X, Y, seed=1, train_fn=train)
     model_store.load_or_train("dense-512", X, Y, seed=2, train_fn=train)
-    one, two = (model_store.entry_path(model_store.cache_key("dense-512", X, Y, seed=s, train_fn=train))
-                for s in (1, 2))
+    one, two = (
+        model_store.entry_path(model_store.cache_key("dense-512", X, Y, seed=s, train_fn=train)) for s in (1, 2)
+    )
     shutil.copyfile(two, one)  # seed 2's model (and metadata) under seed 1's name
     with pytest.warns(RuntimeWarning, match="was trained with seed 2, this run asks for 1"):
         model_store.load_or_train("dense-512", X, Y, seed=1, train_fn=train)
@@ -193,8 +206,9 @@ def test_weights_swapped_behind_the_metadata_are_detected(cache: Path) -> None:
     train = FakeTrain()
     model_store.load_or_train("dense-512", X, Y, seed=1, train_fn=train)
     model_store.load_or_train("dense-512", X, Y, seed=2, train_fn=train)
-    one, two = (model_store.entry_path(model_store.cache_key("dense-512", X, Y, seed=s, train_fn=train))
-                for s in (1, 2))
+    one, two = (
+        model_store.entry_path(model_store.cache_key("dense-512", X, Y, seed=s, train_fn=train)) for s in (1, 2)
+    )
     with zipfile.ZipFile(one) as a:
         meta = a.read(model_store.INFO_MEMBER)
     with zipfile.ZipFile(two) as b, zipfile.ZipFile(one, "w") as out:  # seed 2's weights, seed 1's metadata
@@ -254,16 +268,20 @@ def test_metadata_keeps_history_seconds_and_the_test_accuracy_of_its_test_set(ca
         model_store.info_of(models.build_model("dense-512"))
 
 
-def test_a_model_that_cannot_be_saved_is_still_returned_with_a_warning(cache: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_model_that_cannot_be_saved_is_still_returned_with_a_warning(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def full_disk(self: keras.Model, filepath: str, *args: object, **kwargs: object) -> None:
         Path(filepath).write_bytes(b"half written")
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(keras.Model, "save", full_disk)
     train = FakeTrain()
-    with pytest.warns(RuntimeWarning, match=rf"could not be saved in {re.escape(str(cache / 'models'))}.*"
-                                            r"No space left.*MNIST_COURSE_CACHE"):
+    with pytest.warns(
+        RuntimeWarning,
+        match=rf"could not be saved in {re.escape(str(cache / 'models'))}.*"
+        r"No space left.*MNIST_COURSE_CACHE",
+    ):
         model = model_store.load_or_train("dense-512", X, Y, seed=1, train_fn=train)
     assert model.count_params() == 407_050 and model_store.info_of(model)["path"] is None
     assert [p.name for p in (cache / "models").iterdir() if not p.name.endswith(".lock")] == []  # no debris
@@ -277,8 +295,9 @@ def test_an_unwritable_cache_still_loads_and_still_trains(cache: Path, monkeypat
         raise PermissionError(13, "Permission denied", str(path))
 
     monkeypatch.setattr(model_store, "lock_for", no_lock)
-    np.testing.assert_array_equal(predictions(model_store.load_or_train("dense-512", X, Y, seed=1, train_fn=train)),
-                                  predictions(cached))
+    np.testing.assert_array_equal(
+        predictions(model_store.load_or_train("dense-512", X, Y, seed=1, train_fn=train)), predictions(cached)
+    )
     monkeypatch.setattr(keras.Model, "save", lambda *a, **k: no_lock(cache / "models"))
     with pytest.warns(RuntimeWarning, match="could not be saved"):
         model_store.load_or_train("dense-512", X, Y, seed=2, train_fn=train)
@@ -326,7 +345,8 @@ def test_a_parallel_grid_keeps_every_writer(cache: Path) -> None:
     assert len(model_files(cache)) == 3
     for seed, model in trained.items():
         np.testing.assert_array_equal(
-            predictions(model_store.load_or_train("dense-512", X, Y, seed=seed, train_fn=train)), predictions(model))
+            predictions(model_store.load_or_train("dense-512", X, Y, seed=seed, train_fn=train)), predictions(model)
+        )
     assert sorted(c["seed"] for c in train.calls) == [1, 2, 3]
 
 

@@ -30,8 +30,13 @@ EXPECTED_PARAMS = {
     "lenet-avgpool": conv(5, 1, 36) + conv(5, 36, 36) + dense(900, 128) + dense(128, 64) + dense(64, 10),
     "keras-io-convnet": conv(3, 1, 32) + conv(3, 32, 64) + dense(5 * 5 * 64, 10),  # 34,826
     # convs and the hidden dense have no bias; each batch norm holds 4 numbers per channel
-    "course-cnn": conv(5, 1, 24, False) + 4 * 24 + conv(5, 24, 48, False) + 4 * 48
-    + dense(4 * 4 * 48, 128, False) + 4 * 128 + dense(128, 10),
+    "course-cnn": conv(5, 1, 24, False)
+    + 4 * 24
+    + conv(5, 24, 48, False)
+    + 4 * 48
+    + dense(4 * 4 * 48, 128, False)
+    + 4 * 128
+    + dense(128, 10),
 }
 
 
@@ -136,7 +141,7 @@ def test_prepare_scales_and_reshapes_uint8() -> None:
 
 def test_batches_accept_one_hot_labels() -> None:
     x = np.zeros((3, 28, 28), dtype=np.uint8)
-    (_, targets), = list(models.batches("dense-512", x, np.eye(10)[[3, 1, 4]], batch_size=3))
+    ((_, targets),) = list(models.batches("dense-512", x, np.eye(10)[[3, 1, 4]], batch_size=3))
     assert np.asarray(targets).tolist() == [3, 1, 4]
 
 
@@ -174,8 +179,7 @@ def test_train_runs_one_epoch_and_returns_history() -> None:
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, size=(512, 28, 28), dtype=np.uint8)
     y = rng.integers(0, 10, size=512)
-    model, history, seconds = models.train("course-cnn", x, y, epochs=1, verbose=0,
-                                           validation_data=(x[:64], y[:64]))
+    model, history, seconds = models.train("course-cnn", x, y, epochs=1, verbose=0, validation_data=(x[:64], y[:64]))
     assert model.name == "course-cnn"
     assert set(history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert all(len(v) == 1 for v in history.values())

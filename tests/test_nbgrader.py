@@ -34,17 +34,20 @@ SOLVED, STUBS, WRONG = "solved", "stubs", "wrong"
 WRONG_ASSIGNMENT = "lesson02"
 MISTAKES = {
     "ex-2-1-solution": ("return x.reshape(len(x), 784) / 255", "dtype float64: `x / 255` on uint8 makes float64"),
-    "ex-2-3-solution": ('x_train, x_other = x_train.astype("float32"), x_other.astype("float32")\n'
-                        "    own = lambda a: (a - a.mean()) / a.std()\n"
-                        "    return own(x_train), own(x_other)",
-                        "x_other was standardized with its own mean and standard deviation"),
+    "ex-2-3-solution": (
+        'x_train, x_other = x_train.astype("float32"), x_other.astype("float32")\n'
+        "    own = lambda a: (a - a.mean()) / a.std()\n"
+        "    return own(x_train), own(x_other)",
+        "x_other was standardized with its own mean and standard deviation",
+    ),
 }
 
 
 def nbgrader(course: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     """Run ``nbgrader <args>`` in the course folder (the venv's, next to this Python), failing with its log."""
-    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
-                          text=True, timeout=1800)
+    done = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True, text=True, timeout=1800
+    )
     assert done.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{done.stdout[-4000:]}\n{done.stderr[-8000:]}"
     return done
 
@@ -94,13 +97,21 @@ def graded(tmp_path_factory, ci_run) -> dict:
         f"c.CourseDirectory.db_url = {'sqlite:///' + str(base / 'gradebook.db')!r}\n"
         f"c.Exchange.root = {str(base / 'exchange')!r}\n"
         "c.CourseDirectory.course_id = 'mnist-course'\n"
-        "configure(c)\n")
-    env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(home / "jupyter-config"),
-           "JUPYTER_DATA_DIR": str(home / "jupyter-data"), "JUPYTER_RUNTIME_DIR": str(home / "jupyter-runtime"),
-           "IPYTHONDIR": str(home / "ipython"), "MPLCONFIGDIR": str(home / "matplotlib"),
-           "MNIST_COURSE_PROFILE": "ci", "MNIST_COURSE_UNATTENDED": "1",
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "MNIST_COURSE_CACHE": os.environ.get("MNIST_COURSE_CACHE", str(base / "cache"))}
+        "configure(c)\n"
+    )
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "JUPYTER_CONFIG_DIR": str(home / "jupyter-config"),
+        "JUPYTER_DATA_DIR": str(home / "jupyter-data"),
+        "JUPYTER_RUNTIME_DIR": str(home / "jupyter-runtime"),
+        "IPYTHONDIR": str(home / "ipython"),
+        "MPLCONFIGDIR": str(home / "matplotlib"),
+        "MNIST_COURSE_PROFILE": "ci",
+        "MNIST_COURSE_UNATTENDED": "1",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "MNIST_COURSE_CACHE": os.environ.get("MNIST_COURSE_CACHE", str(base / "cache")),
+    }
     for assignment, path in ASSIGNMENTS.items():
         source = course / "source" / assignment
         source.mkdir(parents=True)
@@ -124,16 +135,24 @@ def graded(tmp_path_factory, ci_run) -> dict:
             shutil.copytree(course / "release" / assignment, folder)  # with results/, as the student got it
             nbformat.write(notebook, folder / path.name)
     graded_as_they_are = ("--ClearOutput.enabled=False", "--Execute.enabled=False")
-    for step, args in (("autograde (executed already)", ("autograde", "lesson*", *graded_as_they_are,
-                                                         f"--CourseDirectory.student_id_exclude={WRONG}")),
-                       ("autograde (executes 02)", ("autograde", WRONG_ASSIGNMENT, f"--student={WRONG}")),
-                       ("generate_feedback", ("generate_feedback", "lesson*"))):
+    for step, args in (
+        (
+            "autograde (executed already)",
+            ("autograde", "lesson*", *graded_as_they_are, f"--CourseDirectory.student_id_exclude={WRONG}"),
+        ),
+        ("autograde (executes 02)", ("autograde", WRONG_ASSIGNMENT, f"--student={WRONG}")),
+        ("generate_feedback", ("generate_feedback", "lesson*")),
+    ):
         started = time.monotonic()
         nbgrader(course, env, *args)
         timings[step] = time.monotonic() - started
     print("nbgrader timings (s): " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()))
-    return {"course": course, "db": f"sqlite:///{base / 'gradebook.db'}", "unexecuted": unexecuted,
-            "ci_errors": {f"lesson{Path(r['notebook']).name[:2]}": r["error"] for r in ci_run["report"]}}
+    return {
+        "course": course,
+        "db": f"sqlite:///{base / 'gradebook.db'}",
+        "unexecuted": unexecuted,
+        "ci_errors": {f"lesson{Path(r['notebook']).name[:2]}": r["error"] for r in ci_run["report"]},
+    }
 
 
 def _grades(graded: dict, assignment: str, path: Path, student: str) -> tuple[dict[str, float | None], float, set]:
@@ -167,8 +186,9 @@ def test_generate_assignment_hands_out_the_student_edition(graded, assignment):
         for key in ("tags", "editable", "deletable", "jupyter"):
             assert theirs.metadata.get(key) == ours.metadata.get(key), f"{where}: metadata {key}"
     stubs = [c.source for c in release.cells if c.metadata.get("nbgrader", {}).get("solution")]
-    assert all("BEGIN SOLUTION" not in s and "NotImplementedError(\"Exercise " in s or s == editions.TEXT_STUB
-               for s in stubs), stubs
+    assert all(
+        "BEGIN SOLUTION" not in s and 'NotImplementedError("Exercise ' in s or s == editions.TEXT_STUB for s in stubs
+    ), stubs
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -176,7 +196,8 @@ def test_the_course_edition_handed_in_gets_full_marks(graded, assignment):
     path = ASSIGNMENTS[assignment]
     course = nbformat.read(path, as_version=4)
     assert not graded["unexecuted"][SOLVED, assignment], (
-        f"{path.name}: its stored outputs lack checks {graded['unexecuted'][SOLVED, assignment]}: make regenerate")
+        f"{path.name}: its stored outputs lack checks {graded['unexecuted'][SOLVED, assignment]}: make regenerate"
+    )
     scores, maximum, manual = _grades(graded, assignment, path, SOLVED)
     checks = [_grade_id(c) for _, c in editions.check_cells(course)]
     assert len(checks) >= 3 and maximum == editions.autograded_points(course) == float(len(checks))
@@ -194,7 +215,8 @@ def test_stubs_get_zero_and_the_feedback_says_which_exercise_waits(graded, assig
     course = nbformat.read(path, as_version=4)
     assert not graded["unexecuted"][STUBS, assignment], (
         f"{path.name}: the ci run stopped before checks {graded['unexecuted'][STUBS, assignment]}: "
-        f"{graded['ci_errors'].get(assignment)}")
+        f"{graded['ci_errors'].get(assignment)}"
+    )
     scores, _, manual = _grades(graded, assignment, path, STUBS)
     checks = [_grade_id(c) for _, c in editions.check_cells(course)]
     assert {gid: scores[gid] for gid in checks} == {gid: 0.0 for gid in checks}

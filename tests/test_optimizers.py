@@ -85,8 +85,7 @@ def _adagrad_from_zero(w, g, state, lr=0.5, eps=1e-7):
     return w - lr * g / np.sqrt(state["a"] + eps)
 
 
-def _adam(w, g, state, *, correct=True, paper_epsilon=False, lr=0.1, b1=BETAS["beta_1"], b2=BETAS["beta_2"],
-          eps=1e-7):
+def _adam(w, g, state, *, correct=True, paper_epsilon=False, lr=0.1, b1=BETAS["beta_1"], b2=BETAS["beta_2"], eps=1e-7):
     t = state["t"] = state.get("t", 0) + 1
     m = state["m"] = b1 * state.get("m", 0.0) + (1 - b1) * g
     v = state["v"] = b2 * state.get("v", 0.0) + (1 - b2) * g**2
@@ -114,15 +113,25 @@ def _run(rule, **kwargs) -> list[np.ndarray]:
     return out
 
 
-@pytest.mark.parametrize("case, wrong", [
-    (CASES[4], _run(_rmsprop_epsilon_outside)),
-    (CASES[6], _run(_adagrad_from_zero)),
-    (CASES[8], _run(_adam, correct=False)),
-    (CASES[8], _run(_adam, paper_epsilon=True)),
-    (CASES[10], _run(_adamw_decay_after)),
-    (CASES[2], _run(_momentum_without_nesterov)),
-], ids=["rmsprop-eps-outside-root", "adagrad-from-zero", "adam-no-bias-correction", "adam-paper-epsilon",
-        "adamw-decay-after-step", "nesterov-as-plain-momentum"])
+@pytest.mark.parametrize(
+    "case, wrong",
+    [
+        (CASES[4], _run(_rmsprop_epsilon_outside)),
+        (CASES[6], _run(_adagrad_from_zero)),
+        (CASES[8], _run(_adam, correct=False)),
+        (CASES[8], _run(_adam, paper_epsilon=True)),
+        (CASES[10], _run(_adamw_decay_after)),
+        (CASES[2], _run(_momentum_without_nesterov)),
+    ],
+    ids=[
+        "rmsprop-eps-outside-root",
+        "adagrad-from-zero",
+        "adam-no-bias-correction",
+        "adam-paper-epsilon",
+        "adamw-decay-after-step",
+        "nesterov-as-plain-momentum",
+    ],
+)
 def test_the_gradient_sequence_tells_a_wrong_variant_from_keras(case, wrong):
     name, kwargs = case
     assert gap(wrong, keras_trajectory(name, kwargs)) > 100 * TOL

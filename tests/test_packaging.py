@@ -126,7 +126,8 @@ def test_every_package_the_course_imports_is_a_declared_dependency():
             undeclared[name] = (sorted(dists), sorted(files))
     assert not undeclared, (
         f"imported by mnist_course but declared neither in pyproject.toml [project] dependencies nor in an extra "
-        f"other than 'test': {undeclared}")
+        f"other than 'test': {undeclared}"
+    )
 
 
 def test_the_build_backend_understands_the_license_string():

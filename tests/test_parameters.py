@@ -27,8 +27,12 @@ def cells_around_parameters(path: Path) -> tuple[str, str]:
 
 def literals(source: str) -> dict[str, object]:
     """NAME -> value of every ``NAME = <literal>`` in a parameters cell (parsed, not executed)."""
-    return {t.id: ast.literal_eval(node.value) for node in ast.parse(source).body if isinstance(node, ast.Assign)
-            for t in node.targets}
+    return {
+        t.id: ast.literal_eval(node.value)
+        for node in ast.parse(source).body
+        if isinstance(node, ast.Assign)
+        for t in node.targets
+    }
 
 
 def python_only(source: str) -> str:
@@ -63,11 +67,14 @@ def test_the_cell_after_parameters_first_calls_start_and_no_longer_picks_by_hand
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-@pytest.mark.parametrize("injected, fragment", [
-    ("SEEED = 1", "has no parameter 'SEEED'"),
-    ("SEED = 'notanumber'", "SEED='notanumber' is not allowed; use an integer from 0 to"),
-    ("PROFILE = 'fast'", "PROFILE='fast' is not allowed; use one of 'ci', 'student', 'full'"),
-])
+@pytest.mark.parametrize(
+    "injected, fragment",
+    [
+        ("SEEED = 1", "has no parameter 'SEEED'"),
+        ("SEED = 'notanumber'", "SEED='notanumber' is not allowed; use an integer from 0 to"),
+        ("PROFILE = 'fast'", "PROFILE='fast' is not allowed; use one of 'ci', 'student', 'full'"),
+    ],
+)
 def test_the_notebook_itself_refuses_what_papermill_injects(path, injected, fragment):
     source, after = cells_around_parameters(path)
     namespace: dict[str, object] = {}
@@ -99,21 +106,34 @@ def test_model_and_run_choices_match_the_registry_and_notebook_07():
     assert list(parameters.DECLARED["07_optimizers_and_losses"]["LIVE_RUNS"].choices) == names
 
 
-@pytest.mark.parametrize("stem, name, value, fragment", [
-    ("04_mlp", "SEEED", 1, "04_mlp has no parameter 'SEEED': use one of PROFILE, SEED, TRAIN_SIZE"),
-    ("04_mlp", "SEED", "notanumber", "SEED='notanumber' is not allowed; use an integer from 0 to 2147483646"),
-    ("04_mlp", "SEED", True, "SEED=True is not allowed"),
-    ("04_mlp", "SEED", 1.5, "SEED=1.5 is not allowed"),
-    ("04_mlp", "SEED", None, "SEED=None is not allowed"),
-    ("04_mlp", "EPOCHS_DENSE", -1, "EPOCHS_DENSE=-1 is not allowed; use an integer from 1 to 200, or None (1 in ci"),
-    ("04_mlp", "TRAIN_SIZE", 5, "TRAIN_SIZE=5 is not allowed; use an integer from 120 to 60000"),
-    ("05_cnn", "RETRAIN", 1, "RETRAIN=1 is not allowed; use True or False"),
-    ("05_cnn", "RETRAIN", "true", "RETRAIN='true' is not allowed; use True or False"),
-    ("06_what_the_cnn_sees", "MODEL_NAME", "dense-512", "MODEL_NAME='dense-512' is not allowed; use one of"),
-    ("07_optimizers_and_losses", "LIVE_RUNS", "adam,nadam", "use a list (or comma-separated string) of 'sgd'"),
-    ("07_optimizers_and_losses", "LIVE_RUNS", [1], "LIVE_RUNS=[1] is not allowed"),
-    ("08_playground", "TEST_EXAMPLES", 20000, "TEST_EXAMPLES=20000 is not allowed; use an integer from 10 to 10000"),
-])
+@pytest.mark.parametrize(
+    "stem, name, value, fragment",
+    [
+        ("04_mlp", "SEEED", 1, "04_mlp has no parameter 'SEEED': use one of PROFILE, SEED, TRAIN_SIZE"),
+        ("04_mlp", "SEED", "notanumber", "SEED='notanumber' is not allowed; use an integer from 0 to 2147483646"),
+        ("04_mlp", "SEED", True, "SEED=True is not allowed"),
+        ("04_mlp", "SEED", 1.5, "SEED=1.5 is not allowed"),
+        ("04_mlp", "SEED", None, "SEED=None is not allowed"),
+        (
+            "04_mlp",
+            "EPOCHS_DENSE",
+            -1,
+            "EPOCHS_DENSE=-1 is not allowed; use an integer from 1 to 200, or None (1 in ci",
+        ),
+        ("04_mlp", "TRAIN_SIZE", 5, "TRAIN_SIZE=5 is not allowed; use an integer from 120 to 60000"),
+        ("05_cnn", "RETRAIN", 1, "RETRAIN=1 is not allowed; use True or False"),
+        ("05_cnn", "RETRAIN", "true", "RETRAIN='true' is not allowed; use True or False"),
+        ("06_what_the_cnn_sees", "MODEL_NAME", "dense-512", "MODEL_NAME='dense-512' is not allowed; use one of"),
+        ("07_optimizers_and_losses", "LIVE_RUNS", "adam,nadam", "use a list (or comma-separated string) of 'sgd'"),
+        ("07_optimizers_and_losses", "LIVE_RUNS", [1], "LIVE_RUNS=[1] is not allowed"),
+        (
+            "08_playground",
+            "TEST_EXAMPLES",
+            20000,
+            "TEST_EXAMPLES=20000 is not allowed; use an integer from 10 to 10000",
+        ),
+    ],
+)
 def test_a_bad_value_is_refused_in_one_line_naming_it_and_what_is_allowed(stem, name, value, fragment):
     with pytest.raises(ParameterError) as err:
         check_value(stem, name, value)
@@ -127,8 +147,11 @@ def test_values_are_coerced_where_declared_and_kept_otherwise(monkeypatch):
         check("99_test", {"RATE": True})
     assert check("07_optimizers_and_losses", {"LIVE_RUNS": "adam, sgd"}) == {"LIVE_RUNS": ["adam", "sgd"]}
     assert check("07_optimizers_and_losses", {"LIVE_RUNS": ("adam",)}) == {"LIVE_RUNS": ["adam"]}
-    assert check("05_cnn", {"RETRAIN": False, "SEED": 0, "EPOCHS": None}) == {"RETRAIN": False, "SEED": 0,
-                                                                             "EPOCHS": None}
+    assert check("05_cnn", {"RETRAIN": False, "SEED": 0, "EPOCHS": None}) == {
+        "RETRAIN": False,
+        "SEED": 0,
+        "EPOCHS": None,
+    }
     with pytest.raises(ParameterError, match="no parameters declared for notebook '99_nope'"):
         check("99_nope", {})
 
@@ -148,8 +171,12 @@ def test_resolve_fills_none_from_the_profile_and_keeps_a_legitimate_zero(monkeyp
     values = resolve("04_mlp", cell_namespace("04_mlp"))
     assert values == {"PROFILE": "ci", "SEED": 42, **{name: by["ci"] for name, by in declared.items()}}
     full = resolve("04_mlp", cell_namespace("04_mlp", PROFILE="full", SEED=0, EPOCHS_MLP=3))
-    assert full == {"PROFILE": "full", "SEED": 0, **{name: by["full"] for name, by in declared.items()},
-                    "EPOCHS_MLP": 3}
+    assert full == {
+        "PROFILE": "full",
+        "SEED": 0,
+        **{name: by["full"] for name, by in declared.items()},
+        "EPOCHS_MLP": 3,
+    }
     assert values != full and set(declared) >= {"TRAIN_SIZE", "EPOCHS_DENSE"}, "the profiles differ somewhere"
     seen = resolve("06_what_the_cnn_sees", cell_namespace("06_what_the_cnn_sees", PROFILE="full", DIGIT_INDEX=0))
     assert seen["DIGIT_INDEX"] == 0 and seen["EPOCHS"] is None  # None in full: the recipe's own epochs
@@ -165,7 +192,11 @@ def test_use_parameters_updates_the_namespace_and_tolerates_the_notebooks_own_co
     use_parameters("05_cnn", namespace)
     full = {name: p.by_profile["full"] for name, p in parameters.DECLARED["05_cnn"].items() if p.by_profile}
     assert (namespace["PROFILE"], namespace["TRAIN_SIZE"], namespace["EPOCHS"], namespace["SEED_EPOCHS"]) == (
-        "full", full["TRAIN_SIZE"], full["EPOCHS"], full["SEED_EPOCHS"])
+        "full",
+        full["TRAIN_SIZE"],
+        full["EPOCHS"],
+        full["SEED_EPOCHS"],
+    )
     namespace["BATCH"] = 256  # a constant a later cell of the notebook defines; the cell is then run again
     use_parameters("05_cnn", namespace)
     namespace["EPOCHS"] = 0  # a value is still checked on a re-run
@@ -191,15 +222,22 @@ def test_papermill_injecting_an_unknown_name_fails_in_the_cell_after_parameters(
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell(source)
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(
-        "from mnist_course.parameters import use_parameters\n\nuse_parameters('04_mlp', globals())\nprint(TRAIN_SIZE)")]
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell(
+            "from mnist_course.parameters import use_parameters\n\n"
+            "use_parameters('04_mlp', globals())\nprint(TRAIN_SIZE)"
+        ),
+    ]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = tmp_path / "04_mlp.ipynb"
     nbformat.write(nb, path)
-    done = papermill.execute_notebook(str(path), str(tmp_path / "ok.ipynb"), parameters={"TRAIN_SIZE": 600},
-                                      kernel_name="python3", progress_bar=False)
+    done = papermill.execute_notebook(
+        str(path), str(tmp_path / "ok.ipynb"), parameters={"TRAIN_SIZE": 600}, kernel_name="python3", progress_bar=False
+    )
     assert done.cells[-1].outputs[0]["text"] == "600\n"
     with pytest.raises(papermill.PapermillExecutionError) as err:
-        papermill.execute_notebook(str(path), str(tmp_path / "bad.ipynb"), parameters={"SEEED": 1},
-                                   kernel_name="python3", progress_bar=False)
+        papermill.execute_notebook(
+            str(path), str(tmp_path / "bad.ipynb"), parameters={"SEEED": 1}, kernel_name="python3", progress_bar=False
+        )
     assert err.value.ename == "ParameterError" and "04_mlp has no parameter 'SEEED'" in err.value.evalue

@@ -85,7 +85,7 @@ def test_tile_images_lays_tiles_out_row_by_row_with_gaps():
     assert out.shape == (2 * 3 - 1, 2 * 4 - 1) and out.dtype == np.uint8
     assert out[0, 0] == 1 and out[0, 4] == 2 and out[3, 0] == 3
     assert (out[2, :] == 9).all() and (out[:, 3] == 9).all()  # the gaps
-    assert (out[3:, 4:] == 9).all()                           # the unused end of the last row
+    assert (out[3:, 4:] == 9).all()  # the unused end of the last row
     rgb = plots.tile_images([np.zeros((2, 2, 3), dtype=np.uint8)] * 2, 5, gap=1, fill=255)
     assert rgb.shape == (2, 5, 3) and (rgb[:, 2] == 255).all()
     with pytest.raises(ValueError, match="at least one"):

@@ -28,22 +28,28 @@ def dense_model(*tail: keras.layers.Layer, activation: str | None = None) -> ker
     return model
 
 
-@pytest.mark.parametrize("model, outputs_probabilities", [
-    (lambda: dense_model(activation="softmax"), True),
-    (lambda: dense_model(keras.layers.Softmax()), True),
-    (lambda: dense_model(keras.layers.Activation("softmax")), True),
-    (lambda: dense_model(), False),                      # linear Dense: logits
-    (lambda: dense_model(activation="relu"), False),
-])
+@pytest.mark.parametrize(
+    "model, outputs_probabilities",
+    [
+        (lambda: dense_model(activation="softmax"), True),
+        (lambda: dense_model(keras.layers.Softmax()), True),
+        (lambda: dense_model(keras.layers.Activation("softmax")), True),
+        (lambda: dense_model(), False),  # linear Dense: logits
+        (lambda: dense_model(activation="relu"), False),
+    ],
+)
 def test_the_last_layer_decides_whether_the_model_outputs_probabilities(model, outputs_probabilities):
     assert ends_with_softmax(model()) is outputs_probabilities
 
 
-@pytest.mark.parametrize("model", [
-    lambda: dense_model(activation="softmax"),
-    lambda: dense_model(keras.layers.Softmax()),
-    lambda: dense_model(),
-])
+@pytest.mark.parametrize(
+    "model",
+    [
+        lambda: dense_model(activation="softmax"),
+        lambda: dense_model(keras.layers.Softmax()),
+        lambda: dense_model(),
+    ],
+)
 def test_probabilities_are_the_softmax_of_the_logits_for_softmax_and_logits_models(model):
     np.testing.assert_allclose(probabilities(model(), X), EXPECTED, rtol=1e-5)
 
@@ -56,8 +62,9 @@ def test_a_softmax_model_is_not_softmaxed_twice_even_when_its_rows_look_like_log
 
 def test_batches_give_the_same_result_as_one_pass():
     model = dense_model()
-    np.testing.assert_allclose(probabilities(model, X, batch_size=2), probabilities(model, X, batch_size=100),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        probabilities(model, X, batch_size=2), probabilities(model, X, batch_size=100), rtol=1e-6
+    )
     assert probabilities(model, X, batch_size=2).shape == (5, 3)
 
 

@@ -42,8 +42,9 @@ SEED = 7
 def tiny_model():
     import keras
 
-    return keras.Sequential([keras.Input((784,)), keras.layers.Dense(16, activation="relu"),
-                             keras.layers.Dense(10, activation="softmax")])
+    return keras.Sequential(
+        [keras.Input((784,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(10, activation="softmax")]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,17 +56,26 @@ def data(real_arrays) -> RaceData:
 @pytest.fixture(scope="module")
 def raced(data) -> list[RaceRun]:
     """Three quite different entrants, two epochs each, from one shared start."""
-    specs = [RunSpec("sgd", "sgd", 0.05, batch_size=32), RunSpec("adam", batch_size=32),
-             RunSpec("adam-mse", loss="mse", batch_size=32)]
+    specs = [
+        RunSpec("sgd", "sgd", 0.05, batch_size=32),
+        RunSpec("adam", batch_size=32),
+        RunSpec("adam-mse", loss="mse", batch_size=32),
+    ]
     return race(specs, tiny_model, data, epochs=2, seed=SEED, echo=None)
 
 
 def fake(name: str, accuracies: list[float | None], seconds: list[float], seed: int = 1, n_val: int = 100) -> RaceRun:
     n = len(accuracies)
-    history = {"epoch": list(range(n)), "seconds": seconds, "loss": [2.3 / (e + 1) for e in range(n)],
-               "val_accuracy": accuracies, "val_crossentropy": [2.3 / (e + 1) for e in range(n)]}
-    return RaceRun(RunSpec(name, "sgd", 0.01, options={"momentum": 0.9}),
-                   {"epochs": n - 1, "seed": seed, "n_val": n_val}, history)
+    history = {
+        "epoch": list(range(n)),
+        "seconds": seconds,
+        "loss": [2.3 / (e + 1) for e in range(n)],
+        "val_accuracy": accuracies,
+        "val_crossentropy": [2.3 / (e + 1) for e in range(n)],
+    }
+    return RaceRun(
+        RunSpec(name, "sgd", 0.01, options={"momentum": 0.9}), {"epochs": n - 1, "seed": seed, "n_val": n_val}, history
+    )
 
 
 def test_initial_weights_depend_only_on_the_seed():
@@ -97,8 +107,13 @@ def test_history_layout(raced):
         assert h["epoch"] == [0, 1, 2]
         assert all(len(h[k]) == 3 for k in ("seconds", "loss", "val_accuracy", "val_crossentropy"))
         assert h["seconds"][0] == 0.0 and h["seconds"][1] > 0 and h["seconds"][2] > h["seconds"][1]
-        assert r.setup == {"epochs": 2, "seed": SEED, "n_train": 400, "n_val": 200,
-                           "initial_weights": r.setup["initial_weights"]}
+        assert r.setup == {
+            "epochs": 2,
+            "seed": SEED,
+            "n_train": 400,
+            "n_val": 200,
+            "initial_weights": r.setup["initial_weights"],
+        }
         assert h["val_accuracy"][-1] > 0.3  # well above chance (0.1) after 2 epochs
         assert h["loss"][-1] < h["loss"][0]
 
@@ -116,8 +131,10 @@ def test_same_seed_same_history_other_seed_other_history(raced, data):
 
 def test_sparse_labels_and_one_hot_labels_train_the_same(data):
     start = initial_weights(tiny_model, SEED)
-    one_hot, sparse = (train_race_run(RunSpec(k, loss=k, batch_size=64), tiny_model, data, start, epochs=1, seed=SEED)
-                       for k in ("categorical", "sparse"))
+    one_hot, sparse = (
+        train_race_run(RunSpec(k, loss=k, batch_size=64), tiny_model, data, start, epochs=1, seed=SEED)
+        for k in ("categorical", "sparse")
+    )
     np.testing.assert_allclose(sparse.history["val_crossentropy"], one_hot.history["val_crossentropy"], atol=1e-4)
     np.testing.assert_allclose(sparse.history["loss"], one_hot.history["loss"], atol=1e-4)
 
@@ -171,16 +188,21 @@ def test_results_table():
     lines = str(table).splitlines()
     assert lines[0].startswith("| run | optimizer | learning rate | loss | batch | val accuracy (95 % interval) | best")
     # 90 % of 100 validation images: Wilson 95 % interval 82.6-94.5 %
-    assert lines[2] == ("| slow | sgd, momentum 0.9 | 0.01 | categorical | 128 | 90.00 % (82.6-94.5) | 0.9000 "
-                        "| 0.7667 | 2.0 |")
+    assert lines[2] == (
+        "| slow | sgd, momentum 0.9 | 0.01 | categorical | 128 | 90.00 % (82.6-94.5) | 0.9000 | 0.7667 | 2.0 |"
+    )
     assert lines[3] == "| boom | sgd, momentum 0.9 | 0.01 | categorical | 128 | diverged | 0.1000 | 1.1500 | 9.0 |"
     assert len(lines) == 4 and table._repr_markdown_() == str(table) == repr(table)
-    seeds = [fake("a", [0.1, 0.80], [0, 1.0], seed=1), fake("a", [0.1, 0.84], [0, 3.0], seed=2),
-             fake("a", [0.1, 0.82], [0, 2.0], seed=3)]
+    seeds = [
+        fake("a", [0.1, 0.80], [0, 1.0], seed=1),
+        fake("a", [0.1, 0.84], [0, 3.0], seed=2),
+        fake("a", [0.1, 0.82], [0, 2.0], seed=3),
+    ]
     lines = str(results_table(seeds)).splitlines()
     assert "(mean ± sd)" in lines[0] and len(lines) == 3
-    assert lines[2] == ("| a | sgd, momentum 0.9 | 0.01 | categorical | 128 | 82.00 ± 2.00 % over 3 seeds | 0.8200 "
-                        "| 1.1500 | 2.0 |")
+    assert lines[2] == (
+        "| a | sgd, momentum 0.9 | 0.01 | categorical | 128 | 82.00 ± 2.00 % over 3 seeds | 0.8200 | 1.1500 | 2.0 |"
+    )
 
 
 def test_uncertainty_of_a_final_accuracy_and_ties():
@@ -302,8 +324,24 @@ def test_compare_live_dashes_the_live_run_in_the_stored_colour():
 
 
 def test_every_run_of_the_race_has_its_own_colour_in_every_plot():
-    races = ("sgd", "sgd-momentum", "rmsprop", "adam", "adagrad", "adamw", "adam-sparse", "adam-mse", "sgd-mse",
-             "sgd-batch", "sgd-b512", "sgd-b32", "sgd-b1", "sgd-lr0.001", "sgd-lr0.1", "sgd-lr1")
+    races = (
+        "sgd",
+        "sgd-momentum",
+        "rmsprop",
+        "adam",
+        "adagrad",
+        "adamw",
+        "adam-sparse",
+        "adam-mse",
+        "sgd-mse",
+        "sgd-batch",
+        "sgd-b512",
+        "sgd-b32",
+        "sgd-b1",
+        "sgd-lr0.001",
+        "sgd-lr0.1",
+        "sgd-lr1",
+    )
     assert len({run_color(n) for n in races}) == len(races) and all(n in RUN_COLORS for n in races)
     assert run_color("adam (live)") == run_color("adam") and run_color("mine") == run_color("mine")
     runs = [fake(n, [0.1, 0.5], [0, 1]) for n in ("adam", "adam-sparse", "sgd")]
@@ -342,8 +380,11 @@ def test_plot_paths_draws_one_line_per_optimizer_in_its_colour():
 def test_the_shipped_file_is_only_a_whole_full_race_over_three_seeds(tmp_path):
     whole = [fake(name, [0.1, 0.5], [0, 1], seed=seed) for seed in (1, 2, 3) for name in ("a", "b")]
     full = {"profile": "full", "epochs": 1}
-    for results, settings, why in [(whole[:-1], full, "missing"), (whole[:4], full, "seeds"),
-                                   (whole, {"profile": "ci"}, "profile")]:
+    for results, settings, why in [
+        (whole[:-1], full, "missing"),
+        (whole[:4], full, "seeds"),
+        (whole, {"profile": "ci"}, "profile"),
+    ]:
         with pytest.raises(ValueError, match=why):
             write_shipped(tmp_path / "race.json", results, runs=["a", "b"], settings=settings)
         assert not (tmp_path / "race.json").exists()
@@ -362,7 +403,11 @@ def test_a_rerun_is_compared_with_the_shipped_run_of_the_same_settings_only():
     # two shipped seeds, 0.90 and 0.70: sd 0.141, so 2 sd = 28 points of tolerance
     gap, sentence = rerun_check(shipped, fake("a", [0.1, 0.75], [0, 1], seed=1))
     assert gap == pytest.approx(0.15) and "within the tolerance of 28.28 points (2 sd of 2 shipped seeds)" in sentence
-    for other in (fake("a", [0.1, 0.9], [0, 1], seed=3), fake("a", [0.1, 0.5, 0.9], [0, 1, 2], seed=1),
-                  fake("a", [0.1, 0.9], [0, 1], seed=1, n_val=50), fake("new", [0.1, 0.9], [0, 1], seed=1)):
+    for other in (
+        fake("a", [0.1, 0.9], [0, 1], seed=3),
+        fake("a", [0.1, 0.5, 0.9], [0, 1, 2], seed=1),
+        fake("a", [0.1, 0.9], [0, 1], seed=1, n_val=50),
+        fake("new", [0.1, 0.9], [0, 1], seed=1),
+    ):
         gap, sentence = rerun_check(shipped, other)  # other seed, epochs, validation size or name: not comparable
         assert gap is None and "nothing to compare" in sentence

@@ -25,8 +25,7 @@ def make_notebook(path: Path, body: str, params_source: str = "PROFILE = None\nE
         nbformat.v4.new_markdown_cell("# tiny"),
         params,
         nbformat.v4.new_code_cell(
-            "from mnist_course.notebook import current_profile, record\n"
-            "PROFILE = PROFILE or current_profile()\n" + body
+            "from mnist_course.notebook import current_profile, record\nPROFILE = PROFILE or current_profile()\n" + body
         ),
     ]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -59,12 +58,33 @@ def test_expand_grid():
 
 def test_batch_with_grid_reports_metrics_failures_and_exit_code(notebooks, tmp_path, capsys):
     out = tmp_path / "out"
-    code = main(["run", "--notebooks", str(notebooks), "-o", str(out), "--profile", "ci",
-                 "-p", "SEED", "3", "-g", "EPOCHS", "1,2", "-j", "2"])
+    code = main(
+        [
+            "run",
+            "--notebooks",
+            str(notebooks),
+            "-o",
+            str(out),
+            "--profile",
+            "ci",
+            "-p",
+            "SEED",
+            "3",
+            "-g",
+            "EPOCHS",
+            "1,2",
+            "-j",
+            "2",
+        ]
+    )
     assert code == 1, "a failed notebook must make the exit code say so"
     report = json.loads((out / "report.json").read_text())
     assert [(Path(r["notebook"]).stem, r["parameters"]["EPOCHS"], r["status"]) for r in report] == [
-        ("01_ok", 1, "ok"), ("01_ok", 2, "ok"), ("02_broken", 1, "failed"), ("02_broken", 2, "failed")]
+        ("01_ok", 1, "ok"),
+        ("01_ok", 2, "ok"),
+        ("02_broken", 1, "failed"),
+        ("02_broken", 2, "failed"),
+    ]
     assert [r["metrics"] for r in report[:2]] == [{"score": 13, "profile": "ci"}, {"score": 23, "profile": "ci"}]
     assert report[2]["error"] == "RuntimeError: broken with EPOCHS=1" and report[2]["failed_cell"] == 3
     assert all(r["peak_rss_mib"] > 10 and r["seconds"] > 0 for r in report)
@@ -91,8 +111,10 @@ def test_in_place_run_stores_clean_outputs(notebooks):
 def test_only_an_in_place_run_tells_the_notebook_it_is_regenerating(tmp_path):
     folder = tmp_path / "notebooks"
     folder.mkdir()
-    nb_path = make_notebook(folder / "01_flag.ipynb",
-                            "from mnist_course.notebook import regenerating\nrecord(regenerating=int(regenerating()))")
+    nb_path = make_notebook(
+        folder / "01_flag.ipynb",
+        "from mnist_course.notebook import regenerating\nrecord(regenerating=int(regenerating()))",
+    )
     elsewhere = runner.run_batch([nb_path], tmp_path / "out", "ci", {}, **QUIET)
     in_place = runner.run_batch([nb_path], None, "ci", {}, in_place=True, **QUIET)
     assert elsewhere[0].metrics == {"regenerating": 0}
@@ -102,9 +124,11 @@ def test_only_an_in_place_run_tells_the_notebook_it_is_regenerating(tmp_path):
 def test_kernels_run_unattended_and_only_results_runs_write_the_shipped_results(tmp_path, capsys):
     folder = tmp_path / "notebooks"
     folder.mkdir()
-    body = ("import os\nfrom mnist_course.notebook import writing_results\n"
-            "record(unattended=os.environ.get('MNIST_COURSE_UNATTENDED', 'unset'), results=int(writing_results()), "
-            "profile=PROFILE)")
+    body = (
+        "import os\nfrom mnist_course.notebook import writing_results\n"
+        "record(unattended=os.environ.get('MNIST_COURSE_UNATTENDED', 'unset'), results=int(writing_results()), "
+        "profile=PROFILE)"
+    )
     make_notebook(folder / "01_flags.ipynb", body)
     assert main(["run", "--notebooks", str(folder), "-o", str(tmp_path / "plain"), "--profile", "ci"]) == 0
     assert main(["run", "--notebooks", str(folder), "-o", str(tmp_path / "results"), "--results"]) == 0
@@ -112,8 +136,11 @@ def test_kernels_run_unattended_and_only_results_runs_write_the_shipped_results(
     assert plain["metrics"] == {"unattended": "1", "results": 0, "profile": "ci"}
     assert results["metrics"] == {"unattended": "1", "results": 1, "profile": "full"}  # --results means full
     assert "writing the shipped results into" in capsys.readouterr().err
-    for argv, fragment in ((["--profile", "student"], "drop --profile student"), (["-p", "SEED", "1"], "drop --in"),
-                           (["--in-place"], "drop --in-place")):
+    for argv, fragment in (
+        (["--profile", "student"], "drop --profile student"),
+        (["-p", "SEED", "1"], "drop --in"),
+        (["--in-place"], "drop --in-place"),
+    ):
         assert main(["run", "--notebooks", str(folder), "--results", *argv]) == 2
         assert fragment in capsys.readouterr().err
 
@@ -134,11 +161,16 @@ def test_a_cell_tagged_raises_exception_may_raise_and_the_run_goes_on(tmp_path):
     ok, failed = runner.run_batch([path, broken], tmp_path / "out", "ci", {}, **QUIET)
     assert (ok.status, ok.error, ok.metrics) == ("ok", "", {"before": 1, "after": 2})
     executed = nbformat.read(tmp_path / "out" / "01_expected.ipynb", as_version=4)
-    assert [c.source.splitlines()[0] for c in executed.cells] == [c.source.splitlines()[0] for c in
-                                                                  nbformat.read(path, as_version=4).cells]
+    assert [c.source.splitlines()[0] for c in executed.cells] == [
+        c.source.splitlines()[0] for c in nbformat.read(path, as_version=4).cells
+    ]
     assert executed.cells[3].outputs[0]["ename"] == "NotImplementedError"  # the error stays where it was raised
     assert (failed.status, failed.error, failed.failed_cell, failed.metrics) == (
-        "failed", "ZeroDivisionError: division by zero", 3, {"before": 1})
+        "failed",
+        "ZeroDivisionError: division by zero",
+        3,
+        {"before": 1},
+    )
 
 
 def listing(folder: Path) -> dict[str, bytes]:
@@ -150,7 +182,8 @@ def test_discover_defaults_to_the_course_folder_and_runs_a_notebook_named_twice_
     assert runner.discover() == [notebooks / "01_ok.ipynb", notebooks / "02_broken.ipynb"]  # $MNIST_COURSE_NOTEBOOKS
     notes: list[str] = []
     assert runner.discover(("01", "01_ok", str(notebooks / "01_ok.ipynb")), notebooks, echo=notes.append) == [
-        notebooks / "01_ok.ipynb"]
+        notebooks / "01_ok.ipynb"
+    ]
     assert notes == ["note: 01_ok.ipynb is named more than once; it runs once"] * 2
     out = tmp_path / "out"
     assert main(["run", "01", "01_ok", "-o", str(out), "--profile", "ci"]) == 0
@@ -191,13 +224,17 @@ def test_in_place_refuses_parameters_so_stored_outputs_come_from_the_parameters_
 
 def test_clean_for_repo_drops_the_injected_parameters_cell(notebooks, tmp_path):
     executed = tmp_path / "executed.ipynb"
-    papermill.execute_notebook(str(notebooks / "01_ok.ipynb"), str(executed), parameters={"SEED": 5},
-                               kernel_name="python3", progress_bar=False)
+    papermill.execute_notebook(
+        str(notebooks / "01_ok.ipynb"), str(executed), parameters={"SEED": 5}, kernel_name="python3", progress_bar=False
+    )
     assert any("injected-parameters" in c.metadata.get("tags", []) for c in nbformat.read(executed, 4).cells)
     runner.clean_for_repo(executed)
     nb = nbformat.read(executed, as_version=4)
-    assert [c.source.splitlines()[0] for c in nb.cells] == ["# tiny", "PROFILE = None", "from mnist_course.notebook "
-                                                            "import current_profile, record"]
+    assert [c.source.splitlines()[0] for c in nb.cells] == [
+        "# tiny",
+        "PROFILE = None",
+        "from mnist_course.notebook import current_profile, record",
+    ]
     assert "papermill" not in nb.metadata
 
 
@@ -206,9 +243,14 @@ def test_run_refuses_to_write_onto_the_course_notebooks(notebooks, tmp_path, mon
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (tmp_path / "link").symlink_to(notebooks, target_is_directory=True)
-    target = {"folder": str(notebooks), "symlink": str(tmp_path / "link"), "relative": "../notebooks",
-              "dotdot": str(elsewhere / ".." / "link" / "."), "notebook file": "../link/01_ok.ipynb",
-              "report into it": "../notebooks/"}[how]
+    target = {
+        "folder": str(notebooks),
+        "symlink": str(tmp_path / "link"),
+        "relative": "../notebooks",
+        "dotdot": str(elsewhere / ".." / "link" / "."),
+        "notebook file": "../link/01_ok.ipynb",
+        "report into it": "../notebooks/",
+    }[how]
     monkeypatch.chdir(elsewhere)
     before = listing(tmp_path)
     assert main(["run", "01", "-o", target, "--profile", "ci"]) == 2
@@ -240,10 +282,12 @@ def test_a_missing_notebook_an_output_file_or_an_unknown_parameter_is_one_line_a
     out = tmp_path / "out"
     a_file = tmp_path / "file.txt"
     a_file.write_text("not a folder")
-    cases = [(["run", "07", "-o", str(out)], "no notebook '07' in"),
-             (["run", "01", "-o", str(a_file)], "is a file, not a folder"),
-             (["run", "01", "-o", str(out), "-p", "NOPE", "1"], "01_ok has no parameter 'NOPE'"),
-             (["run", "-o", str(out), "-g", "EPOCHS", "1,2", "-p", "SEEED", "3"], "01_ok has no parameter 'SEEED'")]
+    cases = [
+        (["run", "07", "-o", str(out)], "no notebook '07' in"),
+        (["run", "01", "-o", str(a_file)], "is a file, not a folder"),
+        (["run", "01", "-o", str(out), "-p", "NOPE", "1"], "01_ok has no parameter 'NOPE'"),
+        (["run", "-o", str(out), "-g", "EPOCHS", "1,2", "-p", "SEEED", "3"], "01_ok has no parameter 'SEEED'"),
+    ]
     for argv, fragment in cases:
         assert main(argv) == 2, argv
         err = capsys.readouterr().err
@@ -262,14 +306,17 @@ def declared_notebook(folder: Path, stem: str, body: str) -> Path:
     return make_notebook(folder / f"{stem}.ipynb", body, source)
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["-p", "SEEED", "1"], "04_mlp has no parameter 'SEEED': use one of PROFILE, SEED, TRAIN_SIZE"),
-    (["-p", "SEED", "notanumber"], "04_mlp: SEED='notanumber' is not allowed; use an integer from 0 to"),
-    (["-p", "EPOCHS_DENSE", "-1"], "04_mlp: EPOCHS_DENSE=-1 is not allowed; use an integer from 1 to 200"),
-    (["-p", "TRAIN_SIZE", "5"], "04_mlp: TRAIN_SIZE=5 is not allowed; use an integer from 120 to 60000"),
-    (["-g", "SEED", "1,x"], "04_mlp: SEED='x' is not allowed"),
-    (["-p", "PROFILE", "'fast'"], "04_mlp: PROFILE='fast' is not allowed; use one of 'ci', 'student', 'full'"),
-])
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["-p", "SEEED", "1"], "04_mlp has no parameter 'SEEED': use one of PROFILE, SEED, TRAIN_SIZE"),
+        (["-p", "SEED", "notanumber"], "04_mlp: SEED='notanumber' is not allowed; use an integer from 0 to"),
+        (["-p", "EPOCHS_DENSE", "-1"], "04_mlp: EPOCHS_DENSE=-1 is not allowed; use an integer from 1 to 200"),
+        (["-p", "TRAIN_SIZE", "5"], "04_mlp: TRAIN_SIZE=5 is not allowed; use an integer from 120 to 60000"),
+        (["-g", "SEED", "1,x"], "04_mlp: SEED='x' is not allowed"),
+        (["-p", "PROFILE", "'fast'"], "04_mlp: PROFILE='fast' is not allowed; use one of 'ci', 'student', 'full'"),
+    ],
+)
 def test_declared_parameters_are_checked_before_any_cell_runs(tmp_path, capsys, argv, fragment):
     folder = declared_notebook(tmp_path / "nbs", "04_mlp", "raise RuntimeError('a cell ran')").parent
     out = tmp_path / "out"
@@ -280,20 +327,66 @@ def test_declared_parameters_are_checked_before_any_cell_runs(tmp_path, capsys, 
 
 
 def test_checked_values_reach_the_notebook_and_none_means_the_profile_default(tmp_path):
-    body = ("from mnist_course.parameters import use_parameters\nuse_parameters('04_mlp', globals())\n"
-            "record(train_size=TRAIN_SIZE, epochs_dense=EPOCHS_DENSE, seed=SEED)")
+    body = (
+        "from mnist_course.parameters import use_parameters\nuse_parameters('04_mlp', globals())\n"
+        "record(train_size=TRAIN_SIZE, epochs_dense=EPOCHS_DENSE, seed=SEED)"
+    )
     folder = declared_notebook(tmp_path / "nbs", "04_mlp", body).parent
-    declared_notebook(folder, "07_optimizers_and_losses", body.replace("04_mlp", "07_optimizers_and_losses")
-                      .replace("record(train_size=TRAIN_SIZE, epochs_dense=EPOCHS_DENSE, seed=SEED)",
-                               "record(live='+'.join(LIVE_RUNS), epochs=EPOCHS)"))
+    declared_notebook(
+        folder,
+        "07_optimizers_and_losses",
+        body.replace("04_mlp", "07_optimizers_and_losses").replace(
+            "record(train_size=TRAIN_SIZE, epochs_dense=EPOCHS_DENSE, seed=SEED)",
+            "record(live='+'.join(LIVE_RUNS), epochs=EPOCHS)",
+        ),
+    )
     out = tmp_path / "out"
-    assert main(["run", "04", "--notebooks", str(folder), "-o", str(out), "--profile", "ci",
-                 "-p", "TRAIN_SIZE", "600", "-g", "SEED", "0,7", "-j", "2"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "04",
+                "--notebooks",
+                str(folder),
+                "-o",
+                str(out),
+                "--profile",
+                "ci",
+                "-p",
+                "TRAIN_SIZE",
+                "600",
+                "-g",
+                "SEED",
+                "0,7",
+                "-j",
+                "2",
+            ]
+        )
+        == 0
+    )
     report = json.loads((out / "report.json").read_text())
-    assert [r["metrics"] for r in report] == [{"train_size": 600, "epochs_dense": 1, "seed": 0},
-                                              {"train_size": 600, "epochs_dense": 1, "seed": 7}]
-    assert main(["run", "07", "--notebooks", str(folder), "-o", str(out / "race"), "--profile", "full",
-                 "-p", "LIVE_RUNS", "adam,sgd"]) == 0
+    assert [r["metrics"] for r in report] == [
+        {"train_size": 600, "epochs_dense": 1, "seed": 0},
+        {"train_size": 600, "epochs_dense": 1, "seed": 7},
+    ]
+    assert (
+        main(
+            [
+                "run",
+                "07",
+                "--notebooks",
+                str(folder),
+                "-o",
+                str(out / "race"),
+                "--profile",
+                "full",
+                "-p",
+                "LIVE_RUNS",
+                "adam,sgd",
+            ]
+        )
+        == 0
+    )
     report = json.loads((out / "race" / "report.json").read_text())
     assert report[0]["parameters"] == {"LIVE_RUNS": ["adam", "sgd"]}
     assert report[0]["metrics"] == {"live": "adam+sgd", "epochs": 10}
@@ -339,8 +432,9 @@ def test_grid_values_run_once_and_file_names_stay_safe(notebooks, tmp_path):
 
 
 def test_the_markdown_table_keeps_its_columns_when_an_error_holds_a_pipe():
-    run = runner.NotebookRun("x/01_a.ipynb", "out/01_a.ipynb", {"SEED": 1}, status="failed",
-                             error="ValueError: a | b\nmore", failed_cell=4)
+    run = runner.NotebookRun(
+        "x/01_a.ipynb", "out/01_a.ipynb", {"SEED": 1}, status="failed", error="ValueError: a | b\nmore", failed_cell=4
+    )
     row = runner.summary_markdown([run]).splitlines()[2]
     assert row == "| 01_a | SEED=1 | failed | 0.0 | 0 |  | ValueError: a \\| b (cell 4) |"
 
@@ -351,7 +445,11 @@ def test_record_takes_numpy_scalars_and_names_a_value_it_cannot_store(tmp_path, 
     target = tmp_path / "m.metrics.json"
     monkeypatch.setenv(notebook.METRICS_ENV, str(target))
     assert notebook.record(acc=np.float32(0.25), n=np.int64(3), ok=True, name="x") == {
-        "acc": 0.25, "n": 3, "ok": True, "name": "x"}
+        "acc": 0.25,
+        "n": 3,
+        "ok": True,
+        "name": "x",
+    }
     assert json.loads(target.read_text()) == {"acc": 0.25, "n": 3, "ok": True, "name": "x"}
     with pytest.raises(TypeError, match="record\\(bad=...\\) takes a number or a string, got list"):
         notebook.record(bad=[1, 2])

@@ -37,18 +37,23 @@ def test_one_standard_error_rule_takes_the_fewest_epochs_validation_cannot_tell_
 
 def _runs(final_losses, spread):
     """Three seeds' histories ending at the given mean loss, spread ± ``spread`` over the seeds."""
-    return [{"val_loss": [0.5, 0.45, final_losses + d], "val_accuracy": [0.9, 0.95, 0.97]}
-            for d in (-spread, 0, spread)]
+    return [
+        {"val_loss": [0.5, 0.45, final_losses + d], "val_accuracy": [0.9, 0.95, 0.97]} for d in (-spread, 0, spread)
+    ]
 
 
 @pytest.mark.parametrize("cosine_loss, schedule", [(0.30, "cosine"), (0.395, "constant"), (0.41, "constant")])
 def test_choose_keeps_the_constant_rate_unless_the_cosine_wins_by_more_than_one_standard_error(cosine_loss, schedule):
     # constant: lowest at epoch 3 (0.40 ± 0.01); the standard error of the difference is sqrt(2 * 0.01**2 / 3) = 0.0082
-    study = {"dense-512 constant": _runs(0.40, 0.01), "dense-512 cosine": _runs(cosine_loss, 0.01),
-             "mlp-3x500 dropout 0.2": HISTORIES, "mlp-3x500 no dropout": _runs(0.2, 0.0)}
+    study = {
+        "dense-512 constant": _runs(0.40, 0.01),
+        "dense-512 cosine": _runs(cosine_loss, 0.01),
+        "mlp-3x500 dropout 0.2": HISTORIES,
+        "mlp-3x500 no dropout": _runs(0.2, 0.0),
+    }
     chosen = selection.choose(study)
     assert chosen["dense-512"]["epochs"] == 3 and chosen["dense-512"]["schedule"] == schedule
-    assert math.isclose(chosen["dense-512"]["standard_error"], math.sqrt(2 * 0.01 ** 2 / 3))
+    assert math.isclose(chosen["dense-512"]["standard_error"], math.sqrt(2 * 0.01**2 / 3))
     assert math.isclose(chosen["dense-512"]["cosine_gain"], 0.40 - cosine_loss)
     assert chosen["mlp-3x500"] == {"epochs": 3, "lowest_mean_val_loss_at": 4, "no_dropout_lowest_mean_val_loss_at": 3}
 
@@ -56,8 +61,13 @@ def test_choose_keeps_the_constant_rate_unless_the_cosine_wins_by_more_than_one_
 def test_results_round_trip_as_stable_json(tmp_path):
     path = tmp_path / "results" / selection.RESULTS_NAME
     path.parent.mkdir()
-    written = selection.save_results(path, settings={"seeds": [1, 2]}, study={"a": [{"val_loss": [1 / 3]}]},
-                                     chosen={"dense-512": {"epochs": 4}}, finals={"dense-512": []})
+    written = selection.save_results(
+        path,
+        settings={"seeds": [1, 2]},
+        study={"a": [{"val_loss": [1 / 3]}]},
+        chosen={"dense-512": {"epochs": 4}},
+        finals={"dense-512": []},
+    )
     text = written.read_text()
     doc = selection.load_results(path)
     assert doc["study"]["a"][0]["val_loss"] == [0.333333] and doc["settings"] == {"seeds": [1, 2]}
@@ -80,8 +90,11 @@ def test_build_variants_change_only_what_they_name():
     assert without.count_params() == models.count_params("mlp-3x500") == 898_510
     assert isinstance(without.optimizer, keras.optimizers.Adam) and recipe.schedule == "constant"
     cosine = selection.build("dense-512", seed=1, n_train=1280, epochs=2, schedule="cosine")
-    schedule = cosine.optimizer.learning_rate_schedule if hasattr(cosine.optimizer, "learning_rate_schedule") else \
-        cosine.optimizer._learning_rate
+    schedule = (
+        cosine.optimizer.learning_rate_schedule
+        if hasattr(cosine.optimizer, "learning_rate_schedule")
+        else cosine.optimizer._learning_rate
+    )
     assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
     assert schedule.decay_steps == 20  # 1,280 images in batches of 128, over 2 epochs
     assert cosine.count_params() == 407_050

@@ -11,8 +11,9 @@ def test_the_course_checkout_has_every_file_the_notebooks_read():
         assert find_shipped(name) == paths.notebooks_dir() / "results" / name
 
 
-def test_without_a_checkout_the_file_is_fetched_from_the_repository_every_time(isolated, tmp_path, monkeypatch,
-                                                                              local_mirror):
+def test_without_a_checkout_the_file_is_fetched_from_the_repository_every_time(
+    isolated, tmp_path, monkeypatch, local_mirror
+):
     monkeypatch.setenv(paths.NOTEBOOKS_ENV, str(tmp_path / "no-course"))  # like Colab's /content
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv(URL_ENV, local_mirror.url + "/results")

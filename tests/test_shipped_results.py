@@ -52,16 +52,20 @@ def test_a_shipped_result_says_what_produced_it_in_stable_json(path):
     doc = json.loads(text)
     seeds = doc.get("seeds", [doc["seed"]] if isinstance(doc.get("seed"), int) else None)
     assert isinstance(seeds, list) and seeds and all(isinstance(s, int) for s in seeds), (
-        f"{path.name}: the seeds that produced it, as \"seeds\": [...]")
+        f'{path.name}: the seeds that produced it, as "seeds": [...]'
+    )
     assert isinstance(doc.get("settings"), dict) and doc["settings"], (
-        f"{path.name}: the settings that produced it, as \"settings\": {{PARAMETER: value}} (the notebook's resolved "
-        "parameters)")
+        f'{path.name}: the settings that produced it, as "settings": {{PARAMETER: value}} (the notebook\'s resolved '
+        "parameters)"
+    )
     versions = doc.get("versions") or doc.get("machine") or doc.get("software") or {}
     assert {"tensorflow", "keras"} <= set(versions), (
-        f"{path.name}: the TensorFlow and Keras versions, as \"versions\": {{...}}")
+        f'{path.name}: the TensorFlow and Keras versions, as "versions": {{...}}'
+    )
     indent = len(text.split("\n", 2)[1]) - len(text.split("\n", 2)[1].lstrip(" ")) if "\n" in text else None
     assert text == json.dumps(doc, indent=indent, sort_keys=True) + "\n", (
-        f"{path.name}: write it with json.dumps(..., indent=N, sort_keys=True) (one stable order to review)")
+        f"{path.name}: write it with json.dumps(..., indent=N, sort_keys=True) (one stable order to review)"
+    )
     long = [v for v in _floats(doc) if math.isfinite(v) and round(v, 6) != v]
     assert not long, f"{path.name}: round floats to at most 6 decimals, e.g. {long[:3]}"
 
@@ -79,7 +83,8 @@ def test_a_shipped_results_settings_are_the_current_full_profile_parameters(path
         checked += 1
         assert value == param.by_profile["full"], (
             f"{path.name}: {key}={value!r}, but the full profile now uses {param.by_profile['full']!r} "
-            f"(mnist_course/parameters.py): rerun `mnist-course run {stem[:2]} --results`")
+            f"(mnist_course/parameters.py): rerun `mnist-course run {stem[:2]} --results`"
+        )
     assert checked, f"{path.name}: its settings name none of {stem}'s full-profile parameters ({sorted(declared)})"
 
 
@@ -94,8 +99,7 @@ def _race_specs() -> dict[str, dict]:
     return {spec.name: asdict(spec) for spec in namespace["RUNS"]}
 
 
-@pytest.mark.parametrize("path", [p for p in RESULTS if p.name.startswith("07_race")],
-                         ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [p for p in RESULTS if p.name.startswith("07_race")], ids=lambda p: p.name)
 def test_the_shipped_race_runs_are_notebook_07s_runs_as_they_are_now(path):
     doc = json.loads(path.read_text())
     specs = _race_specs()

@@ -42,7 +42,7 @@ def cache_error(exc: OSError, folder: Path, needed: int, what: str = "storing MN
             f"the disk is full: {what} needs about {_mb(needed)} free in this folder ({free})",
             folder,
             fix=f"Free some space there, or set {paths.CACHE_ENV} to a folder on a disk with room "
-                f"(or set {paths.DATA_ENV} to a copy you already have: reading it needs no cache).",
+            f"(or set {paths.DATA_ENV} to a copy you already have: reading it needs no cache).",
         )
     return MnistCacheError(
         f"the cache folder cannot be written ({exc.strerror or exc})",

@@ -48,8 +48,11 @@ class Mirror:
         url = self.base_url.strip()
         scheme = urlsplit(url).scheme
         if scheme not in SCHEMES:
-            hint = (f"for a folder or file on this machine set MNIST_COURSE_DATA={url} instead"
-                    if not scheme or len(scheme) == 1 else f"use one of {', '.join(SCHEMES)}")
+            hint = (
+                f"for a folder or file on this machine set MNIST_COURSE_DATA={url} instead"
+                if not scheme or len(scheme) == 1
+                else f"use one of {', '.join(SCHEMES)}"
+            )
             raise MnistDownloadError(f"not a download URL (scheme {scheme or 'missing'!r}): {hint}", url, fix="")
         last = url.rstrip("/").rsplit("/", 1)[-1]
         if last in file_names(self.kind):  # the URL of the file itself: keep its folder
@@ -68,11 +71,14 @@ class Mirror:
 
 DEFAULT_MIRRORS: tuple[Mirror, ...] = (
     Mirror("npz", "https://storage.googleapis.com/tensorflow/tf-keras-datasets/", (("mnist.npz", KERAS_NPZ_SHA256),)),
-    *(Mirror("idx", url, tuple(IDX_FILES.values())) for url in (
-        "https://ossci-datasets.s3.amazonaws.com/mnist/",
-        "https://storage.googleapis.com/cvdf-datasets/mnist/",
-        "https://yann.lecun.com/exdb/mnist/",
-    )),
+    *(
+        Mirror("idx", url, tuple(IDX_FILES.values()))
+        for url in (
+            "https://ossci-datasets.s3.amazonaws.com/mnist/",
+            "https://storage.googleapis.com/cvdf-datasets/mnist/",
+            "https://yann.lecun.com/exdb/mnist/",
+        )
+    ),
 )
 
 
@@ -127,8 +133,7 @@ class _RefusingHtml:
                 raise MnistDownloadError("the server sent an HTML page instead of the data", self.url, fix="")
 
 
-def download_file(url: str, sha256: str | None, folder: Path, *, timeout: float = 60.0,
-                  progress: bool = False) -> Path:
+def download_file(url: str, sha256: str | None, folder: Path, *, timeout: float = 60.0, progress: bool = False) -> Path:
     """Download ``url`` into ``folder`` with pooch; pooch checks ``sha256`` when it is given.
 
     Raises :class:`MnistDownloadError` (``file`` = the URL requested, ``problem`` = what went wrong) for HTTP
@@ -137,23 +142,31 @@ def download_file(url: str, sha256: str | None, folder: Path, *, timeout: float 
     progress = progress and importlib.util.find_spec("tqdm") is not None
     try:
         with quiet_pooch():
-            return Path(pooch.retrieve(
-                url, known_hash=f"sha256:{sha256}" if sha256 else None, fname=url.rsplit("/", 1)[-1],
-                path=folder, progressbar=progress, downloader=_RefusingHtml(url, timeout, progress),
-            ))
+            return Path(
+                pooch.retrieve(
+                    url,
+                    known_hash=f"sha256:{sha256}" if sha256 else None,
+                    fname=url.rsplit("/", 1)[-1],
+                    path=folder,
+                    progressbar=progress,
+                    downloader=_RefusingHtml(url, timeout, progress),
+                )
+            )
     except MnistDownloadError:
         raise
     except requests.exceptions.RequestException as exc:
         raise MnistDownloadError(_describe(exc), url, fix="") from exc
     except ValueError as exc:
         if sha256 and "hash" in str(exc).lower():
-            raise MnistDownloadError(f"wrong sha256 (expected {sha256[:12]}...): a different or cut-short file",
-                                     url, fix="") from exc
+            raise MnistDownloadError(
+                f"wrong sha256 (expected {sha256[:12]}...): a different or cut-short file", url, fix=""
+            ) from exc
         raise MnistDownloadError(_describe(exc), url, fix="") from exc
 
 
-def download_mirror(mirror: Mirror, folder: Path, *, timeout: float = 60.0, progress: bool = False
-                    ) -> dict[str, Path]:
+def download_mirror(mirror: Mirror, folder: Path, *, timeout: float = 60.0, progress: bool = False) -> dict[str, Path]:
     """Download every file of ``mirror`` into ``folder``: file name -> local path (not yet verified)."""
-    return {name: download_file(mirror.url(name), sha, folder, timeout=timeout, progress=progress)
-            for name, sha in mirror.files().items()}
+    return {
+        name: download_file(mirror.url(name), sha, folder, timeout=timeout, progress=progress)
+        for name, sha in mirror.files().items()
+    }

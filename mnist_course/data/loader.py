@@ -51,8 +51,9 @@ def _as_keras_returns(arrays: Arrays) -> Arrays:
     return {k: np.require(arrays[k], np.uint8, ["C_CONTIGUOUS", "WRITEABLE", "OWNDATA"]) for k in SPLITS}
 
 
-def load_arrays(path: str | os.PathLike[str] | None = None, *, download: bool = True,
-                verify: bool = True) -> tuple[Arrays, Source]:
+def load_arrays(
+    path: str | os.PathLike[str] | None = None, *, download: bool = True, verify: bool = True
+) -> tuple[Arrays, Source]:
     """The verified arrays and where they came from; downloads into the cache only when no copy exists.
 
     ``verify=False`` skips only the content hashes: keys, shapes, dtypes and labels are always checked. Every
@@ -69,8 +70,9 @@ def load_arrays(path: str | os.PathLike[str] | None = None, *, download: bool = 
     return _as_keras_returns(arrays), source
 
 
-def load_mnist(path: str | os.PathLike[str] | None = None, *, download: bool = True,
-               verify: bool = True) -> tuple[Split, Split]:
+def load_mnist(
+    path: str | os.PathLike[str] | None = None, *, download: bool = True, verify: bool = True
+) -> tuple[Split, Split]:
     """Real MNIST as ``(x_train, y_train), (x_test, y_test)``, exactly like ``keras.datasets.mnist.load_data()``.
 
     Writable, C-contiguous uint8 arrays of shapes (60000, 28, 28), (60000,), (10000, 28, 28), (10000,) in the
@@ -132,9 +134,15 @@ def _from_mirror(mirror: download.Mirror, target: Path, timeout: float, progress
         raise cache.cache_error(exc, target.parent, needed, what="downloading MNIST") from exc
 
 
-def update_cache(source: str | os.PathLike[str] | None = None, mirrors: Sequence[download.Mirror] | None = None,
-                 target: Path | None = None, *, timeout: float = 60.0, progress: bool = False,
-                 lock_timeout: float = 600.0) -> CacheUpdate:
+def update_cache(
+    source: str | os.PathLike[str] | None = None,
+    mirrors: Sequence[download.Mirror] | None = None,
+    target: Path | None = None,
+    *,
+    timeout: float = 60.0,
+    progress: bool = False,
+    lock_timeout: float = 600.0,
+) -> CacheUpdate:
     """Make the cache (``target``, default the course cache) hold a verified MNIST; say what was done.
 
     Nothing is written when it already holds one (even on a read-only cache). With ``source`` (a local file or
@@ -159,7 +167,7 @@ def update_cache(source: str | os.PathLike[str] | None = None, mirrors: Sequence
             _store(arrays, npz, target)
             return CacheUpdate(target, f"copied the verified data from {src.path}")
         failures = []
-        for mirror in (list(mirrors) if mirrors is not None else download.mirrors_from_env()):
+        for mirror in list(mirrors) if mirrors is not None else download.mirrors_from_env():
             try:
                 _from_mirror(mirror, target, timeout, progress)
             except MnistDownloadError as exc:
@@ -173,8 +181,14 @@ def update_cache(source: str | os.PathLike[str] | None = None, mirrors: Sequence
     )
 
 
-def fetch(mirrors: Sequence[download.Mirror] | None = None, target: Path | None = None, *,
-          timeout: float = 60.0, progress: bool = False, lock_timeout: float = 600.0) -> Path:
+def fetch(
+    mirrors: Sequence[download.Mirror] | None = None,
+    target: Path | None = None,
+    *,
+    timeout: float = 60.0,
+    progress: bool = False,
+    lock_timeout: float = 600.0,
+) -> Path:
     """Download MNIST into the cache (``target``, default the course cache) unless a verified copy is there;
     returns its path. Mirrors are tried in order (default: ``$MNIST_COURSE_MIRROR``, then the official ones);
     see :func:`update_cache`."""
@@ -200,5 +214,15 @@ def idx_file_path(split: str, *, create: bool = True) -> Path | None:
     return cache.write_idx(arrays[split], paths.idx_cache_dir() / IDX_FILES[split][0])
 
 
-__all__ = ["CacheUpdate", "Source", "fetch", "idx_file_path", "load_arrays", "load_mnist", "locate", "read_folder",
-           "read_source", "update_cache"]
+__all__ = [
+    "CacheUpdate",
+    "Source",
+    "fetch",
+    "idx_file_path",
+    "load_arrays",
+    "load_mnist",
+    "locate",
+    "read_folder",
+    "read_source",
+    "update_cache",
+]

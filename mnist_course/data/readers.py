@@ -39,13 +39,15 @@ def _read(path: Path, size: int = -1) -> bytes:
         raise MnistFormatError(f"this is a folder, not a file; {ACCEPTED}", path) from exc
     except PermissionError as exc:
         raise MnistReadError(
-            "cannot be read (permission denied)", path,
+            "cannot be read (permission denied)",
+            path,
             fix="Ask its owner to make it readable (chmod a+r), or copy it to a folder of yours and set "
-                "MNIST_COURSE_DATA to the copy.",
+            "MNIST_COURSE_DATA to the copy.",
         ) from exc
     except OSError as exc:
-        raise MnistReadError(f"cannot be read ({exc.strerror or exc})", path,
-                             fix="Check the disk or copy the file again, then retry.") from exc
+        raise MnistReadError(
+            f"cannot be read ({exc.strerror or exc})", path, fix="Check the disk or copy the file again, then retry."
+        ) from exc
 
 
 def read_bytes(path: str | Path) -> bytes:

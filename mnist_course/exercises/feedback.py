@@ -71,8 +71,10 @@ def as_array(value: Any) -> np.ndarray | None:
 def call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call the student's function. ``NotImplementedError`` and the student's own bugs propagate unchanged."""
     if not callable(function):
-        raise TypeError(f"the check expects the function itself (e.g. `my_function`, without brackets), "
-                        f"got {type(function).__name__}")
+        raise TypeError(
+            f"the check expects the function itself (e.g. `my_function`, without brackets), "
+            f"got {type(function).__name__}"
+        )
     return function(*args, **kwargs)
 
 

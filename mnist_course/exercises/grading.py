@@ -31,8 +31,9 @@ AUTOGRADE_CELL_TIMEOUT_S = 600  # nbgrader's default, 30 s, is shorter than a tr
 class ClearExerciseSolutions(ClearSolutions):
     """``ClearSolutions`` whose code stub names the exercise of each solution cell (its ``# Exercise N.M`` line)."""
 
-    def preprocess_cell(self, cell: NotebookNode, resources: dict[str, Any],
-                        cell_index: int) -> tuple[NotebookNode, dict[str, Any]]:
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: dict[str, Any], cell_index: int
+    ) -> tuple[NotebookNode, dict[str, Any]]:
         """Clear the cell's solution as ``ClearSolutions`` does, with the stub of its exercise."""
         ident = editions.exercise_id(cell.source) if cell.cell_type == "code" and utils.is_solution(cell) else None
         stubs = dict(self.code_stub)

@@ -69,28 +69,44 @@ def predicted_input(function: Callable[[], Any]) -> Feedback:
         return wrong(ex, f"the number of bytes is one whole number; yours: {nbytes!r:.40}.")
     if shape != result.shape:
         if -1 in shape:
-            return wrong(ex, "-1 is not kept in the shape: NumPy replaces it with the size that makes the total "
-                             "fit, here the number of images.")
+            return wrong(
+                ex,
+                "-1 is not kept in the shape: NumPy replaces it with the size that makes the total "
+                "fit, here the number of images.",
+            )
         if shape in ((100, 784), (100, 28, 28)):
-            return wrong(ex, f"shape {shape}: reshape(-1, 28, 28, 1) gives 4 axes, the last one a single grey "
-                             "channel, as a Conv2D layer wants.")
+            return wrong(
+                ex,
+                f"shape {shape}: reshape(-1, 28, 28, 1) gives 4 axes, the last one a single grey "
+                "channel, as a Conv2D layer wants.",
+            )
         return wrong(ex, f"the shape does not hold: NumPy says {result.shape} (100 images, 28 x 28, one channel).")
     if dtype != result.dtype:
         if dtype == np.float32:
-            return wrong(ex, "dtype float32 does not hold: `/ 255` on uint8 gives float64 in NumPy, unless you "
-                             "convert first with .astype('float32') (see the cell 'Careful' above).")
+            return wrong(
+                ex,
+                "dtype float32 does not hold: `/ 255` on uint8 gives float64 in NumPy, unless you "
+                "convert first with .astype('float32') (see the cell 'Careful' above).",
+            )
         return wrong(ex, f"dtype {dtype} does not hold: dividing uint8 by 255 gives {result.dtype}.")
     if int(nbytes) != result.nbytes:
         per_value = {result.size: 1, 4 * result.size: 4}.get(int(nbytes))
         if per_value:
-            return wrong(ex, f"{int(nbytes):,} bytes counts {per_value} byte{'s' if per_value > 1 else ''} per value; "
-                             "a float64 takes 8, so "
-                             f"{result.size:,} values take {result.nbytes:,} bytes.")
-        return wrong(ex, f"{int(nbytes):,} bytes does not hold: nbytes = number of values x bytes per value "
-                         "(itemsize).")
-    return right(ex, f"your prediction held: {result.shape}, {result.dtype}, {result.nbytes:,} bytes: 8 bytes for "
-                     f"each of the {result.size:,} values, 8 times the uint8 images. Converting first, "
-                     "x.astype('float32') / 255, halves that.")
+            return wrong(
+                ex,
+                f"{int(nbytes):,} bytes counts {per_value} byte{'s' if per_value > 1 else ''} per value; "
+                "a float64 takes 8, so "
+                f"{result.size:,} values take {result.nbytes:,} bytes.",
+            )
+        return wrong(
+            ex, f"{int(nbytes):,} bytes does not hold: nbytes = number of values x bytes per value (itemsize)."
+        )
+    return right(
+        ex,
+        f"your prediction held: {result.shape}, {result.dtype}, {result.nbytes:,} bytes: 8 bytes for "
+        f"each of the {result.size:,} values, 8 times the uint8 images. Converting first, "
+        "x.astype('float32') / 255, halves that.",
+    )
 
 
 def one_hot_by_hand(function: Callable[[np.ndarray], Any]) -> Feedback:
@@ -110,8 +126,11 @@ def one_hot_by_hand(function: Callable[[np.ndarray], Any]) -> Feedback:
         if got.shape == (10, n):
             return wrong(ex, "shape (10, N) is transposed: one row per example, one column per class.")
         if got.ndim == 2 and got.shape[0] == n and got.shape[1] == int(y.max()) + 1 != 10:
-            return wrong(ex, f"on labels {y.tolist()} you made {got.shape[1]} columns (y.max() + 1): there are "
-                             "always 10 classes, even when a batch has no 9, so use np.eye(10).")
+            return wrong(
+                ex,
+                f"on labels {y.tolist()} you made {got.shape[1]} columns (y.max() + 1): there are "
+                "always 10 classes, even when a batch has no 9, so use np.eye(10).",
+            )
         if got.shape != (n, 10):
             return wrong(ex, f"expected shape ({n}, 10), got {got.shape}.")
         if got.dtype != np.float32:
@@ -120,9 +139,12 @@ def one_hot_by_hand(function: Callable[[np.ndarray], Any]) -> Feedback:
             return wrong(ex, "each row must hold nine 0s and a single 1.")
         if not np.array_equal(got, expected):
             return wrong(ex, "the 1 is in the wrong column: row i has its 1 in column y[i] (np.eye(10)[y]).")
-    return right(ex, "the same 0s and 1s as keras.utils.to_categorical (which gives float64 for NumPy labels), in "
-                     "half its bytes: indexing np.eye(10) with the labels picks row y[i] of the identity for each "
-                     "example.")
+    return right(
+        ex,
+        "the same 0s and 1s as keras.utils.to_categorical (which gives float64 for NumPy labels), in "
+        "half its bytes: indexing np.eye(10) with the labels picks row y[i] of the identity for each "
+        "example.",
+    )
 
 
 def _standardized(x: np.ndarray, mean: float, std: float) -> np.ndarray:
@@ -137,12 +159,16 @@ def _stats(*arrays: np.ndarray) -> tuple[float, float]:
 def _other_hint(got: np.ndarray, x_train: np.ndarray, x_other: np.ndarray) -> str:
     """The hint when the standardized ``x_other`` is wrong (the training part being right)."""
     if _close(got, _standardized(x_other, *_stats(x_other))):
-        return ("x_other was standardized with its own mean and standard deviation. Use the training set's for "
-                "both: the test data must go through exactly the same transformation as the training data, and "
-                "its own statistics are information a deployed model never has.")
+        return (
+            "x_other was standardized with its own mean and standard deviation. Use the training set's for "
+            "both: the test data must go through exactly the same transformation as the training data, and "
+            "its own statistics are information a deployed model never has."
+        )
     if _close(got, _standardized(x_other, *_stats(x_train, x_other))):
-        return ("you used the statistics of x_train and x_other together: the test data leaks into the "
-                "preprocessing. Use x_train's mean and standard deviation only.")
+        return (
+            "you used the statistics of x_train and x_other together: the test data leaks into the "
+            "preprocessing. Use x_train's mean and standard deviation only."
+        )
     return "x_other must be transformed with x_train's mean and standard deviation: (x_other - mean) / std."
 
 
@@ -159,39 +185,61 @@ def standardize(function: Callable[[np.ndarray, np.ndarray], Any]) -> Feedback:
         got_train, got_other = (as_array(a) for a in got)
         if not (np.array_equal(copies[0], x_train) and np.array_equal(copies[1], x_other)):
             return wrong(ex, "your function changed the arrays it was given: build new ones, (x - mean) / std.")
-        if got_train is None or got_other is None or got_train.shape != x_train.shape or \
-                got_other.shape != x_other.shape:
+        if (
+            got_train is None
+            or got_other is None
+            or got_train.shape != x_train.shape
+            or got_other.shape != x_other.shape
+        ):
             return wrong(ex, "each returned array keeps the shape of its input: standardizing changes values only.")
         if got_train.dtype != np.float32 or got_other.dtype != np.float32:
-            return wrong(ex, f"dtypes {got_train.dtype} and {got_other.dtype}: return float32 (uint8 minus a float "
-                             "is float64 in NumPy), e.g. with .astype('float32').")
+            return wrong(
+                ex,
+                f"dtypes {got_train.dtype} and {got_other.dtype}: return float32 (uint8 minus a float "
+                "is float64 in NumPy), e.g. with .astype('float32').",
+            )
         if not (np.isfinite(got_train).all() and np.isfinite(got_other).all()):
-            return wrong(ex, "nan or inf: a division by a standard deviation of 0. With a mean and std per pixel "
-                             "(axis=0), the always-blank border pixels have std 0; use one mean and one std over "
-                             "all pixels.")
+            return wrong(
+                ex,
+                "nan or inf: a division by a standard deviation of 0. With a mean and std per pixel "
+                "(axis=0), the always-blank border pixels have std 0; use one mean and one std over "
+                "all pixels.",
+            )
         mean, std = _stats(x_train)
         expected_train, expected_other = _standardized(x_train, mean, std), _standardized(x_other, mean, std)
         if _close(got_train, expected_other) and _close(got_other, expected_train):
             return wrong(ex, "the two arrays come back swapped: return x_train's first, then x_other's.")
         if not _close(got_train, expected_train):
             if _close(got_train, _standardized(x_train, *_stats(x_train, x_other))):
-                return wrong(ex, "you used the statistics of x_train and x_other together: the test data leaks into "
-                                 "the preprocessing. Use x_train's mean and standard deviation only.")
+                return wrong(
+                    ex,
+                    "you used the statistics of x_train and x_other together: the test data leaks into "
+                    "the preprocessing. Use x_train's mean and standard deviation only.",
+                )
             if _close(got_train, (x_train - mean).astype(np.float32)):
                 return wrong(ex, "you subtracted the mean but did not divide by the standard deviation.")
-            if _close(got_train, _standardized(x_train, mean, std ** 2)):
+            if _close(got_train, _standardized(x_train, mean, std**2)):
                 return wrong(ex, "you divided by the variance (std ** 2): divide by the standard deviation.")
             if _close(got_train, x_train / np.float32(255)):
-                return wrong(ex, "that is scaling to [0, 1], not standardizing: subtract x_train's mean, then divide "
-                                 "by its standard deviation.")
-            return wrong(ex, "the training images must become (x_train - mean) / std, with one mean and one "
-                             "standard deviation computed over all of x_train's pixels.")
+                return wrong(
+                    ex,
+                    "that is scaling to [0, 1], not standardizing: subtract x_train's mean, then divide "
+                    "by its standard deviation.",
+                )
+            return wrong(
+                ex,
+                "the training images must become (x_train - mean) / std, with one mean and one "
+                "standard deviation computed over all of x_train's pixels.",
+            )
         if not _close(got_other, expected_other):
             return wrong(ex, _other_hint(got_other, x_train, x_other))
     test = _standardized(x_real_test, *_stats(x_real))
-    return right(ex, f"the training images now have mean 0 and std 1; {_N} test images get mean {test.mean():.3f} "
-                     f"and std {test.std():.3f}, not exactly 0 and 1, and that is right: same transformation as "
-                     "the training data, no peeking.")
+    return right(
+        ex,
+        f"the training images now have mean 0 and std 1; {_N} test images get mean {test.mean():.3f} "
+        f"and std {test.std():.3f}, not exactly 0 and 1, and that is right: same transformation as "
+        "the training data, no peeking.",
+    )
 
 
 def _id_images(n: int) -> np.ndarray:
@@ -237,44 +285,69 @@ def split_and_scale(function: Callable[..., Any]) -> Feedback:
     if len(x_val) != val_size or len(y_val) != val_size:
         return wrong(ex, f"asked for val_size={val_size}, got {len(x_val)} validation images and {len(y_val)} labels.")
     if len(x_tr) == n:
-        return wrong(ex, f"the training part still has all {n} images, the {val_size} validation images among them: "
-                         "the model would be validated on images it trained on, and the validation score would be "
-                         "too good. Train on the other indices only, order[val_size:].")
+        return wrong(
+            ex,
+            f"the training part still has all {n} images, the {val_size} validation images among them: "
+            "the model would be validated on images it trained on, and the validation score would be "
+            "too good. Train on the other indices only, order[val_size:].",
+        )
     if len(x_tr) != n - val_size or len(y_tr) != len(x_tr):
-        return wrong(ex, f"{n} images, {val_size} for validation: the training part should hold {n - val_size} images "
-                         f"and as many labels, not {len(x_tr)} and {len(y_tr)}.")
+        return wrong(
+            ex,
+            f"{n} images, {val_size} for validation: the training part should hold {n - val_size} images "
+            f"and as many labels, not {len(x_tr)} and {len(y_tr)}.",
+        )
     if x_tr.dtype != np.float32 or x_val.dtype != np.float32:
-        return wrong(ex, f"dtypes {x_tr.dtype} and {x_val.dtype}: the images should be float32, "
-                         "x.astype('float32') / 255.")
+        return wrong(
+            ex, f"dtypes {x_tr.dtype} and {x_val.dtype}: the images should be float32, x.astype('float32') / 255."
+        )
     tops = float(x_tr.max()), float(x_val.max())
     if max(tops) <= 1 / 255 + 1e-6:
-        return wrong(ex, f"the largest pixel is {max(tops):.5f}, about 1/255: the images were divided by 255 twice. "
-                         "Scale once, before or after the split, not both.")
+        return wrong(
+            ex,
+            f"the largest pixel is {max(tops):.5f}, about 1/255: the images were divided by 255 twice. "
+            "Scale once, before or after the split, not both.",
+        )
     if max(tops) > 1 + 1e-6:
         return wrong(ex, f"pixels go up to {max(tops):g}: scale the images to [0, 1], dividing by 255 once.")
     if min(tops) < 1 - 1e-6:
-        return wrong(ex, "one part is scaled differently from the other: every image goes through the same "
-                         "x.astype('float32') / 255, once.")
+        return wrong(
+            ex,
+            "one part is scaled differently from the other: every image goes through the same "
+            "x.astype('float32') / 255, once.",
+        )
     ids_tr, ids_val = _ids(x_tr), _ids(x_val)
     if ids_tr is None or ids_val is None:
         return wrong(ex, "some pixels are not pixel / 255 any more: scale with x.astype('float32') / 255 only.")
     if np.intersect1d(ids_tr, ids_val).size:
-        return wrong(ex, f"{np.intersect1d(ids_tr, ids_val).size} images are in both parts: a validation image the "
-                         "model trained on tells nothing. Take the validation indices and the training indices from "
-                         "the same permutation, order[:val_size] and order[val_size:].")
+        return wrong(
+            ex,
+            f"{np.intersect1d(ids_tr, ids_val).size} images are in both parts: a validation image the "
+            "model trained on tells nothing. Take the validation indices and the training indices from "
+            "the same permutation, order[:val_size] and order[val_size:].",
+        )
     if not (np.array_equal(y_tr, y[ids_tr]) and np.array_equal(y_val, y[ids_val])):
         return wrong(ex, "the labels no longer go with their images: index x and y with the same indices.")
     again = _split_parts(call(function, x.copy(), y.copy(), val_size, 7))
     other = _split_parts(call(function, x.copy(), y.copy(), val_size, 8))
     if again is None or not np.array_equal(_ids(again[2]), ids_val):
-        return wrong(ex, "the same seed gave another split: draw the permutation from "
-                         "np.random.default_rng(seed), so that a run can be repeated.")
+        return wrong(
+            ex,
+            "the same seed gave another split: draw the permutation from "
+            "np.random.default_rng(seed), so that a run can be repeated.",
+        )
     if other is not None and np.array_equal(_ids(other[2]), ids_val):
-        return wrong(ex, "another seed gave the same split: the permutation must come from the seed you are given "
-                         "(np.random.default_rng(seed)), not from a fixed one, nor be missing.")
-    return right(ex, f"{n - val_size} training and {val_size} validation images, none in both, scaled once, labels "
-                     "still with their images, and the seed decides the split. A leaking split or a double scaling "
-                     "raises no error: only a check like this one finds them.")
+        return wrong(
+            ex,
+            "another seed gave the same split: the permutation must come from the seed you are given "
+            "(np.random.default_rng(seed)), not from a fixed one, nor be missing.",
+        )
+    return right(
+        ex,
+        f"{n - val_size} training and {val_size} validation images, none in both, scaled once, labels "
+        "still with their images, and the seed decides the split. A leaking split or a double scaling "
+        "raises no error: only a check like this one finds them.",
+    )
 
 
 __all__ = ["one_hot_by_hand", "predicted_input", "split_and_scale", "standardize"]

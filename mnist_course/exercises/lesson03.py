@@ -69,11 +69,11 @@ def learning_rates(predict: Callable[[], Any]) -> Feedback:
         return wrong(ex, 'return a dict with two keys, {"lowest": a rate, "above_start": [rates]}.')
     lowest, above = _rate(got["lowest"]), got["above_start"]
     if lowest is None:
-        return wrong(ex, f'"lowest" must be one of the rates tried, {", ".join(map(str, RATES))}; '
-                         f"got {got['lowest']!r}.")
+        return wrong(
+            ex, f'"lowest" must be one of the rates tried, {", ".join(map(str, RATES))}; got {got["lowest"]!r}.'
+        )
     if isinstance(above, (int, float)) or not all(_rate(r) is not None for r in above):
-        return wrong(ex, '"above_start" is a list (maybe empty) of the rates tried, e.g. [10.0]; got '
-                         f"{above!r}.")
+        return wrong(ex, f'"above_start" is a list (maybe empty) of the rates tried, e.g. [10.0]; got {above!r}.')
     above = {_rate(r) for r in above}
     results = learning_rate_experiment()
     start = math.log(10)
@@ -84,31 +84,49 @@ def learning_rates(predict: Callable[[], Any]) -> Feedback:
     if lowest != best:
         final, peak, _ = results[lowest]
         if lowest < best:
-            return wrong(ex, f"with {lowest:g} the loss is still {final:.3f} after {PREDICT_STEPS} steps (it "
-                             f"started at log 10 = {start:.3f}): a small rate is safe but each step moves the "
-                             "weights only a little. Try again: how large can a step get before it jumps across the "
-                             "valley?")
-        return wrong(ex, f"with {lowest:g} the loss reaches {peak:.3g} on the way and ends at {final:.3g}: the steps "
-                         "are so long that they jump across the valley instead of down into it. Try again.")
+            return wrong(
+                ex,
+                f"with {lowest:g} the loss is still {final:.3f} after {PREDICT_STEPS} steps (it "
+                f"started at log 10 = {start:.3f}): a small rate is safe but each step moves the "
+                "weights only a little. Try again: how large can a step get before it jumps across the "
+                "valley?",
+            )
+        return wrong(
+            ex,
+            f"with {lowest:g} the loss reaches {peak:.3g} on the way and ends at {final:.3g}: the steps "
+            "are so long that they jump across the valley instead of down into it. Try again.",
+        )
     if above != worse:
         missing, extra = sorted(worse - above), sorted(above - worse)
         if missing:
             rate = missing[0]
             more = " Which others did you leave out?" if len(missing) > 1 else ""
-            return wrong(ex, f"the lowest loss is right. But {rate:g} ends at {finals[rate]:.3g}, above the "
-                             f"{start:.3f} it started from: its steps overshoot so far that every jump lands higher "
-                             f"up the other side of the valley.{more}")
+            return wrong(
+                ex,
+                f"the lowest loss is right. But {rate:g} ends at {finals[rate]:.3g}, above the "
+                f"{start:.3f} it started from: its steps overshoot so far that every jump lands higher "
+                f"up the other side of the valley.{more}",
+            )
         rate = extra[0]
         final, peak, _ = results[rate]
-        return wrong(ex, f"the lowest loss is right. But {rate:g} ends at {final:.3g}, below the {start:.3f} it "
-                         f"started from, although it jumped to {peak:.3g} on the way: a rate can be too large (wild "
-                         "steps) without diverging for good.")
+        return wrong(
+            ex,
+            f"the lowest loss is right. But {rate:g} ends at {final:.3g}, below the {start:.3f} it "
+            f"started from, although it jumped to {peak:.3g} on the way: a rate can be too large (wild "
+            "steps) without diverging for good.",
+        )
     rises = results[best][2]
-    zigzag = (f"already zigzags (its loss went up at {rises} of the {PREDICT_STEPS} steps) but still ends lowest"
-              if rises else "goes downhill at every step")
-    return right(ex, f"your prediction held. Loss after {PREDICT_STEPS} full-batch steps ({table}; start "
-                     f"{start:.3f}): too small a rate crawls, too large a one jumps across the valley, and the best "
-                     f"one, {best:g}, {zigzag}.")
+    zigzag = (
+        f"already zigzags (its loss went up at {rises} of the {PREDICT_STEPS} steps) but still ends lowest"
+        if rises
+        else "goes downhill at every step"
+    )
+    return right(
+        ex,
+        f"your prediction held. Loss after {PREDICT_STEPS} full-batch steps ({table}; start "
+        f"{start:.3f}): too small a rate crawls, too large a one jumps across the valley, and the best "
+        f"one, {best:g}, {zigzag}.",
+    )
 
 
 @lru_cache(maxsize=1)
@@ -120,8 +138,9 @@ def _reference_training() -> tuple[float, float, float]:
     return run.losses[0], run.losses[-1], accuracy(xs, y, run.weights, run.bias)
 
 
-def _loop(x: np.ndarray, y: np.ndarray, learning_rate: float, steps: int, scale: float = 1.0,
-          sign: float = 1.0) -> list[float]:
+def _loop(
+    x: np.ndarray, y: np.ndarray, learning_rate: float, steps: int, scale: float = 1.0, sign: float = 1.0
+) -> list[float]:
     """Exercise 3.2's loop with the pixels divided by ``scale`` and each step multiplied by ``sign``: its losses."""
     xs, ys = x.reshape(len(x), -1).astype(np.float32) / np.float32(scale), one_hot(y)
     w, b = np.zeros((784, 10), np.float32), np.zeros(10, np.float32)
@@ -146,8 +165,10 @@ def _mistaken_losses() -> dict[str, np.ndarray]:
     """The losses of the anticipated mistakes on the debug images: the loop as given, and with the step's sign
     flipped (pixels scaled)."""
     x, y = first_images(DEBUG_IMAGES)
-    return {"given": np.array(_loop(x, y, DEBUG_RATE, DEBUG_STEPS)),
-            "sign": np.array(_loop(x, y, DEBUG_RATE, DEBUG_STEPS, scale=255, sign=-1))}
+    return {
+        "given": np.array(_loop(x, y, DEBUG_RATE, DEBUG_STEPS)),
+        "sign": np.array(_loop(x, y, DEBUG_RATE, DEBUG_STEPS, scale=255, sign=-1)),
+    }
 
 
 def descent_loop(train: Callable[..., Any]) -> Feedback:
@@ -168,32 +189,44 @@ def descent_loop(train: Callable[..., Any]) -> Feedback:
     losses = losses.astype(np.float64)
     first, final, acc = _reference_training()
     mistakes = _mistaken_losses()
-    unscaled = ("with pixels from 0 to 255, X is 255 times what it is on notebook 02's [0, 1] scale, so the gradient "
-                "is 255 times larger and one step changes the logits about 255 ** 2 = 65,025 times as much: a step "
-                "of 0.5 jumps far past the minimum. Scale the pixels as 02 does.")
+    unscaled = (
+        "with pixels from 0 to 255, X is 255 times what it is on notebook 02's [0, 1] scale, so the gradient "
+        "is 255 times larger and one step changes the logits about 255 ** 2 = 65,025 times as much: a step "
+        "of 0.5 jumps far past the minimum. Scale the pixels as 02 does."
+    )
     if np.allclose(losses, mistakes["given"], rtol=1e-3, equal_nan=True):
         return wrong(ex, "these are the losses of the loop as it was given: it still blows up. " + unscaled)
-    sign = ("a descent step goes against the gradient, W -= learning_rate * gradient; yours goes up it, and the "
-            "loss rises")
+    sign = (
+        "a descent step goes against the gradient, W -= learning_rate * gradient; yours goes up it, and the loss rises"
+    )
     if np.allclose(losses, mistakes["sign"], rtol=1e-3, equal_nan=True):
         return wrong(ex, f"{sign}: from {losses[0]:.3f} to {losses[1]:.3f} after one step, and on.")
     if not np.isfinite(losses).all():
         bad = int(np.flatnonzero(~np.isfinite(losses))[0])
-        return wrong(ex, f"the loss is nan or inf from step {bad} on: the logits grew so large that softmax gives "
-                         "probabilities of exactly 0, and log(0) = -inf. Look at the size of the numbers that go "
-                         "into X: " + unscaled)
+        return wrong(
+            ex,
+            f"the loss is nan or inf from step {bad} on: the logits grew so large that softmax gives "
+            "probabilities of exactly 0, and log(0) = -inf. Look at the size of the numbers that go "
+            "into X: " + unscaled,
+        )
     if losses.max() > 10 * first:
         return wrong(ex, f"the loss still climbs to {losses.max():.3g} (it starts at {losses[0]:.3f}): " + unscaled)
     if losses[-1] > losses[0]:
         return wrong(ex, f"{sign}, from {losses[0]:.3f} to {losses[-1]:.3f}.")
     trained = accuracy(x.reshape(len(x), -1).astype(np.float32) / 255, y, w, b)
     if losses[-1] > final + 0.05 or trained < acc - 0.02:
-        return wrong(ex, f"the loss falls, but only to {losses[-1]:.3f} (the scaled loop reaches {final:.3f} in "
-                         f"{DEBUG_STEPS} steps). Did you lower the learning rate instead? The check passes "
-                         f"learning_rate={DEBUG_RATE}: scale the pixels to [0, 1] and that rate works.")
-    return right(ex, f"the loss falls from {losses[0]:.3f} to {losses[-1]:.3f} and {trained:.1%} of the {len(x)} "
-                     "images are classified right. Scaling once, the same way for every set, is what makes one "
-                     "learning rate fit all pixels.")
+        return wrong(
+            ex,
+            f"the loss falls, but only to {losses[-1]:.3f} (the scaled loop reaches {final:.3f} in "
+            f"{DEBUG_STEPS} steps). Did you lower the learning rate instead? The check passes "
+            f"learning_rate={DEBUG_RATE}: scale the pixels to [0, 1] and that rate works.",
+        )
+    return right(
+        ex,
+        f"the loss falls from {losses[0]:.3f} to {losses[-1]:.3f} and {trained:.1%} of the {len(x)} "
+        "images are classified right. Scaling once, the same way for every set, is what makes one "
+        "learning rate fit all pixels.",
+    )
 
 
 def _tanh_case(seed: int) -> tuple[np.ndarray, ...]:
@@ -213,25 +246,27 @@ def _numerical(x: np.ndarray, y: np.ndarray, *params: np.ndarray) -> list[np.nda
     return [numerical_gradient(lambda: stack_loss(x, y, layers, "tanh"), t) for t in targets]
 
 
-def _variant(kind: str, x: np.ndarray, y: np.ndarray, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray,
-             b2: np.ndarray) -> list[np.ndarray]:
+def _variant(
+    kind: str, x: np.ndarray, y: np.ndarray, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray
+) -> list[np.ndarray]:
     """The gradients an anticipated mistake gives (``kind`` names it)."""
     z1 = x @ w1 + b1
     h = np.tanh(z1)
     p = softmax(h @ w2 + b2)
     d2 = (y - p if kind == "sign" else p - y) / (1 if kind == "sum" else len(x))
     dh = d2 @ w2.T
-    d1 = {"no-derivative": dh, "sigmoid-derivative": dh * h * (1 - h), "z-derivative": dh * (1 - z1 ** 2)}.get(
-        kind, dh * (1 - h ** 2))
+    d1 = {"no-derivative": dh, "sigmoid-derivative": dh * h * (1 - h), "z-derivative": dh * (1 - z1**2)}.get(
+        kind, dh * (1 - h**2)
+    )
     return [x.T @ d1, d1.sum(axis=0), h.T @ d2, d2.sum(axis=0)]
 
 
 _HINTS = {
     "sum": "every gradient is N times too large: the loss is the mean over the N examples, so d loss / d logits is "
-           "(P - Y) / N.",
+    "(P - Y) / N.",
     "sign": "every gradient has the wrong sign: d loss / d logits is P - Y, not Y - P.",
     "no-derivative": "dW2 and db2 are right, but dW1 and db1 are not: on the way back through tanh, multiply "
-                     "d loss / d h by tanh'(z1) = 1 - h ** 2, entry by entry.",
+    "d loss / d h by tanh'(z1) = 1 - h ** 2, entry by entry.",
     "sigmoid-derivative": "dW1 and db1 use h * (1 - h), which is the derivative of the sigmoid; tanh's is 1 - h ** 2.",
     "z-derivative": "dW1 and db1 use 1 - z1 ** 2; the derivative of tanh at z1 is 1 - tanh(z1) ** 2 = 1 - h ** 2.",
 }
@@ -254,8 +289,9 @@ def tanh_backprop(gradients: Callable[..., Any]) -> Feedback:
             if g is None or g.shape != p.shape:
                 shape = None if g is None else g.shape
                 extra = " (transposed?)" if g is not None and g.shape == p.shape[::-1] != p.shape else ""
-                return wrong(ex, f"{name} has shape {shape}{extra}; a gradient has the shape of its parameter, "
-                                 f"{p.shape}.")
+                return wrong(
+                    ex, f"{name} has shape {shape}{extra}; a gradient has the shape of its parameter, {p.shape}."
+                )
         expected = _numerical(case[0], case[1], *params)
         if all(np.allclose(g, e, atol=1e-6) for g, e in zip(got, expected)):
             continue
@@ -265,13 +301,26 @@ def tanh_backprop(gradients: Callable[..., Any]) -> Feedback:
                 return wrong(ex, hint)
         off = [name for name, g, e in zip(_NAMES, got, expected) if not np.allclose(g, e, atol=1e-6)]
         worst = max(float(np.abs(g - e).max()) for g, e in zip(got, expected))
-        return wrong(ex, f"{', '.join(off)} differ from finite differences by up to {worst:.3g}. Go backwards one "
-                         "step at a time: delta2 = (P - Y) / N, dW2 = h.T @ delta2, then d loss / d h = delta2 @ "
-                         "W2.T, delta1 = that * (1 - h ** 2), dW1 = x.T @ delta1.")
-    return right(ex, "all four gradients agree with finite differences to 1e-6. The backward pass reuses what the "
-                     "forward pass computed (h, P), so all the gradients together cost a few matrix products, where "
-                     "finite differences need two forward passes per weight.")
+        return wrong(
+            ex,
+            f"{', '.join(off)} differ from finite differences by up to {worst:.3g}. Go backwards one "
+            "step at a time: delta2 = (P - Y) / N, dW2 = h.T @ delta2, then d loss / d h = delta2 @ "
+            "W2.T, delta1 = that * (1 - h ** 2), dW1 = x.T @ delta1.",
+        )
+    return right(
+        ex,
+        "all four gradients agree with finite differences to 1e-6. The backward pass reuses what the "
+        "forward pass computed (h, P), so all the gradients together cost a few matrix products, where "
+        "finite differences need two forward passes per weight.",
+    )
 
 
-__all__ = ["RATES", "broken_loop", "descent_loop", "first_images", "learning_rate_experiment", "learning_rates",
-           "tanh_backprop"]
+__all__ = [
+    "RATES",
+    "broken_loop",
+    "descent_loop",
+    "first_images",
+    "learning_rate_experiment",
+    "learning_rates",
+    "tanh_backprop",
+]

@@ -34,8 +34,13 @@ def _dense_stack(model: keras.Model) -> tuple[list[tuple[keras.layers.Dense, str
         if isinstance(layer, keras.layers.Dense):
             stack.append((layer, _activation(layer.activation)))
         elif isinstance(layer, (keras.layers.ReLU, keras.layers.Softmax, keras.layers.Activation)):
-            name = ("relu" if isinstance(layer, keras.layers.ReLU) else
-                    "softmax" if isinstance(layer, keras.layers.Softmax) else _activation(layer.activation))
+            name = (
+                "relu"
+                if isinstance(layer, keras.layers.ReLU)
+                else "softmax"
+                if isinstance(layer, keras.layers.Softmax)
+                else _activation(layer.activation)
+            )
             if stack and stack[-1][1] == "linear":
                 stack[-1] = (stack[-1][0], name)
         elif not isinstance(layer, (keras.layers.Dropout, keras.layers.Flatten, keras.layers.InputLayer)):
@@ -59,8 +64,10 @@ def _network_hint(model: Any) -> str | None:
         return problem
     shape = tuple(model.inputs[0].shape[1:])
     if shape in ((28, 28), (28, 28, 1)):
-        return (f"the input is {shape}, an image; this notebook feeds flattened vectors (x_tr has shape (N, 784)): "
-                f"keras.Input(shape=(784,)).")
+        return (
+            f"the input is {shape}, an image; this notebook feeds flattened vectors (x_tr has shape (N, 784)): "
+            f"keras.Input(shape=(784,))."
+        )
     if shape != (784,):
         return f"the input must be a vector of 784 pixels, keras.Input(shape=(784,)); yours has shape {shape}."
     stack, stranger = _dense_stack(model)
@@ -77,25 +84,36 @@ def _network_hint(model: Any) -> str | None:
         return f"the Dense layers should have 256, 128 and 10 units (the output one per digit); yours have {units}."
     for layer, activation in stack[:-1]:
         if activation != "relu":
-            return (f'the hidden Dense({layer.units}) has no activation: add activation="relu". Without it, stacked '
-                    f"dense layers collapse into one linear map." if activation == "linear" else
-                    f'the hidden Dense({layer.units}) uses {activation}; the task asks for activation="relu".')
+            return (
+                f'the hidden Dense({layer.units}) has no activation: add activation="relu". Without it, stacked '
+                f"dense layers collapse into one linear map."
+                if activation == "linear"
+                else f'the hidden Dense({layer.units}) uses {activation}; the task asks for activation="relu".'
+            )
     output = stack[-1][1]
     if output == "linear":
-        return ("the softmax is missing: the output layer gives 10 raw scores, but the loss expects probabilities "
-                'that sum to 1: Dense(10, activation="softmax").')
+        return (
+            "the softmax is missing: the output layer gives 10 raw scores, but the loss expects probabilities "
+            'that sum to 1: Dense(10, activation="softmax").'
+        )
     if output == "sigmoid":
-        return ("sigmoid gives 10 independent numbers that need not sum to 1; a digit is exactly one of ten classes: "
-                'activation="softmax".')
+        return (
+            "sigmoid gives 10 independent numbers that need not sum to 1; a digit is exactly one of ten classes: "
+            'activation="softmax".'
+        )
     if output != "softmax":
         return f'the output layer uses {output}; it needs activation="softmax" to give 10 probabilities.'
     if not (getattr(model, "compiled", False) and model.optimizer is not None):
-        return ('the model is not compiled: call net.compile(optimizer="adam", loss="sparse_categorical_crossentropy",'
-                ' metrics=["accuracy"]) before returning it.')
+        return (
+            'the model is not compiled: call net.compile(optimizer="adam", loss="sparse_categorical_crossentropy",'
+            ' metrics=["accuracy"]) before returning it.'
+        )
     loss, from_logits = _loss(model)
     if loss == "categoricalcrossentropy":
-        return ('the labels here are integers 0-9, so the loss is "sparse_categorical_crossentropy"; '
-                '"categorical_crossentropy" expects one-hot vectors.')
+        return (
+            'the labels here are integers 0-9, so the loss is "sparse_categorical_crossentropy"; '
+            '"categorical_crossentropy" expects one-hot vectors.'
+        )
     if loss != "sparsecategoricalcrossentropy":
         return f'for integer labels use loss="sparse_categorical_crossentropy"; yours is {loss or model.loss!r}.'
     if from_logits:
@@ -117,20 +135,30 @@ def build_256_128(function: Callable[[], keras.Model]) -> Feedback:
     expected, dense_512 = _keras_params([784, 256, 128, 10]), _keras_params([784, 512, 10])
     if model.count_params() != expected:
         return wrong(ex, f"the model has {model.count_params():,} parameters; 784 → 256 → 128 → 10 has {expected:,}.")
-    return right(ex, f"784 → 256 → 128 → 10 has {expected:,} parameters, {100 * expected / dense_512:.0f} % of "
-                     f"dense-512's {dense_512:,}: two narrow hidden layers cost less than one wide one.")
+    return right(
+        ex,
+        f"784 → 256 → 128 → 10 has {expected:,} parameters, {100 * expected / dense_512:.0f} % of "
+        f"dense-512's {dense_512:,}: two narrow hidden layers cost less than one wide one.",
+    )
 
 
 # Made-up histories. In the first, the lowest validation loss, the lowest training loss, the highest validation
 # accuracy and the last epoch are four different epochs; in the third, two epochs tie for the lowest validation loss.
-_RISES = {"loss": [0.35, 0.16, 0.11, 0.08, 0.06, 0.05, 0.04, 0.045],
-          "val_loss": [0.19, 0.12, 0.095, 0.10, 0.11, 0.13, 0.14, 0.15],
-          "val_accuracy": [0.944, 0.962, 0.970, 0.972, 0.975, 0.971, 0.970, 0.969]}
-_LATE = {"loss": [0.40, 0.20, 0.13, 0.10, 0.08, 0.07, 0.06],
-         "val_loss": [0.25, 0.15, 0.12, 0.11, 0.10, 0.12, 0.14],
-         "val_accuracy": [0.950, 0.975, 0.970, 0.972, 0.973, 0.971, 0.969]}
-_TIE = {"loss": [0.50, 0.30, 0.20, 0.15, 0.10], "val_loss": [0.30, 0.18, 0.14, 0.14, 0.16],
-        "val_accuracy": [0.920, 0.960, 0.955, 0.958, 0.957]}
+_RISES = {
+    "loss": [0.35, 0.16, 0.11, 0.08, 0.06, 0.05, 0.04, 0.045],
+    "val_loss": [0.19, 0.12, 0.095, 0.10, 0.11, 0.13, 0.14, 0.15],
+    "val_accuracy": [0.944, 0.962, 0.970, 0.972, 0.975, 0.971, 0.970, 0.969],
+}
+_LATE = {
+    "loss": [0.40, 0.20, 0.13, 0.10, 0.08, 0.07, 0.06],
+    "val_loss": [0.25, 0.15, 0.12, 0.11, 0.10, 0.12, 0.14],
+    "val_accuracy": [0.950, 0.975, 0.970, 0.972, 0.973, 0.971, 0.969],
+}
+_TIE = {
+    "loss": [0.50, 0.30, 0.20, 0.15, 0.10],
+    "val_loss": [0.30, 0.18, 0.14, 0.14, 0.16],
+    "val_accuracy": [0.920, 0.960, 0.955, 0.958, 0.957],
+}
 _EPOCH_CASES = ((_RISES, None), (_LATE, "val_loss"), (_TIE, None), (_RISES, "val_accuracy"), (_LATE, "loss"))
 
 
@@ -139,24 +167,44 @@ def _epoch_mistakes(history: dict[str, list[float]], monitor: str) -> list[tuple
     higher = "accuracy" in monitor
     best, worst = (np.argmax, np.argmin) if higher else (np.argmin, np.argmax)
     mistakes = [
-        (len(values) - int(best(values[::-1])), "two epochs tie for the best value: take the first one (np.argmin "
-         "and np.argmax do), the same result with fewer epochs."),
-        (int(best(values)), "that is a 0-based index; epochs are counted from 1, as Keras prints them "
-         "('Epoch 1/20'): add 1."),
+        (
+            len(values) - int(best(values[::-1])),
+            "two epochs tie for the best value: take the first one (np.argmin "
+            "and np.argmax do), the same result with fewer epochs.",
+        ),
+        (
+            int(best(values)),
+            "that is a 0-based index; epochs are counted from 1, as Keras prints them ('Epoch 1/20'): add 1.",
+        ),
     ]
     if monitor == "val_loss":
-        for index, hint in ((int(np.argmin(history["loss"])), "that is the epoch of the lowest *training* loss, "
-                             "which keeps falling while the network overfits: use history['val_loss']."),
-                            (int(np.argmax(history["val_accuracy"])), "that is the epoch of the highest validation "
-                             "accuracy; the task asks for the lowest validation loss. They need not agree: accuracy "
-                             "only counts right answers, the loss also how sure they are.")):
+        for index, hint in (
+            (
+                int(np.argmin(history["loss"])),
+                "that is the epoch of the lowest *training* loss, "
+                "which keeps falling while the network overfits: use history['val_loss'].",
+            ),
+            (
+                int(np.argmax(history["val_accuracy"])),
+                "that is the epoch of the highest validation "
+                "accuracy; the task asks for the lowest validation loss. They need not agree: accuracy "
+                "only counts right answers, the loss also how sure they are.",
+            ),
+        ):
             mistakes += [(index + 1, hint), (index, hint)]
     else:
-        mistakes.append((int(np.argmin(history["val_loss"])) + 1, "read the monitored values, history[monitor], "
-                         "not always 'val_loss'."))
+        mistakes.append(
+            (
+                int(np.argmin(history["val_loss"])) + 1,
+                "read the monitored values, history[monitor], not always 'val_loss'.",
+            )
+        )
     mistakes += [
-        (int(worst(values)) + 1, "for a loss the best epoch has the lowest value, for an accuracy the highest: "
-         "check the monitor's name ('accuracy' in monitor)."),
+        (
+            int(worst(values)) + 1,
+            "for a loss the best epoch has the lowest value, for an accuracy the highest: "
+            "check the monitor's name ('accuracy' in monitor).",
+        ),
         (len(values), "that is the last epoch; the best one is where the monitored value is best, usually earlier."),
     ]
     return mistakes
@@ -170,8 +218,11 @@ def best_epoch(function: Callable[..., int]) -> Feedback:
         answer = call(function, given) if monitor is None else call(function, given, monitor=monitor)
         monitor = monitor or "val_loss"
         if given != history:
-            return wrong(ex, "your function changes the history it is given (sorting a list in place?): find the "
-                             "best epoch without modifying it, e.g. with np.argmin.")
+            return wrong(
+                ex,
+                "your function changes the history it is given (sorting a list in place?): find the "
+                "best epoch without modifying it, e.g. with np.argmin.",
+            )
         values = history[monitor]
         if isinstance(answer, (float, np.floating)) and any(np.isclose(answer, v) for v in values):
             return wrong(ex, f"you return a value of history[{monitor!r}] ({answer}); return its epoch number.")
@@ -181,7 +232,15 @@ def best_epoch(function: Callable[..., int]) -> Feedback:
         expected = int(np.argmax(values) if "accuracy" in monitor else np.argmin(values)) + 1
         if epoch != expected:
             hints = [hint for mistake, hint in _epoch_mistakes(history, monitor) if mistake == epoch]
-            return wrong(ex, hints[0] if hints else f"for {monitor} = {values} you return epoch {epoch}; the best "
-                             f"value is at epoch {expected} (counting from 1).")
-    return right(ex, 'Train for that many epochs, or let keras.callbacks.EarlyStopping(monitor="val_loss", '
-                     "restore_best_weights=True) find it and roll the weights back to it.")
+            return wrong(
+                ex,
+                hints[0]
+                if hints
+                else f"for {monitor} = {values} you return epoch {epoch}; the best "
+                f"value is at epoch {expected} (counting from 1).",
+            )
+    return right(
+        ex,
+        'Train for that many epochs, or let keras.callbacks.EarlyStopping(monitor="val_loss", '
+        "restore_best_weights=True) find it and roll the weights back to it.",
+    )

@@ -30,19 +30,32 @@ def _count_mistakes(sizes: Sequence[int]) -> list[tuple[int, str]]:
     pairs = list(zip(sizes[:-1], sizes[1:]))
     weights = sum(a * b for a, b in pairs)
     return [
-        (weights, "the biases are missing: every Dense layer also has one bias per output unit, so a layer has "
-                  "n_in × n_out + n_out parameters."),
-        (weights + sum(a for a, _ in pairs), "the biases belong to the outputs: one bias per unit a layer computes "
-                                             "(n_out), not one per input (n_in)."),
+        (
+            weights,
+            "the biases are missing: every Dense layer also has one bias per output unit, so a layer has "
+            "n_in × n_out + n_out parameters.",
+        ),
+        (
+            weights + sum(a for a, _ in pairs),
+            "the biases belong to the outputs: one bias per unit a layer computes (n_out), not one per input (n_in).",
+        ),
         (weights + sum(sizes), "the input is not a layer and has no biases: count n_out biases per layer only."),
-        (pairs[0][0] * pairs[0][1] + pairs[0][1], "that is the first layer only: add the output layer, "
-                                                  "n_in × n_out + n_out for every pair of neighbouring sizes."),
+        (
+            pairs[0][0] * pairs[0][1] + pairs[0][1],
+            "that is the first layer only: add the output layer, "
+            "n_in × n_out + n_out for every pair of neighbouring sizes.",
+        ),
     ]
 
 
 def _net(hidden: int) -> keras.Model:
-    return keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(hidden, activation="relu"),
-                             keras.layers.Dense(10, activation="softmax")])
+    return keras.Sequential(
+        [
+            keras.Input(shape=(784,)),
+            keras.layers.Dense(hidden, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def _shape(value: Any) -> tuple[int, ...] | None:
@@ -63,8 +76,10 @@ def predict_then_run(function: Callable[[], Sequence[Any]]) -> Feedback:
         raise TypeError("the check expects the function itself (`predictions`, without brackets)")
     answer = function()
     if not isinstance(answer, (tuple, list)) or len(answer) != 4:
-        return wrong(ex, "predictions() should return the four values: return params_100, params_200, predict_shape, "
-                         "argmax_shape.")
+        return wrong(
+            ex,
+            "predictions() should return the four values: return params_100, params_200, predict_shape, argmax_shape.",
+        )
     params_100, params_200, predict_shape, argmax_shape = answer
     small, wide = _net(100), _net(200)
     counts = {100: small.count_params(), 200: wide.count_params()}
@@ -79,32 +94,50 @@ def predict_then_run(function: Callable[[], Sequence[Any]]) -> Feedback:
             return wrong(ex, f"params_{hidden} should be one whole number; yours is {given!r:.40}.")
         if count != counts[hidden]:
             if hidden == 200 and count == 2 * counts[100]:
-                return wrong(ex, f"almost: Keras counts {counts[200]:,}, not 2 × {counts[100]:,}. Doubling the hidden "
-                                 "units doubles both weight matrices and the hidden biases, but the output layer "
-                                 "keeps its 10 biases.")
+                return wrong(
+                    ex,
+                    f"almost: Keras counts {counts[200]:,}, not 2 × {counts[100]:,}. Doubling the hidden "
+                    "units doubles both weight matrices and the hidden biases, but the output layer "
+                    "keeps its 10 biases.",
+                )
             hints = [hint for mistake, hint in _count_mistakes([784, hidden, 10]) if mistake == count]
-            return wrong(ex, f"params_{hidden}: you predicted {count:,}; Keras counts {counts[hidden]:,}. "
-                             + (hints[0] if hints else "A layer from n_in to n_out units has n_in × n_out + n_out."))
+            return wrong(
+                ex,
+                f"params_{hidden}: you predicted {count:,}; Keras counts {counts[hidden]:,}. "
+                + (hints[0] if hints else "A layer from n_in to n_out units has n_in × n_out + n_out."),
+            )
     given_shapes = {"predict": _shape(predict_shape), "argmax": _shape(argmax_shape)}
     for what, shape in given_shapes.items():
         if shape is None:
-            return wrong(ex, f"{what}_shape should be a tuple such as (3, 4); yours is "
-                             f"{(predict_shape if what == 'predict' else argmax_shape)!r:.40}.")
+            return wrong(
+                ex,
+                f"{what}_shape should be a tuple such as (3, 4); yours is "
+                f"{(predict_shape if what == 'predict' else argmax_shape)!r:.40}.",
+            )
     if given_shapes["predict"] != shapes["predict"]:
         shape = given_shapes["predict"]
-        hint = ("predict keeps the batch axis: five images in, five rows out, each with 10 probabilities."
-                if shape == (10,) else "that is the shape after argmax: predict itself gives all 10 probabilities "
-                "for each image." if shape == (5,) else f"it returned {shapes['predict']}: one row per image, "
-                "one column per digit.")
+        hint = (
+            "predict keeps the batch axis: five images in, five rows out, each with 10 probabilities."
+            if shape == (10,)
+            else "that is the shape after argmax: predict itself gives all 10 probabilities for each image."
+            if shape == (5,)
+            else f"it returned {shapes['predict']}: one row per image, one column per digit."
+        )
         return wrong(ex, f"predict_shape: you predicted {shape}. {hint}")
     if given_shapes["argmax"] != shapes["argmax"]:
         shape = given_shapes["argmax"]
-        hint = ("argmax(axis=1) takes the largest of each row's 10 values and keeps one number per image."
-                if shape in ((5, 1), (5, 10), (10,), (1,), ()) else f"it returned {shapes['argmax']}.")
+        hint = (
+            "argmax(axis=1) takes the largest of each row's 10 values and keeps one number per image."
+            if shape in ((5, 1), (5, 10), (10,), (1,), ())
+            else f"it returned {shapes['argmax']}."
+        )
         return wrong(ex, f"argmax_shape: you predicted {shape}. {hint}")
-    return right(ex, f"All four held: Keras counts {counts[100]:,} and {counts[200]:,} parameters (not quite twice: "
-                     f"the output layer's 10 biases do not double), predict gave {shapes['predict']} and argmax "
-                     f"{shapes['argmax']}: the batch axis stays, one row of 10 probabilities per image.")
+    return right(
+        ex,
+        f"All four held: Keras counts {counts[100]:,} and {counts[200]:,} parameters (not quite twice: "
+        f"the output layer's 10 biases do not double), predict gave {shapes['predict']} and argmax "
+        f"{shapes['argmax']}: the batch axis stays, one row of 10 probabilities per image.",
+    )
 
 
 def _blobs(n: int, seed: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
@@ -120,8 +153,9 @@ def _isolated(function: Callable[..., Any]) -> Callable[..., Any]:
     """``function`` with its global names replaced by a fresh namespace holding only ``keras`` and ``np``: what it
     finds when imported from a file of its own."""
     namespace = {"__builtins__": builtins, "keras": keras, "np": np, "__name__": "imported"}
-    fresh = types.FunctionType(function.__code__, namespace, function.__name__, function.__defaults__,
-                               function.__closure__)
+    fresh = types.FunctionType(
+        function.__code__, namespace, function.__name__, function.__defaults__, function.__closure__
+    )
     fresh.__kwdefaults__ = function.__kwdefaults__
     return fresh
 
@@ -145,26 +179,43 @@ def train_model(function: Callable[..., Any]) -> Feedback:
         fixed(still, x_tr, y_tr, x_te, y_te, learning_rate=0.0, epochs=1)
     except NameError as err:
         name = str(err).split("'")[1] if "'" in str(err) else str(err)
-        return wrong(ex, f"your function still reads {name!r} from the notebook: imported elsewhere there is no such "
-                         f"name. Take it as an argument (model, x_train, y_train, x_test, y_test, learning_rate, "
-                         f"epochs) and use the argument inside.")
+        return wrong(
+            ex,
+            f"your function still reads {name!r} from the notebook: imported elsewhere there is no such "
+            f"name. Take it as an argument (model, x_train, y_train, x_test, y_test, learning_rate, "
+            f"epochs) and use the argument inside.",
+        )
     except TypeError as err:
-        return wrong(ex, f"call it as train_model(model, x_train, y_train, x_test, y_test, learning_rate=0.01, "
-                         f"epochs=1); calling it that way raised: {err}")
+        return wrong(
+            ex,
+            f"call it as train_model(model, x_train, y_train, x_test, y_test, learning_rate=0.01, "
+            f"epochs=1); calling it that way raised: {err}",
+        )
     if not isinstance(still.optimizer, keras.optimizers.SGD):
-        return wrong(ex, f"compile with keras.optimizers.SGD(learning_rate=learning_rate), as the original did; "
-                         f"yours uses {type(still.optimizer).__name__}.")
+        return wrong(
+            ex,
+            f"compile with keras.optimizers.SGD(learning_rate=learning_rate), as the original did; "
+            f"yours uses {type(still.optimizer).__name__}.",
+        )
     if any(not np.array_equal(a, b) for a, b in zip(before, still.get_weights())):
-        return wrong(ex, "with learning_rate=0.0 the weights still changed: your function ignores its learning_rate "
-                         "argument. Pass it on: keras.optimizers.SGD(learning_rate=learning_rate).")
+        return wrong(
+            ex,
+            "with learning_rate=0.0 the weights still changed: your function ignores its learning_rate "
+            "argument. Pass it on: keras.optimizers.SGD(learning_rate=learning_rate).",
+        )
     model = _tiny()
     answer = fixed(model, x_tr, y_tr, x_te, y_te, learning_rate=0.1, epochs=2)
     steps = 2 * math.ceil(len(y_tr) / 32)
     if int(model.optimizer.iterations.numpy()) != steps:
-        return wrong(ex, f"with epochs=2 the model took {int(model.optimizer.iterations.numpy())} steps, not {steps} "
-                         f"(2 epochs of {len(y_tr)} images in batches of 32): pass epochs=epochs to fit.")
-    on_test, on_train = (float(np.mean(keras.ops.convert_to_numpy(model(x, training=False)).argmax(axis=1) == y))
-                         for x, y in ((x_te, y_te), (x_tr, y_tr)))
+        return wrong(
+            ex,
+            f"with epochs=2 the model took {int(model.optimizer.iterations.numpy())} steps, not {steps} "
+            f"(2 epochs of {len(y_tr)} images in batches of 32): pass epochs=epochs to fit.",
+        )
+    on_test, on_train = (
+        float(np.mean(keras.ops.convert_to_numpy(model(x, training=False)).argmax(axis=1) == y))
+        for x, y in ((x_te, y_te), (x_tr, y_tr))
+    )
     if answer is None:
         return wrong(ex, NO_RETURN)
     if isinstance(answer, (list, tuple)):
@@ -174,13 +225,19 @@ def train_model(function: Callable[..., Any]) -> Feedback:
     except (TypeError, ValueError):
         return wrong(ex, f"return the accuracy, one number; yours is a {type(answer).__name__}.")
     if math.isclose(value, on_test, abs_tol=1e-5):
-        return right(ex, "It now runs wherever it is imported: in a namespace holding only keras and np it trained, "
-                         "honoured learning_rate and epochs, and returned the accuracy on the test data it was given. "
-                         "A function that takes everything it uses as arguments can be tested, reused and imported.")
+        return right(
+            ex,
+            "It now runs wherever it is imported: in a namespace holding only keras and np it trained, "
+            "honoured learning_rate and epochs, and returned the accuracy on the test data it was given. "
+            "A function that takes everything it uses as arguments can be tested, reused and imported.",
+        )
     if math.isclose(value, on_train, abs_tol=1e-5):
         return wrong(ex, "that is the accuracy on the training data: evaluate on x_test, y_test.")
-    return wrong(ex, f"you return {value:.4g}; the model's accuracy on the test data it was given is {on_test:.4f}: "
-                     f"return model.evaluate(x_test, y_test, verbose=0)[1].")
+    return wrong(
+        ex,
+        f"you return {value:.4g}; the model's accuracy on the test data it was given is {on_test:.4f}: "
+        f"return model.evaluate(x_test, y_test, verbose=0)[1].",
+    )
 
 
 __all__ = ["keras_params", "predict_then_run", "train_model"]

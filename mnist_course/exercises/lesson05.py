@@ -19,8 +19,14 @@ STACK_INPUT = (32, 32, 3)  # exercise 5.1's input: a 32 x 32 colour image
 
 def predicted_stack() -> keras.Sequential:
     """Exercise 5.1's stack: Conv2D(8, 3, strides=2, padding="same") -> Conv2D(16, 3) -> MaxPooling2D(2)."""
-    return keras.Sequential([keras.Input(STACK_INPUT), keras.layers.Conv2D(8, 3, strides=2, padding="same"),
-                             keras.layers.Conv2D(16, 3, padding="valid"), keras.layers.MaxPooling2D(2)])
+    return keras.Sequential(
+        [
+            keras.Input(STACK_INPUT),
+            keras.layers.Conv2D(8, 3, strides=2, padding="same"),
+            keras.layers.Conv2D(16, 3, padding="valid"),
+            keras.layers.MaxPooling2D(2),
+        ]
+    )
 
 
 def _shape_hints() -> dict[tuple[Any, ...], str]:
@@ -28,7 +34,7 @@ def _shape_hints() -> dict[tuple[Any, ...], str]:
         (14, 14, 16): "the pooling is missing: MaxPooling2D(2) halves 14 × 14 to 7 × 7.",
         (15, 15, 16): "strides=2 is ignored: the first convolution, 'same' with stride 2, gives ceil(32 / 2) = 16.",
         (6, 6, 16): "with padding='same' and stride 2 no pixel is lost: ceil(32 / 2) = 16, not "
-                    "floor((32 − 3) / 2) + 1 = 15.",
+        "floor((32 − 3) / 2) + 1 = 15.",
         (7, 7, 8): "the channels are those of the last convolution, 16 filters; pooling keeps the channels.",
         (7, 7, 3): "the channels are those of the last convolution, 16 filters, not the image's 3.",
         (16, 7, 7): "Keras is channels last: (height, width, channels).",
@@ -41,9 +47,9 @@ def _params_hints() -> dict[int, str]:
     return {
         first + second: "the biases are missing: one per filter, 8 + 16.",
         3 * 3 * 8 + 8 + 3 * 3 * 16 + 16: "each filter spans all its input channels: 3 × 3 × c_in weights "
-                                         "(c_in = 3, then 8).",
+        "(c_in = 3, then 8).",
         3 * 3 * 3 * 8 + 8 + 3 * 3 * 3 * 16 + 16: "the second convolution's input has 8 channels (the first one's "
-                                                 "filters), not the image's 3.",
+        "filters), not the image's 3.",
         second + 16: "the first convolution has parameters too: 3 × 3 × 3 × 8 + 8.",
         first + 8: "the second convolution has parameters too: 3 × 3 × 8 × 16 + 16.",
     }
@@ -61,23 +67,40 @@ def predict_stack(predicted_shape: Any, predicted_params: Any) -> Feedback:
     try:
         mine = tuple(int(v) if v is not None else None for v in predicted_shape)
     except (TypeError, ValueError):
-        return wrong(ex, f"predicted_shape should be a tuple of three numbers (height, width, channels), got "
-                         f"{predicted_shape!r:.60}")
+        return wrong(
+            ex,
+            f"predicted_shape should be a tuple of three numbers (height, width, channels), got "
+            f"{predicted_shape!r:.60}",
+        )
     if mine != shape:
         if len(mine) == 4:
             return wrong(ex, "give the shape of one example, without the batch axis: (height, width, channels).")
-        return wrong(ex, f"you predicted {mine}; " + _shape_hints().get(
-            mine, "follow the size: 32 → conv1 ('same', stride 2) → conv2 (3 × 3 'valid') → pool 2, and the "
-                  "channels of the last convolution."))
+        return wrong(
+            ex,
+            f"you predicted {mine}; "
+            + _shape_hints().get(
+                mine,
+                "follow the size: 32 → conv1 ('same', stride 2) → conv2 (3 × 3 'valid') → pool 2, and the "
+                "channels of the last convolution.",
+            ),
+        )
     count = _whole(predicted_params)
     if count is None:
         return not_whole(ex, predicted_params, "one whole number of parameters")
     if count != params:
-        return wrong(ex, f"the shape is right; {count:,} parameters is not: " + _params_hints().get(
-            count, "each convolution has k × k × c_in × c_out weights plus c_out biases; pooling has none."))
-    return right(ex, f"Keras builds {shape} and {params:,} parameters, as you predicted: 'same' with stride 2 "
-                     f"gives ceil(32 / 2) = 16, the 3 × 3 'valid' convolution 14, the pooling 7; the parameters "
-                     f"are 3·3·3·8 + 8 = 224 and 3·3·8·16 + 16 = 1,168, whatever the image size.")
+        return wrong(
+            ex,
+            f"the shape is right; {count:,} parameters is not: "
+            + _params_hints().get(
+                count, "each convolution has k × k × c_in × c_out weights plus c_out biases; pooling has none."
+            ),
+        )
+    return right(
+        ex,
+        f"Keras builds {shape} and {params:,} parameters, as you predicted: 'same' with stride 2 "
+        f"gives ceil(32 / 2) = 16, the 3 × 3 'valid' convolution 14, the pooling 7; the parameters "
+        f"are 3·3·3·8 + 8 = 224 and 3·3·8·16 + 16 = 1,168, whatever the image size.",
+    )
 
 
 def _images(n: int, top: int, seed: int) -> np.ndarray:
@@ -100,35 +123,58 @@ def model_inputs(function: Callable[..., Any]) -> Feedback:
     train, test = (np.asarray(a) for a in result)
     for label, got, raw in (("x_train", train, x_train), ("x_test", test, x_test)):
         if got.shape == (len(raw), 1, 28, 28):
-            return wrong(ex, f"{label} is shaped (N, 1, 28, 28), channels first; the model's "
-                             f"Input(shape=(28, 28, 1)) wants channels last, (N, 28, 28, 1), for both sets: with "
-                             f"the test set channels first, Keras raises a ValueError at evaluate or predict.")
+            return wrong(
+                ex,
+                f"{label} is shaped (N, 1, 28, 28), channels first; the model's "
+                f"Input(shape=(28, 28, 1)) wants channels last, (N, 28, 28, 1), for both sets: with "
+                f"the test set channels first, Keras raises a ValueError at evaluate or predict.",
+            )
         if got.shape == (len(raw), 784):
             return wrong(ex, f"{label} is flattened to (N, 784); a CNN takes images, (N, 28, 28, 1).")
         if got.shape != (len(raw), 28, 28, 1):
             return wrong(ex, f"{label} has shape {got.shape}; both sets need (N, 28, 28, 1).")
     for label, got, raw in (("x_train", train, x_train), ("x_test", test, x_test)):
         if got.max() > 1:
-            return wrong(ex, f"{label} still holds pixel values up to {got.max():.0f}: divide by 255 so that both "
-                             f"sets lie in [0, 1], as every model of the course was trained.")
+            return wrong(
+                ex,
+                f"{label} still holds pixel values up to {got.max():.0f}: divide by 255 so that both "
+                f"sets lie in [0, 1], as every model of the course was trained.",
+            )
         if np.allclose(got[..., 0], raw / raw.max()) and raw.max() != 255:
-            return wrong(ex, f"{label} is divided by its own maximum ({raw.max()}), so one pixel value means "
-                             f"different things in the two sets: divide both by the fixed 255.")
+            return wrong(
+                ex,
+                f"{label} is divided by its own maximum ({raw.max()}), so one pixel value means "
+                f"different things in the two sets: divide both by the fixed 255.",
+            )
         if np.allclose(got[..., 0], raw / 256):
             return wrong(ex, "pixels go from 0 to 255: divide by 255, so that white is exactly 1.")
         if not np.allclose(got[..., 0], raw / 255):
-            return wrong(ex, f"{label} is not the images divided by 255 (in their order): reshape, then "
-                             f"divide by 255, and change nothing else.")
-    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(),
-                              keras.layers.Dense(10)])
+            return wrong(
+                ex,
+                f"{label} is not the images divided by 255 (in their order): reshape, then "
+                f"divide by 255, and change nothing else.",
+            )
+    model = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(), keras.layers.Dense(10)]
+    )
     outputs = [model.predict(a.astype("float32"), verbose=0).shape for a in (train, test)]
-    return right(ex, f"both sets are (N, 28, 28, 1) in [0, 1], and a CNN with Input(shape=(28, 28, 1)) predicts "
-                     f"them ({outputs[0]} and {outputs[1]}): train and test must get the same reshape and the same "
-                     f"scaling, the one the model was trained with.")
+    return right(
+        ex,
+        f"both sets are (N, 28, 28, 1) in [0, 1], and a CNN with Input(shape=(28, 28, 1)) predicts "
+        f"them ({outputs[0]} and {outputs[1]}): train and test must get the same reshape and the same "
+        f"scaling, the one the model was trained with.",
+    )
 
 
-def _flat_size(kernel: int, padding: str, stride: int, *, pools: tuple[bool, bool] = (True, True),
-               pool_padding: str = "valid", conv2_padding: str = "valid") -> tuple[int, int, int]:
+def _flat_size(
+    kernel: int,
+    padding: str,
+    stride: int,
+    *,
+    pools: tuple[bool, bool] = (True, True),
+    pool_padding: str = "valid",
+    conv2_padding: str = "valid",
+) -> tuple[int, int, int]:
     """Height, width and channels before the dense layer when conv1 is ``Conv2D(24, kernel, stride, padding)``,
     from Keras' own ``compute_output_shape``; the keywords build the networks of the usual mistakes."""
     layers: list[keras.layers.Layer] = [keras.layers.Conv2D(24, kernel, strides=stride, padding=padding)]
@@ -147,20 +193,46 @@ def _size_mistakes(kernel: int, padding: str, stride: int) -> list[tuple[int, st
     height, width, channels = _flat_size(kernel, padding, stride)
     other = "valid" if padding == "same" else "same"
     return [
-        (math.prod(_flat_size(kernel, other, stride)), ("padding mixed up: 'same' keeps the size (28, divided by "
-         "the stride), 'valid' takes kernel − 1 pixels off it.")),
-        (math.prod(_flat_size(kernel, padding, 1)), ("conv1's stride is ignored: stride s divides the size, "
-         "floor((n − k) / s) + 1 with 'valid', ceil(n / s) with 'same'.")),
-        (math.prod(_flat_size(kernel, padding, stride, pools=(False, False))), ("the pooling is missing: each "
-         "MaxPooling2D(2) halves width and height, and there are two, pool1 and pool2.")),
-        (math.prod(_flat_size(kernel, padding, stride, pools=(False, True))), ("one pooling is missing: pool1 halves "
-         "the map after conv1, pool2 after conv2.")),
-        (math.prod(_flat_size(kernel, padding, stride, pools=(True, False))), ("one pooling is missing: pool1 halves "
-         "the map after conv1, pool2 after conv2.")),
-        (math.prod(_flat_size(kernel, padding, stride, pool_padding="same")), ("pooling rounds down: MaxPooling2D(2) "
-         "turns 9 × 9 into 4 × 4 and drops the odd last row and column (use //).")),
-        (math.prod(_flat_size(kernel, padding, stride, conv2_padding="same")), ("conv2 is unchanged: 5 × 5 with "
-         "'valid' padding, so it takes 4 pixels off the size.")),
+        (
+            math.prod(_flat_size(kernel, other, stride)),
+            (
+                "padding mixed up: 'same' keeps the size (28, divided by "
+                "the stride), 'valid' takes kernel − 1 pixels off it."
+            ),
+        ),
+        (
+            math.prod(_flat_size(kernel, padding, 1)),
+            (
+                "conv1's stride is ignored: stride s divides the size, "
+                "floor((n − k) / s) + 1 with 'valid', ceil(n / s) with 'same'."
+            ),
+        ),
+        (
+            math.prod(_flat_size(kernel, padding, stride, pools=(False, False))),
+            (
+                "the pooling is missing: each "
+                "MaxPooling2D(2) halves width and height, and there are two, pool1 and pool2."
+            ),
+        ),
+        (
+            math.prod(_flat_size(kernel, padding, stride, pools=(False, True))),
+            ("one pooling is missing: pool1 halves the map after conv1, pool2 after conv2."),
+        ),
+        (
+            math.prod(_flat_size(kernel, padding, stride, pools=(True, False))),
+            ("one pooling is missing: pool1 halves the map after conv1, pool2 after conv2."),
+        ),
+        (
+            math.prod(_flat_size(kernel, padding, stride, pool_padding="same")),
+            (
+                "pooling rounds down: MaxPooling2D(2) "
+                "turns 9 × 9 into 4 × 4 and drops the odd last row and column (use //)."
+            ),
+        ),
+        (
+            math.prod(_flat_size(kernel, padding, stride, conv2_padding="same")),
+            ("conv2 is unchanged: 5 × 5 with 'valid' padding, so it takes 4 pixels off the size."),
+        ),
         (height * width, "Flatten keeps every channel: multiply height × width by conv2's 48 channels."),
         (height * width * 24, "the dense layer sees conv2's output, 48 channels, not conv1's 24."),
         (height * channels, "the map is height × width (both the same here), times 48 channels: one side is missing."),
@@ -181,24 +253,32 @@ def dense_inputs(function: Callable[..., int]) -> Feedback:
     expected = [math.prod(_flat_size(*case)) for case in cases]
     if answers == expected:
         new, old = expected[0], math.prod(_flat_size(5, "valid", 1))
-        return right(ex, f"with a 3 × 3 'same' conv1 the dense layer gets {new:,} inputs, so Dense(128) has "
-                         f"{128 * new:,} weights instead of {128 * old:,}: padding and stride set the size of the "
-                         f"head.")
+        return right(
+            ex,
+            f"with a 3 × 3 'same' conv1 the dense layer gets {new:,} inputs, so Dense(128) has "
+            f"{128 * new:,} weights instead of {128 * old:,}: padding and stride set the size of the "
+            f"head.",
+        )
     if len(set(answers)) == 1:
-        return wrong(ex, f"you return {answers[0]:,} whatever the arguments: compute the sizes from kernel, padding "
-                         f"and stride.")
+        return wrong(
+            ex, f"you return {answers[0]:,} whatever the arguments: compute the sizes from kernel, padding and stride."
+        )
     mistakes = [_size_mistakes(*case) for case in cases]
     for index, (_, hint) in enumerate(mistakes[0]):  # first, a mistake that explains every answer
         if all(answer == options[index][0] for answer, options in zip(answers, mistakes)):
             return wrong(ex, hint)
     (kernel, padding, stride), answer, want, options = next(
-        item for item in zip(cases, answers, expected, mistakes) if item[1] != item[2])
+        item for item in zip(cases, answers, expected, mistakes) if item[1] != item[2]
+    )
     hints = [hint for mistake, hint in options if mistake == answer]
-    return wrong(ex, hints[0] if hints else f"for kernel={kernel}, padding={padding!r}, stride={stride} you return "
-                     f"{answer:,}; the flattened map has {want:,} values. Follow the size: 28 → conv1 → pool1 → "
-                     f"conv2 (5 × 5 valid) → pool2, times 48 channels.")
-
-
+    return wrong(
+        ex,
+        hints[0]
+        if hints
+        else f"for kernel={kernel}, padding={padding!r}, stride={stride} you return "
+        f"{answer:,}; the flattened map has {want:,} values. Follow the size: 28 → conv1 → pool1 → "
+        f"conv2 (5 × 5 valid) → pool2, times 48 channels.",
+    )
 
 
 __all__ = ["build_cnn", "dense_inputs", "model_inputs", "predict_stack", "predicted_stack"]

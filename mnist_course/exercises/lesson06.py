@@ -17,11 +17,13 @@ _RNG_SEED = 5
 # --- Exercise 6.1 ------------------------------------------------------------------------------------------------
 
 # The network of the exercise: (Keras layer, the words the notebook uses for it).
-SHAPES_NETWORK = (("Conv2D", dict(filters=8, kernel_size=3, padding="same"), 'Conv2D(8, 3, padding="same")'),
-                  ("MaxPooling2D", dict(pool_size=2), "MaxPooling2D(2)"),
-                  ("Conv2D", dict(filters=16, kernel_size=5), "Conv2D(16, 5)"),
-                  ("MaxPooling2D", dict(pool_size=2), "MaxPooling2D(2)"),
-                  ("Conv2D", dict(filters=32, kernel_size=3, strides=2), "Conv2D(32, 3, strides=2)"))
+SHAPES_NETWORK = (
+    ("Conv2D", dict(filters=8, kernel_size=3, padding="same"), 'Conv2D(8, 3, padding="same")'),
+    ("MaxPooling2D", dict(pool_size=2), "MaxPooling2D(2)"),
+    ("Conv2D", dict(filters=16, kernel_size=5), "Conv2D(16, 5)"),
+    ("MaxPooling2D", dict(pool_size=2), "MaxPooling2D(2)"),
+    ("Conv2D", dict(filters=32, kernel_size=3, strides=2), "Conv2D(32, 3, strides=2)"),
+)
 
 
 def _keras_shapes() -> list[tuple[int, ...]]:
@@ -57,8 +59,10 @@ def _shape_hint(layer: int, got: tuple[int, ...], expected: tuple[int, ...], siz
     if h == (size_in - k) // s:
         return f"{where}: one short: the window fits (n - k) // s + 1 times, the + 1 being its first position."
     if h == -(-size_in // s) and h != expected[0]:
-        return (f"{where}: ceil(n / s) is the rule with padding='same'; without padding (the default, 'valid'), "
-                f"(n - k) // s + 1 = ({size_in} - {k}) // {s} + 1.")
+        return (
+            f"{where}: ceil(n / s) is the rule with padding='same'; without padding (the default, 'valid'), "
+            f"(n - k) // s + 1 = ({size_in} - {k}) // {s} + 1."
+        )
     if kind == "Conv2D" and s > 1 and h == size_in - k + 1:
         return f"{where}: the stride: the window moves {s} pixels at a time, so (n - k) // {s} + 1."
     return f"{where}: Keras says {expected[0]} x {expected[1]}; without padding, (n - k) // s + 1."
@@ -77,19 +81,25 @@ def predicted_shapes(function: Callable[[], Any]) -> Feedback:
     except (TypeError, ValueError):
         return feedback.wrong(ex, "return a list of shapes, one (height, width, channels) tuple per layer.")
     if len(shapes) != len(expected):
-        return feedback.wrong(ex, f"the network has {len(expected)} layers: give one shape for each, "
-                                  f"not {len(shapes)}.")
+        return feedback.wrong(
+            ex, f"the network has {len(expected)} layers: give one shape for each, not {len(shapes)}."
+        )
     size, channels = 28, 1
     for layer, (mine, right) in enumerate(zip(shapes, expected)):
         if mine != right:
             return feedback.wrong(ex, _shape_hint(layer, mine, right, size, channels) + " Predict again, then run.")
         size, channels = right[0], right[2]
-    return feedback.right(ex, "your prediction held, layer by layer: " + " -> ".join(
-        "x".join(map(str, shape)) for shape in [(28, 28, 1), *expected]) + ". 'same' keeps the size, a valid k x k "
-        "window takes n to (n - k) // s + 1, and pooling keeps the channels.")
+    return feedback.right(
+        ex,
+        "your prediction held, layer by layer: "
+        + " -> ".join("x".join(map(str, shape)) for shape in [(28, 28, 1), *expected])
+        + ". 'same' keeps the size, a valid k x k "
+        "window takes n to (n - k) // s + 1, and pooling keeps the channels.",
+    )
 
 
 # --- Exercise 6.2 ------------------------------------------------------------------------------------------------
+
 
 def _first_layer_maps(model: Any, image: np.ndarray, scaled: bool = True) -> np.ndarray:
     """The first layer's (height, width, channels) output for one uint8 image (``scaled=False``: fed 0..255)."""
@@ -108,39 +118,57 @@ def first_layer_maps(function: Callable[..., Any], model: Any, images: np.ndarra
         try:
             got = feedback.call(function, model, given)
         except ValueError:
-            return feedback.wrong(ex, "Keras refused the input: a model takes a batch of inputs, shaped like its "
-                                      f"input {(None, *model.input_shape[1:])}, so one image must become "
-                                      "image.reshape(1, 28, 28, 1) first.")
+            return feedback.wrong(
+                ex,
+                "Keras refused the input: a model takes a batch of inputs, shaped like its "
+                f"input {(None, *model.input_shape[1:])}, so one image must become "
+                "image.reshape(1, 28, 28, 1) first.",
+            )
         answer = feedback.as_array(got)
         expected = _first_layer_maps(model, image)
         if answer is None or answer.dtype == object:
             return feedback.wrong(ex, "return one NumPy array, the maps of the image: (height, width, channels).")
         if not np.array_equal(given, image):
-            return feedback.wrong(ex, "your function changed the image it was given: scale a copy, "
-                                      "image.astype('float32') / 255.")
+            return feedback.wrong(
+                ex, "your function changed the image it was given: scale a copy, image.astype('float32') / 255."
+            )
         if answer.shape == (1, *expected.shape):
-            return feedback.wrong(ex, f"shape {answer.shape}: that is a batch of one; return its only element, "
-                                      "[0], the (height, width, channels) maps.")
+            return feedback.wrong(
+                ex,
+                f"shape {answer.shape}: that is a batch of one; return its only element, "
+                "[0], the (height, width, channels) maps.",
+            )
         if answer.shape != expected.shape:
-            return feedback.wrong(ex, f"expected the maps of model.layers[0], shape {expected.shape}; got "
-                                      f"{answer.shape}.")
+            return feedback.wrong(
+                ex, f"expected the maps of model.layers[0], shape {expected.shape}; got {answer.shape}."
+            )
         if not np.allclose(answer, expected, atol=1e-4, rtol=1e-3):
             if np.allclose(answer, _first_layer_maps(model, image, scaled=False), atol=1e-2, rtol=1e-3):
-                return feedback.wrong(ex, "these are the maps of the raw pixels, 0..255: the model was trained on "
-                                          "pixels / 255, so scale the image the same way first.")
-            return feedback.wrong(ex, "the right shape but other values: feed image.reshape(1, 28, 28, 1) / 255 "
-                                      "to keras.Model(model.inputs, model.layers[0].output).")
-    return feedback.right(ex, "the extractor sees what the model sees: a batch axis, one channel, pixels / 255. "
-                              "Forgetting the scaling raises no error: the maps are simply far too strong.")
+                return feedback.wrong(
+                    ex,
+                    "these are the maps of the raw pixels, 0..255: the model was trained on "
+                    "pixels / 255, so scale the image the same way first.",
+                )
+            return feedback.wrong(
+                ex,
+                "the right shape but other values: feed image.reshape(1, 28, 28, 1) / 255 "
+                "to keras.Model(model.inputs, model.layers[0].output).",
+            )
+    return feedback.right(
+        ex,
+        "the extractor sees what the model sees: a batch axis, one channel, pixels / 255. "
+        "Forgetting the scaling raises no error: the maps are simply far too strong.",
+    )
 
 
 # --- Exercise 6.3 ------------------------------------------------------------------------------------------------
 
+
 def _channel_case() -> tuple[np.ndarray, int]:
     """(5, 4, 6) maps whose ranking by max differs from the ranking by mean and from a wrong reshape."""
     maps = np.random.default_rng(_RNG_SEED + 5).uniform(-1.0, 0.5, (5, 4, 6)).astype(np.float32)
-    maps[..., 1] = 2.0          # active everywhere: first by the mean, third by the max
-    maps[2, 1, 3] = 9.0         # one strong spot: first by the max
+    maps[..., 1] = 2.0  # active everywhere: first by the mean, third by the max
+    maps[2, 1, 3] = 9.0  # one strong spot: first by the max
     maps[0, 3, 5] = 5.0
     maps[4, 0, 0] = 4.0
     return maps, 3
@@ -161,11 +189,15 @@ def _ranking_hint(answer: np.ndarray, maps: np.ndarray, k: int) -> str:
     if np.allclose(by_max[answer], by_max[np.argsort(by_max, kind="stable")[:k]]):
         return "those are the weakest channels: np.argsort sorts upwards, so sort the negated scores."
     if list(answer) == list(np.argsort(-maps.mean(axis=(0, 1)), kind="stable")[:k]):
-        return ("you ranked by the mean: score a channel by its largest value anywhere in the map, as top_activating "
-                "does. One strong local match is what a detector reports.")
+        return (
+            "you ranked by the mean: score a channel by its largest value anywhere in the map, as top_activating "
+            "does. One strong local match is what a detector reports."
+        )
     if list(answer) == list(np.argsort(-maps.reshape(c, -1).max(axis=1), kind="stable")[:k]):
-        return ("maps.reshape(channels, -1) mixes the channels up, because they are the last axis: use "
-                "maps.max(axis=(0, 1)) or maps.reshape(-1, channels).max(axis=0).")
+        return (
+            "maps.reshape(channels, -1) mixes the channels up, because they are the last axis: use "
+            "maps.max(axis=(0, 1)) or maps.reshape(-1, channels).max(axis=0)."
+        )
     return "score each channel by maps[:, :, channel].max(), then return the k best channel indices, best first."
 
 
@@ -182,15 +214,23 @@ def strongest_channels(function: Callable[..., Any], maps: np.ndarray | None = N
             return feedback.wrong(ex, f"return {n} channel indices, e.g. as a list or a 1-D NumPy array.")
         scores = case.max(axis=(0, 1))
         best = np.sort(scores)[::-1][:n]
-        if not (answer.shape == (n,) and np.issubdtype(answer.dtype, np.integer)
-                and np.all((answer >= 0) & (answer < len(scores))) and np.allclose(scores[answer], best)):
+        if not (
+            answer.shape == (n,)
+            and np.issubdtype(answer.dtype, np.integer)
+            and np.all((answer >= 0) & (answer < len(scores)))
+            and np.allclose(scores[answer], best)
+        ):
             return feedback.wrong(ex, _ranking_hint(answer, case, n))
-    return feedback.right(ex, "Scoring a channel by its strongest response anywhere in the map is how "
-                              "top_activating ranked the test images above: where the pattern is does not matter, "
-                              "only that it is there.")
+    return feedback.right(
+        ex,
+        "Scoring a channel by its strongest response anywhere in the map is how "
+        "top_activating ranked the test images above: where the pattern is does not matter, "
+        "only that it is there.",
+    )
 
 
 # --- Exercise 6.4 ------------------------------------------------------------------------------------------------
+
 
 def _dense_probe() -> Any:
     """A small fixed model (28 x 28 x 1 -> 10 softmax) on which every pixel moves every probability a little, so
@@ -205,7 +245,7 @@ def _dense_probe() -> Any:
 
 def _occluded(image: np.ndarray, top: int, left: int, height: int, width: int, fill: int) -> np.ndarray:
     covered = np.array(image, copy=True)
-    covered[top:top + height, left:left + width] = fill
+    covered[top : top + height, left : left + width] = fill
     return covered
 
 
@@ -218,18 +258,30 @@ def _drop_hint(answer: float, model: Any, image: np.ndarray, label: int, top: in
     before = p(image)
     candidates = [
         (before - p(_occluded(image, top, left, patch, patch, 0)), None),
-        (p(_occluded(image, top, left, patch, patch, 0)) - before,
-         "the sign is reversed: the drop is the probability before covering minus the probability after."),
-        (p(_occluded(image, top, left, patch, patch, 0)),
-         "that is the probability after covering; return the drop, before - after."),
-        (before - p(_occluded(image, top, left, patch, patch, 255)),
-         "you covered the patch with full ink (255): cover it with background, 0."),
-        (before - p(_occluded(image, left, top, patch, patch, 0)),
-         "rows and columns are swapped: `top` is the row, image[top:top + patch, left:left + patch]."),
-        (before - p(_occluded(image, top, left, patch + 1, patch + 1, 0)),
-         "your patch is one pixel too big: image[top:top + patch] covers exactly `patch` rows."),
-        (before - p(_occluded(image, top, left, patch - 1, patch - 1, 0)),
-         "your patch is one pixel too small: image[top:top + patch] covers exactly `patch` rows."),
+        (
+            p(_occluded(image, top, left, patch, patch, 0)) - before,
+            "the sign is reversed: the drop is the probability before covering minus the probability after.",
+        ),
+        (
+            p(_occluded(image, top, left, patch, patch, 0)),
+            "that is the probability after covering; return the drop, before - after.",
+        ),
+        (
+            before - p(_occluded(image, top, left, patch, patch, 255)),
+            "you covered the patch with full ink (255): cover it with background, 0.",
+        ),
+        (
+            before - p(_occluded(image, left, top, patch, patch, 0)),
+            "rows and columns are swapped: `top` is the row, image[top:top + patch, left:left + patch].",
+        ),
+        (
+            before - p(_occluded(image, top, left, patch + 1, patch + 1, 0)),
+            "your patch is one pixel too big: image[top:top + patch] covers exactly `patch` rows.",
+        ),
+        (
+            before - p(_occluded(image, top, left, patch - 1, patch - 1, 0)),
+            "your patch is one pixel too small: image[top:top + patch] covers exactly `patch` rows.",
+        ),
     ]
     for value, hint in candidates[1:]:
         if abs(answer - value) < 1e-6:
@@ -237,8 +289,9 @@ def _drop_hint(answer: float, model: Any, image: np.ndarray, label: int, top: in
     return "cover image[top:top + patch, left:left + patch] of a copy with 0 and compare the label's probabilities."
 
 
-def occlusion_drop(function: Callable[..., Any], model: Any | None = None, image: np.ndarray | None = None,
-                   label: int | None = None) -> Feedback:
+def occlusion_drop(
+    function: Callable[..., Any], model: Any | None = None, image: np.ndarray | None = None, label: int | None = None
+) -> Feedback:
     """Check ``function(model, image, label, top, left, patch) -> float``, the drop of the label's probability when
     the patch is covered with 0, on a fixed model of its own (and on ``model``, ``image``, ``label`` if given)."""
     from mnist_course.predict import probabilities
@@ -254,18 +307,27 @@ def occlusion_drop(function: Callable[..., Any], model: Any | None = None, image
         given = picture.copy()
         answer = feedback.call(function, net, given, digit, top, left, patch)
         if not np.array_equal(given, picture):
-            return feedback.wrong(ex, "your function changed the image it was given: cover a copy, "
-                                      "covered = image.copy(), so that the next position starts from the digit.")
+            return feedback.wrong(
+                ex,
+                "your function changed the image it was given: cover a copy, "
+                "covered = image.copy(), so that the next position starts from the digit.",
+            )
         value = feedback.as_array(answer)
         if answer is None:
             return feedback.wrong(ex, feedback.NO_RETURN)
         if value is None or value.size != 1 or not np.issubdtype(value.dtype, np.number):
-            return feedback.wrong(ex, "return one number, the drop of probabilities(model, x)[0, label]; "
-                                      f"yours has shape {getattr(value, 'shape', '?')}.")
+            return feedback.wrong(
+                ex,
+                "return one number, the drop of probabilities(model, x)[0, label]; "
+                f"yours has shape {getattr(value, 'shape', '?')}.",
+            )
         covered = _occluded(picture, top, left, patch, patch, 0)
         expected = float(probabilities(net, picture)[0, digit] - probabilities(net, covered)[0, digit])
         if abs(float(value.reshape(())) - expected) > 1e-5:
             return feedback.wrong(ex, _drop_hint(float(value.reshape(())), net, picture, digit, top, left, patch))
-    return feedback.right(ex, "one occlusion step: cover, predict, compare. occlusion_map repeats it for every "
-                              "position of the patch and averages the drops over each pixel: one prediction per "
-                              "position, which is why it costs more than saliency's single backward pass.")
+    return feedback.right(
+        ex,
+        "one occlusion step: cover, predict, compare. occlusion_map repeats it for every "
+        "position of the patch and averages the drops over each pixel: one prediction per "
+        "position, which is why it costs more than saliency's single backward pass.",
+    )

@@ -55,23 +55,38 @@ def diverging_rates(function: Callable[[], Any]) -> Feedback:
     actual = {lr for lr, bad in outcome.items() if bad}
     ran = "ran: " + ", ".join(f"{lr:g} {'diverges' if outcome[lr] else 'converges'}" for lr in LEARNING_RATES) + ". "
     if predicted == actual:
-        return feedback.right(ex, ran + "Your prediction held. Plain SGD multiplies y by 1 − η·20 at each step "
-                                  "(the gradient across the valley is 20·y): it shrinks while |1 − 20η| < 1, that is "
-                                  "η < 2/20 = 0.1, whatever the flat direction x does. The steepest direction of a "
-                                  "loss sets the largest stable learning rate of SGD.")
+        return feedback.right(
+            ex,
+            ran + "Your prediction held. Plain SGD multiplies y by 1 − η·20 at each step "
+            "(the gradient across the valley is 20·y): it shrinks while |1 − 20η| < 1, that is "
+            "η < 2/20 = 0.1, whatever the flat direction x does. The steepest direction of a "
+            "loss sets the largest stable learning rate of SGD.",
+        )
     if 0.09 in predicted:
-        return feedback.wrong(ex, ran + f"at 0.09 y is multiplied by {_factor(0.09)} per step: it overshoots the "
-                                        "valley floor and zigzags, but every swing is smaller than the last. "
-                                        "Divergence needs |1 − 20η| > 1.")
+        return feedback.wrong(
+            ex,
+            ran + f"at 0.09 y is multiplied by {_factor(0.09)} per step: it overshoots the "
+            "valley floor and zigzags, but every swing is smaller than the last. "
+            "Divergence needs |1 − 20η| > 1.",
+        )
     if 0.11 not in predicted and 0.2 in predicted:
-        return feedback.wrong(ex, ran + f"0.11 diverges too: y is multiplied by {_factor(0.11)} per step, so every "
-                                        "swing is 20 % larger than the last. The limit is η = 2/20 = 0.1.")
+        return feedback.wrong(
+            ex,
+            ran + f"0.11 diverges too: y is multiplied by {_factor(0.11)} per step, so every "
+            "swing is 20 % larger than the last. The limit is η = 2/20 = 0.1.",
+        )
     if predicted & {0.01, 0.05}:
-        return feedback.wrong(ex, ran + "a small learning rate is slow, not unstable: at 0.01, x shrinks by only "
-                                        "1 % per step, but nothing grows. Look at the steep direction y, multiplied "
-                                        "by 1 − 20η per step.")
-    return feedback.wrong(ex, ran + "plain SGD multiplies y by 1 − 20η per step (the gradient across the valley is "
-                                    "20·y): which rates make |1 − 20η| larger than 1?")
+        return feedback.wrong(
+            ex,
+            ran + "a small learning rate is slow, not unstable: at 0.01, x shrinks by only "
+            "1 % per step, but nothing grows. Look at the steep direction y, multiplied "
+            "by 1 − 20η per step.",
+        )
+    return feedback.wrong(
+        ex,
+        ran + "plain SGD multiplies y by 1 − 20η per step (the gradient across the valley is "
+        "20·y): which rates make |1 − 20η| larger than 1?",
+    )
 
 
 # --- Exercise 7.2: debug -------------------------------------------------------------------------------------------
@@ -85,8 +100,9 @@ def _loss_name(model: Any) -> str:
     return loss if isinstance(loss, str) else type(loss).__name__
 
 
-def one_hot_with_sparse_loss(function: Callable[..., Any], x_train: np.ndarray, y_train: np.ndarray,
-                             x_val: np.ndarray, y_val: np.ndarray) -> Feedback:
+def one_hot_with_sparse_loss(
+    function: Callable[..., Any], x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray
+) -> Feedback:
     """Check ``function(x, y) -> model``, the fixed snippet: it trains without error on integer labels ``y`` with a
     cross-entropy whose label format matches, and the model beats chance on the validation images."""
     ex = "7.2"
@@ -95,13 +111,19 @@ def one_hot_with_sparse_loss(function: Callable[..., Any], x_train: np.ndarray, 
     except ValueError as err:
         text = str(err)
         if "target.ndim - 1" in text:
-            return feedback.wrong(ex, "Keras still says `output` must have rank target.ndim - 1: the loss is sparse "
-                                      "(integer labels, one number per image) but the labels are one-hot rows of "
-                                      "10. Either pass y as it is, or use categorical_crossentropy.")
+            return feedback.wrong(
+                ex,
+                "Keras still says `output` must have rank target.ndim - 1: the loss is sparse "
+                "(integer labels, one number per image) but the labels are one-hot rows of "
+                "10. Either pass y as it is, or use categorical_crossentropy.",
+            )
         if "same rank" in text:
-            return feedback.wrong(ex, "now the loss is categorical (one-hot rows) but the labels are integers: keep "
-                                      "one format on both sides, sparse loss + integer labels or categorical loss "
-                                      "+ keras.utils.to_categorical(y, 10).")
+            return feedback.wrong(
+                ex,
+                "now the loss is categorical (one-hot rows) but the labels are integers: keep "
+                "one format on both sides, sparse loss + integer labels or categorical loss "
+                "+ keras.utils.to_categorical(y, 10).",
+            )
         raise
     if model is None:
         return feedback.wrong(ex, feedback.NO_RETURN)
@@ -109,23 +131,36 @@ def one_hot_with_sparse_loss(function: Callable[..., Any], x_train: np.ndarray, 
         return feedback.wrong(ex, f"return the trained Keras model, not a {type(model).__name__}.")
     name = _loss_name(model)
     if name not in _SPARSE | _CATEGORICAL:
-        return feedback.wrong(ex, f"the model trains with {name}: that hides the error instead of fixing it. Keep "
-                                  "the cross-entropy and make the labels match it.")
+        return feedback.wrong(
+            ex,
+            f"the model trains with {name}: that hides the error instead of fixing it. Keep "
+            "the cross-entropy and make the labels match it.",
+        )
     accuracy = float(np.mean(np.argmax(model.predict(x_val, verbose=0), axis=1) == y_val))
     if accuracy < 0.5:
-        return feedback.wrong(ex, f"it runs, but the model reaches only {accuracy:.0%} on the validation images: "
-                                  "did it train (fit), with the softmax output kept?")
+        return feedback.wrong(
+            ex,
+            f"it runs, but the model reaches only {accuracy:.0%} on the validation images: "
+            "did it train (fit), with the softmax output kept?",
+        )
     which = "integer labels with the sparse loss" if name in _SPARSE else "one-hot labels with the categorical loss"
-    return feedback.right(ex, f"{which}: it trains, well above chance on the validation images after one epoch. "
-                              "Both fixes train the same network the same way: they are one loss, −log p[true "
-                              "class], for two label formats (adam and adam-sparse in the race).")
+    return feedback.right(
+        ex,
+        f"{which}: it trains, well above chance on the validation images after one epoch. "
+        "Both fixes train the same network the same way: they are one loss, −log p[true "
+        "class], for two label formats (adam and adam-sparse in the race).",
+    )
 
 
 # --- Exercise 7.3: build -------------------------------------------------------------------------------------------
 
 _W0 = np.array([0.3, -0.7, 0.2])
-_GRADS = [np.array([0.5, -0.02, 1e-4]), np.array([0.4, 0.01, 1e-4]), np.array([-0.3, -0.02, -2e-4]),
-          np.array([0.2, 0.03, 1e-4])]
+_GRADS = [
+    np.array([0.5, -0.02, 1e-4]),
+    np.array([0.4, 0.01, 1e-4]),
+    np.array([-0.3, -0.02, -2e-4]),
+    np.array([0.2, 0.03, 1e-4]),
+]
 _ADAM = {"learning_rate": 0.01, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}
 AdamStep = Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]
 
@@ -144,8 +179,9 @@ def _keras_adam() -> tuple[np.ndarray, ...]:
     return tuple(out)
 
 
-def _variant(*, correct_m: bool = True, correct_v: bool = True, keras_epsilon: bool = True,
-             square: bool = True) -> AdamStep:
+def _variant(
+    *, correct_m: bool = True, correct_v: bool = True, keras_epsilon: bool = True, square: bool = True
+) -> AdamStep:
     def step(w, m, v, g, t, lr, beta_1, beta_2, epsilon):
         m = beta_1 * m + (1 - beta_1) * g
         v = beta_2 * v + (1 - beta_2) * (g**2 if square else np.abs(g))
@@ -153,35 +189,53 @@ def _variant(*, correct_m: bool = True, correct_v: bool = True, keras_epsilon: b
         v_hat = v / (1 - beta_2**t) if correct_v else v
         eps = epsilon / math.sqrt(1 - beta_2**t) if keras_epsilon else epsilon
         return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
     return step
 
 
-_NO_CORRECTION = ("no bias correction: m and v start at 0, so early on they are too small by 1 − βᵗ. Divide m by "
-                  "1 − β₁ᵗ and v by 1 − β₂ᵗ.")
-_ONLY_M = ("you correct m but not v: v̂ = v / (1 − β₂ᵗ) too. Without it the first steps are √(1/(1 − β₂)) ≈ 32 "
-           "times too large.")
+_NO_CORRECTION = (
+    "no bias correction: m and v start at 0, so early on they are too small by 1 − βᵗ. Divide m by "
+    "1 − β₁ᵗ and v by 1 − β₂ᵗ."
+)
+_ONLY_M = (
+    "you correct m but not v: v̂ = v / (1 − β₂ᵗ) too. Without it the first steps are √(1/(1 − β₂)) ≈ 32 times too large."
+)
 _ONLY_V = "you correct v but not m: m̂ = m / (1 − β₁ᵗ) too, or the first steps are 10 times too small."
 _ABS = "v is a running mean of the *squared* gradients: g**2, not |g|."
 # Adam steps students write instead of Keras' rule, with the hint each one gets; a mistake is recognised with
 # either placement of ε, since it shows in the large gradients too.
 _VARIANTS: list[tuple[AdamStep, str]] = [
-    (_variant(keras_epsilon=False), "close, but not Keras: you add ε to √v̂, as the paper writes it. Keras adds ε to "
-                                    "√v (before the correction, the paper's 'ε̂' form), which is ε / √(1 − β₂ᵗ) next "
-                                    "to √v̂. It matters only for tiny gradients, like the third weight's 1e-4 here."),
+    (
+        _variant(keras_epsilon=False),
+        "close, but not Keras: you add ε to √v̂, as the paper writes it. Keras adds ε to "
+        "√v (before the correction, the paper's 'ε̂' form), which is ε / √(1 − β₂ᵗ) next "
+        "to √v̂. It matters only for tiny gradients, like the third weight's 1e-4 here.",
+    ),
     *[(_variant(correct_m=False, correct_v=False, keras_epsilon=k), _NO_CORRECTION) for k in (True, False)],
     *[(_variant(correct_v=False, keras_epsilon=k), _ONLY_M) for k in (True, False)],
     *[(_variant(correct_m=False, keras_epsilon=k), _ONLY_V) for k in (True, False)],
     *[(_variant(square=False, keras_epsilon=k), _ABS) for k in (True, False)],
 ]
-_T_FROM_ONE = ("t counts from 1: at t = 0, 1 − β₁⁰ = 0 and the correction divides by zero. Use the t the check "
-               "passes as it is.")
+_T_FROM_ONE = (
+    "t counts from 1: at t = 0, 1 − β₁⁰ = 0 and the correction divides by zero. Use the t the check passes as it is."
+)
 
 
 def _run(step: Callable[..., Any]) -> list[np.ndarray] | str:
     w, m, v, out = _W0.copy(), np.zeros(3), np.zeros(3), []
     for t, g in enumerate(_GRADS, start=1):
-        result = feedback.call(step, w.copy(), m.copy(), v.copy(), g.copy(), t, _ADAM["learning_rate"],
-                               _ADAM["beta_1"], _ADAM["beta_2"], _ADAM["epsilon"])
+        result = feedback.call(
+            step,
+            w.copy(),
+            m.copy(),
+            v.copy(),
+            g.copy(),
+            t,
+            _ADAM["learning_rate"],
+            _ADAM["beta_1"],
+            _ADAM["beta_2"],
+            _ADAM["epsilon"],
+        )
         if result is None:
             return feedback.NO_RETURN
         if not isinstance(result, (tuple, list)) or len(result) != 3:
@@ -195,8 +249,9 @@ def _run(step: Callable[..., Any]) -> list[np.ndarray] | str:
 
 
 def _close(a: list[np.ndarray], b: tuple[np.ndarray, ...] | list[np.ndarray], tol: float = 1e-6) -> bool:
-    return len(a) == len(b) and all(np.all(np.isfinite(x)) and np.allclose(x, y, rtol=0, atol=tol)
-                                    for x, y in zip(a, b))
+    return len(a) == len(b) and all(
+        np.all(np.isfinite(x)) and np.allclose(x, y, rtol=0, atol=tol) for x, y in zip(a, b)
+    )
 
 
 def adam_step(function: AdamStep) -> Feedback:
@@ -211,10 +266,13 @@ def adam_step(function: AdamStep) -> Feedback:
         return feedback.wrong(ex, answer)
     keras_steps = _keras_adam()
     if _close(answer, keras_steps):
-        return feedback.right(ex, "four steps as keras.optimizers.Adam takes them. Look at the first: m̂ = g and "
-                                  "v̂ = g², so every weight moves by about η = 0.01 whether its gradient is 0.5 or "
-                                  "1e-4. That is why Adam's default η = 0.001 means 'about 0.001 per weight per "
-                                  "step' and SGD's 0.01 means '0.01 times the gradient'.")
+        return feedback.right(
+            ex,
+            "four steps as keras.optimizers.Adam takes them. Look at the first: m̂ = g and "
+            "v̂ = g², so every weight moves by about η = 0.01 whether its gradient is 0.5 or "
+            "1e-4. That is why Adam's default η = 0.001 means 'about 0.001 per weight per "
+            "step' and SGD's 0.01 means '0.01 times the gradient'.",
+        )
     if not all(np.all(np.isfinite(x)) for x in answer):
         return feedback.wrong(ex, "your weights become inf or nan: " + _T_FROM_ONE)
     for variant, hint in _VARIANTS:
@@ -223,12 +281,24 @@ def adam_step(function: AdamStep) -> Feedback:
     if np.allclose(answer[0], _W0, atol=1e-9):
         return feedback.wrong(ex, "the weights do not move: return w − η·m̂ / (√v̂ + ε / √(1 − β₂ᵗ)) as the new w.")
     if np.all(np.sign(answer[0] - _W0) == np.sign(_GRADS[0])):
-        return feedback.wrong(ex, "your weights climb the gradient: subtract the step, "
-                                  "w − η·m̂ / (√v̂ + ε / √(1 − β₂ᵗ)).")
-    return feedback.wrong(ex, "not the weights of keras.optimizers.Adam: m ← β₁·m + (1 − β₁)·g, "
-                              "v ← β₂·v + (1 − β₂)·g², m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ), "
-                              "w ← w − η·m̂ / (√v̂ + ε / √(1 − β₂ᵗ)).")
+        return feedback.wrong(
+            ex, "your weights climb the gradient: subtract the step, w − η·m̂ / (√v̂ + ε / √(1 − β₂ᵗ))."
+        )
+    return feedback.wrong(
+        ex,
+        "not the weights of keras.optimizers.Adam: m ← β₁·m + (1 − β₁)·g, "
+        "v ← β₂·v + (1 − β₂)·g², m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ), "
+        "w ← w − η·m̂ / (√v̂ + ε / √(1 − β₂ᵗ)).",
+    )
 
 
-__all__ = ["BOWL", "LEARNING_RATES", "START", "STEPS", "adam_step", "diverging_rates", "one_hot_with_sparse_loss",
-           "sgd_on_the_bowl"]
+__all__ = [
+    "BOWL",
+    "LEARNING_RATES",
+    "START",
+    "STEPS",
+    "adam_step",
+    "diverging_rates",
+    "one_hot_with_sparse_loss",
+    "sgd_on_the_bowl",
+]

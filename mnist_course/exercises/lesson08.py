@@ -23,17 +23,18 @@ def _mass_centre(image: np.ndarray) -> tuple[float, float]:
 def _shift_cases() -> list[np.ndarray]:
     """28 x 28 images whose shifts tell the usual mistakes apart (signs, rounding, row/column order, box centre)."""
     seven = np.zeros((28, 28), dtype=np.uint8)
-    seven[3:6, 2:15] = 255      # a heavy bar at the top left ...
-    seven[6:12, 12:14] = 120    # ... and a thin, pale stem: the mass sits high up, far from the box's middle
+    seven[3:6, 2:15] = 255  # a heavy bar at the top left ...
+    seven[6:12, 12:14] = 120  # ... and a thin, pale stem: the mass sits high up, far from the box's middle
     block = np.zeros((28, 28), dtype=np.uint8)
-    block[17:24, 18:25] = 200   # low and to the right, heavier at the bottom: shifts (-6.9, -7.4), so
-    block[24:26, 21:26] = 255   # cutting towards zero (int) and rounding differ
+    block[17:24, 18:25] = 200  # low and to the right, heavier at the bottom: shifts (-6.9, -7.4), so
+    block[24:26, 21:26] = 255  # cutting towards zero (int) and rounding differ
     return [seven, block]
 
 
 def _is_pair_of_ints(answer: Any) -> bool:
-    return (isinstance(answer, (tuple, list)) and len(answer) == 2
-            and all(isinstance(a, (int, np.integer)) for a in answer))
+    return (
+        isinstance(answer, (tuple, list)) and len(answer) == 2 and all(isinstance(a, (int, np.integer)) for a in answer)
+    )
 
 
 def _shift_hint(answer: Any, image: np.ndarray) -> str:
@@ -43,8 +44,10 @@ def _shift_hint(answer: Any, image: np.ndarray) -> str:
         return "return a pair (rows, columns)."
     answer = tuple(answer)
     if answer == (round(row - 14), round(col - 14)):
-        return ("the sign is reversed: the shift takes the centre of mass to 14, so it is 14 - row. A digit whose "
-                "centre is too high (row < 14) moves down, a positive shift.")
+        return (
+            "the sign is reversed: the shift takes the centre of mass to 14, so it is 14 - row. A digit whose "
+            "centre is too high (row < 14) moves down, a positive shift."
+        )
     if answer == (round(exact[1]), round(exact[0])):
         return "rows and columns are swapped: centre_of_mass gives (row, column), and the shift is (rows, columns)."
     if not _is_pair_of_ints(answer):
@@ -58,8 +61,10 @@ def _shift_hint(answer: Any, image: np.ndarray) -> str:
     rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
     box = ((rows[0] + rows[-1]) / 2, (cols[0] + cols[-1]) / 2)
     if answer == (round(14 - box[0]), round(14 - box[1])):
-        return ("that centres the ink's box, not its centre of mass: a 7 has most of its ink at the top, so its "
-                "mass sits higher than the middle of its box.")
+        return (
+            "that centres the ink's box, not its centre of mass: a 7 has most of its ink at the top, so its "
+            "mass sits higher than the middle of its box."
+        )
     return "the shift is (round(14 - row), round(14 - column)), with (row, column) the centre of mass."
 
 
@@ -77,11 +82,15 @@ def centring_shift(function: Callable[..., Any], steps: Any = None) -> Feedback:
         row, col = _mass_centre(image)
         if not (_is_pair_of_ints(answer) and tuple(answer) == (round(14 - row), round(14 - col))):
             return feedback.wrong(ex, _shift_hint(answer, image))
-    return feedback.right(ex, "A whole-pixel shift moves the digit without blurring it, and brings its centre of "
-                              "mass within half a pixel of (14, 14), where MNIST's digits have theirs.")
+    return feedback.right(
+        ex,
+        "A whole-pixel shift moves the digit without blurring it, and brings its centre of "
+        "mass within half a pixel of (14, 14), where MNIST's digits have theirs.",
+    )
 
 
 # --- Exercise 8.1 ------------------------------------------------------------------------------------------------
+
 
 def _digit_pair(answer: Any) -> tuple[int, int] | None:
     if not _is_pair_of_ints(answer):
@@ -108,8 +117,11 @@ def predicted_confusion(function: Callable[[], Any], y_true: np.ndarray, y_pred:
     if not (0 <= true <= 9 and 0 <= pred <= 9):
         return feedback.wrong(ex, "digits go from 0 to 9.")
     if true == pred:
-        return feedback.wrong(ex, f"({true}, {pred}) is a {true} read as a {pred}: a right answer, on the diagonal. "
-                                  "Predict a mistake, two different digits.")
+        return feedback.wrong(
+            ex,
+            f"({true}, {pred}) is a {true} read as a {pred}: a right answer, on the diagonal. "
+            "Predict a mistake, two different digits.",
+        )
     counts = np.zeros((10, 10), dtype=np.int64)
     np.add.at(counts, (np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)), 1)
     off = counts * (1 - np.eye(10, dtype=np.int64))
@@ -120,16 +132,23 @@ def predicted_confusion(function: Callable[[], Any], y_true: np.ndarray, y_pred:
     if best == 0:
         return feedback.right(ex, f"no mistake at all {where}: nothing to confuse.")
     if pair in top:
-        return feedback.right(ex, f"your prediction held: {true} taken for {pred} is the most frequent mistake "
-                                  f"{where}, {_times(best)}. Click that cell of the matrix below to see them.")
+        return feedback.right(
+            ex,
+            f"your prediction held: {true} taken for {pred} is the most frequent mistake "
+            f"{where}, {_times(best)}. Click that cell of the matrix below to see them.",
+        )
     reverse = f" (the other way round, {pred} taken for {true}, {_times(off[pred, true])})" if off[pred, true] else ""
-    return feedback.right(ex, f"your prediction did not hold: {true} taken for {pred} happened "
-                              f"{_times(off[true, pred])}{reverse}, the most frequent mistake {where} is {most}, "
-                              f"{_times(best)}. Click both "
-                              "cells of the matrix below: which digits would you have got wrong too?")
+    return feedback.right(
+        ex,
+        f"your prediction did not hold: {true} taken for {pred} happened "
+        f"{_times(off[true, pred])}{reverse}, the most frequent mistake {where} is {most}, "
+        f"{_times(best)}. Click both "
+        "cells of the matrix below: which digits would you have got wrong too?",
+    )
 
 
 # --- Exercise 8.4 ------------------------------------------------------------------------------------------------
+
 
 def _answers(model: Any, images: np.ndarray) -> np.ndarray:
     from mnist_course.predict import probabilities
@@ -150,9 +169,12 @@ def classify_drawing(function: Callable[..., Any], model: Any, digits: np.ndarra
         try:
             answer = feedback.call(function, model, given)
         except ValueError:
-            return feedback.wrong(ex, "Keras refused the input: a model takes a batch, shaped like its input "
-                                      f"{(None, *model.input_shape[1:])}. Make one drawing a batch of one: "
-                                      "x.reshape((1, *model.input_shape[1:])).")
+            return feedback.wrong(
+                ex,
+                "Keras refused the input: a model takes a batch, shaped like its input "
+                f"{(None, *model.input_shape[1:])}. Make one drawing a batch of one: "
+                "x.reshape((1, *model.input_shape[1:])).",
+            )
         if not np.array_equal(given, paper):
             return feedback.wrong(ex, "your function changed the drawing it was given: work on a new array.")
         if answer is None:
@@ -164,44 +186,56 @@ def classify_drawing(function: Callable[..., Any], model: Any, digits: np.ndarra
         got.append(int(answer))
     got_array = np.array(got)
     if np.array_equal(got_array, expected):
-        return feedback.right(ex, "the model now reads the drawings as MNIST shows digits: white ink (255) on black "
-                                  "(0), scaled to [0, 1], in a batch of one. A scan or a paint program gives the "
-                                  "opposite, and the model answers without a word of complaint.")
+        return feedback.right(
+            ex,
+            "the model now reads the drawings as MNIST shows digits: white ink (255) on black "
+            "(0), scaled to [0, 1], in a batch of one. A scan or a paint program gives the "
+            "opposite, and the model answers without a word of complaint.",
+        )
     if np.array_equal(got_array, _answers(model, papers)):
-        return feedback.wrong(ex, "the answers are those for black ink on white paper: MNIST is the other way round, "
-                                  "ink 255 on a background of 0, so invert the drawing first, 255 - drawing.")
+        return feedback.wrong(
+            ex,
+            "the answers are those for black ink on white paper: MNIST is the other way round, "
+            "ink 255 on a background of 0, so invert the drawing first, 255 - drawing.",
+        )
     if np.array_equal(got_array, _answers(model, (255 - papers).astype(np.float32))):
         return feedback.wrong(ex, "the pixels reach the model as 0..255: scale them to [0, 1] as in training, / 255.")
     wrong_count = int(np.sum(got_array != expected))
-    return feedback.wrong(ex, f"{wrong_count} of {len(digits)} answers differ from the model's answers for the same "
-                              "digits in MNIST's colours: invert, scale to [0, 1], reshape to a batch of one.")
+    return feedback.wrong(
+        ex,
+        f"{wrong_count} of {len(digits)} answers differ from the model's answers for the same "
+        "digits in MNIST's colours: invert, scale to [0, 1], reshape to a batch of one.",
+    )
 
 
 # --- Exercise 8.3 ------------------------------------------------------------------------------------------------
+
 
 def _ink_case() -> np.ndarray:
     """A 12 x 15 drawing whose first row and last column of ink are pale anti-aliased grey."""
     image = np.zeros((12, 15), dtype=np.uint8)
     image[4:9, 3:10] = 255
-    image[3, 4:9] = 60      # a grey top edge
-    image[5:8, 10] = 30     # a grey right edge
+    image[3, 4:9] = 60  # a grey top edge
+    image[5:8, 10] = 30  # a grey right edge
     return image
 
 
 def _crop_hint(answer: np.ndarray, image: np.ndarray) -> str:
     def crop(ink: np.ndarray) -> np.ndarray:
         rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-        return image[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        return image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
     rows, cols = np.flatnonzero(image.any(axis=1)), np.flatnonzero(image.any(axis=0))
     if answer.ndim == 1 and len(answer) == 4:
         return "return the cropped image, image[top:bottom, left:right], not the box."
-    if np.array_equal(answer, image[rows[0]:rows[-1], cols[0]:cols[-1]]):
+    if np.array_equal(answer, image[rows[0] : rows[-1], cols[0] : cols[-1]]):
         return "the last ink row and column are missing: a slice's end is excluded, so stop at the last one + 1."
-    if np.array_equal(answer, image[cols[0]:cols[-1] + 1, rows[0]:rows[-1] + 1]):
-        return ("rows and columns are swapped: image.any(axis=1) says which rows hold ink (it looks along each "
-                "row), image.any(axis=0) which columns do.")
-    if np.array_equal(answer, image[rows[0]:rows[-1] + 1]):
+    if np.array_equal(answer, image[cols[0] : cols[-1] + 1, rows[0] : rows[-1] + 1]):
+        return (
+            "rows and columns are swapped: image.any(axis=1) says which rows hold ink (it looks along each "
+            "row), image.any(axis=0) which columns do."
+        )
+    if np.array_equal(answer, image[rows[0] : rows[-1] + 1]):
         return "only the rows are cropped: cut the empty columns on both sides too."
     if any(np.array_equal(answer, crop(image >= t)) for t in (64, 128, 255)):
         return "ink is every pixel > 0: the grey anti-aliased edge belongs to the digit and must stay in the crop."
@@ -220,10 +254,13 @@ def crop_to_ink(function: Callable[..., Any], image: np.ndarray | None = None) -
     for case in cases:
         answer = feedback.as_array(feedback.call(function, case.copy()))
         rows, cols = np.flatnonzero(case.any(axis=1)), np.flatnonzero(case.any(axis=0))
-        expected = case[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        expected = case[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
         if answer is None or answer.dtype == object:
             return feedback.wrong(ex, "return the cropped image as one NumPy array.")
         if not (np.array_equal(answer, expected) and np.array_equal(answer, preprocess_steps(case).crop)):
             return feedback.wrong(ex, _crop_hint(answer, case))
-    return feedback.right(ex, "The same crop as preprocess_steps makes. Cropping forgets where the digit was drawn "
-                              "and how big: only its shape is left for the 20 x 20 fit.")
+    return feedback.right(
+        ex,
+        "The same crop as preprocess_steps makes. Cropping forgets where the digit was drawn "
+        "and how big: only its shape is left for the 20 x 20 fit.",
+    )

@@ -9,5 +9,18 @@ from mnist_course.widgets.race_viewer import RaceViewer
 from mnist_course.widgets.render import pixel_table_html, png_bytes
 from mnist_course.widgets.vector import ImageToVector, row_positions, row_table_html, vector_strip
 
-__all__ = ["ConfusionMatrix", "DrawCanvas", "DrawPad", "FeatureExplorer", "ImageBrowser", "ImageToVector", "RaceViewer",
-           "indices_for_label", "pixel_table_html", "png_bytes", "row_positions", "row_table_html", "vector_strip"]
+__all__ = [
+    "ConfusionMatrix",
+    "DrawCanvas",
+    "DrawPad",
+    "FeatureExplorer",
+    "ImageBrowser",
+    "ImageToVector",
+    "RaceViewer",
+    "indices_for_label",
+    "pixel_table_html",
+    "png_bytes",
+    "row_positions",
+    "row_table_html",
+    "vector_strip",
+]

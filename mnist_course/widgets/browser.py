@@ -40,8 +40,7 @@ def filter_and_rewind(labels: np.ndarray, label: int | str | None, slider: widge
 def caption_html(index: int, label: int, position: int, count: int, filter_label: str) -> str:
     """The line above the image: which example is shown, its label, and where it is in the current selection."""
     among = "all examples" if filter_label == ALL else f"the {count} examples labelled {filter_label}"
-    return (f'<b>example #{index}</b>, label <b>{label}</b> '
-            f'<span style="color:#666">({position + 1} of {among})</span>')
+    return f'<b>example #{index}</b>, label <b>{label}</b> <span style="color:#666">({position + 1} of {among})</span>'
 
 
 class ImageBrowser(Shown):
@@ -58,20 +57,29 @@ class ImageBrowser(Shown):
         self.scale = scale
         self.indices = indices_for_label(self.labels, ALL)
         self.label_filter = widgets.Dropdown(options=LABEL_OPTIONS, value=ALL, description="label")
-        self.slider = widgets.IntSlider(value=0, min=0, max=len(self.indices) - 1, description="index",
-                                        continuous_update=True)
+        self.slider = widgets.IntSlider(
+            value=0, min=0, max=len(self.indices) - 1, description="index", continuous_update=True
+        )
         self.caption = widgets.HTML()
         self.image = widgets.Image(format="png")
         self.table = widgets.HTML()
-        for widget, name in ((self.label_filter, "label"), (self.slider, "slider"), (self.caption, "caption"),
-                             (self.image, "image"), (self.table, "table")):
+        for widget, name in (
+            (self.label_filter, "label"),
+            (self.slider, "slider"),
+            (self.caption, "caption"),
+            (self.image, "image"),
+            (self.table, "table"),
+        ):
             widget.add_class(f"mnist-browser-{name}")
-        self.widget = widgets.VBox([
-            widgets.HBox([self.label_filter, self.slider], layout=widgets.Layout(flex_flow="row wrap")),
-            self.caption,
-            widgets.HBox([self.image, self.table], layout=widgets.Layout(align_items="flex-start",
-                                                                         flex_flow="row wrap")),
-        ])
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.label_filter, self.slider], layout=widgets.Layout(flex_flow="row wrap")),
+                self.caption,
+                widgets.HBox(
+                    [self.image, self.table], layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap")
+                ),
+            ]
+        )
         self.widget.add_class("mnist-browser")
         self.shown_index, self.shown_label = -1, -1
         self.label_filter.observe(self._on_filter, names="value")
@@ -96,8 +104,7 @@ class ImageBrowser(Shown):
         index = int(self.indices[position])
         image = self.images[index]
         self.shown_index, self.shown_label = index, int(self.labels[index])
-        self.caption.value = caption_html(index, self.shown_label, position, len(self.indices),
-                                          self.label_filter.value)
+        self.caption.value = caption_html(index, self.shown_label, position, len(self.indices), self.label_filter.value)
         self.image.value = png_bytes(image, scale=self.scale)
         self.image.width, self.image.height = image.shape[1] * self.scale, image.shape[0] * self.scale
         self.table.value = pixel_table_html(image)

@@ -36,10 +36,12 @@ def gallery_html(images: np.ndarray, indices: np.ndarray, *, scale: int = 2) -> 
     figures = []
     for index in indices:
         data = base64.b64encode(png_bytes(images[int(index)], scale=scale)).decode("ascii")
-        figures.append(f'<figure style="margin:2px;text-align:center;font-size:8pt">'
-                       f'<img src="data:image/png;base64,{data}" alt="test digit {int(index)}"/>'
-                       f"<figcaption>#{int(index)}</figcaption></figure>")
-    return ('<div class="mnist-confusion-digits" style="display:flex;flex-wrap:wrap">' + "".join(figures) + "</div>")
+        figures.append(
+            f'<figure style="margin:2px;text-align:center;font-size:8pt">'
+            f'<img src="data:image/png;base64,{data}" alt="test digit {int(index)}"/>'
+            f"<figcaption>#{int(index)}</figcaption></figure>"
+        )
+    return '<div class="mnist-confusion-digits" style="display:flex;flex-wrap:wrap">' + "".join(figures) + "</div>"
 
 
 class ConfusionMatrix(Shown):
@@ -48,8 +50,9 @@ class ConfusionMatrix(Shown):
     label is i and predicted label is j (at most ``max_gallery``); ``selected`` and ``shown_indices`` say which.
     """
 
-    def __init__(self, images: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, *, max_gallery: int = 64,
-                 scale: int = 2) -> None:
+    def __init__(
+        self, images: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, *, max_gallery: int = 64, scale: int = 2
+    ) -> None:
         self.images, self.y_true, self.y_pred = np.asarray(images), np.asarray(y_true), np.asarray(y_pred)
         if len(self.images) != len(self.y_true):
             raise ValueError(f"{len(self.images)} images but {len(self.y_true)} labels")
@@ -59,23 +62,28 @@ class ConfusionMatrix(Shown):
         top_wrong, top_right = int(off_diagonal.max()), int(np.diag(self.counts).max())
         self.buttons: list[list[widgets.Button]] = []
         cells: list[widgets.Widget] = [widgets.HTML("<b>true ↓ pred →</b>")]
-        cells += [widgets.HTML(f"<b>{j}</b>", layout=widgets.Layout(justify_content="center"))
-                  for j in range(NUM_CLASSES)]
+        cells += [
+            widgets.HTML(f"<b>{j}</b>", layout=widgets.Layout(justify_content="center")) for j in range(NUM_CLASSES)
+        ]
         for i in range(NUM_CLASSES):
             cells.append(widgets.HTML(f"<b>{i}</b>"))
             row = []
             for j in range(NUM_CLASSES):
                 count = int(self.counts[i, j])
-                button = widgets.Button(description=str(count), tooltip=f"true {i}, predicted {j}: {count}",
-                                        layout=widgets.Layout(width="auto", height="28px", padding="0"))
+                button = widgets.Button(
+                    description=str(count),
+                    tooltip=f"true {i}, predicted {j}: {count}",
+                    layout=widgets.Layout(width="auto", height="28px", padding="0"),
+                )
                 button.style.button_color = cell_colour(count, top_right if i == j else top_wrong, i == j)
                 button.add_class("mnist-confusion-cell")
                 button.on_click(lambda _, i=i, j=j: self.select(i, j))
                 row.append(button)
             self.buttons.append(row)
             cells += row
-        self.grid = widgets.GridBox(cells, layout=widgets.Layout(
-            grid_template_columns="110px " + "52px " * NUM_CLASSES, grid_gap="2px"))
+        self.grid = widgets.GridBox(
+            cells, layout=widgets.Layout(grid_template_columns="110px " + "52px " * NUM_CLASSES, grid_gap="2px")
+        )
         self.grid.add_class("mnist-confusion-grid")
         self.caption = widgets.HTML("<i>click a cell to see its digits</i>")
         self.caption.add_class("mnist-confusion-caption")
@@ -92,8 +100,11 @@ class ConfusionMatrix(Shown):
         self.selected, self.shown_indices = (true, pred), every[: self.max_gallery]
         kind = "correct" if true == pred else "mistakes"
         more = f", showing the first {len(self.shown_indices)}" if len(every) > len(self.shown_indices) else ""
-        self.caption.value = (f"<b>true {true}, predicted {pred}</b>: {len(every)} test digits ({kind}){more}"
-                              if len(every) else f"<b>true {true}, predicted {pred}</b>: no test digit here")
+        self.caption.value = (
+            f"<b>true {true}, predicted {pred}</b>: {len(every)} test digits ({kind}){more}"
+            if len(every)
+            else f"<b>true {true}, predicted {pred}</b>: no test digit here"
+        )
         self.gallery.value = gallery_html(self.images, self.shown_indices, scale=self.scale)
         return every
 

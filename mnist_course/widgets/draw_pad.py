@@ -31,7 +31,8 @@ def bars_html(probabilities: np.ndarray | None) -> str:
             f'<div class="mnist-draw-bar" data-digit="{digit}" style="display:flex;align-items:center;height:18px">'
             f'<span style="width:1.2em;font-weight:bold">{digit}</span>'
             f'<span style="display:inline-block;background:{colour};height:12px;width:{round(150 * p)}px"></span>'
-            f'<span style="margin-left:4px;font-size:9pt">{100 * p:.1f} %</span></div>')
+            f'<span style="margin-left:4px;font-size:9pt">{100 * p:.1f} %</span></div>'
+        )
     return '<div class="mnist-draw-bars">' + "".join(rows) + "</div>"
 
 
@@ -87,8 +88,15 @@ class DrawPad(Shown):
     lifted. ``set_strokes`` draws from code; ``start_stroke``/``extend_stroke``/``end_stroke`` move the pen from code.
     """
 
-    def __init__(self, model: Any, *, size: int = 280, pen_width: float = 18.0, live_interval: float = 0.3,
-                 max_channels: int = 16) -> None:
+    def __init__(
+        self,
+        model: Any,
+        *,
+        size: int = 280,
+        pen_width: float = 18.0,
+        live_interval: float = 0.3,
+        max_channels: int = 16,
+    ) -> None:
         from mnist_course.features import feature_layers
 
         self.model, self.size, self.pen_width = model, size, pen_width
@@ -105,8 +113,9 @@ class DrawPad(Shown):
         self.clear_button.on_click(lambda _: self.clear())
 
         layers = feature_layers(model)
-        self.layer = widgets.Dropdown(options=layers or ["(no convolutional layers)"], description="layer",
-                                      disabled=not layers)
+        self.layer = widgets.Dropdown(
+            options=layers or ["(no convolutional layers)"], description="layer", disabled=not layers
+        )
         self.layer.add_class("mnist-draw-layer")
         self.layer.observe(lambda _: self.update(), names="value")
 
@@ -117,25 +126,35 @@ class DrawPad(Shown):
         self.crop_image, self.box_image, self.final_image = _image("crop"), _image("box"), _image("input")
         self.maps_caption = widgets.HTML()
         self.maps_image = _image("maps")
-        steps = widgets.HBox([self._titled("1. the ink, cropped", self.crop_image),
-                              self._titled("2. fitted into 20×20", self.box_image),
-                              self._titled("3. the 28×28 input", self.final_image)],
-                             layout=widgets.Layout(flex_flow="row wrap"))
-        top = widgets.HBox([
-            _column([self.canvas, self.clear_button], "0 0 auto"),
-            _column([self.prediction, self.bars], "0 0 auto", width="250px"),
-            _column([steps, self.steps_caption], "1 1 320px", min_width="0", max_width="480px"),
-        ], layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start", grid_gap="12px 16px"))
+        steps = widgets.HBox(
+            [
+                self._titled("1. the ink, cropped", self.crop_image),
+                self._titled("2. fitted into 20×20", self.box_image),
+                self._titled("3. the 28×28 input", self.final_image),
+            ],
+            layout=widgets.Layout(flex_flow="row wrap"),
+        )
+        top = widgets.HBox(
+            [
+                _column([self.canvas, self.clear_button], "0 0 auto"),
+                _column([self.prediction, self.bars], "0 0 auto", width="250px"),
+                _column([steps, self.steps_caption], "1 1 320px", min_width="0", max_width="480px"),
+            ],
+            layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start", grid_gap="12px 16px"),
+        )
         top.add_class("mnist-draw-top")
-        self.widget = widgets.VBox([top, self.layer, self.maps_caption, self.maps_image],
-                                   layout=widgets.Layout(max_width="100%"))
+        self.widget = widgets.VBox(
+            [top, self.layer, self.maps_caption, self.maps_image], layout=widgets.Layout(max_width="100%")
+        )
         self.widget.add_class("mnist-draw")
         self.update()
 
     @staticmethod
     def _titled(title: str, image: widgets.Image) -> widgets.VBox:
-        return widgets.VBox([widgets.HTML(f"<b>{title}</b>"), image],
-                            layout=widgets.Layout(margin="0 12px 8px 0", flex="0 1 auto", min_width="0"))
+        return widgets.VBox(
+            [widgets.HTML(f"<b>{title}</b>"), image],
+            layout=widgets.Layout(margin="0 12px 8px 0", flex="0 1 auto", min_width="0"),
+        )
 
     @property
     def strokes(self) -> list[list[Point]]:
@@ -193,8 +212,10 @@ class DrawPad(Shown):
             return
         self.probabilities = predict(self.model, steps.final)
         self.predicted = int(np.argmax(self.probabilities))
-        self.prediction.value = (f'<span style="font-size:16pt">prediction: <b>{self.predicted}</b></span> '
-                                 f"({100 * self.probabilities[self.predicted]:.1f} %)")
+        self.prediction.value = (
+            f'<span style="font-size:16pt">prediction: <b>{self.predicted}</b></span> '
+            f"({100 * self.probabilities[self.predicted]:.1f} %)"
+        )
         self.bars.value = bars_html(self.probabilities)
         _show(self.crop_image, _fit(steps.crop, 140))
         _show(self.box_image, steps.box, 5)
@@ -203,7 +224,8 @@ class DrawPad(Shown):
         self.steps_caption.value = (
             f"crop {steps.crop.shape[0]}×{steps.crop.shape[1]} px → longer side scaled to 20 → centre of mass "
             f"moved from ({steps.centre_before[0]:.1f}, {steps.centre_before[1]:.1f}) by ({dy:+d}, {dx:+d}) "
-            "pixels towards (14, 14)")
+            "pixels towards (14, 14)"
+        )
         if maps:
             self._show_maps()
 
@@ -219,8 +241,10 @@ class DrawPad(Shown):
             self._submodels[name] = intermediate_model(self.model, [name])
         maps = np.asarray(self._submodels[name](to_batch(self.model, self.image28), training=False))[0]
         shown = min(maps.shape[-1], self.max_channels)
-        self.maps_caption.value = (f"<b>{name}</b>: {maps.shape[-1]} maps of {maps.shape[0]}×{maps.shape[1]}, "
-                                   f"first {shown} shown (yellow = strong)")
+        self.maps_caption.value = (
+            f"<b>{name}</b>: {maps.shape[-1]} maps of {maps.shape[0]}×{maps.shape[1]}, "
+            f"first {shown} shown (yellow = strong)"
+        )
         _show(self.maps_image, maps_mosaic(maps, max_channels=self.max_channels), max(1, 48 // maps.shape[0]))
 
 

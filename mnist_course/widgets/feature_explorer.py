@@ -65,13 +65,22 @@ def layer_options(model: Any) -> list[tuple[str, str]]:
     return options
 
 
-def caption_html(index: int, label: int, layer_label: str, channel: int, channels: int, kernel_from: str | None,
-                 prediction: int | None = None) -> str:
+def caption_html(
+    index: int,
+    label: int,
+    layer_label: str,
+    channel: int,
+    channels: int,
+    kernel_from: str | None,
+    prediction: int | None = None,
+) -> str:
     """The line above the pictures: the example, its label (and the model's guess), the layer and the channel."""
     guess = "" if prediction is None else f", predicted <b>{prediction}</b>"
     kernel = f"kernel of {kernel_from}, filter {channel}" if kernel_from else "no convolution before this layer"
-    return (f"<b>example #{index}</b>, label <b>{label}</b>{guess} &middot; layer <b>{layer_label}</b>, "
-            f"channel <b>{channel}</b> of {channels} &middot; <span style='color:#666'>{kernel}</span>")
+    return (
+        f"<b>example #{index}</b>, label <b>{label}</b>{guess} &middot; layer <b>{layer_label}</b>, "
+        f"channel <b>{channel}</b> of {channels} &middot; <span style='color:#666'>{kernel}</span>"
+    )
 
 
 class FeatureExplorer(Shown):
@@ -98,18 +107,29 @@ class FeatureExplorer(Shown):
         self.caption = widgets.HTML()
         self.input_image, self.map_image, self.kernel_image = (widgets.Image(format="png") for _ in range(3))
         titles = [widgets.HTML(f"<b>{t}</b>") for t in ("input", "feature map", "kernel")]
-        for widget, name in ((self.digit, "digit"), (self.example, "example"), (self.layer, "layer"),
-                             (self.channel, "channel"), (self.caption, "caption"), (self.input_image, "input"),
-                             (self.map_image, "map"), (self.kernel_image, "kernel")):
+        for widget, name in (
+            (self.digit, "digit"),
+            (self.example, "example"),
+            (self.layer, "layer"),
+            (self.channel, "channel"),
+            (self.caption, "caption"),
+            (self.input_image, "input"),
+            (self.map_image, "map"),
+            (self.kernel_image, "kernel"),
+        ):
             widget.add_class(f"mnist-features-{name}")
-        panels = [widgets.VBox([title, image], layout=widgets.Layout(margin="0 16px 0 0")) for title, image in
-                  zip(titles, (self.input_image, self.map_image, self.kernel_image))]
-        self.widget = widgets.VBox([
-            widgets.HBox([self.digit, self.example], layout=widgets.Layout(flex_flow="row wrap")),
-            widgets.HBox([self.layer, self.channel], layout=widgets.Layout(flex_flow="row wrap")),
-            self.caption,
-            widgets.HBox(panels, layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap")),
-        ])
+        panels = [
+            widgets.VBox([title, image], layout=widgets.Layout(margin="0 16px 0 0"))
+            for title, image in zip(titles, (self.input_image, self.map_image, self.kernel_image))
+        ]
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.digit, self.example], layout=widgets.Layout(flex_flow="row wrap")),
+                widgets.HBox([self.layer, self.channel], layout=widgets.Layout(flex_flow="row wrap")),
+                self.caption,
+                widgets.HBox(panels, layout=widgets.Layout(align_items="flex-start", flex_flow="row wrap")),
+            ]
+        )
         self.widget.add_class("mnist-features")
         self.shown_index, self.shown_layer, self.shown_channel = -1, "", -1
         self.shown_map: np.ndarray | None = None
@@ -148,8 +168,9 @@ class FeatureExplorer(Shown):
             self._cache = {"index": index, **{n: keras.ops.convert_to_numpy(m)[0] for n, m in zip(names, out)}}
             self._cache["prediction"] = int(np.argmax(probabilities(self.model, self.images[index])[0]))
         if key not in self._cache:
-            self._cache[key] = features.feature_maps(self.model, self.images[index], key.removesuffix(PRE),
-                                                     pre_activation=True)
+            self._cache[key] = features.feature_maps(
+                self.model, self.images[index], key.removesuffix(PRE), pre_activation=True
+            )
         return self._cache[key]
 
     def update(self) -> None:
@@ -165,10 +186,18 @@ class FeatureExplorer(Shown):
         image = self.images[index].reshape(self.images.shape[1], self.images.shape[2])
         self.shown_index, self.shown_layer, self.shown_channel = index, key, channel
         self.shown_map = maps[..., channel]
-        self.shown_kernel = (kernel_mosaic(features.conv_kernel(self.model, kernel_from)[channel])
-                             if kernel_from else None)
-        self.caption.value = caption_html(index, int(self.labels[index]), self._labels_by_key[key], channel,
-                                          maps.shape[-1], kernel_from, self._cache["prediction"])
+        self.shown_kernel = (
+            kernel_mosaic(features.conv_kernel(self.model, kernel_from)[channel]) if kernel_from else None
+        )
+        self.caption.value = caption_html(
+            index,
+            int(self.labels[index]),
+            self._labels_by_key[key],
+            channel,
+            maps.shape[-1],
+            kernel_from,
+            self._cache["prediction"],
+        )
         vmax = 255.0 if image.dtype == np.uint8 else 1.0
         factor = scale_for(image.shape, self.size)
         self._show(self.input_image, png_bytes(image, scale=factor, vmax=vmax), image.shape, factor)
@@ -180,8 +209,12 @@ class FeatureExplorer(Shown):
             # one small kernel at half size, a mosaic of many input channels at full size
             target = self.size if max(self.shown_kernel.shape) > 8 else self.size // 2
             factor = scale_for(self.shown_kernel.shape, target)
-            self._show(self.kernel_image, png_bytes(colour_map(self.shown_kernel, signed=True), scale=factor),
-                       self.shown_kernel.shape, factor)
+            self._show(
+                self.kernel_image,
+                png_bytes(colour_map(self.shown_kernel, signed=True), scale=factor),
+                self.shown_kernel.shape,
+                factor,
+            )
 
     @staticmethod
     def _show(target: widgets.Image, png: bytes, shape: tuple[int, ...], factor: int) -> None:

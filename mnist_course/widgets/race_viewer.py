@@ -22,17 +22,19 @@ class RaceViewer(Shown):
     whose curves are drawn (default: the first). Display it as the last line of a cell.
     """
 
-    def __init__(self, results: Sequence[RaceRun], shown: Sequence[str] | None = None,
-                 seed: int | None = None) -> None:
+    def __init__(self, results: Sequence[RaceRun], shown: Sequence[str] | None = None, seed: int | None = None) -> None:
         seed = results[0].setup.get("seed") if seed is None and results else seed
         self.results = [r for r in results if r.setup.get("seed") == seed]
         names = [r.spec.name for r in self.results]
         visible = set(names if shown is None else shown)
         self.colors = {n: run_color(n) for n in names}  # the colour each run has in every plot
-        self.checkboxes = {n: widgets.Checkbox(value=n in visible, description=n, indent=False,
-                                               layout=widgets.Layout(width="auto")) for n in names}
-        self.x_axis = widgets.ToggleButtons(options=[("per epoch", "epoch"), ("per second", "time")],
-                                            value="epoch", description="x axis")
+        self.checkboxes = {
+            n: widgets.Checkbox(value=n in visible, description=n, indent=False, layout=widgets.Layout(width="auto"))
+            for n in names
+        }
+        self.x_axis = widgets.ToggleButtons(
+            options=[("per epoch", "epoch"), ("per second", "time")], value="epoch", description="x axis"
+        )
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
         for box in self.checkboxes.values():
             box.add_class("mnist-race-checkbox")

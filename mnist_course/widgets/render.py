@@ -47,8 +47,10 @@ def pixel_table_html(image: np.ndarray, *, css_class: str = "mnist-pixel-table")
     for row in image:
         cells = "".join(_cell(float(v) / top, f"{v:g}" if top == 1.0 else str(int(v))) for v in row)
         rows.append(f"<tr>{cells}</tr>")
-    style = (f"<style>.{css_class}{{border-collapse:collapse;font-family:monospace;font-size:7pt}}"
-             f".{css_class} td{{width:1.9em;height:1.2em;padding:0;text-align:center}}</style>")
+    style = (
+        f"<style>.{css_class}{{border-collapse:collapse;font-family:monospace;font-size:7pt}}"
+        f".{css_class} td{{width:1.9em;height:1.2em;padding:0;text-align:center}}</style>"
+    )
     return f'{style}<table class="{css_class}">' + "".join(rows) + "</table>"
 
 

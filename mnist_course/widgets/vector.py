@@ -29,7 +29,7 @@ def vector_strip(image: np.ndarray, row: int, *, height: int = 16, band: int = 5
     strip = np.repeat(np.repeat(grey[np.newaxis, :, np.newaxis], height, axis=0), 3, axis=2)
     marker = np.full((band, len(vector), 3), 255, dtype=np.uint8)
     cols = row_positions(row, image.shape[1])
-    marker[:, cols.start:cols.stop] = HIGHLIGHT
+    marker[:, cols.start : cols.stop] = HIGHLIGHT
     return np.concatenate([strip, marker], axis=0)
 
 
@@ -52,15 +52,19 @@ def row_table_html(image: np.ndarray, row: int, *, per_table: int = 14) -> str:
             '<table class="mnist-vector-table" style="border-collapse:collapse;font-family:monospace;font-size:7pt">'
             + line("position", [str(p) for p in positions[part]])
             + line("pixel (uint8)", [str(int(v)) for v in values[part]])
-            + line("/ 255 (float32)", [f"{v:.2f}" for v in scaled[part]]) + "</table>")
+            + line("/ 255 (float32)", [f"{v:.2f}" for v in scaled[part]])
+            + "</table>"
+        )
     return '<div style="display:flex;flex-wrap:wrap;gap:6px">' + "".join(tables) + "</div>"
 
 
 def summary_html(index: int, label: int, row: int, width: int = 28) -> str:
     """The caption: which example, and where the chosen row goes in the vector."""
     positions = row_positions(row, width)
-    return (f"<b>example #{index}</b>, label <b>{label}</b>: pixel row <b>{row}</b> becomes vector positions "
-            f"<b>{positions.start}..{positions.stop - 1}</b> (red band below the strip)")
+    return (
+        f"<b>example #{index}</b>, label <b>{label}</b>: pixel row <b>{row}</b> becomes vector positions "
+        f"<b>{positions.start}..{positions.stop - 1}</b> (red band below the strip)"
+    )
 
 
 class ImageToVector(Shown):
@@ -79,17 +83,25 @@ class ImageToVector(Shown):
         self.image = widgets.Image(format="png")
         self.strip = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
         self.table = widgets.HTML()
-        for widget, name in ((self.slider, "slider"), (self.row_slider, "row"), (self.caption, "caption"),
-                             (self.image, "image"), (self.strip, "strip"), (self.table, "table")):
+        for widget, name in (
+            (self.slider, "slider"),
+            (self.row_slider, "row"),
+            (self.caption, "caption"),
+            (self.image, "image"),
+            (self.strip, "strip"),
+            (self.table, "table"),
+        ):
             widget.add_class(f"mnist-vector-{name}")
-        self.widget = widgets.VBox([
-            widgets.HBox([self.slider, self.row_slider], layout=widgets.Layout(flex_flow="row wrap")),
-            self.caption,
-            self.image,
-            widgets.HTML("<i>the 784-long vector, position 0 on the left (shrunk to fit a narrow window)</i>"),
-            self.strip,
-            self.table,
-        ])
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.slider, self.row_slider], layout=widgets.Layout(flex_flow="row wrap")),
+                self.caption,
+                self.image,
+                widgets.HTML("<i>the 784-long vector, position 0 on the left (shrunk to fit a narrow window)</i>"),
+                self.strip,
+                self.table,
+            ]
+        )
         self.widget.add_class("mnist-vector")
         self.shown_index, self.shown_row = -1, -1
         self.slider.observe(self._on_change, names="value")

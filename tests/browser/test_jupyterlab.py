@@ -25,14 +25,19 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 BROWSER_ENV = "MNIST_COURSE_BROWSER"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 WINDOW_SIZES = ((1280, 800), (1920, 1080))  # a laptop and a desktop screen: every widget must fit both
 RUN_TIMEOUT_S = 180  # per notebook; each takes <= 60 s under nbval, the browser and the server add some
 SETTINGS = {  # JupyterLab user settings: every cell in the page (no virtual scrolling), no news or update checks
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": '{"windowingMode": "none"}',
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": '{"fetchNews": "false", '
-                                                                         '"checkForUpdates": false}',
+    '"checkForUpdates": false}',
 }
 STATE_JS = """() => {
   const all = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell')];
@@ -98,8 +103,10 @@ def chromium() -> str:
     """The Chromium binary, or a failure that says how to install it (a missing browser is not a skip)."""
     path = os.environ.get(BROWSER_ENV, "/usr/bin/chromium")
     if not (Path(path).is_file() and os.access(path, os.X_OK)):
-        pytest.fail(f"no Chromium at {path}: install it with `apt-get install chromium` "
-                    f"(or point ${BROWSER_ENV} at a Chromium binary); do not run `playwright install`")
+        pytest.fail(
+            f"no Chromium at {path}: install it with `apt-get install chromium` "
+            f"(or point ${BROWSER_ENV} at a Chromium binary); do not run `playwright install`"
+        )
     return path
 
 
@@ -114,16 +121,35 @@ def lab(tmp_path_factory):
         (base / "settings" / name).parent.mkdir(parents=True, exist_ok=True)
         (base / "settings" / name).write_text(text)
     port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "MNIST_COURSE_PROFILE": "ci", "JUPYTERLAB_SETTINGS_DIR": str(base / "settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"), "JUPYTER_RUNTIME_DIR": str(base / "runtime")}
+    env = {
+        **os.environ,
+        "MNIST_COURSE_PROFILE": "ci",
+        "JUPYTERLAB_SETTINGS_DIR": str(base / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+    }
     env.pop("MPLBACKEND", None)  # the notebooks choose their own (inline) backend, as on a student's machine
     log = open(base / "jupyterlab.log", "wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-         "--ServerApp.allow_root=True", "--LabApp.news_url=None",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={root}",
+            "--ServerApp.allow_root=True",
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 90
@@ -232,8 +258,9 @@ def check_image_browser(page, name: str, screenshots: Path) -> None:
     page.locator(".mnist-browser-slider .noUi-handle").first.focus()
     for _ in range(3):
         page.keyboard.press("ArrowRight")
-    page.wait_for_function("([el, text]) => el.innerText !== text", arg=[caption.element_handle(), before_text],
-                           timeout=15_000)
+    page.wait_for_function(
+        "([el, text]) => el.innerText !== text", arg=[caption.element_handle(), before_text], timeout=15_000
+    )
     page.wait_for_timeout(500)
     browser_widget.screenshot(path=str(screenshots / f"{name}-browser-after.png"))
     assert "example #0" in before_text and "example #3" in caption.inner_text(), caption.inner_text()
@@ -292,9 +319,12 @@ def draw_a_stroke(page, pad) -> str:
     prediction = pad.locator(".mnist-draw-prediction")
     pad.locator(".mnist-draw-clear").click()
     # the bars' HTML is replaced on every update: look it up afresh inside the pad each time
-    page.wait_for_function("pad => pad.querySelector('.mnist-draw-prediction').innerText.includes('draw a digit') "
-                           "&& !/[1-9][0-9.]* %/.test(pad.querySelector('.mnist-draw-bars').innerText)",
-                           arg=pad.element_handle(), timeout=15_000)
+    page.wait_for_function(
+        "pad => pad.querySelector('.mnist-draw-prediction').innerText.includes('draw a digit') "
+        "&& !/[1-9][0-9.]* %/.test(pad.querySelector('.mnist-draw-bars').innerText)",
+        arg=pad.element_handle(),
+        timeout=15_000,
+    )
     cleared = pad.locator(".mnist-draw-bars").inner_text()
     box = pad.locator("canvas.mnist-draw-canvas").bounding_box()
     x, top, height = box["x"] + box["width"] / 2, box["y"], box["height"]
@@ -330,8 +360,10 @@ def check_draw_pad(page, name: str, screenshots: Path) -> None:
         assert bars.inner_text() != cleared, f"{size}: the bars did not change after drawing"
         assert pad.locator(".mnist-draw-input").get_attribute("src")
         assert not page.evaluate(SCROLLBARS_JS), f"{size}: sideways scrollbars after drawing"
-        for path, target in ((screenshots / f"{name}-{size}.png", page),
-                             (screenshots / f"{name}-{size}-draw-pad.png", pad)):
+        for path, target in (
+            (screenshots / f"{name}-{size}.png", page),
+            (screenshots / f"{name}-{size}-draw-pad.png", pad),
+        ):
             target.screenshot(path=str(path))
             print(f"screenshot: {path}")
 
