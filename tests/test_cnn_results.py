@@ -77,7 +77,9 @@ def test_results_are_saved_as_stable_json_and_read_back(tmp_path: Path, monkeypa
     path.write_text(json.dumps({"format": 0}))
     with pytest.raises(ValueError, match="format 0, expected 1"):
         cnn_results.load("05_test.json")
-    with pytest.raises(FileNotFoundError, match="MNIST_COURSE_WRITE_RESULTS=1 mnist-course run 05 --profile full"):
+    monkeypatch.setenv("MNIST_COURSE_RESULTS_URL", "http://127.0.0.1:9/")  # nothing listens: like no network
+    monkeypatch.setenv("MNIST_COURSE_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(FileNotFoundError, match="make them with `mnist-course run --results`"):
         cnn_results.load("05_missing.json")
 
 
