@@ -191,11 +191,21 @@ def results_path(file: str) -> Path:
     return notebooks_dir() / "results" / file
 
 
+def with_settings(results: dict[str, Any]) -> dict[str, Any]:
+    """``results`` with the seeds and the notebook parameters that produced them at the top (``"seeds"``,
+    ``"settings": {"TRAIN_SIZE": ..., "SEED": ...}``), read from what the run recorded."""
+    seeds = sorted({s for m in results.get("models", {}).values() for s in m.get("seeds", [])})
+    seeds = seeds or [results["seed"]]
+    images = results.get("train_images", 0) + results.get("validation_images", 0)
+    return {**results, "seeds": seeds, "settings": {"SEED": seeds[0], "TRAIN_SIZE": images}}
+
+
 def save(file: str, results: dict[str, Any]) -> Path:
-    """Write ``results`` as stable JSON (sorted keys) to ``notebooks/results/<file>``, atomically."""
+    """Write ``results`` (:func:`with_settings`) as stable JSON (sorted keys) to ``notebooks/results/<file>``,
+    atomically."""
     path = results_path(file)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return write_text_atomic(path, json.dumps(results, indent=1, sort_keys=True) + "\n")
+    return write_text_atomic(path, json.dumps(with_settings(results), indent=1, sort_keys=True) + "\n")
 
 
 def load(file: str) -> dict[str, Any]:

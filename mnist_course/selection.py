@@ -228,9 +228,11 @@ def save_results(
 ) -> Path:
     """Write the study, the choices and the final runs as stable JSON (sorted keys, floats rounded to 6 decimals,
     the settings, seeds and versions that produced them), atomically."""
+    settings = {**settings, "SEED": settings["seeds"][0], "TRAIN_SIZE": settings["final_train"]}  # as parameters
     doc = {
         "format": FORMAT,
-        "settings": dict(settings),
+        "seeds": settings["seeds"],
+        "settings": settings,
         "versions": versions(),
         "study": study,
         "chosen": chosen,

@@ -69,9 +69,17 @@ def test_selection_table_marks_the_choice_with_each_standard_error() -> None:
 def test_results_are_saved_as_stable_json_and_read_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "05_cnn.ipynb").write_text("{}")
     monkeypatch.setenv("MNIST_COURSE_NOTEBOOKS", str(tmp_path))
-    results = {"format": cnn_results.FORMAT, "b": 1.5, "a": [1, 2]}
+    results = {
+        "format": cnn_results.FORMAT,
+        "b": 1.5,
+        "a": [1, 2],
+        "seed": 7,
+        "train_images": 50,
+        "validation_images": 10,
+    }
     path = cnn_results.save("05_test.json", results)
     assert path == tmp_path / "results" / "05_test.json"
+    results |= {"seeds": [7], "settings": {"SEED": 7, "TRAIN_SIZE": 60}}  # what produced it, as parameters
     assert path.read_text() == json.dumps(results, indent=1, sort_keys=True) + "\n"
     assert cnn_results.load("05_test.json") == results
     path.write_text(json.dumps({"format": 0}))

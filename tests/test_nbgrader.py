@@ -33,7 +33,7 @@ SOLVED, STUBS, WRONG = "solved", "stubs", "wrong"
 # the hint its check must give. Exercise 2.2 keeps its solution there.
 WRONG_ASSIGNMENT = "lesson02"
 MISTAKES = {
-    "ex-2-1-solution": ("return x.reshape(len(x), 784) / 255", "dtype float64: `x / 255` on uint8 makes float64"),
+    "ex-2-1-solution": ('return (100, 28, 28, 1), "float32", 313600', "dtype float32 does not hold"),
     "ex-2-3-solution": (
         'x_train, x_other = x_train.astype("float32"), x_other.astype("float32")\n'
         "    own = lambda a: (a - a.mean()) / a.std()\n"

@@ -63,14 +63,15 @@ def test_results_round_trip_as_stable_json(tmp_path):
     path.parent.mkdir()
     written = selection.save_results(
         path,
-        settings={"seeds": [1, 2]},
+        settings={"seeds": [1, 2], "final_train": 600},
         study={"a": [{"val_loss": [1 / 3]}]},
         chosen={"dense-512": {"epochs": 4}},
         finals={"dense-512": []},
     )
     text = written.read_text()
     doc = selection.load_results(path)
-    assert doc["study"]["a"][0]["val_loss"] == [0.333333] and doc["settings"] == {"seeds": [1, 2]}
+    assert doc["study"]["a"][0]["val_loss"] == [0.333333] and doc["seeds"] == [1, 2]
+    assert doc["settings"] == {"seeds": [1, 2], "final_train": 600, "SEED": 1, "TRAIN_SIZE": 600}  # as parameters
     assert set(doc["versions"]) == {"python", "keras", "tensorflow", "numpy", "cpus"}
     assert text == json.dumps(json.loads(text), indent=1, sort_keys=True) + "\n"  # sorted keys: diffs stay readable
 
