@@ -50,3 +50,4 @@ constraints:
 benchmarks: setup
 	$(BIN)/python benchmarks/load_time.py
 	$(BIN)/python benchmarks/time_to_accuracy.py
+	$(BIN)/python benchmarks/student_profile.py

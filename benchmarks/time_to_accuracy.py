@@ -179,8 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     if COURSE in by_name and REFERENCE in by_name:
         course, ref = by_name[COURSE].reached, by_name[REFERENCE].reached
         if course and ref:
+            ratio = ref[1] / course[1]
             print(
-                f"\ntime to 99.2 %: {REFERENCE} {ref[1]:.1f} s / {COURSE} {course[1]:.1f} s = {ref[1] / course[1]:.1f}x"
+                f"\ntime to 99.2 %: {REFERENCE} {ref[1]:.1f} s / {COURSE} {course[1]:.1f} s = {ratio:.1f}x "
+                f"(target >= 10x: {'met' if ratio >= 10 else 'NOT met'})"
             )
         elif course:  # the reference never got there: its whole training time gives a lower bound
             spent = by_name[REFERENCE].curve[-1][0]
@@ -190,6 +192,12 @@ def main(argv: list[str] | None = None) -> int:
             )
         else:
             print(f"\ntime to 99.2 %: {COURSE} did not reach it; no ratio")
+    if COURSE in by_name:
+        final, goal = by_name[COURSE].curve[-1][1], models.get_recipe(COURSE).target_accuracy
+        print(
+            f"{COURSE} final test accuracy: {final:.2f} % "
+            f"(its target: >= {goal} %: {'met' if final >= goal else 'NOT met'})"
+        )
     print(f"peak RSS: {peak_rss_mb():.0f} MB")
     return 0
 

@@ -81,7 +81,7 @@ def test_recipes_record_targets_and_inputs() -> None:
         assert recipe.input_kind in ("flat", "image")
         assert recipe.target_accuracy is not None
     assert models.get_recipe("mlp-3x500").target_accuracy == 98.1
-    assert models.get_recipe("course-cnn").target_accuracy == 99.3
+    assert models.get_recipe("course-cnn").target_accuracy == 99.5
 
 
 def test_unknown_model_names_the_valid_ones() -> None:
@@ -89,15 +89,26 @@ def test_unknown_model_names_the_valid_ones() -> None:
         models.get_recipe("resnet-1000")
 
 
-def test_one_cycle_schedule_warms_up_then_decays_to_zero() -> None:
+def test_restarts_schedule_falls_to_zero_at_each_cycle_end_and_starts_again_at_the_peak() -> None:
     recipe = models.get_recipe("course-cnn")
-    opt = models.make_optimizer(recipe, steps_per_epoch=100, epochs=recipe.epochs)
-    schedule = opt._learning_rate  # the LearningRateSchedule object
-    total, warmup = 100 * recipe.epochs, int(recipe.warmup_fraction * 100 * recipe.epochs)
-    lr = [float(schedule(step)) for step in (0, warmup, total)]
-    assert lr[0] == pytest.approx(recipe.learning_rate / 10)
-    assert lr[1] == pytest.approx(recipe.learning_rate)
-    assert lr[2] == pytest.approx(0.0, abs=1e-9)
+    assert (recipe.schedule, recipe.cycle_epochs) == ("restarts", 2)
+    schedule = models.make_optimizer(recipe, steps_per_epoch=100, epochs=recipe.epochs)._learning_rate
+    peak = recipe.learning_rate
+    # cycles of 2, 4 and 8 epochs (200, 400, 800 steps): cycle ends at steps 200, 600, 1400
+    assert float(schedule(0)) == pytest.approx(peak)
+    assert float(schedule(100)) == pytest.approx(peak / 2, rel=1e-3)  # half-way down the first cosine
+    assert float(schedule(199)) == pytest.approx(0.0, abs=peak * 1e-3)
+    assert float(schedule(200)) == pytest.approx(peak)  # the warm restart
+    assert float(schedule(400)) == pytest.approx(peak / 2, rel=1e-3)  # half-way down the second, twice as long
+    assert float(schedule(599)) == pytest.approx(0.0, abs=peak * 1e-3)
+    assert float(schedule(600)) == pytest.approx(peak)
+    assert float(schedule(1399)) == pytest.approx(0.0, abs=peak * 1e-3)
+
+
+def test_restarts_without_a_cycle_length_is_refused() -> None:
+    recipe = dataclasses.replace(models.get_recipe("course-cnn"), cycle_epochs=0)
+    with pytest.raises(ValueError, match="cycle_epochs"):
+        models.make_optimizer(recipe, steps_per_epoch=10, epochs=2)
 
 
 @pytest.mark.parametrize("name", ["cnn-32-64", "cnn-32-64-constant"])
