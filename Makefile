@@ -23,9 +23,10 @@ course: setup
 test: setup
 	$(BIN)/python -m pytest --nbval
 
-# The unit tests alone: no notebook is executed (no nbval, no browser, no ci run, no nbgrader).
+# The unit tests alone: no notebook is executed (no nbval, no browser, no ci run, no nbgrader), on every CPU
+# (pytest-xdist; each worker has its own temporary folders and fixtures).
 test-quick: setup
-	$(BIN)/python -m pytest tests -m "not executes_notebooks"
+	$(BIN)/python -m pytest tests -m "not executes_notebooks" -n auto
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,11 +1,14 @@
-"""Fixtures shared by the unit tests: the real MNIST (its arrays, and a folder with its npz and IDX files),
-an isolated cache, and a local HTTP mirror."""
+"""Fixtures shared by the tests: the real MNIST (its arrays, and a folder with its npz and IDX files), an isolated
+cache, a local HTTP mirror; and the session's one ci-profile execution of the course's student edition, split
+between JupyterLab in headless Chromium (``browser_runs``: BROWSER_RUNS) and ``mnist-course run`` (``ci_run``:
+CI_RUNS), with the JupyterLab server and browser it uses (``lab``, ``browser``)."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -17,6 +20,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from mnist_course.notebook import METRICS_ENV, PROFILE_ENV
+from tests import lab_session
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,7 +106,8 @@ def real_data_dir(real_copy: Path, real_arrays: dict[str, np.ndarray], tmp_path_
     for split, (gz_name, magic, sha256) in IDX.items():
         data = official_idx_bytes(real_arrays[split])
         assert int.from_bytes(data[:4], "big") == magic and hashlib.sha256(data).hexdigest() == sha256
-        (folder / gz_name).write_bytes(gzip.compress(data, mtime=0))
+        # the fastest level (0.4 s for the four, level 9 takes 15 s): the tests read the content, not the ratio
+        (folder / gz_name).write_bytes(gzip.compress(data, compresslevel=1, mtime=0))
     return folder
 
 
@@ -181,25 +188,134 @@ def course_command(*args: str, timeout: int = 1800) -> subprocess.CompletedProce
     return subprocess.run([str(script), *args], capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.fixture(scope="session")
-def ci_run(tmp_path_factory) -> dict:
-    """The one ``ci``-profile execution of the course in a test session, shared by the batch, edition and nbgrader
-    tests: ``mnist-course student-edition`` writes the student edition, ``mnist-course run --profile ci -j 2``
-    executes all of it (stubs raise in their ``raises-exception`` cells, the rest runs and records its metrics).
+# How the session executes the course's student edition in the ci profile, each notebook once: the two whose widgets
+# need a live kernel (01's image browser, 08's draw pad) with Run All in JupyterLab (``browser_runs``), the others
+# with `mnist-course run` (``ci_run``). Every stem in the [ci.*] tables of tests/metric_floors.toml is in exactly one.
+COURSE_STEMS = tuple(sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+BROWSER_RUNS = ("01_loading_mnist", "08_playground")
+CI_RUNS = tuple(stem for stem in COURSE_STEMS if stem not in BROWSER_RUNS)
 
-    Returns the folders (``student``: the student edition, ``out``: the executed copies and the report), the run's
-    completed process, and the notebooks' bytes before it (to show the course edition was not touched)."""
+
+@pytest.fixture(scope="session")
+def student_edition(tmp_path_factory) -> dict:
+    """The student edition of the whole course (``mnist-course student-edition``), written once per session:
+    ``folder``, and ``before``: the bytes of the course notebooks it was written from."""
+    student = tmp_path_factory.mktemp("student-edition") / "student"
+    before = {p: p.read_bytes() for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))}
+    edition = course_command("student-edition", "--notebooks", str(ROOT / "notebooks"), "-o", str(student))
+    if edition.returncode != 0:
+        pytest.fail(f"mnist-course student-edition failed:\n{edition.stdout[-3000:]}\n{edition.stderr[-3000:]}")
+    return {"folder": student, "before": before}
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    """The folder the browser's screenshots go to (printed, so a person can look at them)."""
+    folder = tmp_path_factory.mktemp("screenshots")
+    print(f"\nscreenshots: {folder}")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium driven by Playwright (tests/lab_session.py), closed at the end of the session."""
+    with lab_session.chromium(lab_session.chromium_path()) as chrome:
+        yield chrome
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    """JupyterLab serving a temporary folder, kernels in the ci profile, recording their metrics into
+    ``lab["metrics"]`` (``$MNIST_COURSE_METRICS``). ``stored/`` in it is a copy of notebooks/ with their stored
+    outputs, trusted (in the lab's own Jupyter data folder) so that their saved widget state renders;
+    ``browser_runs`` copies the student edition into ``student/``."""
+    base = tmp_path_factory.mktemp("lab")
+    root, data = base / "root", base / "jupyter-data"
+    shutil.copytree(ROOT / "notebooks", root / "stored", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    env = {PROFILE_ENV: "ci", METRICS_ENV: str(base / "metrics.json"), "JUPYTER_DATA_DIR": str(data)}
+    stored = sorted(str(p) for p in (root / "stored").glob("[0-9][0-9]_*.ipynb"))
+    trust = subprocess.run(
+        [sys.executable, "-m", "jupyter", "trust", *stored], env={**os.environ, **env}, capture_output=True, text=True
+    )
+    if trust.returncode != 0:
+        pytest.fail(f"jupyter trust failed:\n{trust.stdout}\n{trust.stderr}")
+    with lab_session.jupyterlab(base, root, env) as server:
+        yield {**server, "metrics": base / "metrics.json"}
+
+
+@pytest.fixture(scope="session")
+def browser_runs(lab, browser, student_edition, screenshots):
+    """The student edition of each of BROWSER_RUNS run with Run All in JupyterLab (ci profile), as a student does:
+    ``{stem: run}``, each run with its live ``page`` (kernel still up, for the widget checks of
+    tests/browser/test_jupyterlab.py), the final ``state``, the tracebacks shown by code-cell position (``errors``),
+    the ``metrics`` it recorded, the ``seconds`` it took, and ``executed``: the notebook as JupyterLab saved it
+    (``ci_run`` puts it with the executed copies, which tests/test_nbgrader.py grades). A run that failed has its
+    ``error`` (and the other runs still happen)."""
+    import json
+
+    shutil.copytree(student_edition["folder"], lab["root"] / "student")
+    executed = lab["base"] / "executed"
+    executed.mkdir()
+    runs, contexts = {}, []
+    try:
+        for stem in BROWSER_RUNS:
+            notebook = lab["root"] / "student" / f"{stem}.ipynb"
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            contexts.append(context)
+            page = context.new_page()
+            run = runs[stem] = {"page": page, "context": context, "notebook": notebook, "error": ""}
+            started = time.monotonic()
+            try:
+                lab["metrics"].unlink(missing_ok=True)
+                lab_session.open_notebook(page, lab, f"student/{notebook.name}", f"student-{stem}")
+                run["state"] = lab_session.run_all(page, stem, screenshots, lab_session.raising_cells(notebook))
+                page.wait_for_timeout(1500)  # widget views render asynchronously after the kernel is idle
+                page.screenshot(path=str(screenshots / f"{stem}.png"))
+                run["errors"] = {int(i): texts for i, texts in page.evaluate(lab_session.CELL_ERRORS_JS).items()}
+                run["metrics"] = json.loads(lab["metrics"].read_text()) if lab["metrics"].is_file() else {}
+                lab_session.save(page, notebook)
+                run["executed"] = Path(shutil.copy2(notebook, executed / notebook.name))
+            except (Exception, pytest.fail.Exception) as exc:  # noqa: B014 (Failed is not an Exception)
+                run["error"] = f"{type(exc).__name__}: {exc}"
+                page.screenshot(path=str(screenshots / f"{stem}-failed.png"))
+            run["seconds"] = time.monotonic() - started
+            print(f"{stem} in JupyterLab: {run['seconds']:.0f} s {run['error']}")
+        yield runs
+    finally:
+        for context in contexts:
+            context.close()
+        lab_session.shut_down_kernels(lab, "student/")
+
+
+@pytest.fixture(scope="session")
+def ci_run(tmp_path_factory, student_edition, browser_runs) -> dict:
+    """The session's ci-profile execution of the student edition, shared by the batch, edition and nbgrader tests:
+    ``mnist-course run --profile ci -j 2`` executes CI_RUNS (stubs raise in their ``raises-exception`` cells, the
+    rest runs and records its metrics) into one report; BROWSER_RUNS ran in JupyterLab instead (``browser_runs``,
+    checked by tests/browser/test_jupyterlab.py), and their saved notebooks are copied next to the executed ones, so
+    ``out`` holds the whole course executed once.
+
+    Returns the folders (``student``: the student edition, all of it; ``out``: the executed copies and the report of
+    the CI_RUNS), the run's completed process, the course notebooks it ran (``notebooks``), every course notebook's
+    bytes when the student edition was written from them (``before``: to show the course edition was not touched),
+    and ``browser``: ``browser_runs``."""
     import json
 
     from mnist_course import runner
 
-    base = tmp_path_factory.mktemp("ci-run")
-    student, out = base / "student", base / "out"
-    notebooks = runner.discover((), ROOT / "notebooks")
-    before = {p: p.read_bytes() for p in notebooks}
-    edition = course_command("student-edition", "--notebooks", str(ROOT / "notebooks"), "-o", str(student))
-    if edition.returncode != 0:
-        pytest.fail(f"mnist-course student-edition failed:\n{edition.stdout[-3000:]}\n{edition.stderr[-3000:]}")
-    done = course_command("run", "--notebooks", str(student), "--profile", "ci", "-j", "2", "-o", str(out))
+    out, student = tmp_path_factory.mktemp("ci-run") / "out", student_edition["folder"]
+    course = runner.discover((), ROOT / "notebooks")
+    done = course_command("run", *CI_RUNS, "--notebooks", str(student), "--profile", "ci", "-j", "2", "-o", str(out))
     report = json.loads((out / "report.json").read_text()) if (out / "report.json").is_file() else []
-    return {"student": student, "out": out, "done": done, "report": report, "notebooks": notebooks, "before": before}
+    for run in browser_runs.values():
+        if run.get("executed"):
+            shutil.copy2(run["executed"], out / run["executed"].name)
+    return {
+        "student": student,
+        "out": out,
+        "done": done,
+        "report": report,
+        "notebooks": [p for p in course if p.stem in CI_RUNS],
+        "before": student_edition["before"],
+        "browser": browser_runs,
+    }

@@ -1,6 +1,7 @@
 """The two editions: the course edition's exercises follow nbgrader's conventions, the student edition is the cells
 nbgrader's preprocessors hand out, it runs top to bottom with ``NotImplementedError`` as its only error (raised in
-check cells), and it is never written onto a course edition, whatever the arguments."""
+check cells: here for the notebooks the ci run executes with papermill, in tests/browser/test_jupyterlab.py for the
+two run in JupyterLab), and it is never written onto a course edition, whatever the arguments."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ import nbformat
 import pytest
 
 from mnist_course import editions, runner
+from tests.conftest import CI_RUNS
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = runner.discover((), ROOT / "notebooks")
+CI_NOTEBOOKS = [p for p in NOTEBOOKS if p.stem in CI_RUNS]  # the student editions the ci run executes with papermill
 EXAMPLE = '''# Exercise 9.1: add two numbers
 def add(a, b):
     """a + b"""
@@ -288,10 +291,12 @@ def test_the_student_edition_is_what_nbgrader_hands_out(path):
         assert a.get("outputs", []) == b.get("outputs", []) == []
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", CI_NOTEBOOKS, ids=[p.stem for p in CI_NOTEBOOKS])
 def test_the_student_edition_raises_only_not_implemented_and_only_in_checks(path, ci_run):
-    # The session's ci run executed the student edition (tests/conftest.py: ci_run); the cells tagged
-    # raises-exception let execution go on, as "Run all" does, and any other error would have stopped it there.
+    # The session's ci run executed the student edition of CI_RUNS with papermill (tests/conftest.py: ci_run); the
+    # cells tagged raises-exception let execution go on, as "Run all" does, and any other error would have stopped it
+    # there. BROWSER_RUNS (01, 08) ran with Run All in JupyterLab instead: tests/browser/test_jupyterlab.py
+    # (test_notebook_runs_in_jupyterlab) checks the same of them, from the tracebacks the page shows.
     run = next(r for r in ci_run["report"] if Path(r["notebook"]).name == path.name)
     assert run["status"] == "ok", f"{path.name}: {run['error']} (cell {run['failed_cell']})"
     nb = nbformat.read(ci_run["out"] / path.name, as_version=4)
