@@ -18,12 +18,10 @@ setup: $(BIN)/.installed
 course: setup
 	$(BIN)/jupyter lab notebooks/01_loading_mnist.ipynb
 
-# Everything, in two runs: the unit tests on every CPU (as test-quick), then in one process what executes the course
-# (the ci run: batch, editions, nbgrader, the browser test) and strict nbval (every notebook in the student profile,
-# compared with its stored outputs, then the metric floors of what it recorded).
+# Everything: unit tests, the ci run of the course (batch, editions, nbgrader), the browser test, and strict nbval
+# (every notebook in the student profile, compared with its stored outputs, then the metric floors).
 test: setup
-	$(BIN)/python -m pytest tests -m "not executes_notebooks" -n auto
-	$(BIN)/python -m pytest --nbval -m "executes_notebooks or after_notebooks"
+	$(BIN)/python -m pytest --nbval
 
 # The unit tests alone: no notebook is executed (no nbval, no browser, no ci run, no nbgrader), on every CPU
 # (pytest-xdist; each worker has its own temporary folders and fixtures).
