@@ -82,8 +82,8 @@ def run_selection(
     x_train: np.ndarray, y_train: np.ndarray, *, seed: int, say: Callable[..., Any] = print
 ) -> dict[str, Any]:
     """Every choice notebook 05 makes, on a validation split of ``(x_train, y_train)``: the course CNN's epochs,
-    then (at those epochs) its batch normalization, its schedule with warm restarts and its random shifts, and
-    cnn-32-64's cosine schedule.
+    then (at those epochs) its batch normalization, its schedule with warm restarts, its random shifts and the width
+    of its first convolution, and cnn-32-64's cosine schedule.
 
     Each candidate is trained by :func:`mnist_course.model_store.load_or_train` (cached) and scored on the
     :data:`VALIDATION_IMAGES` held-out images; :func:`one_se_choice` decides, simplest first."""
@@ -118,6 +118,13 @@ def run_selection(
             f"course CNN: random shifts of the training images ({best_epochs} epochs)?",
             [at_best, _candidate("course-cnn-shifted", split, best_epochs, seed, say)],
             ["none", "up to 2 pixels"],
+        )
+    )
+    studies.append(
+        _study(
+            f"course CNN: filters of the first convolution ({best_epochs} epochs)?",
+            [at_best, _candidate("course-cnn-conv1-24", split, best_epochs, seed, say)],
+            ["16", "24"],
         )
     )
     studies.append(
@@ -270,7 +277,8 @@ def accuracy_range(accuracies: Sequence[float], n: int) -> tuple[float, float]:
 
 
 def selection_table(selection: dict[str, Any]) -> str:
-    """The selection studies as text: each candidate's validation accuracy ± one standard error, and the choice."""
+    """The selection studies as text: each candidate's validation accuracy ± one standard error, its training
+    seconds (where recorded) and the choice."""
     n = selection["validation_images"]
     lines = [f"{selection['train_images']:,} training images, {n:,} validation images, seed {selection['seed']}"]
     for study in selection["studies"]:
@@ -278,7 +286,8 @@ def selection_table(selection: dict[str, Any]) -> str:
         for c in study["candidates"]:
             se = standard_error(c["val_accuracy"], n)
             mark = "  <- chosen" if c["label"] == study["chosen"] else ""
-            lines.append(f"  {c['label']:<20} {100 * c['val_accuracy']:6.2f} ± {100 * se:.2f} %{mark}")
+            took = f"  {c['seconds']:6.1f} s of training" if c.get("seconds") is not None else ""
+            lines.append(f"  {c['label']:<20} {100 * c['val_accuracy']:6.2f} ± {100 * se:.2f} %{took}{mark}")
     return "\n".join(lines)
 
 

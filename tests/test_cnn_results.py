@@ -57,13 +57,23 @@ def test_selection_table_marks_the_choice_with_each_standard_error() -> None:
                     {"label": "2 epochs", "val_accuracy": 0.9925},
                     {"label": "6 epochs", "val_accuracy": 0.9931},
                 ],
-            }
+            },
+            {
+                "question": "filters?",
+                "chosen": "16",
+                "candidates": [
+                    {"label": "16", "val_accuracy": 0.994, "seconds": 41.2},
+                    {"label": "24", "val_accuracy": 0.9941, "seconds": 55.0},
+                ],
+            },
         ],
     }
     text = cnn_results.selection_table(selection)
     assert "50,000 training images, 10,000 validation images, seed 42" in text
     assert "2 epochs              99.25 ± 0.09 %  <- chosen" in text
     assert "6 epochs              99.31 ± 0.08 %\n" in text + "\n"
+    assert "\nfilters?\n  16                    99.40 ± 0.08 %    41.2 s of training  <- chosen\n" in text
+    assert "  24                    99.41 ± 0.08 %    55.0 s of training" in text
 
 
 def test_results_are_saved_as_stable_json_and_read_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -214,7 +214,7 @@ def _sizes(
         (_sizes(pool_round=math.ceil), "pooling rounds down"),
         (_sizes(conv2_shrink=0), "conv2 is unchanged"),
         (_sizes(channels=1), "multiply height × width by conv2's 48 channels"),
-        (_sizes(channels=24), "not conv1's 24"),
+        (_sizes(channels=16), "not conv1's 16"),
         (_sizes(square=False), "one side is missing"),
         (lambda kernel=3, padding="same", stride=1: 5 * 5 * 48, "whatever the arguments"),
         (lambda kernel=3, padding="same", stride=1: None, "did you forget `return`"),

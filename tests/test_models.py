@@ -30,9 +30,9 @@ EXPECTED_PARAMS = {
     "lenet-avgpool": conv(5, 1, 36) + conv(5, 36, 36) + dense(900, 128) + dense(128, 64) + dense(64, 10),
     "keras-io-convnet": conv(3, 1, 32) + conv(3, 32, 64) + dense(5 * 5 * 64, 10),  # 34,826
     # convs and the hidden dense have no bias; each batch norm holds 4 numbers per channel
-    "course-cnn": conv(5, 1, 24, False)
-    + 4 * 24
-    + conv(5, 24, 48, False)
+    "course-cnn": conv(5, 1, 16, False)
+    + 4 * 16
+    + conv(5, 16, 48, False)
     + 4 * 48
     + dense(4 * 4 * 48, 128, False)
     + 4 * 128

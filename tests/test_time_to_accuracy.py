@@ -33,7 +33,7 @@ def test_training_flops_count_forward_and_backward_by_hand() -> None:
 def test_course_cnn_flops_from_its_layer_shapes() -> None:
     from mnist_course import models
 
-    conv1 = 2 * 5 * 5 * 1 * 24 * 24 * 24
-    conv2 = 2 * 5 * 5 * 24 * 48 * 8 * 8
+    conv1 = 2 * 5 * 5 * 1 * 16 * 24 * 24  # 16 filters, 24 x 24 outputs
+    conv2 = 2 * 5 * 5 * 16 * 48 * 8 * 8
     dense = 2 * 768 * 128 + 2 * 128 * 10
     assert tta.training_flops_per_image(models.build_model("course-cnn")) == 2 * conv1 + 3 * (conv2 + dense)

@@ -10,6 +10,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from mnist_course.cnn_architectures import CONV1_FILTERS, CONV2_FILTERS
 from mnist_course.exercises.feedback import Feedback, call, not_whole, right, wrong
 from mnist_course.exercises.feedback import whole as _whole
 from mnist_course.exercises.lesson05_build import build_cnn
@@ -175,12 +176,12 @@ def _flat_size(
     pool_padding: str = "valid",
     conv2_padding: str = "valid",
 ) -> tuple[int, int, int]:
-    """Height, width and channels before the dense layer when conv1 is ``Conv2D(24, kernel, stride, padding)``,
+    """Height, width and channels before the dense layer when conv1 is ``Conv2D(16, kernel, stride, padding)``,
     from Keras' own ``compute_output_shape``; the keywords build the networks of the usual mistakes."""
-    layers: list[keras.layers.Layer] = [keras.layers.Conv2D(24, kernel, strides=stride, padding=padding)]
+    layers: list[keras.layers.Layer] = [keras.layers.Conv2D(CONV1_FILTERS, kernel, strides=stride, padding=padding)]
     if pools[0]:
         layers.append(keras.layers.MaxPooling2D(2, padding=pool_padding))
-    layers.append(keras.layers.Conv2D(48, 5, padding=conv2_padding))
+    layers.append(keras.layers.Conv2D(CONV2_FILTERS, 5, padding=conv2_padding))
     if pools[1]:
         layers.append(keras.layers.MaxPooling2D(2, padding=pool_padding))
     shape: tuple[Any, ...] = (None, 28, 28, 1)
@@ -234,14 +235,17 @@ def _size_mistakes(kernel: int, padding: str, stride: int) -> list[tuple[int, st
             ("conv2 is unchanged: 5 × 5 with 'valid' padding, so it takes 4 pixels off the size."),
         ),
         (height * width, "Flatten keeps every channel: multiply height × width by conv2's 48 channels."),
-        (height * width * 24, "the dense layer sees conv2's output, 48 channels, not conv1's 24."),
+        (
+            height * width * CONV1_FILTERS,
+            f"the dense layer sees conv2's output, {CONV2_FILTERS} channels, not conv1's {CONV1_FILTERS}.",
+        ),
         (height * channels, "the map is height × width (both the same here), times 48 channels: one side is missing."),
     ]
 
 
 def dense_inputs(function: Callable[..., int]) -> Feedback:
     """Exercise 5.2: ``function(kernel, padding, stride)`` is the size of the course CNN's flattened feature map
-    when conv1 is ``Conv2D(24, kernel, strides=stride, padding=padding)``."""
+    when conv1 is ``Conv2D(16, kernel, strides=stride, padding=padding)``."""
     ex = "5.2"
     cases = ((3, "same", 1), (3, "valid", 1), (5, "same", 1), (5, "valid", 1), (3, "same", 2), (5, "valid", 2))
     answers = []
