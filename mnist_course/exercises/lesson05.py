@@ -234,12 +234,15 @@ def _size_mistakes(kernel: int, padding: str, stride: int) -> list[tuple[int, st
             math.prod(_flat_size(kernel, padding, stride, conv2_padding="same")),
             ("conv2 is unchanged: 5 × 5 with 'valid' padding, so it takes 4 pixels off the size."),
         ),
-        (height * width, "Flatten keeps every channel: multiply height × width by conv2's 48 channels."),
+        (height * width, f"Flatten keeps every channel: multiply height × width by conv2's {CONV2_FILTERS} channels."),
         (
             height * width * CONV1_FILTERS,
             f"the dense layer sees conv2's output, {CONV2_FILTERS} channels, not conv1's {CONV1_FILTERS}.",
         ),
-        (height * channels, "the map is height × width (both the same here), times 48 channels: one side is missing."),
+        (
+            height * channels,
+            f"the map is height × width (both the same here), times {CONV2_FILTERS} channels: one side is missing.",
+        ),
     ]
 
 
@@ -281,7 +284,7 @@ def dense_inputs(function: Callable[..., int]) -> Feedback:
         if hints
         else f"for kernel={kernel}, padding={padding!r}, stride={stride} you return "
         f"{answer:,}; the flattened map has {want:,} values. Follow the size: 28 → conv1 → pool1 → "
-        f"conv2 (5 × 5 valid) → pool2, times 48 channels.",
+        f"conv2 (5 × 5 valid) → pool2, times {CONV2_FILTERS} channels.",
     )
 
 
