@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from mnist_course import runner
+from mnist_course.course import runner
 
 BUDGET_MIB = 1.5 * 1024
 

@@ -2,7 +2,7 @@
 
     python benchmarks/student_profile.py [--notebooks 01 04 ...] [--cores 1|2|both] [--out FOLDER]
 
-Each run executes one notebook with ``mnist_course.runner.run_notebook`` (papermill, the kernel a child of this
+Each run executes one notebook with ``mnist_course.course.runner.run_notebook`` (papermill, the kernel a child of this
 process) in the ``student`` profile with a fresh, empty model cache, so nothing trained before is reused. The CPUs
 are limited with ``os.sched_setaffinity`` on this process before the kernel starts, so the kernel inherits them;
 a watcher reads the affinity of every process the run starts (the kernel as the OS sees it) and a run whose kernel
@@ -85,7 +85,7 @@ class _AffinityWatch:
 
 def measure(notebook: Path, cores: int, out_dir: Path, timeout: int | None) -> Measured:
     """Run ``notebook`` in the student profile on the first ``cores`` CPUs of this process, with a fresh cache."""
-    from mnist_course import runner
+    from mnist_course.course import runner
 
     allowed = sorted(os.sched_getaffinity(0))
     if len(allowed) < cores:
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not os.environ.get("MNIST_COURSE_DATA") and (ROOT.parent / "shared" / "data").is_dir():
         os.environ["MNIST_COURSE_DATA"] = str(ROOT.parent / "shared" / "data")  # as .ci/run does
-    from mnist_course import runner
+    from mnist_course.course import runner
 
     notebooks = runner.discover(args.notebooks, ROOT / "notebooks")
     core_counts = [2, 1] if args.cores == "both" else [int(args.cores)]

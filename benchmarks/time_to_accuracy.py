@@ -25,7 +25,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from mnist_course import models  # noqa: E402
+from mnist_course.models import zoo as models  # noqa: E402
 
 REFERENCE, COURSE = "keras-io-convnet", "course-cnn"
 DEFAULT_MODELS = [COURSE, REFERENCE, "dense-512", "mlp-3x500"]

@@ -62,12 +62,6 @@ def plot_history(history: Any, metrics: Sequence[str] = ("loss", "accuracy"), ti
     return fig
 
 
-def predict_probs(model: Any, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """Class probabilities (N, 10) from a Keras model for raw or prepared images (see
-    :func:`mnist_course.predict.probabilities`: reshaped, scaled, softmax only when the model outputs logits)."""
-    return probabilities(model, x, batch_size=batch_size)
-
-
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = NUM_CLASSES) -> np.ndarray:
     """Counts ``cm[true, predicted]`` as an (n_classes, n_classes) int64 array; labels are class ids or one-hot."""
     y_true, y_pred = class_ids(y_true), class_ids(y_pred)
@@ -113,7 +107,7 @@ def evaluation_report(model_or_probs: Any, x_test: np.ndarray | None, y_test: np
     ``y_test`` holds integer labels or one-hot rows; ``x_test`` is ignored when probabilities are given.
     """
     if hasattr(model_or_probs, "predict"):
-        probs = predict_probs(model_or_probs, x_test)
+        probs = probabilities(model_or_probs, x_test)
     else:
         probs = np.asarray(model_or_probs)
     y = class_ids(y_test)

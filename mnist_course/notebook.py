@@ -1,5 +1,5 @@
-"""What every notebook's first cells use: the run profile (ci, student or full), and recording key metrics for the
-runner."""
+"""What a running notebook's cells use: the run profile (ci, student or full), ``pick`` by profile, whether the shipped
+results are being written, and ``record`` of key metrics for the runner."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typing import TypeVar
 
 PROFILE_ENV = "MNIST_COURSE_PROFILE"
 METRICS_ENV = "MNIST_COURSE_METRICS"
-REGENERATE_ENV = "MNIST_COURSE_REGENERATE"
 RESULTS_ENV = "MNIST_COURSE_WRITE_RESULTS"
 UNATTENDED_ENV = "MNIST_COURSE_UNATTENDED"  # "1": no one watches (mnist_course.live prints stable lines)
 DEFAULT_PROFILE = "student"  # what anyone who just opens a notebook gets
@@ -50,11 +49,6 @@ def pick(profile: str, **values: T) -> T:
             f"pick() has no value for the profile {profile!r}: pass {profile}=... (profiles: {', '.join(PROFILES)})"
         )
     return values[profile]
-
-
-def regenerating() -> bool:
-    """True while ``mnist-course run --in-place`` regenerates the stored notebooks (``$MNIST_COURSE_REGENERATE=1``)."""
-    return os.environ.get(REGENERATE_ENV) == "1"
 
 
 def writing_results() -> bool:

@@ -40,8 +40,11 @@ def ends_with_softmax(model: Any) -> bool:
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise softmax in float64, shifted by each row's maximum so large logits do not overflow."""
-    z = np.asarray(logits, dtype=np.float64)
+    """Probabilities ``exp(z) / sum(exp(z))`` along the last axis, in the logits' float dtype (float64 for integers),
+    computed stably: each row's maximum is subtracted first (softmax does not change when the same number is
+    subtracted from every logit), so ``exp`` never overflows."""
+    z = np.asarray(logits)
+    z = z if np.issubdtype(z.dtype, np.floating) else z.astype(np.float64)
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 

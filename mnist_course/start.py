@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 
+from mnist_course.course.parameters import use_parameters
 from mnist_course.notebook import PROFILE_ENV, PROFILE_HELP, PROFILES
-from mnist_course.parameters import use_parameters
 
 FIGURE_DEFAULTS = {
     "figure.dpi": 100,
@@ -43,7 +43,7 @@ def _plotting() -> None:
 def start(notebook: str, namespace: MutableMapping[str, object], *, tensorflow: bool = True) -> str:
     """Open notebook ``notebook`` (its stem, e.g. ``"04_mlp"``) with the values of its parameters cell.
 
-    Checks and resolves the parameters (:func:`mnist_course.parameters.use_parameters`, which writes the resolved
+    Checks and resolves the parameters (:func:`mnist_course.course.parameters.use_parameters`, which writes the resolved
     values back into ``namespace``), seeds Python, NumPy and Keras from ``SEED``, imports TensorFlow without its
     start-up log lines (unless ``tensorflow=False``), sets the plotting defaults and prints one line naming the
     profile. Returns the profile.

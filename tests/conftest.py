@@ -301,7 +301,7 @@ def ci_run(tmp_path_factory, student_edition, browser_runs) -> dict:
     and ``browser``: ``browser_runs``."""
     import json
 
-    from mnist_course import runner
+    from mnist_course.course import runner
 
     out, student = tmp_path_factory.mktemp("ci-run") / "out", student_edition["folder"]
     course = runner.discover((), ROOT / "notebooks")

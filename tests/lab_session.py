@@ -97,7 +97,7 @@ def exercise_ids(notebook: Path) -> list[str]:
     """The exercises of the notebook ("3.1", ...): one solution cell and one check cell each."""
     import nbformat
 
-    from mnist_course import editions
+    from mnist_course.course import editions
 
     nb = nbformat.read(notebook, as_version=4)
     return [editions.exercise_id(cell.source) for _, cell in editions.exercise_cells(nb)]

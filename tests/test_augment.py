@@ -1,12 +1,12 @@
-"""Random whole-pixel shifts of training images (mnist_course.augment) and their use in the training pipeline."""
+"""Random whole-pixel shifts of training images (mnist_course.models.augment) and their use in the training pipeline."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from mnist_course import models
-from mnist_course.augment import shift_images
+from mnist_course.models import zoo as models
+from mnist_course.models.augment import shift_images
 
 
 def one_pixel_images(n: int, size: int = 9) -> np.ndarray:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from mnist_course import paths
-from mnist_course.cli import main
+from mnist_course.course.cli import main
 from tests.test_data_download import serve_idx
 
 
@@ -59,7 +59,7 @@ def test_the_installed_console_script_runs_doctor_and_its_exit_code_says_whether
 
 def test_help_works_outside_a_clone_and_run_then_says_where_the_notebooks_must_be(tmp_path):
     env = {**os.environ, "MNIST_COURSE_NOTEBOOKS": str(tmp_path / "no-notebooks-here")}
-    exe = [sys.executable, "-m", "mnist_course.cli"]
+    exe = [sys.executable, "-m", "mnist_course.course.cli"]
     for args in (["--help"], ["run", "--help"], ["student-edition", "--help"]):
         done = subprocess.run([*exe, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0 and "usage: mnist-course" in done.stdout, done.stderr

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from mnist_course import cnn_results, models, stats
+from mnist_course import stats
+from mnist_course.lessons import cnn as cnn_results
+from mnist_course.models import recipes
+from mnist_course.models import zoo as models
 
 
 def test_standard_error_of_an_accuracy_by_hand() -> None:
@@ -87,18 +90,18 @@ def test_results_are_saved_as_stable_json_and_read_back(tmp_path: Path, monkeypa
         "train_images": 50,
         "validation_images": 10,
     }
-    path = cnn_results.save("05_test.json", results)
+    path = cnn_results.save_results("05_test.json", results)
     assert path == tmp_path / "results" / "05_test.json"
     results |= {"seeds": [7], "settings": {"SEED": 7, "TRAIN_SIZE": 60}}  # what produced it, as parameters
     assert path.read_text() == json.dumps(results, indent=1, sort_keys=True) + "\n"
-    assert cnn_results.load("05_test.json") == results
+    assert cnn_results.load_results("05_test.json") == results
     path.write_text(json.dumps({"format": 0}))
-    with pytest.raises(ValueError, match="format 0, expected 1"):
-        cnn_results.load("05_test.json")
+    with pytest.raises(ValueError, match=r"format 0, expected one of \[1\]"):
+        cnn_results.load_results("05_test.json")
     monkeypatch.setenv("MNIST_COURSE_RESULTS_URL", "http://127.0.0.1:9/")  # nothing listens: like no network
     monkeypatch.setenv("MNIST_COURSE_CACHE", str(tmp_path / "cache"))
     with pytest.raises(FileNotFoundError, match="make them with `mnist-course run --results`"):
-        cnn_results.load("05_missing.json")
+        cnn_results.load_results("05_missing.json")
 
 
 def test_published_holds_numbers_only_where_a_source_printed_one() -> None:
@@ -115,7 +118,7 @@ def test_the_alternatives_differ_from_their_base_in_what_they_say_only() -> None
     no_bn = models.build_model("course-cnn-no-bn")
     assert not any("BatchNormalization" in type(layer).__name__ for layer in no_bn.layers)
     assert models.get_recipe("course-cnn-constant").schedule == "constant"
-    assert set(models.alternatives()).isdisjoint(models.list_models())
+    assert set(recipes.ALTERNATIVES).isdisjoint(models.list_models())
     assert math.isclose(models.get_recipe("course-cnn-constant").learning_rate, 1e-3)
 
 
@@ -131,7 +134,7 @@ def test_dense_rows_read_notebook_04s_final_runs(tmp_path: Path, monkeypatch: py
         ]
     }
     (tmp_path / "results" / "04_mlp_full.json").write_text(
-        json.dumps({"finals": finals, "chosen": {"dense-512": {"epochs": 5}}})
+        json.dumps({"format": 1, "finals": finals, "chosen": {"dense-512": {"epochs": 5}}})
     )
     row = cnn_results.dense_rows()["dense-512"]
     assert row["seeds"] == [42, 43] and row["test_accuracy"] == [0.9788, 0.98] and row["seconds"] == [59.8, 56.4]

@@ -7,7 +7,8 @@ import re
 import numpy as np
 import pytest
 
-from mnist_course.widgets.confusion import ConfusionMatrix, cell_colour, cell_indices, confusion_counts
+from mnist_course.evaluation import confusion_matrix
+from mnist_course.widgets.confusion import ConfusionMatrix, cell_colour, cell_indices
 
 
 @pytest.fixture(scope="module")
@@ -29,15 +30,15 @@ def test_counts_match_a_plain_loop(labels):
     expected = np.zeros((10, 10), dtype=int)
     for t, p in zip(y_true, y_pred):
         expected[t, p] += 1
-    assert np.array_equal(confusion_counts(y_true, y_pred), expected)
+    assert np.array_equal(confusion_matrix(y_true, y_pred), expected)
     with pytest.raises(ValueError, match="same length"):
-        confusion_counts(y_true, y_pred[:-1])
+        confusion_matrix(y_true, y_pred[:-1])
 
 
 def test_the_buttons_show_the_counts_and_are_coloured_by_them(labels):
     images, y_true, y_pred = labels
     matrix = ConfusionMatrix(images, y_true, y_pred)
-    counts = confusion_counts(y_true, y_pred)
+    counts = confusion_matrix(y_true, y_pred)
     assert [[b.description for b in row] for row in matrix.buttons] == counts.astype(str).tolist()
     assert len(matrix.grid.children) == 11 * 11  # a header row and column around the 10x10 cells
     zero = np.argwhere(counts == 0)[0]

@@ -13,7 +13,7 @@ import pooch
 import pytest
 
 from mnist_course import paths
-from mnist_course.cli import main
+from mnist_course.course.cli import main
 from mnist_course.data import MnistCacheError, cache, fetch, idx_file_path, load_mnist, loader, update_cache
 from tests.test_data_download import serve_idx
 

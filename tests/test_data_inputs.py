@@ -8,7 +8,8 @@ import gzip
 import numpy as np
 import pytest
 
-from mnist_course.cli import main
+from mnist_course.course.cli import main
+from mnist_course.course.doctor import DoctorReport, _data_check
 from mnist_course.data import (
     Mirror,
     MnistDataError,
@@ -22,7 +23,6 @@ from mnist_course.data import (
     readers,
 )
 from mnist_course.data.download import mirrors_from_env
-from mnist_course.doctor import DoctorReport, _data_check
 
 SPLITS = ("x_train", "y_train", "x_test", "y_test")
 

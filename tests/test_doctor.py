@@ -13,8 +13,8 @@ from contextlib import nullcontext
 import numpy as np
 import pytest
 
-from mnist_course import doctor as doctor_module
-from mnist_course.doctor import DoctorReport, cgroup_limit, doctor, gpu_check, widget_check
+from mnist_course.course import doctor as doctor_module
+from mnist_course.course.doctor import DoctorReport, cgroup_limit, doctor, gpu_check, report_widgets
 from mnist_course.seeding import seed_everything
 
 
@@ -85,7 +85,7 @@ def test_report_text_lists_items_then_problems_or_says_there_are_none():
 )
 def test_widget_check_accepts_ipywidgets_7_and_8_with_their_managers(tmp_path, ipywidgets, manager, shown):
     report = DoctorReport()
-    widget_check(
+    report_widgets(
         report, _versions(ipywidgets=ipywidgets, anywidget="0.9.13"), _fake_manager(tmp_path, manager), colab=False
     )
     assert report.problems == []
@@ -96,7 +96,7 @@ def test_widget_check_accepts_ipywidgets_7_and_8_with_their_managers(tmp_path, i
 
 def test_widget_check_reports_a_manager_that_cannot_render_ipywidgets_8(tmp_path):
     report = DoctorReport()
-    widget_check(
+    report_widgets(
         report, _versions(ipywidgets="8.1.5", anywidget="0.9.13"), _fake_manager(tmp_path, "3.0.13"), colab=False
     )
     assert report.items["Widgets"] == "MISMATCH (see below)"
@@ -105,17 +105,17 @@ def test_widget_check_reports_a_manager_that_cannot_render_ipywidgets_8(tmp_path
 
 def test_widget_check_names_the_fix_for_missing_anywidget_or_ipywidgets_and_for_ipywidgets_6(tmp_path):
     no_anywidget = DoctorReport()
-    widget_check(no_anywidget, _versions(ipywidgets="8.1.5"), _fake_manager(tmp_path / "a", "5.0.13"), colab=False)
+    report_widgets(no_anywidget, _versions(ipywidgets="8.1.5"), _fake_manager(tmp_path / "a", "5.0.13"), colab=False)
     assert no_anywidget.items["anywidget"] == "not installed"
     assert no_anywidget.problems == [
         "anywidget is not installed, so the draw pad cannot be shown: pip install anywidget"
     ]
     nothing = DoctorReport()
-    widget_check(nothing, _versions(), _fake_manager(tmp_path / "b", "5.0.13"), colab=False)
+    report_widgets(nothing, _versions(), _fake_manager(tmp_path / "b", "5.0.13"), colab=False)
     assert nothing.items["ipywidgets"] == "not installed" and "Widgets" not in nothing.items
     assert any(p.startswith("ipywidgets is not installed") for p in nothing.problems) and len(nothing.problems) == 2
     old = DoctorReport()
-    widget_check(
+    report_widgets(
         old, _versions(ipywidgets="6.0.0", anywidget="0.9.13"), _fake_manager(tmp_path / "c", "5.0.13"), colab=False
     )
     assert old.items["ipywidgets"] == "6.0.0 (unsupported)"
@@ -128,11 +128,11 @@ def test_widget_check_names_the_fix_for_missing_anywidget_or_ipywidgets_and_for_
 def test_widget_check_on_colab_needs_no_jupyterlab_manager(tmp_path, monkeypatch):
     empty = [str(tmp_path)]  # no widget manager at all: a problem in JupyterLab, none on Colab
     jupyter = DoctorReport()
-    widget_check(jupyter, _versions(ipywidgets="7.7.1", anywidget="0.9.13"), empty, colab=False)
+    report_widgets(jupyter, _versions(ipywidgets="7.7.1", anywidget="0.9.13"), empty, colab=False)
     assert len(jupyter.problems) == 1 and "Error displaying widget" in jupyter.problems[0]
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     colab = DoctorReport()
-    widget_check(colab, _versions(ipywidgets="7.7.1", anywidget="0.9.13"), empty)  # colab=None: looks for it
+    report_widgets(colab, _versions(ipywidgets="7.7.1", anywidget="0.9.13"), empty)  # colab=None: looks for it
     assert colab.problems == [] and "Colab" in colab.items["Widgets"]
 
 
@@ -190,7 +190,7 @@ def test_doctor_reports_a_bad_copy_and_a_missing_tensorflow_as_problems(monkeypa
 
 
 def test_widget_check_module_reports_mismatch_and_missing_frontend_with_fixes(tmp_path):
-    from mnist_course.widget_check import check_widgets
+    from mnist_course.course.widget_check import check_widgets
 
     old = check_widgets("8.1.0", _fake_manager(tmp_path / "old", "3.1.0"))
     assert not old.ok and "does not fit" in old.message and "3.1.0" in old.message

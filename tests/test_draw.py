@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_course.draw import (
+from mnist_course.lessons.playground import (
     bounding_box,
     centre_of_mass,
     mnist_preprocess,
-    predict,
     preprocess_steps,
     resize_area,
     strokes_to_image,
 )
+from mnist_course.predict import probabilities
 
 ANGLES = np.linspace(0, 2 * np.pi, 40)
 DRAWN = {  # hand-made strokes on a 280x280 canvas, (x, y) with y downwards, like a mouse would give them
@@ -111,8 +111,8 @@ def test_predict_scales_int64_pixels_like_uint8():
     image = preprocess_steps(strokes_to_image(DRAWN[7])).final
     logits = image.reshape(784).astype(np.float64) / 255 @ weights
     expected = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
-    assert np.allclose(predict(model, image), expected, atol=1e-5)
-    assert np.allclose(predict(model, image.astype(np.int64)), expected, atol=1e-5)
+    assert np.allclose(probabilities(model, image)[0], expected, atol=1e-5)
+    assert np.allclose(probabilities(model, image.astype(np.int64))[0], expected, atol=1e-5)
 
 
 @pytest.fixture(scope="module")
@@ -132,13 +132,11 @@ def mlp(real_arrays):
 
 def test_predict_returns_the_models_probabilities(mlp, real_arrays):
     image, label = real_arrays["x_test"][0], int(real_arrays["y_test"][0])
-    probs = predict(mlp, image)
+    probs = probabilities(mlp, image)[0]
     assert probs.shape == (10,) and probs.sum() == pytest.approx(1.0, abs=1e-5)
     expected = mlp.predict(image.reshape(1, 784) / 255.0, verbose=0)[0]
     assert np.allclose(probs, expected, atol=1e-5)
     assert probs.argmax() == label
-    with pytest.raises(ValueError, match="mnist_preprocess"):
-        predict(mlp, np.zeros((280, 280), dtype=np.uint8))
 
 
 def _small_in_corner(strokes):
@@ -146,10 +144,10 @@ def _small_in_corner(strokes):
 
 
 def test_drawings_preprocessed_like_mnist_are_recognised(mlp):
-    predicted = {d: int(predict(mlp, mnist_preprocess(strokes_to_image(s))).argmax()) for d, s in DRAWN.items()}
+    predicted = {d: int(probabilities(mlp, mnist_preprocess(strokes_to_image(s))).argmax()) for d, s in DRAWN.items()}
     assert sum(p == d for d, p in predicted.items()) >= 5, predicted
     corner = {
-        d: int(predict(mlp, mnist_preprocess(strokes_to_image(_small_in_corner(s), width=6))).argmax())
+        d: int(probabilities(mlp, mnist_preprocess(strokes_to_image(_small_in_corner(s), width=6))).argmax())
         for d, s in DRAWN.items()
     }
     assert sum(p == d for d, p in corner.items()) >= 5, corner
@@ -159,7 +157,7 @@ def test_without_the_mnist_steps_a_small_digit_in_a_corner_is_not_recognised(mlp
     """Control for the test above: merely shrinking the canvas to 28x28 loses the digits drawn small."""
     naive = {
         d: int(
-            predict(
+            probabilities(
                 mlp, resize_area(strokes_to_image(_small_in_corner(s), width=6), 28, 28).round().astype(np.uint8)
             ).argmax()
         )

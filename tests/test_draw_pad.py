@@ -8,7 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from mnist_course.draw import mnist_preprocess, predict, strokes_to_image
+from mnist_course.lessons.playground import mnist_preprocess, strokes_to_image
+from mnist_course.predict import probabilities
 from mnist_course.widgets.draw_canvas import DrawCanvas
 from mnist_course.widgets.draw_pad import DrawPad, bars_html, maps_mosaic
 
@@ -76,7 +77,7 @@ def test_drawing_in_the_browser_predicts_and_changing_the_drawing_changes_the_pr
     assert "prediction: <b>1</b>" in pad.prediction.value
     first_bars = shown_percentages(pad.bars.value)
     assert first_bars == pytest.approx(list(100 * pad.probabilities), abs=0.05)
-    expected = predict(cnn, mnist_preprocess(strokes_to_image(ONE)))
+    expected = probabilities(cnn, mnist_preprocess(strokes_to_image(ONE)))[0]
     assert np.allclose(pad.probabilities, expected, atol=1e-6)
     assert np.array_equal(pad.image28, mnist_preprocess(strokes_to_image(ONE)))
 

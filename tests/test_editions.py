@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mnist_course import editions, runner
+from mnist_course.course import editions, runner
 from tests.conftest import CI_RUNS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def test_strip_solution_keeps_the_signature_and_indents_the_stub():
         '    """a + b"""',
         '    raise NotImplementedError("Exercise 9.1: write your code here")',
     ]
-    assert "return a + b" in editions.solutions_only(EXAMPLE) and "BEGIN" not in editions.solutions_only(EXAMPLE)
+    assert "return a + b" in editions._solutions_only(EXAMPLE) and "BEGIN" not in editions._solutions_only(EXAMPLE)
 
 
 @pytest.mark.parametrize(
@@ -91,7 +91,7 @@ def _cli(*args: str, cwd: Path, course: Path | None = None) -> subprocess.Comple
     if course is not None:
         env["MNIST_COURSE_NOTEBOOKS"] = str(course)  # the course edition this installation protects
     return subprocess.run(
-        [sys.executable, "-m", "mnist_course.cli", "student-edition", *args],
+        [sys.executable, "-m", "mnist_course.course.cli", "student-edition", *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -267,7 +267,7 @@ def _nbgrader_student_cells(path: Path) -> nbformat.NotebookNode:
     from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, LockCells
     from traitlets.config import Config
 
-    from mnist_course.exercises.grading import ClearExerciseSolutions, configure
+    from mnist_course.course.grading import ClearExerciseSolutions, configure
 
     config = configure(Config())
     nb, resources = nbformat.read(path, as_version=4), {}

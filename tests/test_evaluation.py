@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 
 from mnist_course import evaluation  # noqa: E402
 from mnist_course.models import build_model  # noqa: E402
+from mnist_course.predict import probabilities  # noqa: E402
 
 
 def probs_for(preds: list[int], confidence: list[float]) -> np.ndarray:
@@ -56,7 +57,7 @@ def test_report_rejects_wrong_shapes() -> None:
 def test_report_from_a_model_reshapes_and_softmaxes_logits() -> None:
     x = np.random.default_rng(0).integers(0, 256, size=(20, 28, 28), dtype=np.uint8)
     logits_model = build_model("cnn-32-64", seed=0)  # outputs logits
-    probs = evaluation.predict_probs(logits_model, x)
+    probs = probabilities(logits_model, x)
     assert probs.shape == (20, 10)
     assert np.allclose(probs.sum(axis=1), 1) and probs.min() >= 0
     y = probs.argmax(axis=1)

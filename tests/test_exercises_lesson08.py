@@ -8,9 +8,9 @@ import re
 import numpy as np
 import pytest
 
-from mnist_course.draw import centre_of_mass, preprocess_steps, strokes_to_image
 from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson08 as check
+from mnist_course.lessons.playground import centre_of_mass, preprocess_steps, strokes_to_image
 
 # 20 test digits: 4 taken for 9 three times, 9 taken for 4 once, 7 taken for 1 twice, the rest right.
 Y_TRUE = np.array([4, 4, 4, 9, 7, 7, 0, 1, 2, 3, 5, 6, 8, 0, 1, 2, 3, 5, 6, 8])

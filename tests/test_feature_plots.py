@@ -1,4 +1,4 @@
-"""mnist_course.feature_plots: one panel per kernel, map or heat map, on pyplot-free figures."""
+"""mnist_course.lessons.what_the_cnn_sees.plots: one panel per kernel, map or heat map, on pyplot-free figures."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from mnist_course import feature_plots
+from mnist_course.lessons.what_the_cnn_sees import plots as feature_plots
 
 
 def blob() -> np.ndarray:

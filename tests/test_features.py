@@ -1,4 +1,5 @@
-"""mnist_course.features on tiny CNNs whose weights are set by hand, so every expected value is known in advance."""
+"""The features of notebook 06 (lessons.what_the_cnn_sees.features) on tiny CNNs whose weights are set by hand, so
+every expected value is known in advance."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from mnist_course import features
+from mnist_course.lessons.what_the_cnn_sees import features
 
 VERTICAL = np.array([[-1.0, 0.0, 1.0]] * 3)  # responds where ink starts, going left to right
 HORIZONTAL = VERTICAL.T  # responds where ink starts, going top to bottom

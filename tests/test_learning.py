@@ -8,7 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from mnist_course import backprop, learning, learning_plots
+from mnist_course.lessons.how_a_network_learns import backprop
+from mnist_course.lessons.how_a_network_learns import plots as learning_plots
+from mnist_course.lessons.how_a_network_learns import softmax_regression as learning
 
 
 def _problem(n: int = 6, features: int = 5, classes: int = 10, seed: int = 0):
@@ -78,40 +80,6 @@ def test_one_hot_rows_and_bad_input():
 
 
 # gradients -------------------------------------------------------------------------------------------------------
-
-
-def test_softmax_regression_gradients_match_finite_differences():
-    x, y, _, w, b = _problem()
-    dw, db = learning.softmax_regression_gradients(x, y, w, b)
-    w_fd = np.zeros_like(w)
-    b_fd = np.zeros_like(b)
-    eps = 1e-6
-    for index in np.ndindex(w.shape):  # finite differences written out here, independent of numerical_gradient
-        up, down = w.copy(), w.copy()
-        up[index] += eps
-        down[index] -= eps
-        w_fd[index] = (
-            learning.softmax_regression_loss(x, y, up, b) - learning.softmax_regression_loss(x, y, down, b)
-        ) / (2 * eps)
-    for k in range(len(b)):
-        up, down = b.copy(), b.copy()
-        up[k] += eps
-        down[k] -= eps
-        b_fd[k] = (learning.softmax_regression_loss(x, y, w, up) - learning.softmax_regression_loss(x, y, w, down)) / (
-            2 * eps
-        )
-    assert np.abs(dw - w_fd).max() < 1e-8 and np.abs(db - b_fd).max() < 1e-8
-
-
-def test_softmax_regression_gradients_and_loss_match_tensorflow_autodiff():
-    import tensorflow as tf
-
-    x, y, _, w, b = _problem(n=8, features=7, seed=1)
-    tw, tb = _tape(lambda w_, b_: tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(y, x @ w_ + b_)), w, b)
-    dw, db = learning.softmax_regression_gradients(x, y, w, b)
-    assert np.abs(dw - tw).max() < 1e-12 and np.abs(db - tb).max() < 1e-12
-    loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(y, x @ w + b)).numpy()
-    assert learning.softmax_regression_loss(x, y, w, b) == pytest.approx(loss, abs=1e-12)
 
 
 def test_numerical_gradient_of_a_known_function_and_its_restoring_of_the_parameter():

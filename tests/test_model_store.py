@@ -16,7 +16,9 @@ import keras
 import numpy as np
 import pytest
 
-from mnist_course import model_key, model_store, models
+from mnist_course.models import key as model_key
+from mnist_course.models import store as model_store
+from mnist_course.models import zoo as models
 
 RNG = np.random.default_rng(1)
 X = RNG.integers(0, 256, (64, 28, 28), dtype=np.uint8)
@@ -372,9 +374,9 @@ def test_metadata_is_inside_the_single_cache_file(cache: Path) -> None:
 def test_fingerprint_of_all_training_images_is_fast(real_arrays: dict[str, np.ndarray]) -> None:
     x, y = real_arrays["x_train"], real_arrays["y_train"]
     start = time.perf_counter()
-    first = model_key.fingerprint(x, y)
+    first = model_key.data_fingerprint(x, y)
     assert time.perf_counter() - start < 1.0
     changed = x.copy()
     changed[59_999, 27, 27] ^= 1  # one bit of the last pixel
-    assert model_key.fingerprint(changed, y)["sha256"] != first["sha256"]
+    assert model_key.data_fingerprint(changed, y)["sha256"] != first["sha256"]
     assert first["images"] == 60_000

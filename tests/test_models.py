@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from mnist_course import models
+from mnist_course.models import zoo as models
 
 
 def conv(k: int, c_in: int, c_out: int, bias: bool = True) -> int:

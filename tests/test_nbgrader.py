@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mnist_course import editions, runner
+from mnist_course.course import editions, runner
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = runner.discover((), ROOT / "notebooks")
@@ -91,7 +91,7 @@ def graded(tmp_path_factory, ci_run) -> dict:
     for folder in (course, home):
         folder.mkdir()
     (course / "nbgrader_config.py").write_text(
-        "from mnist_course.exercises.grading import configure\n"
+        "from mnist_course.course.grading import configure\n"
         "c = get_config()\n"
         f"c.CourseDirectory.root = {str(course)!r}\n"
         f"c.CourseDirectory.db_url = {'sqlite:///' + str(base / 'gradebook.db')!r}\n"
@@ -200,9 +200,9 @@ def test_the_course_edition_handed_in_gets_full_marks(graded, assignment):
     )
     scores, maximum, manual = _grades(graded, assignment, path, SOLVED)
     checks = [_grade_id(c) for _, c in editions.check_cells(course)]
-    assert len(checks) >= 3 and maximum == editions.autograded_points(course) == float(len(checks))
+    assert len(checks) >= 3 and maximum == editions._autograded_points(course) == float(len(checks))
     assert {gid: scores[gid] for gid in checks} == {gid: 1.0 for gid in checks}
-    answers = {_grade_id(c) for _, c in editions.answer_cells(course)}
+    answers = {_grade_id(c) for _, c in editions._answer_cells(course)}
     assert manual == answers and all(scores[gid] is None for gid in answers), "answers are graded by hand"
     feedback = _text(graded["course"] / "feedback" / SOLVED / assignment / f"{path.stem}.html")
     for _, cell in editions.exercise_cells(course):
@@ -220,7 +220,7 @@ def test_stubs_get_zero_and_the_feedback_says_which_exercise_waits(graded, assig
     scores, _, manual = _grades(graded, assignment, path, STUBS)
     checks = [_grade_id(c) for _, c in editions.check_cells(course)]
     assert {gid: scores[gid] for gid in checks} == {gid: 0.0 for gid in checks}
-    answers = [_grade_id(c) for _, c in editions.answer_cells(course)]
+    answers = [_grade_id(c) for _, c in editions._answer_cells(course)]
     assert not manual and all(scores[gid] == 0.0 for gid in answers), "an answer left as the stub scores 0"
     feedback = _text(graded["course"] / "feedback" / STUBS / assignment / f"{path.stem}.html")
     for _, cell in editions.exercise_cells(course):

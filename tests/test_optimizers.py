@@ -1,4 +1,5 @@
-"""The NumPy update rules of mnist_course.optimizers against keras.optimizers: the same gradients, the same weights.
+"""The NumPy update rules of notebook 07 (lessons.optimizers_and_losses.rules) against keras.optimizers:
+the same gradients, the same weights.
 
 Keras runs on float64 variables so that the comparison measures the rules, not float32 rounding. The gradient
 sequence mixes sizes from 1 to 1e-4 (where ε's placement matters) and changes sign (where momentum matters); a
@@ -11,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mnist_course import optimizers as opt
+from mnist_course.lessons.optimizers_and_losses import rules as opt
 
 W0 = np.array([0.5, -1.5, 2.0, 0.25])
 _RNG = np.random.default_rng(2024)

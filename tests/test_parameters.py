@@ -1,4 +1,4 @@
-"""Notebook parameters: declared once in mnist_course.parameters, matching every notebook, checked before a cell
+"""Notebook parameters: declared once in mnist_course.course.parameters, matching every notebook, checked before a cell
 runs."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import nbformat
 import papermill
 import pytest
 
-from mnist_course import notebook, parameters
-from mnist_course.parameters import Param, ParameterError, check, check_value, resolve, use_parameters
+from mnist_course import notebook
+from mnist_course.course import parameters
+from mnist_course.course.parameters import Param, ParameterError, check, check_value, resolve, use_parameters
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -50,7 +51,9 @@ def test_the_parameters_cell_sets_exactly_the_declared_names_with_allowed_defaul
     tree = ast.parse(source)
     assert all(isinstance(node, ast.Assign) for node in tree.body), "the parameters cell holds only assignments"
     values = literals(source)
-    assert list(values) == list(parameters.DECLARED[path.stem]), "same names, same order as mnist_course/parameters.py"
+    assert list(values) == list(parameters.DECLARED[path.stem]), (
+        "same names, same order as mnist_course/course/parameters.py"
+    )
     for name, value in values.items():
         check_value(path.stem, name, value)  # raises if the notebook's own default is not allowed
 
@@ -94,16 +97,19 @@ def test_every_profile_has_a_value_wherever_none_depends_on_it():
 
 
 def test_model_and_run_choices_match_the_registry_and_notebook_07():
-    from mnist_course import models
+    from mnist_course.models import zoo as models
 
     assert list(parameters.DECLARED["08_playground"]["MODEL_NAME"].choices) == models.list_models()
     cnns = [n for n in models.list_models() if models.get_recipe(n).input_kind == "image"]
     assert sorted(parameters.DECLARED["06_what_the_cnn_sees"]["MODEL_NAME"].choices) == sorted(cnns)
-    race_nb = nbformat.read(ROOT / "notebooks" / "07_optimizers_and_losses.ipynb", as_version=4)
-    runs_cell = next(c.source for c in race_nb.cells if c.source.startswith("RUNS = ["))
-    runs = next(n.value for n in ast.parse(runs_cell).body if isinstance(n, ast.Assign) and n.targets[0].id == "RUNS")
-    names = [ast.literal_eval(spec.args[0]) for spec in runs.elts]
+    from mnist_course.lessons.optimizers_and_losses.race import RUNS
+
+    names = [spec.name for spec in RUNS]
+    assert len(names) == 16 and len(set(names)) == 16
     assert list(parameters.DECLARED["07_optimizers_and_losses"]["LIVE_RUNS"].choices) == names
+    race_nb = nbformat.read(ROOT / "notebooks" / "07_optimizers_and_losses.ipynb", as_version=4)
+    code = "\n".join(c.source for c in race_nb.cells if c.cell_type == "code")
+    assert "for spec in RUNS:" in code, "notebook 07 shows the lesson module's RUNS"
 
 
 @pytest.mark.parametrize(
@@ -225,7 +231,7 @@ def test_papermill_injecting_an_unknown_name_fails_in_the_cell_after_parameters(
     nb.cells = [
         params,
         nbformat.v4.new_code_cell(
-            "from mnist_course.parameters import use_parameters\n\n"
+            "from mnist_course.course.parameters import use_parameters\n\n"
             "use_parameters('04_mlp', globals())\nprint(TRAIN_SIZE)"
         ),
     ]

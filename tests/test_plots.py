@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from mnist_course import plots
+from mnist_course.lessons import loading_mnist as plots
+from mnist_course.plots import tile_images
 
 
 @pytest.fixture
@@ -81,12 +82,12 @@ def test_pixel_histogram_refuses_scaled_floats():
 
 def test_tile_images_lays_tiles_out_row_by_row_with_gaps():
     tiles = [np.full((2, 3), v, dtype=np.uint8) for v in (1, 2, 3)]
-    out = plots.tile_images(tiles, 2, gap=1, fill=9)
+    out = tile_images(tiles, 2, gap=1, fill=9)
     assert out.shape == (2 * 3 - 1, 2 * 4 - 1) and out.dtype == np.uint8
     assert out[0, 0] == 1 and out[0, 4] == 2 and out[3, 0] == 3
     assert (out[2, :] == 9).all() and (out[:, 3] == 9).all()  # the gaps
     assert (out[3:, 4:] == 9).all()  # the unused end of the last row
-    rgb = plots.tile_images([np.zeros((2, 2, 3), dtype=np.uint8)] * 2, 5, gap=1, fill=255)
+    rgb = tile_images([np.zeros((2, 2, 3), dtype=np.uint8)] * 2, 5, gap=1, fill=255)
     assert rgb.shape == (2, 5, 3) and (rgb[:, 2] == 255).all()
     with pytest.raises(ValueError, match="at least one"):
-        plots.tile_images([], 3)
+        tile_images([], 3)

@@ -9,21 +9,22 @@ import numpy as np
 import pytest
 
 from mnist_course.data import flatten, scale, subset
-from mnist_course.race import (
+from mnist_course.lessons.optimizers_and_losses.plots import RUN_COLORS, compare_live, plot_paths, plot_race, run_color
+from mnist_course.lessons.optimizers_and_losses.race import (
+    RUN_NAMES,
     RaceData,
     RaceRun,
     RunSpec,
     by_name,
-    fingerprint,
     initial_weights,
     max_difference,
     race,
     race_seeds,
     same_weights,
     train_race_run,
+    weights_fingerprint,
 )
-from mnist_course.race_plots import RUN_COLORS, compare_live, plot_paths, plot_race, run_color
-from mnist_course.race_results import (
+from mnist_course.lessons.optimizers_and_losses.results import (
     compare,
     final_accuracy,
     format_final,
@@ -80,13 +81,13 @@ def fake(name: str, accuracies: list[float | None], seconds: list[float], seed: 
 
 def test_initial_weights_depend_only_on_the_seed():
     a, b, other = initial_weights(tiny_model, 3), initial_weights(tiny_model, 3), initial_weights(tiny_model, 4)
-    assert same_weights(a, b) and fingerprint(a) == fingerprint(b)
-    assert not same_weights(a, other) and fingerprint(a) != fingerprint(other)
+    assert same_weights(a, b) and weights_fingerprint(a) == weights_fingerprint(b)
+    assert not same_weights(a, other) and weights_fingerprint(a) != weights_fingerprint(other)
 
 
 def test_every_run_starts_from_the_identical_weights(raced, data):
     start = initial_weights(tiny_model, SEED)
-    assert {r.setup["initial_weights"] for r in raced} == {fingerprint(start)}
+    assert {r.setup["initial_weights"] for r in raced} == {weights_fingerprint(start)}
     # the same weights give the same predictions: epoch 0 is identical for every entrant ...
     assert len({(r.history["val_accuracy"][0], r.history["val_crossentropy"][0]) for r in raced}) == 1
     # ... and the training then takes them apart
@@ -154,7 +155,7 @@ def test_json_round_trip(tmp_path, raced):
     text = path.read_text()
     doc = json.loads(text)
     assert doc["seeds"] == [SEED, 1] and doc["settings"] == {"epochs": 2, "n_train": 400}
-    assert {"keras", "tensorflow", "numpy", "python", "cpu_count"} <= set(doc["machine"])
+    assert {"keras", "backend", "tensorflow", "numpy", "python", "cpus"} <= set(doc["machine"])
     assert text == json.dumps(doc, indent=1, sort_keys=True) + "\n"  # sorted keys: a rerun diffs line by line
     old = {"format": 1, "machine": {"tensorflow": "2.x", "cpu_count": 2}, "runs": doc["runs"]}  # the first format
     (tmp_path / "old.json").write_text(json.dumps(old))
@@ -324,24 +325,8 @@ def test_compare_live_dashes_the_live_run_in_the_stored_colour():
 
 
 def test_every_run_of_the_race_has_its_own_colour_in_every_plot():
-    races = (
-        "sgd",
-        "sgd-momentum",
-        "rmsprop",
-        "adam",
-        "adagrad",
-        "adamw",
-        "adam-sparse",
-        "adam-mse",
-        "sgd-mse",
-        "sgd-batch",
-        "sgd-b512",
-        "sgd-b32",
-        "sgd-b1",
-        "sgd-lr0.001",
-        "sgd-lr0.1",
-        "sgd-lr1",
-    )
+    races = RUN_NAMES
+    assert len(races) == 16 and races[0] == "sgd" and races[-1] == "sgd-lr1"
     assert len({run_color(n) for n in races}) == len(races) and all(n in RUN_COLORS for n in races)
     assert run_color("adam (live)") == run_color("adam") and run_color("mine") == run_color("mine")
     runs = [fake(n, [0.1, 0.5], [0, 1]) for n in ("adam", "adam-sparse", "sgd")]
@@ -356,7 +341,9 @@ def test_race_over_seeds_gives_each_seed_its_own_start(data):
     specs = [RunSpec("adam", batch_size=64)]
     runs = race_seeds(specs, tiny_model, data, epochs=1, seeds=[3, 4], echo=None)
     assert [r.setup["seed"] for r in runs] == [3, 4] and seeds_in(runs) == [3, 4]
-    assert [r.setup["initial_weights"] for r in runs] == [fingerprint(initial_weights(tiny_model, k)) for k in (3, 4)]
+    assert [r.setup["initial_weights"] for r in runs] == [
+        weights_fingerprint(initial_weights(tiny_model, k)) for k in (3, 4)
+    ]
     assert by_name(runs, "adam", seed=4) == [runs[1]] and by_name(runs, "adam") == [runs[0]]
     with pytest.raises(ValueError, match="distinct"):
         race_seeds(specs, tiny_model, data, epochs=1, seeds=[3, 3])
@@ -365,7 +352,7 @@ def test_race_over_seeds_gives_each_seed_its_own_start(data):
 def test_plot_paths_draws_one_line_per_optimizer_in_its_colour():
     import matplotlib.pyplot as plt
 
-    from mnist_course.optimizers import Bowl
+    from mnist_course.lessons.optimizers_and_losses.rules import Bowl
 
     bowl = Bowl()
     paths = {"SGD": np.array([[-4.0, 1.0], [-3.0, 0.5], [-2.0, 0.2]]), "Adam": np.array([[-4.0, 1.0], [-3.9, 0.9]])}

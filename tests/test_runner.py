@@ -10,8 +10,9 @@ import nbformat
 import papermill
 import pytest
 
-from mnist_course import notebook, paths, runner
-from mnist_course.cli import main
+from mnist_course import notebook, paths
+from mnist_course.course import runner
+from mnist_course.course.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 QUIET = {"echo": lambda *_: None}
@@ -106,19 +107,6 @@ def test_in_place_run_stores_clean_outputs(notebooks):
     assert code[1].outputs[0]["text"] == "done\n"
     assert "papermill" not in nb.metadata and all("papermill" not in c.metadata for c in nb.cells)
     assert not list(notebooks.glob("*.metrics.json"))
-
-
-def test_only_an_in_place_run_tells_the_notebook_it_is_regenerating(tmp_path):
-    folder = tmp_path / "notebooks"
-    folder.mkdir()
-    nb_path = make_notebook(
-        folder / "01_flag.ipynb",
-        "from mnist_course.notebook import regenerating\nrecord(regenerating=int(regenerating()))",
-    )
-    elsewhere = runner.run_batch([nb_path], tmp_path / "out", "ci", {}, **QUIET)
-    in_place = runner.run_batch([nb_path], None, "ci", {}, in_place=True, **QUIET)
-    assert elsewhere[0].metrics == {"regenerating": 0}
-    assert in_place[0].metrics == {"regenerating": 1}
 
 
 def test_kernels_run_unattended_and_only_results_runs_write_the_shipped_results(tmp_path, capsys):
@@ -328,7 +316,7 @@ def test_declared_parameters_are_checked_before_any_cell_runs(tmp_path, capsys, 
 
 def test_checked_values_reach_the_notebook_and_none_means_the_profile_default(tmp_path):
     body = (
-        "from mnist_course.parameters import use_parameters\nuse_parameters('04_mlp', globals())\n"
+        "from mnist_course.course.parameters import use_parameters\nuse_parameters('04_mlp', globals())\n"
         "record(train_size=TRAIN_SIZE, epochs_dense=EPOCHS_DENSE, seed=SEED)"
     )
     folder = declared_notebook(tmp_path / "nbs", "04_mlp", body).parent

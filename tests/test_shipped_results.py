@@ -13,10 +13,9 @@ import math
 from dataclasses import asdict
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from mnist_course import parameters
+from mnist_course.course import parameters
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = sorted((ROOT / "notebooks" / "results").glob("*.json"))
@@ -83,20 +82,16 @@ def test_a_shipped_results_settings_are_the_current_full_profile_parameters(path
         checked += 1
         assert value == param.by_profile["full"], (
             f"{path.name}: {key}={value!r}, but the full profile now uses {param.by_profile['full']!r} "
-            f"(mnist_course/parameters.py): rerun `mnist-course run {stem[:2]} --results`"
+            f"(mnist_course/course/parameters.py): rerun `mnist-course run {stem[:2]} --results`"
         )
     assert checked, f"{path.name}: its settings name none of {stem}'s full-profile parameters ({sorted(declared)})"
 
 
 def _race_specs() -> dict[str, dict]:
-    """Notebook 07's ``RUNS`` cell, executed: ``{name: RunSpec as a dict}``."""
-    from mnist_course.race import RunSpec
+    """Notebook 07's race (``RUNS`` of its lesson module): ``{name: RunSpec as a dict}``."""
+    from mnist_course.lessons.optimizers_and_losses.race import RUNS
 
-    nb = nbformat.read(ROOT / "notebooks" / "07_optimizers_and_losses.ipynb", as_version=4)
-    source = next(c.source for c in nb.cells if c.cell_type == "code" and c.source.startswith("RUNS = ["))
-    namespace: dict = {"RunSpec": RunSpec}
-    exec(source, namespace)
-    return {spec.name: asdict(spec) for spec in namespace["RUNS"]}
+    return {spec.name: asdict(spec) for spec in RUNS}
 
 
 @pytest.mark.parametrize("path", [p for p in RESULTS if p.name.startswith("07_race")], ids=lambda p: p.name)

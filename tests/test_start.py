@@ -5,7 +5,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mnist_course import colab, notebook, start
+from mnist_course import notebook, start
+from mnist_course.course import colab
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

@@ -31,7 +31,7 @@ def test_training_flops_count_forward_and_backward_by_hand() -> None:
 
 
 def test_course_cnn_flops_from_its_layer_shapes() -> None:
-    from mnist_course import models
+    from mnist_course.models import zoo as models
 
     conv1 = 2 * 5 * 5 * 1 * 16 * 24 * 24  # 16 filters, 24 x 24 outputs
     conv2 = 2 * 5 * 5 * 16 * 48 * 8 * 8

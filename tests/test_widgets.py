@@ -7,8 +7,9 @@ matplotlib.use("Agg")
 import numpy as np
 import pytest
 
-from mnist_course.widgets import ImageBrowser, ImageToVector, indices_for_label, pixel_table_html, png_bytes
-from mnist_course.widgets.browser import LABEL_OPTIONS
+from mnist_course.widgets import ImageBrowser, ImageToVector
+from mnist_course.widgets.browser import LABEL_OPTIONS, indices_for_label
+from mnist_course.widgets.render import pixel_table_html, png_bytes
 from mnist_course.widgets.vector import row_positions, row_table_html, vector_strip
 
 

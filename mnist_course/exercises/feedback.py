@@ -52,14 +52,6 @@ def wrong(exercise: str, hint: str) -> Feedback:
     return Feedback(exercise, False, f"not yet. {hint}")
 
 
-def first_failure(exercise: str, checks: list[tuple[bool, str]]) -> Feedback | None:
-    """The hint of the first failed ``(passed, hint)`` pair, or ``None`` when all passed."""
-    for passed, hint in checks:
-        if not passed:
-            return wrong(exercise, hint)
-    return None
-
-
 def as_array(value: Any) -> np.ndarray | None:
     """``value`` as a NumPy array, or ``None`` when it cannot be one (a hint is then given instead of a traceback)."""
     try:

@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from mnist_course.backprop import dense_stack, stack_loss
 from mnist_course.data import load_mnist
 from mnist_course.exercises.feedback import NO_RETURN, Feedback, as_array, call, right, wrong
-from mnist_course.learning import (
+from mnist_course.lessons.how_a_network_learns.backprop import dense_stack, stack_loss
+from mnist_course.lessons.how_a_network_learns.softmax_regression import (
     accuracy,
     gradient_descent,
     numerical_gradient,

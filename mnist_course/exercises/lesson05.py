@@ -10,10 +10,10 @@ from typing import Any
 import keras
 import numpy as np
 
-from mnist_course.cnn_architectures import CONV1_FILTERS, CONV2_FILTERS
 from mnist_course.exercises.feedback import Feedback, call, not_whole, right, wrong
 from mnist_course.exercises.feedback import whole as _whole
 from mnist_course.exercises.lesson05_build import build_cnn
+from mnist_course.models.layers import CONV1_FILTERS, CONV2_FILTERS
 
 STACK_INPUT = (32, 32, 3)  # exercise 5.1's input: a 32 x 32 colour image
 

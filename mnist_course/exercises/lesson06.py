@@ -103,7 +103,7 @@ def predicted_shapes(function: Callable[[], Any]) -> Feedback:
 
 def _first_layer_maps(model: Any, image: np.ndarray, scaled: bool = True) -> np.ndarray:
     """The first layer's (height, width, channels) output for one uint8 image (``scaled=False``: fed 0..255)."""
-    from mnist_course.features import feature_maps
+    from mnist_course.lessons.what_the_cnn_sees.features import feature_maps
 
     pixels = image if scaled else np.asarray(image, dtype=np.float32)  # floats are taken as already scaled
     return feature_maps(model, pixels, model.layers[0].name)
@@ -111,7 +111,8 @@ def _first_layer_maps(model: Any, image: np.ndarray, scaled: bool = True) -> np.
 
 def first_layer_maps(function: Callable[..., Any], model: Any, images: np.ndarray) -> Feedback:
     """Check ``function(model, image) -> (height, width, channels)``: the maps of ``model.layers[0]`` for one uint8
-    (28, 28) image, on the first two of ``images``, against :func:`mnist_course.features.feature_maps`."""
+    (28, 28) image, on the first two of ``images``, against
+    :func:`~mnist_course.lessons.what_the_cnn_sees.features.feature_maps`."""
     ex = "6.2"
     for image in np.asarray(images)[:2]:  # two: each call builds a model, keep TensorFlow's retracing quiet
         given = image.copy()

@@ -12,7 +12,7 @@ import numpy as np
 
 from mnist_course.exercises import feedback
 from mnist_course.exercises.feedback import Feedback
-from mnist_course.optimizers import SGD, Bowl
+from mnist_course.lessons.optimizers_and_losses.rules import SGD, Bowl
 
 # --- Exercise 7.1: predict, then run -----------------------------------------------------------------------------
 

@@ -244,8 +244,9 @@ def _crop_hint(answer: np.ndarray, image: np.ndarray) -> str:
 
 def crop_to_ink(function: Callable[..., Any], image: np.ndarray | None = None) -> Feedback:
     """Check ``function(image)`` returns the image cut to the bounding box of its ink (pixels > 0), on a drawing of
-    its own and on ``image`` if given, compared with the crop of :func:`mnist_course.draw.preprocess_steps`."""
-    from mnist_course.draw import preprocess_steps
+    its own and on ``image`` if given, compared with the crop of
+    :func:`mnist_course.lessons.playground.preprocess_steps`."""
+    from mnist_course.lessons.playground import preprocess_steps
 
     ex = "8.3"
     cases = [_ink_case()]

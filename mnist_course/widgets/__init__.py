@@ -1,26 +1,35 @@
-"""Interactive widgets of the notebooks, built so their logic can be tested without a browser."""
+"""Interactive widgets of the notebooks, built so their logic can be tested without a browser.
 
-from mnist_course.widgets.browser import ImageBrowser, indices_for_label
-from mnist_course.widgets.confusion import ConfusionMatrix
-from mnist_course.widgets.draw_canvas import DrawCanvas
-from mnist_course.widgets.draw_pad import DrawPad
-from mnist_course.widgets.feature_explorer import FeatureExplorer
-from mnist_course.widgets.race_viewer import RaceViewer
-from mnist_course.widgets.render import pixel_table_html, png_bytes
-from mnist_course.widgets.vector import ImageToVector, row_positions, row_table_html, vector_strip
+Each widget is imported only when first asked for (``from mnist_course.widgets import ImageBrowser`` loads the image
+browser alone, not anywidget, the race or the feature code).
+"""
 
-__all__ = [
-    "ConfusionMatrix",
-    "DrawCanvas",
-    "DrawPad",
-    "FeatureExplorer",
-    "ImageBrowser",
-    "ImageToVector",
-    "RaceViewer",
-    "indices_for_label",
-    "pixel_table_html",
-    "png_bytes",
-    "row_positions",
-    "row_table_html",
-    "vector_strip",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# name -> the module of this package that defines it
+_WHERE = {
+    "ConfusionMatrix": "confusion",
+    "DrawCanvas": "draw_canvas",
+    "DrawPad": "draw_pad",
+    "FeatureExplorer": "feature_explorer",
+    "ImageBrowser": "browser",
+    "ImageToVector": "vector",
+    "RaceViewer": "race_viewer",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}: the widgets are {', '.join(__all__)}")
+    value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value  # found once, then an ordinary attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

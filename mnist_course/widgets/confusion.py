@@ -13,7 +13,6 @@ from mnist_course.widgets.compat import Shown
 from mnist_course.widgets.render import png_bytes
 
 # The widget's counts are the evaluation's confusion matrix, under the name notebook 08 teaches.
-confusion_counts = confusion_matrix
 
 
 def cell_indices(y_true: np.ndarray, y_pred: np.ndarray, true: int, pred: int) -> np.ndarray:
@@ -56,7 +55,7 @@ class ConfusionMatrix(Shown):
         self.images, self.y_true, self.y_pred = np.asarray(images), np.asarray(y_true), np.asarray(y_pred)
         if len(self.images) != len(self.y_true):
             raise ValueError(f"{len(self.images)} images but {len(self.y_true)} labels")
-        self.counts = confusion_counts(self.y_true, self.y_pred)
+        self.counts = confusion_matrix(self.y_true, self.y_pred)
         self.max_gallery, self.scale = max_gallery, scale
         off_diagonal = self.counts[~np.eye(NUM_CLASSES, dtype=bool)]
         top_wrong, top_right = int(off_diagonal.max()), int(np.diag(self.counts).max())
@@ -109,4 +108,4 @@ class ConfusionMatrix(Shown):
         return every
 
 
-__all__ = ["ConfusionMatrix", "cell_colour", "cell_indices", "confusion_counts", "gallery_html"]
+__all__ = ["ConfusionMatrix", "cell_colour", "cell_indices", "gallery_html"]

@@ -11,8 +11,9 @@ import ipywidgets as widgets
 import numpy as np
 
 from mnist_course.data import NUM_CLASSES
-from mnist_course.draw import Point, predict, preprocess_steps, resize_area, strokes_to_image
+from mnist_course.lessons.playground import Point, preprocess_steps, resize_area, strokes_to_image
 from mnist_course.plots import tile_images
+from mnist_course.predict import probabilities
 from mnist_course.widgets.compat import Shown
 from mnist_course.widgets.draw_canvas import DrawCanvas
 from mnist_course.widgets.render import png_bytes
@@ -97,7 +98,7 @@ class DrawPad(Shown):
         live_interval: float = 0.3,
         max_channels: int = 16,
     ) -> None:
-        from mnist_course.features import feature_layers
+        from mnist_course.lessons.what_the_cnn_sees.features import feature_layers
 
         self.model, self.size, self.pen_width = model, size, pen_width
         self.live_interval, self.max_channels = live_interval, max_channels
@@ -210,7 +211,7 @@ class DrawPad(Shown):
             for image in (self.crop_image, self.box_image, self.final_image, self.maps_image):
                 image.value = b""
             return
-        self.probabilities = predict(self.model, steps.final)
+        self.probabilities = probabilities(self.model, steps.final)[0]
         self.predicted = int(np.argmax(self.probabilities))
         self.prediction.value = (
             f'<span style="font-size:16pt">prediction: <b>{self.predicted}</b></span> '
@@ -233,7 +234,7 @@ class DrawPad(Shown):
         if self.layer.disabled:
             self.maps_caption.value = "<i>this model has no layers with feature maps (it is not convolutional)</i>"
             return
-        from mnist_course.features import intermediate_model
+        from mnist_course.lessons.what_the_cnn_sees.features import intermediate_model
         from mnist_course.predict import to_batch
 
         name = self.layer.value

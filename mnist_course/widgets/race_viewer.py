@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
-from mnist_course.race import RaceRun, by_name
-from mnist_course.race_plots import plot_race, run_color
+from mnist_course.lessons.optimizers_and_losses.plots import plot_race, run_color
+from mnist_course.lessons.optimizers_and_losses.race import RaceRun, by_name
 from mnist_course.widgets.compat import Shown
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mnist_course import editions
+from mnist_course.course import editions
 from tests import metric_floors
 from tests.conftest import BROWSER_RUNS, CI_RUNS
 from tests.lab_session import (

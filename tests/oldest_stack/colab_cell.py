@@ -1,4 +1,4 @@
-"""Run the Colab install cell (``mnist_course.colab.cell_for``) in a kernel of a Colab stand-in environment.
+"""Run the Colab install cell (``mnist_course.course.colab.cell_for``) in a kernel of a Colab stand-in environment.
 
 ``python tests/oldest_stack/colab_cell.py --kernel-python COLAB_ENV/bin/python --source CHECKOUT`` starts a kernel
 of that environment in an empty folder, fakes ``google.colab`` in ``sys.modules``, runs the cell pointed at
@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from mnist_course.colab import KEPT, cell_for
+from mnist_course.course.colab import KEPT, cell_for
 
 VERSIONS = f"""\
 import importlib.metadata, importlib.util, json

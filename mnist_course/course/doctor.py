@@ -78,7 +78,7 @@ def gpu_check(report: DoctorReport, tf: ModuleType) -> None:
         report.problems.append(f"a GPU is listed but a test op failed on it: {exc}")
 
 
-def widget_check(
+def report_widgets(
     report: DoctorReport,
     version_of: VersionOf = installed_version,
     search_path: list[str] | None = None,
@@ -86,7 +86,7 @@ def widget_check(
 ) -> None:
     """ipywidgets (7.x or 8.x), anywidget, and the front end that renders them (JupyterLab's widget manager,
     looked up in ``search_path``, default Jupyter's; on Colab, ``colab`` true by default there, Colab's own)."""
-    from mnist_course.widget_check import check_widgets
+    from mnist_course.course.widget_check import check_widgets
 
     colab = "google.colab" in sys.modules if colab is None else colab
     ipywidgets, anywidget = version_of("ipywidgets"), version_of("anywidget")
@@ -121,7 +121,7 @@ def doctor(
     *, version_of: VersionOf = installed_version, widget_search_path: list[str] | None = None, colab: bool | None = None
 ) -> DoctorReport:
     """Versions, devices, memory and data: everything to paste into a bug report. ``version_of`` (installed
-    versions), ``widget_search_path`` and ``colab`` are for tests: see :func:`widget_check`."""
+    versions), ``widget_search_path`` and ``colab`` are for tests: see :func:`report_widgets`."""
     report = DoctorReport()
     report.items["Python"] = f"{platform.python_version()} ({sys.executable})"
     report.items["Platform"] = platform.platform()
@@ -137,7 +137,7 @@ def doctor(
     report.items["NumPy"] = np.__version__
     for dist in ("jupyterlab", "jupyterlab_widgets", "papermill", "pooch"):
         report.items[dist] = version_of(dist) or "not installed"
-    widget_check(report, version_of, widget_search_path, colab)
+    report_widgets(report, version_of, widget_search_path, colab)
     report.items["Memory"] = _memory()
     report.items["CPU cores"] = str(os.cpu_count())
     _data_check(report)

@@ -1,4 +1,5 @@
-"""Softmax regression written out in NumPy: softmax, cross-entropy, the gradient, gradient descent, gradient checks.
+"""Softmax regression written out in NumPy: cross-entropy, gradient descent and gradient checks (softmax and one-hot
+are the toolkit's: :func:`mnist_course.predict.softmax`, :func:`mnist_course.data.one_hot`).
 
 Notebook 03 writes the key lines (the gradient, the loop) in its own cells; this module holds the same ideas for what
 reuses them: the learning-rate and batch-size comparisons, the exercises' checks and the unit tests.
@@ -11,16 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-NUM_CLASSES = 10
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    """Probabilities ``exp(z) / sum(exp(z))`` along the last axis, computed stably: the row's maximum is subtracted
-    first (softmax does not change when the same number is subtracted from every logit), so ``exp`` never overflows."""
-    z = np.asarray(logits)
-    shifted = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=-1, keepdims=True)
+from mnist_course.data import NUM_CLASSES, one_hot
+from mnist_course.predict import softmax
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -53,26 +46,9 @@ def cross_entropy_from_logits(targets: np.ndarray, logits: np.ndarray) -> float:
     return float(-(y * log_softmax(z)).sum(axis=1).mean())
 
 
-def one_hot(labels: np.ndarray, num_classes: int = NUM_CLASSES) -> np.ndarray:
-    """Integer labels (N,) -> float32 one-hot rows (N, num_classes), ``np.eye(num_classes)[labels]``."""
-    labels = np.asarray(labels)
-    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
-        raise ValueError(f"one_hot() expects integer labels of shape (N,), got {labels.dtype} {labels.shape}")
-    return np.eye(num_classes, dtype=np.float32)[labels]
-
-
 def softmax_regression_loss(x: np.ndarray, targets: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> float:
     """The mean cross-entropy of softmax regression, ``logits = x @ weights + bias``, on rows ``x`` (N, features)."""
     return cross_entropy_from_logits(targets, x @ weights + bias)
-
-
-def softmax_regression_gradients(
-    x: np.ndarray, targets: np.ndarray, weights: np.ndarray, bias: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The gradient of :func:`softmax_regression_loss` for ``weights`` and ``bias``: with ``P = softmax(logits)``,
-    d loss / d logits = (P - Y) / N, so d loss / d W = x.T @ (P - Y) / N and d loss / d b = the mean of (P - Y)."""
-    delta = (softmax(x @ weights + bias) - targets) / len(x)
-    return x.T @ delta, delta.sum(axis=0)
 
 
 def accuracy(x: np.ndarray, labels: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> float:
@@ -201,6 +177,5 @@ __all__ = [
     "numerical_gradient",
     "one_hot",
     "softmax",
-    "softmax_regression_gradients",
     "softmax_regression_loss",
 ]

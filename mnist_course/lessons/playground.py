@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -131,18 +130,6 @@ def mnist_preprocess(image: np.ndarray) -> np.ndarray:
     return preprocess_steps(image).final
 
 
-def predict(model: Any, image28: np.ndarray) -> np.ndarray:
-    """The model's 10 class probabilities (float64, summing to 1) for one 28x28 image (scaled, shaped for the model's
-    input, flat or (28, 28, 1), and softmaxed only for a logits model, by
-    :func:`mnist_course.predict.probabilities`)."""
-    image28 = np.asarray(image28)
-    if image28.shape != (SIZE, SIZE):
-        raise ValueError(f"predict() expects a (28, 28) image, got {image28.shape}: run mnist_preprocess() first")
-    from mnist_course.predict import probabilities
-
-    return probabilities(model, image28)[0]
-
-
 __all__ = [
     "BOX",
     "CENTRE",
@@ -151,7 +138,6 @@ __all__ = [
     "bounding_box",
     "centre_of_mass",
     "mnist_preprocess",
-    "predict",
     "preprocess_steps",
     "resize_area",
     "strokes_to_image",

@@ -11,32 +11,16 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from mnist_course import parameters as declared_parameters  # not `parameters`: the runs' own values
 from mnist_course import paths
+from mnist_course.course import parameters as declared_parameters  # not `parameters`: the runs' own values
+from mnist_course.course.report import NotebookRun, plot_report, summary_markdown, write_report  # noqa: F401
+from mnist_course.course.report import slug as _slug
 from mnist_course.files import atomic_path, write_text_atomic
-from mnist_course.notebook import METRICS_ENV, PROFILE_ENV, REGENERATE_ENV, RESULTS_ENV, UNATTENDED_ENV, check_profile
-from mnist_course.run_report import plot_report, summary_markdown, write_report  # noqa: F401 (the runner's API)
-from mnist_course.run_report import slug as _slug
+from mnist_course.notebook import METRICS_ENV, PROFILE_ENV, RESULTS_ENV, UNATTENDED_ENV, check_profile
 
 _VOLATILE_CELL_KEYS = ("papermill", "execution")
-
-
-@dataclass
-class NotebookRun:
-    """One executed notebook: where it went, how it ended, how long and how much memory it took, its metrics."""
-
-    notebook: str
-    output: str
-    parameters: dict[str, object]
-    status: str = "ok"
-    seconds: float = 0.0
-    peak_rss_mib: float = 0.0
-    metrics: dict[str, object] = field(default_factory=dict)
-    error: str = ""
-    failed_cell: int | None = None
 
 
 class RunError(ValueError):
@@ -128,18 +112,16 @@ def clean_for_repo(path: Path) -> None:
 def kernel_environment(
     profile: str,
     metrics_file: Path,
-    in_place: bool = False,
     results: bool = False,
 ) -> dict[str, str]:
     """The variables a notebook's kernel gets from the runner: the profile, where :func:`~mnist_course.notebook.record`
-    writes, whether it regenerates the stored outputs or writes the shipped results, and unattended progress
+    writes, whether it writes the shipped results, and unattended progress
     (:mod:`mnist_course.live` prints one stable line per epoch instead of redrawing)."""
     return {
         PROFILE_ENV: profile,
         METRICS_ENV: str(metrics_file.resolve()),
         UNATTENDED_ENV: "1",
         "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
-        REGENERATE_ENV: "1" if in_place else "0",
         RESULTS_ENV: "1" if results else "0",
     }
 
@@ -182,7 +164,7 @@ def _execute(
     """Run papermill from ``notebook`` into ``output`` with the kernel's environment set; fill ``result``."""
     import papermill
 
-    kernel_env = kernel_environment(profile, metrics_file, in_place, results)
+    kernel_env = kernel_environment(profile, metrics_file, results)
     saved = {k: os.environ.get(k) for k in kernel_env}
     os.environ.update(kernel_env)  # the kernel papermill starts inherits them
     start = time.perf_counter()

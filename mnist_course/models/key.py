@@ -34,7 +34,7 @@ def digest(key: dict[str, Any], length: int = 12) -> str:
     return hashlib.sha256(canonical_json(key).encode()).hexdigest()[:length]
 
 
-def fingerprint(x: Any, y: Any) -> dict[str, Any]:
+def data_fingerprint(x: Any, y: Any) -> dict[str, Any]:
     """Count, pixel dtype and sha256 of images ``x`` and labels ``y`` (labels as class ids, so one-hot rows and
     ids of the same labels match; images as stored, any shape). About 0.03 s for all 60,000 MNIST images."""
     x = np.ascontiguousarray(np.asarray(x))
@@ -116,8 +116,8 @@ def training_key(
         "model": name,
         "recipe": dataclasses.asdict(recipe),
         "architecture_sha256": architecture_sha256(built),
-        "train_data": fingerprint(*train_data),
-        "validation_data": None if validation_data is None else fingerprint(*validation_data),
+        "train_data": data_fingerprint(*train_data),
+        "validation_data": None if validation_data is None else data_fingerprint(*validation_data),
         "epochs": int(epochs),
         "seed": int(seed),
         "trainer": trainer,

@@ -16,8 +16,9 @@ import filelock
 import keras
 import numpy as np
 
-from mnist_course import model_key, models
 from mnist_course.files import atomic_path, lock_for
+from mnist_course.models import key as model_key
+from mnist_course.models import zoo as models
 from mnist_course.paths import CACHE_ENV, models_dir
 
 TrainResult = keras.Model | tuple[keras.Model, dict[str, list[float]], float]
@@ -46,7 +47,7 @@ def cache_key(
     train_fn: TrainFn | None = None,
 ) -> dict[str, Any]:
     """The key of the model ``train_fn(name, x_train, y_train, epochs=, seed=, validation_data=)`` trains
-    (default ``train_fn``: :func:`mnist_course.models.train`): see :func:`mnist_course.model_key.training_key`."""
+    (default ``train_fn``: :func:`mnist_course.models.zoo.train`): see :func:`mnist_course.models.key.training_key`."""
     recipe = models.get_recipe(name)
     fn = train_fn or models.train
     code_of = fn if hasattr(fn, "__code__") else type(fn).__call__  # a callable object: its __call__
@@ -63,7 +64,8 @@ def cache_key(
         epochs=epochs or recipe.epochs,
         seed=seed,
         validation_data=validation_data,
-        trainer=f"{code_of.__module__}.{code_of.__qualname__}",
+        # the course's trainer by its public name, so that moving it inside the package does not retrain anything
+        trainer="mnist_course.models.train" if fn is models.train else f"{code_of.__module__}.{code_of.__qualname__}",
         code=code,
     )
 
@@ -172,7 +174,7 @@ def load_or_train(
     """The model ``name`` trained by its recipe on ``(x_train, y_train)``: from the cache when an entry for exactly
     these settings (see :func:`cache_key`) passes :func:`load_entry`'s checks, else trained now and cached.
 
-    ``train_fn`` (default :func:`mnist_course.models.train`) is called as ``train_fn(name, x_train, y_train,
+    ``train_fn`` (default :func:`mnist_course.models.zoo.train`) is called as ``train_fn(name, x_train, y_train,
     epochs=, seed=, validation_data=, verbose=)`` and returns a model or ``(model, history, seconds)``. One line
     says what happened and, when training, why; ``verbose=0`` silences it, ``2`` also shows the epochs. A second
     process asking for the same entry waits for the first and loads its model. A model that trained but cannot
@@ -250,14 +252,14 @@ def _test_score(model: keras.Model, test_data: tuple[Any, Any] | None) -> dict[s
         return None
     from mnist_course.evaluation import evaluation_report
 
-    return {"data": model_key.fingerprint(*test_data), "accuracy": evaluation_report(model, *test_data).accuracy}
+    return {"data": model_key.data_fingerprint(*test_data), "accuracy": evaluation_report(model, *test_data).accuracy}
 
 
 def _remember(model: keras.Model, info: dict[str, Any], test_data: tuple[Any, Any] | None) -> keras.Model:
     """Attach ``info`` to ``model`` for :func:`info_of`; ``test_accuracy`` is for ``test_data`` (measured now if
     the stored score is for another test set or missing)."""
     score = info.get("test")
-    if test_data is not None and (score is None or score.get("data") != model_key.fingerprint(*test_data)):
+    if test_data is not None and (score is None or score.get("data") != model_key.data_fingerprint(*test_data)):
         score = _test_score(model, test_data)
     info["test_accuracy"] = None if test_data is None or score is None else score["accuracy"]
     _INFOS[model] = info

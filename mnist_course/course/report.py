@@ -5,14 +5,25 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mnist_course.files import write_text_atomic
 
-if TYPE_CHECKING:
-    from mnist_course.runner import NotebookRun
+
+@dataclass
+class NotebookRun:
+    """One executed notebook: where it went, how it ended, how long and how much memory it took, its metrics."""
+
+    notebook: str
+    output: str
+    parameters: dict[str, object]
+    status: str = "ok"
+    seconds: float = 0.0
+    peak_rss_mib: float = 0.0
+    metrics: dict[str, object] = field(default_factory=dict)
+    error: str = ""
+    failed_cell: int | None = None
 
 
 def slug(parameters: dict[str, object]) -> str:

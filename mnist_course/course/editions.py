@@ -13,7 +13,7 @@ The exercises follow nbgrader's conventions (metadata schema 3), so that ``nbgra
   and ``grade`` true, ``points``).
 
 The student edition is what nbgrader's ``ClearSolutions`` makes of these cells with the course's stubs (see
-:mod:`mnist_course.exercises.grading`, which plugs the same stubs into nbgrader): each solution region becomes
+:mod:`mnist_course.course.grading`, which plugs the same stubs into nbgrader): each solution region becomes
 :func:`code_stub`, each answer cell :data:`TEXT_STUB`, locked cells lose ``editable``/``deletable`` as nbgrader's
 ``LockCells`` does, outputs and widget state are cleared, exercise and check cells are tagged ``raises-exception``
 ("Run all" carries on past an unsolved exercise) and shown expanded. Markdown cells tagged ``solution`` that are not
@@ -91,7 +91,7 @@ def check_cells(nb: nbformat.NotebookNode) -> list[tuple[int, nbformat.NotebookN
     ]
 
 
-def answer_cells(nb: nbformat.NotebookNode) -> list[tuple[int, nbformat.NotebookNode]]:
+def _answer_cells(nb: nbformat.NotebookNode) -> list[tuple[int, nbformat.NotebookNode]]:
     """``(index, cell)`` of every Markdown answer cell graded by hand (nbgrader ``solution`` and ``grade``)."""
     return [
         (i, c)
@@ -100,7 +100,7 @@ def answer_cells(nb: nbformat.NotebookNode) -> list[tuple[int, nbformat.Notebook
     ]
 
 
-def autograded_points(nb: nbformat.NotebookNode) -> float:
+def _autograded_points(nb: nbformat.NotebookNode) -> float:
     """The points of the autograded cells: the most ``nbgrader autograde`` can give this notebook."""
     return float(sum(nbgrader_metadata(c).get("points", 0) for _, c in check_cells(nb)))
 
@@ -138,7 +138,7 @@ def strip_solution(source: str, where: str = "this cell", stub: str | None = Non
     return "\n".join(out)
 
 
-def solutions_only(source: str) -> str:
+def _solutions_only(source: str) -> str:
     """``source`` with the marker lines removed: the code as it runs in the course edition."""
     return "\n".join(line for line in source.splitlines() if BEGIN_DELIMITER not in line and END_DELIMITER not in line)
 

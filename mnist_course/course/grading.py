@@ -6,7 +6,7 @@ name the exercise. :class:`ClearExerciseSolutions` is that preprocessor with the
 student edition's two other touches: cleared exercise cells shown expanded, exercise and check cells tagged
 ``raises-exception``. Put this in the course's ``nbgrader_config.py``::
 
-    from mnist_course.exercises.grading import configure
+    from mnist_course.course.grading import configure
     c = get_config()
     configure(c)
 
@@ -23,7 +23,7 @@ from nbgrader.converters import GenerateAssignment
 from nbgrader.preprocessors import ClearSolutions
 from traitlets.config import Config
 
-from mnist_course import editions
+from mnist_course.course import editions
 
 AUTOGRADE_CELL_TIMEOUT_S = 600  # nbgrader's default, 30 s, is shorter than a training cell of the full profile
 

@@ -3,34 +3,19 @@ uncertainty over seeds and validation images, and a Markdown table."""
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import platform
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from mnist_course.files import write_text_atomic
-from mnist_course.race import RaceRun, RunSpec, format_metric
+from mnist_course.lessons.optimizers_and_losses.race import RaceRun, RunSpec, format_metric
+from mnist_course.shipped import read_results, versions, write_results
 from mnist_course.stats import accuracy_interval, differ, mean_spread
 
 FORMAT = 2
 READABLE = (1, 2)  # format 1: the same runs, without the versions and seeds list
-
-
-def _versions() -> dict[str, str]:
-    import keras
-    import numpy as np
-    import tensorflow as tf
-
-    return {
-        "keras": keras.__version__,
-        "numpy": np.__version__,
-        "python": platform.python_version(),
-        "tensorflow": tf.__version__,
-    }
 
 
 def save_results(
@@ -40,20 +25,17 @@ def save_results(
     the seeds, the ``settings`` that produced them, the library versions and the CPU count behind the timings,
     atomically: a reader never sees a half-written file."""
     doc = {
-        "format": FORMAT,
-        "machine": {**_versions(), "cpu_count": os.cpu_count()},
+        "machine": versions(),
         "seeds": seeds_in(results),
         "settings": dict(settings or {}),
         "runs": [asdict(r) for r in results],
     }
-    return write_text_atomic(Path(path), json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    return write_results(path, doc, fmt=FORMAT)
 
 
 def load_results(path: str | os.PathLike[str]) -> list[RaceRun]:
     """Read results written by :func:`save_results`."""
-    doc = json.loads(Path(path).read_text())
-    if doc.get("format") not in READABLE:
-        raise ValueError(f"{path}: results format {doc.get('format')!r}, expected one of {READABLE}")
+    doc = read_results(path, formats=READABLE, required=("runs",))
     return [RaceRun(RunSpec(**r["spec"]), r["setup"], r["history"]) for r in doc["runs"]]
 
 

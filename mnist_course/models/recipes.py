@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from keras import layers
 
-from mnist_course import cnn_architectures
+from mnist_course.models import layers as model_layers
 
 InputKind = Literal["flat", "image"]
 TRAIN_SIZE = 60_000  # size of the full MNIST training set, used when no data size is given
@@ -26,10 +26,10 @@ class Recipe:
     cycle twice as long, and so on: SGDR, Loshchilov and Hutter 2017; stopping at the end of a cycle, after
     ``cycle_epochs`` x 1, 3, 7, ... epochs, ends at a learning rate of 0). ``shift_pixels`` > 0 augments the
     training images: each is moved by a random whole-pixel offset of up to that many pixels, anew every epoch
-    (:func:`mnist_course.augment.shift_images`). Labels are always
+    (:func:`mnist_course.models.augment.shift_images`). Labels are always
     integer class ids (sparse categorical cross-entropy); ``from_logits`` says whether the last layer outputs logits
     instead of softmax probabilities. Accuracies are test-set accuracies in percent. Every field is part of the
-    model cache's key (:mod:`mnist_course.model_key`): changing one retrains that model.
+    model cache's key (:mod:`mnist_course.models.key`): changing one retrains that model.
     """
 
     name: str
@@ -52,17 +52,6 @@ class Recipe:
         """Name of the loss: sparse categorical cross-entropy, on logits or probabilities."""
         suffix = " (from logits)" if self.from_logits else ""
         return f"sparse_categorical_crossentropy{suffix}"
-
-
-def _dense_512() -> list[layers.Layer]:
-    return [layers.Dense(512, activation="relu"), layers.Dense(10, activation="softmax")]
-
-
-def _mlp_3x500() -> list[layers.Layer]:
-    hidden: list[layers.Layer] = []
-    for _ in range(3):
-        hidden += [layers.Dense(500, activation="relu"), layers.Dropout(0.2)]
-    return hidden + [layers.Dense(10, activation="softmax")]
 
 
 RECIPES: dict[str, Recipe] = {
@@ -183,13 +172,13 @@ RECIPES: dict[str, Recipe] = {
 }
 
 BUILDERS: dict[str, Callable[[], list[layers.Layer]]] = {
-    "dense-512": _dense_512,
-    "mlp-3x500": _mlp_3x500,
-    "cnn-16-36": cnn_architectures.cnn_16_36,
-    "cnn-32-64": cnn_architectures.cnn_32_64,
-    "lenet-avgpool": cnn_architectures.lenet_avgpool,
-    "keras-io-convnet": cnn_architectures.keras_io_convnet,
-    "course-cnn": cnn_architectures.course_cnn,
+    "dense-512": model_layers.dense_512,
+    "mlp-3x500": model_layers.mlp_3x500,
+    "cnn-16-36": model_layers.cnn_16_36,
+    "cnn-32-64": model_layers.cnn_32_64,
+    "lenet-avgpool": model_layers.lenet_avgpool,
+    "keras-io-convnet": model_layers.keras_io_convnet,
+    "course-cnn": model_layers.course_cnn,
 }
 
 # The alternatives that validation rejected (notebook 05's model selection): trained, cached and reported there,
@@ -210,13 +199,13 @@ ALTERNATIVES: dict[str, tuple[str, dict[str, Any], Callable[[], list[layers.Laye
     "course-cnn-no-bn": (
         "course-cnn",
         {},
-        cnn_architectures.course_cnn_without_bn,
+        model_layers.course_cnn_without_bn,
         "the course CNN without batch normalization (biases instead), same schedule",
     ),
     "course-cnn-conv1-24": (
         "course-cnn",
         {},
-        cnn_architectures.course_cnn_conv1_24,
+        model_layers.course_cnn_conv1_24,
         "the course CNN with 24 filters in its first convolution instead of 16, same schedule",
     ),
     "cnn-32-64-constant": ("cnn-32-64", {"schedule": "constant"}, None, "cnn-32-64 at a constant 1e-3"),

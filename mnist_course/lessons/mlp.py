@@ -11,10 +11,8 @@ set once. :func:`save_results` / :func:`load_results` keep all of it as the revi
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
-import platform
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,20 +20,13 @@ from typing import Any
 import keras
 import numpy as np
 
-from mnist_course import models
-from mnist_course.data import to_model_input
-from mnist_course.files import write_text_atomic
+from mnist_course.models import zoo as models
 from mnist_course.seeding import seed_everything
+from mnist_course.shipped import read_results, versions, write_results
 
 FORMAT = 1
 RESULTS_NAME = "04_mlp_full.json"
 History = dict[str, list[float]]
-
-
-def as_vectors(x: Any) -> Any:
-    """Images as a float32 tensor of shape (N, 784) in [0, 1], converted once so every ``fit`` shares it."""
-    flat = to_model_input(np.asarray(x))
-    return keras.ops.convert_to_tensor(flat.reshape(len(flat), 784))
 
 
 def build(
@@ -75,8 +66,8 @@ def curves(
     schedule: str | None = None,
     dropout: bool = True,
 ) -> list[History]:
-    """One validation history per seed: ``name`` trained ``epochs`` epochs on ``train`` (vectors from
-    :func:`as_vectors`, integer labels), scored on ``val`` after every epoch."""
+    """One validation history per seed: ``name`` trained ``epochs`` epochs on ``train`` (flat float32 vectors in [0, 1],
+    integer labels), scored on ``val`` after every epoch."""
     batch = models.get_recipe(name).batch_size
     histories = []
     for seed in seeds:
@@ -174,10 +165,10 @@ def final_runs(
     seeds: Sequence[int],
 ) -> dict[str, list[dict[str, float]]]:
     """Each model of ``epochs`` trained by its recipe on all of ``(x_train, y_train)`` for its chosen epochs, once
-    per seed (through the course cache, :func:`mnist_course.model_store.load_or_train`), and scored on the test set
+    per seed (through the course cache, :func:`mnist_course.models.store.load_or_train`), and scored on the test set
     once: ``{name: [{"seed", "test_accuracy", "seconds"}, ...]}``."""
-    from mnist_course import model_store
     from mnist_course.evaluation import evaluation_report
+    from mnist_course.models import store as model_store
 
     runs: dict[str, list[dict[str, float]]] = {}
     for name, n_epochs in epochs.items():
@@ -205,19 +196,6 @@ def _rounded(value: Any) -> Any:
     return value
 
 
-def versions() -> dict[str, str]:
-    """The software and machine that produced the results (timings depend on them)."""
-    import tensorflow as tf
-
-    return {
-        "python": platform.python_version(),
-        "keras": keras.__version__,
-        "tensorflow": tf.__version__,
-        "numpy": np.__version__,
-        "cpus": str(os.cpu_count()),
-    }
-
-
 def save_results(
     path: str | os.PathLike[str],
     *,
@@ -230,7 +208,6 @@ def save_results(
     the settings, seeds and versions that produced them), atomically."""
     settings = {**settings, "SEED": settings["seeds"][0], "TRAIN_SIZE": settings["final_train"]}  # as parameters
     doc = {
-        "format": FORMAT,
         "seeds": settings["seeds"],
         "settings": settings,
         "versions": versions(),
@@ -238,27 +215,19 @@ def save_results(
         "chosen": chosen,
         "finals": finals,
     }
-    return write_text_atomic(Path(path), json.dumps(_rounded(doc), indent=1, sort_keys=True) + "\n")
+    return write_results(path, _rounded(doc), fmt=FORMAT)
 
 
 def load_results(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a file written by :func:`save_results`; a missing file or another format is one clear error."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} is missing: produce it with `mnist-course run 04 --results`, "
-            f"or set RETRAIN_SHIPPED = True to train the runs here"
-        )
-    doc = json.loads(path.read_text())
-    if doc.get("format") != FORMAT:
-        raise ValueError(f"{path}: results format {doc.get('format')!r}, expected {FORMAT}: regenerate it")
-    return doc
+    """Read a file written by :func:`save_results` (a bare name: the shipped file, see
+    :func:`mnist_course.shipped.read_results`); a missing file or another format is one clear error."""
+    fix = "produce it with `mnist-course run 04 --results`, or set RETRAIN_SHIPPED = True to train the runs here"
+    return read_results(path, formats={FORMAT}, required=("settings", "study", "chosen", "finals"), fix=fix)
 
 
 __all__ = [
     "FORMAT",
     "RESULTS_NAME",
-    "as_vectors",
     "best_epoch",
     "build",
     "choose",
@@ -269,5 +238,4 @@ __all__ = [
     "one_standard_error",
     "run_study",
     "save_results",
-    "versions",
 ]

@@ -1,4 +1,4 @@
-"""The course's model zoo: Keras recipes that reproduce published MNIST results, plus the fast course CNN."""
+"""The model zoo: each registered model built, compiled and trained by its recipe (exported by ``models``)."""
 
 from __future__ import annotations
 
@@ -10,24 +10,19 @@ from typing import Any
 import keras
 import numpy as np
 
-from mnist_course.augment import shift_images
 from mnist_course.data import class_ids, to_model_input
-from mnist_course.recipes import ALTERNATIVES as _ALTERNATIVES
-from mnist_course.recipes import BUILDERS as _BUILDERS
-from mnist_course.recipes import PUBLISHED_IN_WORDS as _PUBLISHED_IN_WORDS
-from mnist_course.recipes import RECIPES as _RECIPES
-from mnist_course.recipes import TRAIN_SIZE, Recipe
+from mnist_course.models.augment import shift_images
+from mnist_course.models.recipes import ALTERNATIVES as _ALTERNATIVES
+from mnist_course.models.recipes import BUILDERS as _BUILDERS
+from mnist_course.models.recipes import PUBLISHED_IN_WORDS as _PUBLISHED_IN_WORDS
+from mnist_course.models.recipes import RECIPES as _RECIPES
+from mnist_course.models.recipes import TRAIN_SIZE, Recipe
 from mnist_course.seeding import seed_everything
 
 
 def list_models() -> list[str]:
     """Names of all registered models, in course order (the validation alternatives are not among them)."""
     return [name for name in _RECIPES if name not in _ALTERNATIVES]
-
-
-def alternatives() -> dict[str, str]:
-    """The alternatives validation compared in notebook 05, ``{name: what differs from its base model}``."""
-    return {name: what for name, (_, _, _, what) in _ALTERNATIVES.items()}
 
 
 def published(name: str) -> str:
@@ -113,8 +108,9 @@ def batches(
     scaled by :func:`prepare` when it is drawn, so training never holds float32 copies of the whole set (188 MB
     each), which keeps the notebooks within Binder's 2 GiB, and training and prediction scale pixels the same way.
     ``shuffle_seed`` reshuffles every epoch, reproducibly. ``shift_pixels`` > 0 moves each image of a batch by its
-    own random offset (:func:`mnist_course.augment.shift_images`), drawn from the shuffle seed and the batch's image
-    indices, so a run is reproducible and each epoch's shifts differ. Labels may be class ids or one-hot rows.
+    own random offset (:func:`~mnist_course.models.augment.shift_images`), drawn from the shuffle seed and the
+    batch's image indices, so a run is reproducible and each epoch's shifts differ. Labels may be class ids or
+    one-hot rows.
     """
     import tensorflow as tf
 

@@ -1,21 +1,20 @@
-"""Notebook 05's shipped results: model selection on a validation split, and the registry models over seeds."""
+"""Notebook 05 (CNNs): model selection on a validation split, the registry models over seeds, their shipped results."""
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import platform
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mnist_course import model_key, model_store, models, stats
+from mnist_course import stats
 from mnist_course.data import train_val_split
-from mnist_course.files import write_text_atomic
-from mnist_course.paths import notebooks_dir
+from mnist_course.models import key as model_key
+from mnist_course.models import store as model_store
+from mnist_course.models import zoo as models
+from mnist_course.shipped import read_results, shipped_path, versions, write_results
 
 FORMAT = 1
 VALIDATION_IMAGES = 10_000  # held out of the 60,000 training images for every choice; the test set stays unseen
@@ -85,7 +84,7 @@ def run_selection(
     then (at those epochs) its batch normalization, its schedule with warm restarts, its random shifts and the width
     of its first convolution, and cnn-32-64's cosine schedule.
 
-    Each candidate is trained by :func:`mnist_course.model_store.load_or_train` (cached) and scored on the
+    Each candidate is trained by :func:`mnist_course.models.store.load_or_train` (cached) and scored on the
     :data:`VALIDATION_IMAGES` held-out images; :func:`one_se_choice` decides, simplest first."""
     (x_tr, y_tr), (x_val, y_val) = train_val_split(x_train, y_train, val_size=VALIDATION_IMAGES, seed=seed)
     split = (x_tr, y_tr, x_val, y_val)
@@ -140,9 +139,9 @@ def run_selection(
         "seed": seed,
         "train_images": len(x_tr),
         "validation_images": len(x_val),
-        "validation_data": model_key.fingerprint(x_val, y_val),
+        "validation_data": model_key.data_fingerprint(x_val, y_val),
         "studies": studies,
-        **_provenance(),
+        "versions": versions(),
     }
 
 
@@ -158,7 +157,8 @@ def run_models(
     """Train (or load) every model of ``names``, in that order, by its recipe on all of ``(x_train, y_train)`` once
     per seed of ``seeds[name]`` and score each on ``test`` (the one use of the test set).
 
-    With ``save_as`` the results are saved (:func:`save`) after every model, ``"complete": False`` until the last,
+    With ``save_as`` the results are saved (:func:`save_results`) after every model, ``"complete": False``
+    until the last,
     so that a run stopped half-way still ships what it measured."""
     import keras
 
@@ -166,10 +166,10 @@ def run_models(
         "format": FORMAT,
         "train_images": len(x_train),
         "test_images": len(test[0]),
-        "test_data": model_key.fingerprint(*test),
+        "test_data": model_key.data_fingerprint(*test),
         "models": {},
         "complete": False,
-        **_provenance(),
+        "versions": versions(),
     }
     from mnist_course.live import progress
 
@@ -193,17 +193,8 @@ def run_models(
         }
         results["complete"] = len(results["models"]) == len(names)
         if save_as:
-            save(save_as, results)
+            save_results(save_as, results)
     return results
-
-
-def _provenance() -> dict[str, Any]:
-    return {"software": model_key.software(), "cpus": os.cpu_count(), "python": platform.python_version()}
-
-
-def results_path(file: str) -> Path:
-    """``notebooks/results/<file>`` of the course."""
-    return notebooks_dir() / "results" / file
 
 
 def with_settings(results: dict[str, Any]) -> dict[str, Any]:
@@ -215,33 +206,25 @@ def with_settings(results: dict[str, Any]) -> dict[str, Any]:
     return {**results, "seeds": seeds, "settings": {"SEED": seeds[0], "TRAIN_SIZE": images}}
 
 
-def save(file: str, results: dict[str, Any]) -> Path:
+def save_results(file: str, results: dict[str, Any]) -> Path:
     """Write ``results`` (:func:`with_settings`) as stable JSON (sorted keys) to ``notebooks/results/<file>``,
     atomically."""
-    path = results_path(file)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return write_text_atomic(path, json.dumps(with_settings(results), indent=1, sort_keys=True) + "\n")
+    return write_results(shipped_path(file), with_settings(results), fmt=FORMAT)
 
 
-def load(file: str) -> dict[str, Any]:
+def load_results(file: str) -> dict[str, Any]:
     """The shipped results ``notebooks/results/<file>`` (on Colab fetched from the repository, see
-    :func:`mnist_course.shipped.find_shipped`); a missing file raises naming the command that makes it."""
-    from mnist_course.shipped import find_shipped
-
-    path = find_shipped(file)
-    results = json.loads(path.read_text())
-    if results.get("format") != FORMAT:
-        raise ValueError(f"{path}: format {results.get('format')!r}, expected {FORMAT}: produce it again")
-    return results
+    :func:`mnist_course.shipped.read_results`); a missing or malformed file raises naming the command that makes it."""
+    return read_results(file, formats={FORMAT})
 
 
 def dense_rows(file: str = "04_mlp_full.json") -> dict[str, Any]:
     """The dense networks' final runs from notebook 04's shipped results (its validation chose their epochs), as
     rows like :func:`run_models`' (``"recipe": None``, ``"from": file``); ``{}`` when that file is absent."""
-    path = results_path(file)
+    path = shipped_path(file)
     if not path.is_file():
         return {}
-    shipped = json.loads(path.read_text())
+    shipped = read_results(path, formats={1}, required=("finals", "chosen"))
     rows = {}
     for name, runs in shipped.get("finals", {}).items():
         rows[name] = {
@@ -298,12 +281,11 @@ __all__ = [
     "accuracy_range",
     "accuracy_text",
     "dense_rows",
-    "load",
+    "load_results",
     "one_se_choice",
-    "results_path",
     "run_models",
     "run_selection",
-    "save",
+    "save_results",
     "selection_table",
     "standard_error",
 ]

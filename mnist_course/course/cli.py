@@ -31,7 +31,7 @@ def _positive(text: str) -> int:
 
 
 def _cmd_doctor(args: argparse.Namespace) -> int:
-    from mnist_course.doctor import doctor
+    from mnist_course.course.doctor import doctor
 
     report = doctor()
     print(report)
@@ -112,7 +112,7 @@ def _default_output(args: argparse.Namespace) -> str:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from mnist_course import runner
+    from mnist_course.course import runner
 
     try:
         _check_results_options(args)
@@ -155,7 +155,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_student_edition(args: argparse.Namespace) -> int:
-    from mnist_course import editions, runner
+    from mnist_course.course import editions, runner
 
     out_dir = Path(args.output)
     try:
@@ -222,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar=("NAME", "VALUE"),
-        help="set a parameter declared in mnist_course/parameters.py, checked before anything runs "
+        help="set a parameter declared in mnist_course/course/parameters.py, checked before anything runs "
         "(a Python literal, e.g. 3, 0.5, None; lists as a,b) (repeatable)",
     )
     run.add_argument(

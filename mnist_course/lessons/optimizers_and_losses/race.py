@@ -1,6 +1,7 @@
 """A fair race of optimizers, losses, batch sizes and learning rates: same model, same start, same data, same seed.
 
-This module trains; :mod:`mnist_course.race_results` stores and tabulates, :mod:`mnist_course.race_plots` draws,
+This module trains; :mod:`~mnist_course.lessons.optimizers_and_losses.results` stores and tabulates,
+:mod:`~mnist_course.lessons.optimizers_and_losses.plots` draws,
 :class:`mnist_course.widgets.race_viewer.RaceViewer` lets a student pick the runs to plot.
 """
 
@@ -56,6 +57,33 @@ class RunSpec:
         return optimizer_class(learning_rate=self.learning_rate, **self.options)
 
 
+# The runs of notebook 07's race, in the order its tables and figures list them: each changes one thing from a
+# reference run (the one list: notebook 07, the RUNS parameter, the colours and the tests use it).
+RUNS = (
+    # the optimizers, each with Keras' default learning rate; categorical cross-entropy, batches of 128
+    RunSpec("sgd", "sgd", 0.01),
+    RunSpec("sgd-momentum", "sgd", 0.01, options={"momentum": 0.9}),
+    RunSpec("rmsprop", "rmsprop", 0.001),
+    RunSpec("adam", "adam", 0.001),
+    RunSpec("adagrad", "adagrad", 0.001),
+    RunSpec("adamw", "adamw", 0.001),  # Adam with decoupled weight decay (Keras' default 0.004)
+    # the losses, with Adam ("adam" above is categorical cross-entropy on one-hot labels)
+    RunSpec("adam-sparse", "adam", 0.001, loss="sparse"),
+    RunSpec("adam-mse", "adam", 0.001, loss="mse"),
+    RunSpec("sgd-mse", "sgd", 0.01, loss="mse"),  # and with plain SGD ("sgd" above is cross-entropy)
+    # the batch size, with plain SGD at 0.01 ("sgd" above is batches of 128)
+    RunSpec("sgd-batch", "sgd", 0.01, batch_size=10_000),  # the whole training set: one step per epoch
+    RunSpec("sgd-b512", "sgd", 0.01, batch_size=512),
+    RunSpec("sgd-b32", "sgd", 0.01, batch_size=32),
+    RunSpec("sgd-b1", "sgd", 0.01, batch_size=1),  # stochastic gradient descent
+    # the learning rate, with plain SGD and batches of 128 ("sgd" above is 0.01)
+    RunSpec("sgd-lr0.001", "sgd", 0.001),
+    RunSpec("sgd-lr0.1", "sgd", 0.1),
+    RunSpec("sgd-lr1", "sgd", 1.0),
+)
+RUN_NAMES = tuple(spec.name for spec in RUNS)
+
+
 @dataclass
 class RaceData:
     """Flat float images and *integer* labels; targets for each loss kind are derived with :meth:`targets`."""
@@ -74,7 +102,7 @@ class RaceData:
 
 @dataclass
 class RaceRun:
-    """A finished run: its ``spec``, its ``setup`` (epochs, seed, sizes, fingerprint of the initial weights) and
+    """A finished run: its ``spec``, its ``setup`` (epochs, seed, sizes, weights_fingerprint of the initial weights) and
     its ``history``: per epoch 0..E ``loss``, ``val_accuracy``, ``val_crossentropy`` and cumulative training
     ``seconds`` (None where a value was not finite)."""
 
@@ -87,7 +115,7 @@ class RaceRun:
         return self.history[metric][-1]
 
 
-def fingerprint(weights: Sequence[np.ndarray]) -> str:
+def weights_fingerprint(weights: Sequence[np.ndarray]) -> str:
     """A short SHA-256 of the weight values and shapes: equal fingerprints mean identical weights."""
     digest = hashlib.sha256()
     for w in weights:
@@ -171,7 +199,7 @@ def train_race_run(
         "seed": seed,
         "n_train": len(data.y_train),
         "n_val": len(data.y_val),
-        "initial_weights": fingerprint(init_weights),
+        "initial_weights": weights_fingerprint(init_weights),
     }
     return RaceRun(spec, setup, history)
 
@@ -260,13 +288,15 @@ def max_difference(a: RaceRun, b: RaceRun, metric: str = "val_accuracy") -> floa
 
 
 __all__ = [
+    "RUNS",
+    "RUN_NAMES",
     "LOSSES",
     "OPTIMIZERS",
     "RaceData",
     "RaceRun",
     "RunSpec",
     "by_name",
-    "fingerprint",
+    "weights_fingerprint",
     "format_metric",
     "initial_weights",
     "max_difference",

@@ -8,6 +8,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from mnist_course.lessons.optimizers_and_losses.race import RUN_NAMES
 from mnist_course.notebook import PROFILES, check_profile, current_profile
 
 
@@ -61,24 +62,6 @@ _CNNS = ("course-cnn", "cnn-16-36", "cnn-32-64", "lenet-avgpool", "keras-io-conv
 _MODELS = ("dense-512", "mlp-3x500", "cnn-16-36", "cnn-32-64", "lenet-avgpool", "keras-io-convnet", "course-cnn")
 # 1/12 of TRAIN_SIZE is held out for validation: at least one image per digit there.
 _TRAIN_SIZE = dict(type=int, minimum=120, maximum=60000, help="training images used (1/12 held out for validation)")
-_RACE_RUNS = (
-    "sgd",
-    "sgd-momentum",
-    "rmsprop",
-    "adam",
-    "adagrad",
-    "adamw",
-    "adam-sparse",
-    "adam-mse",
-    "sgd-mse",
-    "sgd-batch",
-    "sgd-b512",
-    "sgd-b32",
-    "sgd-b1",
-    "sgd-lr0.001",
-    "sgd-lr0.1",
-    "sgd-lr1",
-)
 
 
 def _epochs(what: str, ci: int, full: int | None, full_words: str, student: int | None = None) -> Param:
@@ -200,7 +183,7 @@ DECLARED: dict[str, dict[str, Param]] = {
         "LIVE_RUNS": Param(
             list,
             "runs trained here",
-            choices=_RACE_RUNS,
+            choices=RUN_NAMES,
             none_means="ci: sgd, adam, adam-mse; student: sgd, sgd-momentum, adam; full: all 16",
         ),
         "RACE_SEEDS": _count("seeds the live race runs (SEED, SEED + 1, ...)", 5, 1, 3, student=1),
@@ -245,7 +228,7 @@ def declared(notebook: str) -> dict[str, Param]:
     except KeyError:
         raise ParameterError(
             f"no parameters declared for notebook {notebook!r}: add it to DECLARED in "
-            f"mnist_course/parameters.py (known: {', '.join(DECLARED)})"
+            f"mnist_course/course/parameters.py (known: {', '.join(DECLARED)})"
         ) from None
 
 
@@ -347,7 +330,7 @@ def resolve(notebook: str, namespace: Mapping[str, object]) -> dict[str, object]
     if missing:
         raise ParameterError(
             f"{notebook}: the parameters cell does not set {missing[0]}; declared in "
-            f"mnist_course/parameters.py: {', '.join(params)}"
+            f"mnist_course/course/parameters.py: {', '.join(params)}"
         )
     values = {name: check_value(notebook, name, namespace[name]) for name in params}
     profile = values.get("PROFILE")

@@ -1,5 +1,5 @@
-"""The layers of the course's convolutional networks: the published CNNs, the course CNN and its validation
-alternatives (recipes and training: :mod:`mnist_course.models`)."""
+"""The layer stacks of every registered model: the dense networks, the published CNNs, the course CNN and its
+validation alternatives (recipes and training: :mod:`mnist_course.models.recipes`, :mod:`mnist_course.models.zoo`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,19 @@ from keras import layers
 # on a CPU (memory-bound, one input channel), and notebook 05's validation found 24 filters no better.
 CONV1_FILTERS = 16
 CONV2_FILTERS = 48
+
+
+def dense_512() -> list[layers.Layer]:
+    """The book's network (Deep Learning with Python, ch. 2): dense 512 ReLU, softmax 10."""
+    return [layers.Dense(512, activation="relu"), layers.Dense(10, activation="softmax")]
+
+
+def mlp_3x500() -> list[layers.Layer]:
+    """Three dense 500 ReLU layers, each followed by Dropout(0.2), then softmax 10."""
+    hidden: list[layers.Layer] = []
+    for _ in range(3):
+        hidden += [layers.Dense(500, activation="relu"), layers.Dropout(0.2)]
+    return hidden + [layers.Dense(10, activation="softmax")]
 
 
 def cnn_16_36() -> list[layers.Layer]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnist_course.learning import log_softmax, softmax
+from mnist_course.lessons.how_a_network_learns.softmax_regression import log_softmax, softmax
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:

@@ -1,5 +1,5 @@
 """What a trained CNN sees, computed: its kernels, feature maps, most exciting images and the pixels a prediction
-rests on (the pictures of them are in :mod:`mnist_course.feature_plots`)."""
+rests on (the pictures of them are in :mod:`mnist_course.lessons.what_the_cnn_sees.plots`)."""
 
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from mnist_course.lessons.optimizers_and_losses.race import RUN_NAMES, RaceRun
 from mnist_course.plots import finish_figure, new_figure
-from mnist_course.race import RaceRun
 
 METRICS = {
     "loss": "training loss (own objective)",
@@ -21,25 +21,26 @@ METRICS = {
 }
 # One colour per run of notebook 07, in every figure: the optimizers in strong colours, variants of a run in a
 # lighter shade of a related one, plain SGD (the reference of the loss, batch and learning-rate groups) black.
-RUN_COLORS = {
-    "sgd": "#000000",
-    "sgd-momentum": "#1f77b4",
-    "sgd-nesterov": "#6baed6",
-    "rmsprop": "#ff7f0e",
-    "adam": "#2ca02c",
-    "adagrad": "#d62728",
-    "adamw": "#9467bd",
-    "adam-sparse": "#98df8a",
-    "adam-mse": "#8c564b",
-    "sgd-mse": "#e377c2",
-    "sgd-batch": "#7f7f7f",
-    "sgd-b512": "#bcbd22",
-    "sgd-b32": "#17becf",
-    "sgd-b1": "#393b79",
-    "sgd-lr0.001": "#c5b0d5",
-    "sgd-lr0.1": "#ffbb78",
-    "sgd-lr1": "#ff9896",
-}
+_PALETTE = (  # in the order of RUN_NAMES
+    "#000000",
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#98df8a",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+    "#393b79",
+    "#c5b0d5",
+    "#ffbb78",
+    "#ff9896",
+)
+RUN_COLORS = dict(zip(RUN_NAMES, _PALETTE, strict=True))
+RUN_COLORS["sgd-nesterov"] = "#6baed6"  # Nesterov's path in the update-rule figures
 # The optimizer names of the update-rule figures share the runs' colours.
 RUN_COLORS.update(
     {
