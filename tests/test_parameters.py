@@ -52,7 +52,7 @@ def test_the_parameters_cell_sets_exactly_the_declared_names_with_allowed_defaul
     assert all(isinstance(node, ast.Assign) for node in tree.body), "the parameters cell holds only assignments"
     values = literals(source)
     assert list(values) == list(parameters.DECLARED[path.stem]), (
-        "same names, same order as mnist_course/course/parameters.py"
+        "same names, same order as mnist_course/course/declared.py"
     )
     for name, value in values.items():
         check_value(path.stem, name, value)  # raises if the notebook's own default is not allowed

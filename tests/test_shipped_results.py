@@ -82,7 +82,7 @@ def test_a_shipped_results_settings_are_the_current_full_profile_parameters(path
         checked += 1
         assert value == param.by_profile["full"], (
             f"{path.name}: {key}={value!r}, but the full profile now uses {param.by_profile['full']!r} "
-            f"(mnist_course/course/parameters.py): rerun `mnist-course run {stem[:2]} --results`"
+            f"(mnist_course/course/declared.py): rerun `mnist-course run {stem[:2]} --results`"
         )
     assert checked, f"{path.name}: its settings name none of {stem}'s full-profile parameters ({sorted(declared)})"
 

@@ -222,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar=("NAME", "VALUE"),
-        help="set a parameter declared in mnist_course/course/parameters.py, checked before anything runs "
+        help="set a parameter declared in mnist_course/course/declared.py, checked before anything runs "
         "(a Python literal, e.g. 3, 0.5, None; lists as a,b) (repeatable)",
     )
     run.add_argument(
