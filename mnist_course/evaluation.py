@@ -15,8 +15,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from mnist_course.data import NUM_CLASSES, class_ids
-from mnist_course.plots import new_figure
+from mnist_course.plots import finish_figure, new_figure
 from mnist_course.predict import probabilities
+from mnist_course.stats import calibration_bins
 
 
 def _as_history(run: Any) -> dict[str, list[float]]:
@@ -235,3 +236,45 @@ def plot_seed_curves(
     if title:
         fig.suptitle(title)
     return fig
+
+
+def plot_reliability(probs: np.ndarray, y: np.ndarray, title: str | None = None, n_bins: int = 15) -> Figure:
+    """Reliability diagram: per confidence bin (top-class probability), the accuracy of its answers as a bar and
+    their mean confidence as a point, against the diagonal of perfect calibration; below, how many images each bin
+    holds (log scale, count written on each bar). The title gives the expected calibration error
+    (:func:`mnist_course.stats.calibration_bins`).
+
+    Returns the Figure: call ``display(fig)`` or let the notebook show it.
+    """
+    cal = calibration_bins(probs, y, n_bins=n_bins)
+    fig = new_figure(6, 6)
+    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": (3, 1)})
+    edges, full = 100 * cal.edges, cal.count > 0
+    centres, width = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
+    top.plot([0, 100], [0, 100], color="grey", linestyle="--", label="perfect calibration")
+    label = "accuracy of the bin's answers"
+    top.bar(
+        centres[full],
+        100 * cal.accuracy[full],
+        width=width[full],
+        color="C0",
+        alpha=0.7,
+        edgecolor="white",
+        label=label,
+    )
+    points = (100 * cal.confidence[full], 100 * cal.accuracy[full])
+    top.plot(*points, "o", color="C3", markersize=4, label="(mean confidence, accuracy) of the bin")
+    top.set_xlim(0, 100)
+    top.set_ylim(0, 102)
+    top.set_ylabel("accuracy in the bin (%)")
+    top.grid(alpha=0.3)
+    top.legend(fontsize="small", loc="upper left")
+    bottom.bar(centres[full], cal.count[full], width=width[full], color="grey", alpha=0.7, edgecolor="white")
+    for x, count in zip(centres[full], cal.count[full]):
+        bottom.text(x, count, f"{count:,}", ha="center", va="bottom", fontsize=6)
+    bottom.set_yscale("log")
+    bottom.set_ylim(0.5, 5 * max(1, int(cal.count.max())))
+    bottom.set_xlabel("confidence: top-class probability (%)")
+    bottom.set_ylabel("images in the bin")
+    ece = f"ECE {100 * cal.ece:.2f} % ({n_bins} bins, {int(cal.count.sum()):,} images)"
+    return finish_figure(fig, f"{title or 'reliability diagram'}: {ece}")

@@ -2,7 +2,8 @@
 
 When a person watches (an IPython kernel, and ``$MNIST_COURSE_UNATTENDED`` is not ``"1"``) both draw in place through
 IPython display handles, which JupyterLab, VS Code and Colab all update. Unattended (papermill, nbval, a script)
-they print a few short lines that never change between runs or machines, so stored notebook outputs stay stable.
+each prints one quiet line when it is done, the same on every run and machine, so stored notebook outputs show no
+progress text and stay stable.
 """
 
 from __future__ import annotations
@@ -106,7 +107,8 @@ def split_metrics(names: Iterable[str]) -> list[str]:
 
 class LivePlot(keras.callbacks.Callback):
     """Draws each metric (loss, accuracy, ...) per epoch as training runs, train solid and validation dashed in the
-    same colour, with a line saying how long the cell still needs; unattended it prints ``epoch 2/5`` per epoch.
+    same colour, with a line saying how long the cell still needs; unattended it prints one line at the end,
+    ``trained for 5 epochs``.
 
     ``history`` holds the values plotted (the same as ``model.fit(...).history``); ``figure`` is the figure shown.
     """
@@ -155,9 +157,7 @@ class LivePlot(keras.callbacks.Callback):
         self.epoch_times.append(time.monotonic() - self.epoch_started)
         for name, value in (logs or {}).items():
             self.history.setdefault(name, []).append(float(value))
-        where = f"{self.title}: " if self.title else ""
         if not self._attended:
-            print(f"{where}epoch {epoch + 1}/{self.epochs}", flush=True)
             return
         self._draw()
         self._plot_handle.update(self.figure)
@@ -165,9 +165,12 @@ class LivePlot(keras.callbacks.Callback):
         self._status(f"epoch {epoch + 1}/{self.epochs} done · {self._times(left)}")
 
     def on_train_end(self, logs: dict | None = None) -> None:
+        epochs = len(self.epoch_times)
         if self._attended:
-            epochs = len(self.epoch_times)
             self._status(f"{epochs} epoch{'s' * (epochs != 1)} in {format_seconds(time.monotonic() - self.started)}")
+        else:
+            where = f"{self.title}: " if self.title else ""
+            print(f"{where}trained for {epochs} epoch{'s' * (epochs != 1)}", flush=True)
 
     # -- drawing ---------------------------------------------------------------------------------------------------
     def _times(self, left: float | None) -> str:
@@ -205,7 +208,7 @@ class LivePlot(keras.callbacks.Callback):
 
 def progress(iterable: Iterable[T], total: int | None = None, label: str = "") -> Iterator[T]:
     """Yield the items of ``iterable`` while showing how many are done (a bar when ``total`` or ``len()`` is
-    known) and an ETA, updated in place; unattended, print ``label: 0/N`` before and ``label: N/N`` after."""
+    known) and an ETA, updated in place; unattended, print one line at the end, ``label: all N done``."""
     if total is None:
         try:
             total = len(iterable)  # type: ignore[arg-type]
@@ -214,12 +217,11 @@ def progress(iterable: Iterable[T], total: int | None = None, label: str = "") -
     name = f"{label}: " if label else ""
     of = f"/{total}" if total is not None else ""
     if not attended():
-        print(f"{name}0{of}", flush=True)
         done = 0
         for item in iterable:
             done += 1
             yield item
-        print(f"{name}{done}{of}", flush=True)
+        print(f"{name}all {done} done", flush=True)
         return
     started, shown, done = time.monotonic(), 0.0, 0
     handle = display(Status(f"{name}0{of}", 0.0 if total else None), display_id=True)

@@ -1,4 +1,4 @@
-"""Importing TensorFlow/Keras without their machine-specific C++ start-up log lines in notebook outputs."""
+"""Silencing what C++ libraries (a Keras backend) write straight to the process's stderr, e.g. at start-up."""
 
 from __future__ import annotations
 
@@ -23,16 +23,4 @@ def silenced_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def import_tensorflow_quietly() -> None:
-    """Import TensorFlow and Keras and initialise the devices now, with their start-up messages (CPU features,
-    CUDA probing, oneDNN notes) silenced; TensorFlow's later C++ logs are kept to warnings and errors. A following
-    ``import keras`` is then instant and prints nothing; Python warnings and errors still show."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with silenced_stderr():
-        import keras  # noqa: F401
-        import tensorflow
-
-        tensorflow.zeros(1)  # the first op initialises the devices, which logs its own probing (cuInit, ...)
-
-
-__all__ = ["import_tensorflow_quietly", "silenced_stderr"]
+__all__ = ["silenced_stderr"]

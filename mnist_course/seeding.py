@@ -16,6 +16,6 @@ def seed_everything(seed: int, *, deterministic_ops: bool = False) -> None:
 
     keras.utils.set_random_seed(seed)
     if deterministic_ops:
-        import tensorflow as tf
+        from mnist_course.backend import deterministic_ops as deterministic
 
-        tf.config.experimental.enable_op_determinism()
+        deterministic()

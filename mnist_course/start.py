@@ -40,26 +40,35 @@ def _plotting() -> None:
         shell.run_line_magic("matplotlib", "inline")
 
 
-def start(notebook: str, namespace: MutableMapping[str, object], *, tensorflow: bool = True) -> str:
+def backend_line(backend: str, device: str) -> str:
+    """The second line a notebook prints: which Keras backend computes, where, and the one line that switches it."""
+    return (
+        f"Keras backend: {backend}, on the {device}. To switch, put %env KERAS_BACKEND=jax (or torch, tensorflow) "
+        "in a first cell, restart the kernel and run all cells again."
+    )
+
+
+def start(notebook: str, namespace: MutableMapping[str, object], *, backend: bool = True) -> str:
     """Open notebook ``notebook`` (its stem, e.g. ``"04_mlp"``) with the values of its parameters cell.
 
     Checks and resolves the parameters (:func:`mnist_course.course.parameters.use_parameters`, which writes the resolved
-    values back into ``namespace``), seeds Python, NumPy and Keras from ``SEED``, imports TensorFlow without its
-    start-up log lines (unless ``tensorflow=False``), sets the plotting defaults and prints one line naming the
-    profile. Returns the profile.
+    values back into ``namespace``), imports Keras and its backend without their start-up log lines (unless
+    ``backend=False``), seeds Python, NumPy and Keras from ``SEED``, sets the plotting defaults and prints a line
+    naming the profile and one naming the backend and its device. Returns the profile.
     """
     use_parameters(notebook, namespace)
-    if tensorflow:
-        from mnist_course.quiet import import_tensorflow_quietly
+    where = None
+    if backend:
+        from mnist_course import backend as keras_backend
 
-        import_tensorflow_quietly()
+        where = backend_line(keras_backend.import_quietly(), keras_backend.device())
     from mnist_course.seeding import seed_everything
 
     seed_everything(int(namespace["SEED"]))  # type: ignore[arg-type]
     _plotting()
     profile = str(namespace["PROFILE"])
-    print(profile_line(profile))
+    print(profile_line(profile) + ("" if where is None else "\n" + where))
     return profile
 
 
-__all__ = ["FIGURE_DEFAULTS", "profile_line", "start"]
+__all__ = ["FIGURE_DEFAULTS", "backend_line", "profile_line", "start"]

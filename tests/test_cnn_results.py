@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,9 @@ from mnist_course import stats
 from mnist_course.lessons import cnn as cnn_results
 from mnist_course.models import recipes
 from mnist_course.models import zoo as models
+from mnist_course.shipped import ShippedResultsError
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_standard_error_of_an_accuracy_by_hand() -> None:
@@ -79,29 +84,52 @@ def test_selection_table_marks_the_choice_with_each_standard_error() -> None:
     assert "  24                    99.41 ± 0.08 %    55.0 s of training" in text
 
 
+SELECTION = {  # one study, by hand: 99.25 % is within one standard error (0.08 points) of 99.31 %
+    "format": cnn_results.FORMAT,
+    "rule": "one-standard-error rule",
+    "seed": 7,
+    "train_images": 50_000,
+    "validation_images": 10_000,
+    "validation_data": {"dtype": "uint8", "images": 10_000, "sha256": "0" * 64},
+    "studies": [
+        {
+            "question": "epochs?",
+            "chosen": "2 epochs",
+            "candidates": [
+                {"model": "course-cnn", "epochs": 2, "label": "2 epochs", "val_accuracy": 0.9925, "seconds": 11.7},
+                {"model": "course-cnn", "epochs": 6, "label": "6 epochs", "val_accuracy": 0.9931, "seconds": None},
+            ],
+        }
+    ],
+}
+
+
 def test_results_are_saved_as_stable_json_and_read_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "05_cnn.ipynb").write_text("{}")
     monkeypatch.setenv("MNIST_COURSE_NOTEBOOKS", str(tmp_path))
-    results = {
-        "format": cnn_results.FORMAT,
-        "b": 1.5,
-        "a": [1, 2],
-        "seed": 7,
-        "train_images": 50,
-        "validation_images": 10,
-    }
-    path = cnn_results.save_results("05_test.json", results)
+    monkeypatch.setenv("MNIST_COURSE_CACHE", str(tmp_path / "cache"))
+    path = cnn_results.save_results("05_test.json", SELECTION)
     assert path == tmp_path / "results" / "05_test.json"
-    results |= {"seeds": [7], "settings": {"SEED": 7, "TRAIN_SIZE": 60}}  # what produced it, as parameters
+    results = SELECTION | {"seeds": [7], "settings": {"SEED": 7, "TRAIN_SIZE": 60_000}}  # what produced it
     assert path.read_text() == json.dumps(results, indent=1, sort_keys=True) + "\n"
+    manifest = (tmp_path / "results" / "MANIFEST.sha256").read_text()
+    assert manifest == f"{hashlib.sha256(path.read_bytes()).hexdigest()}  05_test.json\n"  # written with it
     assert cnn_results.load_results("05_test.json") == results
     path.write_text(json.dumps({"format": 0}))
     with pytest.raises(ValueError, match=r"format 0, expected one of \[1\]"):
         cnn_results.load_results("05_test.json")
     monkeypatch.setenv("MNIST_COURSE_RESULTS_URL", "http://127.0.0.1:9/")  # nothing listens: like no network
-    monkeypatch.setenv("MNIST_COURSE_CACHE", str(tmp_path / "cache"))
     with pytest.raises(FileNotFoundError, match="make them with `mnist-course run --results`"):
         cnn_results.load_results("05_missing.json")
+
+
+def test_a_study_whose_choice_its_candidates_contradict_is_refused(tmp_path: Path) -> None:
+    wrong = json.loads(json.dumps(SELECTION))
+    wrong["studies"][0]["chosen"] = "6 epochs"  # the rule takes the simpler 2 epochs
+    path = tmp_path / "05_selection.json"
+    path.write_text(json.dumps(cnn_results.with_settings(wrong)))
+    with pytest.raises(ShippedResultsError, match=r"studies\[0\].chosen is '6 epochs', but .* give '2 epochs'"):
+        cnn_results.load_results(str(path))
 
 
 def test_published_holds_numbers_only_where_a_source_printed_one() -> None:
@@ -125,18 +153,14 @@ def test_the_alternatives_differ_from_their_base_in_what_they_say_only() -> None
 def test_dense_rows_read_notebook_04s_final_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "05_cnn.ipynb").write_text("{}")
     monkeypatch.setenv("MNIST_COURSE_NOTEBOOKS", str(tmp_path))
-    assert cnn_results.dense_rows() == {}  # no file from notebook 04: no rows, no error
-    (tmp_path / "results").mkdir()
-    finals = {
-        "dense-512": [
-            {"seed": 42, "test_accuracy": 0.9788, "seconds": 59.8},
-            {"seed": 43, "test_accuracy": 0.98, "seconds": 56.4},
-        ]
-    }
-    (tmp_path / "results" / "04_mlp_full.json").write_text(
-        json.dumps({"format": 1, "finals": finals, "chosen": {"dense-512": {"epochs": 5}}})
-    )
+    monkeypatch.setenv("MNIST_COURSE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("MNIST_COURSE_RESULTS_URL", "http://127.0.0.1:9/")  # nothing listens: like no network
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ShippedResultsError, match="04_mlp_full.json are not in"):
+        cnn_results.dense_rows()  # no file from notebook 04: an error, never an empty comparison
+    shutil.copytree(ROOT / "notebooks" / "results", tmp_path / "results")
     row = cnn_results.dense_rows()["dense-512"]
-    assert row["seeds"] == [42, 43] and row["test_accuracy"] == [0.9788, 0.98] and row["seconds"] == [59.8, 56.4]
+    assert row["seeds"] == [42, 43, 44] and row["test_accuracy"] == [0.9806, 0.9801, 0.9801]
+    assert row["seconds"] == [61.8, 72.4, 57.9]
     assert row["epochs"] == 5 and row["recipe"] is None and row["from"] == "04_mlp_full.json"
     assert row["parameters"] == 784 * 512 + 512 + 512 * 10 + 10

@@ -156,8 +156,27 @@ def test_plot_seed_curves_draws_mean_of_the_seeds_with_a_band() -> None:
     assert fig.get_suptitle() == "two runs"
 
 
+def test_plot_reliability_shows_bins_counts_diagonal_and_ece() -> None:
+    # 6 answers at 95 % all right, 2 at 55 % both wrong: ECE = 6/8 * 0.05 + 2/8 * 0.55 = 17.50 %
+    probs = probs_for([0] * 6 + [3, 3], [0.95] * 6 + [0.55] * 2)
+    fig = evaluation.plot_reliability(probs, np.zeros(8, dtype=int), title="toy model", n_bins=10)
+    top, bottom = fig.axes
+    assert fig.get_suptitle() == "toy model: ECE 17.50 % (10 bins, 8 images)"
+    diagonal = top.lines[0]
+    assert list(diagonal.get_xdata()) == [0, 100] and list(diagonal.get_ydata()) == [0, 100]
+    bars = sorted((round(b.get_x() + b.get_width() / 2), round(b.get_height())) for b in top.patches)
+    assert bars == [(55, 0), (95, 100)]  # accuracy in percent at the centre of the bins 50-60 % and 90-100 %
+    points = top.lines[1]
+    assert sorted(points.get_xdata().tolist()) == pytest.approx([55.0, 95.0])  # mean confidence of each bin
+    assert sorted(t.get_text() for t in bottom.texts) == ["2", "6"]
+    assert "(%)" in top.get_ylabel() and "(%)" in bottom.get_xlabel() and "images" in bottom.get_ylabel()
+    assert bottom.get_yscale() == "log"
+    assert evaluation.plot_reliability(probs, np.zeros(8, dtype=int)).get_suptitle().startswith("reliability diagram")
+
+
 def test_figures_are_not_registered_with_pyplot() -> None:
     plt.close("all")
+    evaluation.plot_reliability(PROBS, Y_TRUE)
     evaluation.plot_history({"loss": [1.0]}, metrics=("loss",))
     evaluation.plot_confusion_matrix(np.eye(10, dtype=int))
     evaluation.plot_misclassified(np.zeros((6, 784)), Y_TRUE, PROBS)

@@ -233,4 +233,4 @@ def test_occlusion_with_progress_gives_the_same_map_and_reports_the_rows(monkeyp
     shown = features.occlusion_map(corner_classifier(), blob(), label=1, patch=4, stride=2, show_progress=True)
     np.testing.assert_array_equal(shown, quiet)
     # 12 pixels, patch 4, stride 2: patch tops at 0, 2, 4, 6, 8
-    assert capsys.readouterr().out.splitlines() == ["occlusion rows: 0/5", "occlusion rows: 5/5"]
+    assert capsys.readouterr().out.splitlines() == ["occlusion rows: all 5 done"]

@@ -16,7 +16,7 @@ ROOT = PACKAGE.parent
 # The layers, lowest first: a module may import its own layer and the layers below it, never one above.
 LAYERS = ("foundations", "data", "toolkit", "lessons", "widgets", "exercises")
 FOUNDATIONS = {"mnist_course", "mnist_course.files", "mnist_course.paths", "mnist_course.seeding", "mnist_course.quiet"}
-FOUNDATIONS |= {"mnist_course.notebook"}
+FOUNDATIONS |= {"mnist_course.notebook", "mnist_course.backend"}
 TOOLKIT_MODULES = {"evaluation", "live", "plots", "predict", "shipped", "stats"}
 OPENING = "mnist_course.start"  # the one module outside course/ that may import course/
 

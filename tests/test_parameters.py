@@ -102,7 +102,7 @@ def test_model_and_run_choices_match_the_registry_and_notebook_07():
     assert list(parameters.DECLARED["08_playground"]["MODEL_NAME"].choices) == models.list_models()
     cnns = [n for n in models.list_models() if models.get_recipe(n).input_kind == "image"]
     assert sorted(parameters.DECLARED["06_what_the_cnn_sees"]["MODEL_NAME"].choices) == sorted(cnns)
-    from mnist_course.lessons.optimizers_and_losses.race import RUNS
+    from mnist_course.lessons.optimizers_and_losses.entrants import RUNS
 
     names = [spec.name for spec in RUNS]
     assert len(names) == 16 and len(set(names)) == 16

@@ -35,6 +35,7 @@ from mnist_course.lessons.optimizers_and_losses.results import (
     seeds_in,
     write_shipped,
 )
+from mnist_course.shipped import ShippedResultsError
 from mnist_course.widgets.race_viewer import RaceViewer
 
 SEED = 7
@@ -74,9 +75,8 @@ def fake(name: str, accuracies: list[float | None], seconds: list[float], seed: 
         "val_accuracy": accuracies,
         "val_crossentropy": [2.3 / (e + 1) for e in range(n)],
     }
-    return RaceRun(
-        RunSpec(name, "sgd", 0.01, options={"momentum": 0.9}), {"epochs": n - 1, "seed": seed, "n_val": n_val}, history
-    )
+    setup = {"epochs": n - 1, "seed": seed, "n_train": 400, "n_val": n_val}
+    return RaceRun(RunSpec(name, "sgd", 0.01, options={"momentum": 0.9}), setup, history)
 
 
 def test_initial_weights_depend_only_on_the_seed():
@@ -147,11 +147,11 @@ def test_targets_per_loss_kind(data):
 
 
 def test_json_round_trip(tmp_path, raced):
-    results = [*raced, fake("broken", [0.1, None], [0.0, 1.5])]
+    results = [*raced, fake("sgd-lr1", [0.1, 0.2, None], [0.0, 1.5, 2.0])]  # a run that diverged
     path = save_results(tmp_path / "sub" / "race.json", results, settings={"epochs": 2, "n_train": 400})
     back = load_results(path)
     assert back == results
-    assert back[-1].history["val_accuracy"] == [0.1, None] and back[-1].spec.options == {"momentum": 0.9}
+    assert back[-1].history["val_accuracy"] == [0.1, 0.2, None] and back[-1].spec.options == {"momentum": 0.9}
     text = path.read_text()
     doc = json.loads(text)
     assert doc["seeds"] == [SEED, 1] and doc["settings"] == {"epochs": 2, "n_train": 400}
@@ -365,18 +365,22 @@ def test_plot_paths_draws_one_line_per_optimizer_in_its_colour():
 
 
 def test_the_shipped_file_is_only_a_whole_full_race_over_three_seeds(tmp_path):
-    whole = [fake(name, [0.1, 0.5], [0, 1], seed=seed) for seed in (1, 2, 3) for name in ("a", "b")]
+    whole = [fake(name, [0.1, 0.5], [0, 1], seed=seed) for seed in (1, 2, 3) for name in RUN_NAMES]
     full = {"profile": "full", "epochs": 1}
     for results, settings, why in [
         (whole[:-1], full, "missing"),
-        (whole[:4], full, "seeds"),
+        (whole[: 2 * len(RUN_NAMES)], full, "seeds"),
         (whole, {"profile": "ci"}, "profile"),
     ]:
         with pytest.raises(ValueError, match=why):
-            write_shipped(tmp_path / "race.json", results, runs=["a", "b"], settings=settings)
+            write_shipped(tmp_path / "race.json", results, runs=RUN_NAMES, settings=settings)
         assert not (tmp_path / "race.json").exists()
-    path = write_shipped(tmp_path / "race.json", whole, runs=["a", "b"], settings=full)
+    path = write_shipped(tmp_path / "race.json", whole, runs=RUN_NAMES, settings=full)
     assert load_results(path) == whole and json.loads(path.read_text())["seeds"] == [1, 2, 3]
+    doc = json.loads(path.read_text())  # a full-profile file that lost a run is refused on reading too
+    (tmp_path / "cut.json").write_text(json.dumps({**doc, "runs": doc["runs"][:-1]}))
+    with pytest.raises(ShippedResultsError, match=r"runs lacks sgd-lr1 \(seed 3\) of the full race"):
+        load_results(tmp_path / "cut.json")
 
 
 def test_a_rerun_is_compared_with_the_shipped_run_of_the_same_settings_only():

@@ -98,8 +98,8 @@ def test_batch_with_grid_reports_metrics_failures_and_exit_code(notebooks, tmp_p
 
 def test_in_place_run_stores_clean_outputs(notebooks):
     nb_path = notebooks / "01_ok.ipynb"
-    results = runner.run_batch([nb_path], None, "full", {}, in_place=True, **QUIET)
-    assert results[0].status == "ok" and results[0].metrics == {"score": 10, "profile": "full"}
+    results = runner.run_batch([nb_path], None, "student", {}, in_place=True, **QUIET)
+    assert results[0].status == "ok" and results[0].metrics == {"score": 10, "profile": "student"}
     assert sorted(p.name for p in notebooks.iterdir()) == ["01_ok.ipynb", "02_broken.ipynb"], "no file left beside"
     nb = nbformat.read(nb_path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -181,7 +181,7 @@ def test_discover_defaults_to_the_course_folder_and_runs_a_notebook_named_twice_
 
 def test_in_place_failure_leaves_the_notebook_byte_for_byte_unchanged(notebooks):
     before = listing(notebooks)
-    results = runner.run_batch([notebooks / "02_broken.ipynb"], None, "ci", {}, in_place=True, **QUIET)
+    results = runner.run_batch([notebooks / "02_broken.ipynb"], None, "student", {}, in_place=True, **QUIET)
     assert results[0].status == "failed" and results[0].error == "RuntimeError: broken with EPOCHS=1"
     assert listing(notebooks) == before
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -12,6 +13,8 @@ import pytest
 
 from mnist_course.lessons import mlp as selection
 from mnist_course.models import zoo as models
+
+SHIPPED = Path(__file__).resolve().parent.parent / "notebooks" / "results"
 
 # Three seeds' validation losses over five epochs: the lowest mean (0.30) is at epoch 4, with a spread of 0.03 there,
 # so one standard error is 0.03 / sqrt(3) = 0.0173; epoch 3's mean, 0.31, is within it, epoch 2's, 0.40, is not.
@@ -60,25 +63,28 @@ def test_choose_keeps_the_constant_rate_unless_the_cosine_wins_by_more_than_one_
 
 
 def test_results_round_trip_as_stable_json(tmp_path):
+    # the study, choices and final runs of the shipped file, written again by save_results and read back
+    shipped = json.loads((SHIPPED / selection.RESULTS_NAME).read_text())
+    study = shipped["study"]
+    study["mlp-3x500 no dropout"][0]["val_loss"][0] = 1 / 3  # stored to 6 decimals; epoch 4 stays the lowest mean
+    settings = {k: shipped["settings"][k] for k in ("seeds", "final_train", "train", "validation", "profile")}
     path = tmp_path / "results" / selection.RESULTS_NAME
     path.parent.mkdir()
     written = selection.save_results(
-        path,
-        settings={"seeds": [1, 2], "final_train": 600},
-        study={"a": [{"val_loss": [1 / 3]}]},
-        chosen={"dense-512": {"epochs": 4}},
-        finals={"dense-512": []},
+        path, settings=settings, study=study, chosen=shipped["chosen"], finals=shipped["finals"]
     )
     text = written.read_text()
     doc = selection.load_results(path)
-    assert doc["study"]["a"][0]["val_loss"] == [0.333333] and doc["seeds"] == [1, 2]
-    assert doc["settings"] == {"seeds": [1, 2], "final_train": 600, "SEED": 1, "TRAIN_SIZE": 600}  # as parameters
+    assert doc["study"]["mlp-3x500 no dropout"][0]["val_loss"][0] == 0.333333 and doc["seeds"] == [42, 43, 44]
+    assert doc["settings"] == {**settings, "SEED": 42, "TRAIN_SIZE": 60_000}  # as parameters
+    assert doc["chosen"] == shipped["chosen"] and doc["finals"] == shipped["finals"]
     assert set(doc["versions"]) == {"python", "keras", "backend", "tensorflow", "numpy", "cpus"}
     assert text == json.dumps(json.loads(text), indent=1, sort_keys=True) + "\n"  # sorted keys: diffs stay readable
+    assert not (tmp_path / "results" / "MANIFEST.sha256").exists()  # a folder of its own: no manifest to keep
 
 
 def test_missing_or_foreign_results_say_how_to_make_them(tmp_path):
-    with pytest.raises(FileNotFoundError, match="mnist-course run 04.*RETRAIN_SHIPPED = True"):
+    with pytest.raises(FileNotFoundError, match="make results.*mnist-course run 04.*RETRAIN_SHIPPED = True"):
         selection.load_results(tmp_path / "nothing.json")
     (tmp_path / "old.json").write_text(json.dumps({"format": 0}))
     with pytest.raises(ValueError, match=r"format 0, expected one of \[1\]"):

@@ -8,6 +8,7 @@ A shipped number whose settings the code no longer uses fails here: rerun ``make
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import asdict
@@ -111,3 +112,33 @@ def test_the_shipped_race_runs_are_notebook_07s_runs_as_they_are_now(path):
     for run in doc["runs"]:
         by_seed.setdefault(run["setup"]["seed"], set()).add(run["spec"]["name"])
     assert all(names == set(specs) for names in by_seed.values()), "every seed ran every run of the race"
+
+
+def _loaders() -> dict[str, object]:
+    """Each shipped file's reader: the lesson module that owns it (its load_results checks every field)."""
+    from mnist_course.lessons import cnn, mlp
+    from mnist_course.lessons.optimizers_and_losses import results as race
+
+    return {
+        "04_mlp_full.json": mlp.load_results,
+        "05_models_full.json": cnn.load_results,
+        "05_selection_full.json": cnn.load_results,
+        "07_race_full.json": race.load_results,
+    }
+
+
+def test_every_shipped_file_has_its_reader():
+    assert sorted(p.name for p in RESULTS) == sorted(_loaders())
+
+
+@pytest.mark.parametrize("path", RESULTS, ids=[p.name for p in RESULTS])
+def test_a_shipped_file_passes_its_lessons_checks_and_the_manifest(path):
+    """Read as notebooks 04, 05 and 07 read it: types, ranges, the summaries recomputed, and its sha256 the one
+    notebooks/results/MANIFEST.sha256 records (a failure here: rerun `make results`, or restore the file)."""
+    assert _loaders()[path.name](path.name)
+
+
+def test_the_manifest_records_exactly_the_shipped_files_as_they_are():
+    manifest = (ROOT / "notebooks" / "results" / "MANIFEST.sha256").read_text()
+    expected = "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in RESULTS)
+    assert manifest == expected, "notebooks/results/MANIFEST.sha256 is written by `make results` (write_results)"

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import ast
+import os
 import sys
 from pathlib import Path
 
 from mnist_course import paths
 from mnist_course.notebook import DEFAULT_PROFILE, PROFILES
-
-
-def _value(text: str) -> object:
-    """A ``-p`` value as Python would read it (``3``, ``0.5``, ``'adam'``, ``None``), else the plain string."""
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
 
 
 def _positive(text: str) -> int:
@@ -111,17 +103,38 @@ def _default_output(args: argparse.Namespace) -> str:
     return tempfile.mkdtemp(prefix="mnist-course-results-") if args.results else "runs/latest"
 
 
+def _check_in_place_data(args: argparse.Namespace) -> None:
+    """``--in-place`` kernels find MNIST as a student's do (not through ``$MNIST_COURSE_DATA``, whose path would be
+    stored in 01's output): refuse when only ``$MNIST_COURSE_DATA`` has a copy."""
+    from mnist_course.data import locate
+
+    if not args.in_place or not os.environ.get(paths.DATA_ENV, "").strip():
+        return
+    saved = os.environ.pop(paths.DATA_ENV)
+    try:
+        cached = locate()
+    finally:
+        os.environ[paths.DATA_ENV] = saved
+    if cached is None:
+        raise ValueError(
+            f"--in-place runs the notebooks without ${paths.DATA_ENV} (its path would be stored in their outputs) "
+            f'and no cache holds MNIST: copy it there first with `mnist-course data fetch --from "${paths.DATA_ENV}"`'
+        )
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from mnist_course.course import runner
+    from mnist_course.course.parameters import parse_text
 
     try:
         _check_results_options(args)
         notebooks = runner.discover(args.names, _notebook_folder(args), echo=lambda text: print(text, file=sys.stderr))
-        grid = {name: [_value(v) for v in values.split(",")] for name, values in args.grid}
-        params = {name: _value(value) for name, value in args.parameter}
+        grid = {name: [parse_text(name, v) for v in values.split(",")] for name, values in args.grid}
+        params = {name: parse_text(name, value) for name, value in args.parameter}
         out_dir = None if args.in_place else Path(args.output or _default_output(args))
         runner.plan(notebooks, out_dir, args.profile, params, grid, args.in_place, args.timeout)  # checks only
-    except (FileNotFoundError, ValueError) as exc:  # unknown notebook, bad parameter, output onto the course
+        _check_in_place_data(args)
+    except (FileNotFoundError, ValueError) as exc:  # unknown notebook, bad parameter, output onto the course...
         print(f"mnist-course run: {exc}", file=sys.stderr)
         return 2
     if args.results:
@@ -148,7 +161,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print()
     print(runner.summary_markdown(results))
     if out_dir is not None:
-        written = runner.write_report(results, out_dir)
+        try:
+            written = runner.write_report(results, out_dir)
+        except OSError as exc:
+            print(f"mnist-course run: no report written into {out_dir} ({exc.strerror or exc})", file=sys.stderr)
+            return 1
         print("report: " + ", ".join(str(p) for p in written))
     failed = [r for r in results if r.status != "ok"]
     return 1 if failed else 0
@@ -171,6 +188,13 @@ def _cmd_student_edition(args: argparse.Namespace) -> int:
         written = editions.write_student_edition(chosen, out_dir)
     except (editions.EditionError, FileNotFoundError) as exc:
         print(f"no student edition written: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # an unwritable -o
+        print(
+            f"no student edition written: cannot write {exc.filename or out_dir} ({exc.strerror or exc}): "
+            "choose another -o folder",
+            file=sys.stderr,
+        )
         return 1
     for path in written:  # write_student_edition also copied the results/ files the notebooks read
         print(f"wrote {path}")
@@ -222,8 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar=("NAME", "VALUE"),
-        help="set a parameter declared in mnist_course/course/declared.py, checked before anything runs "
-        "(a Python literal, e.g. 3, 0.5, None; lists as a,b) (repeatable)",
+        help="set a parameter declared in mnist_course/course/declared.py (or in your notebook's parameters cell), "
+        "checked before anything runs: None, True, False, a number, text ('quoted' or bare) or a list [1, 'a']; "
+        "a declared list also as a,b (repeatable)",
     )
     run.add_argument(
         "-g",
@@ -238,7 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--in-place",
         action="store_true",
-        help="store the outputs in the course notebooks, each replaced only if it ran (contributors)",
+        help="store the outputs in the course notebooks, each replaced only if it ran; student profile only "
+        "(contributors; `make regenerate`)",
     )
     run.add_argument(
         "--results",
@@ -260,8 +286,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``mnist-course`` console script."""
-    import os
-
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter hides the answer
     args = build_parser().parse_args(argv)
     return int(args.func(args))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from mnist_course.course.param import Param
-from mnist_course.lessons.optimizers_and_losses.race import RUN_NAMES
+from mnist_course.lessons.optimizers_and_losses.entrants import RUN_NAMES
 from mnist_course.notebook import PROFILES
 
 _SEED = Param(int, "seed of every random choice", minimum=0, maximum=2**31 - 2)

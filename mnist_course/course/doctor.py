@@ -126,14 +126,21 @@ def doctor(
     report.items["Python"] = f"{platform.python_version()} ({sys.executable})"
     report.items["Platform"] = platform.platform()
     try:
-        import keras
-        import tensorflow as tf
+        from mnist_course import backend as keras_backend
 
-        report.items["TensorFlow"] = tf.__version__
-        report.items["Keras"] = f"{keras.__version__} (backend {keras.backend.backend()})"
-        gpu_check(report, tf)
+        name = keras_backend.import_quietly()
+        versions = keras_backend.versions()
+        report.items["Keras"] = f"{versions['keras']} (backend {name} {versions[name]}, set by KERAS_BACKEND)"
+        report.items["Backend device"] = keras_backend.device()
+        if name == "tensorflow":
+            import tensorflow as tf
+
+            report.items["TensorFlow"] = tf.__version__
+            gpu_check(report, tf)
     except ImportError as exc:
-        report.problems.append(f"TensorFlow/Keras cannot be imported ({exc}): pip install -e .")
+        report.problems.append(
+            f"Keras or its backend cannot be imported ({exc}): pip install -e . and the backend KERAS_BACKEND names"
+        )
     report.items["NumPy"] = np.__version__
     for dist in ("jupyterlab", "jupyterlab_widgets", "papermill", "pooch"):
         report.items[dist] = version_of(dist) or "not installed"

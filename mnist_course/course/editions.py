@@ -54,6 +54,30 @@ class EditionTargetError(EditionError, paths.CourseEditionError):
     """The student edition would be written onto a course notebook, a notebook it reads, or their results."""
 
 
+class UnreadableNotebook(EditionError):
+    """A file that is not a Jupyter notebook (not JSON, not nbformat 4, unreadable); the message names it."""
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """The notebook at ``path`` (nbformat 4), or :class:`UnreadableNotebook` in one line naming the file, why, and
+    the fix."""
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception as exc:  # nbformat raises NotJSONError, jsonschema's ValidationError, TypeError, OSError...
+        if isinstance(exc, nbformat.reader.NotJSONError):
+            why = "not JSON"
+        elif isinstance(exc, UnicodeDecodeError):
+            why = "not UTF-8 text"
+        elif isinstance(exc, OSError):
+            why = exc.strerror or type(exc).__name__
+        else:
+            why = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+        raise UnreadableNotebook(
+            f"{path} is not a readable Jupyter notebook ({why}): restore it (in a clone: git checkout -- {path}) "
+            "or save it again from Jupyter"
+        ) from None
+
+
 def exercise_id(source: str) -> str | None:
     """``"3.1"`` from a cell whose first line is ``# Exercise 4.1: ...``; ``None`` for other cells."""
     match = _TITLE.match(source.lstrip().splitlines()[0] if source.strip() else "")
@@ -237,7 +261,7 @@ def write_student_edition(notebooks: Sequence[Path], out_dir: Path) -> list[Path
     course edition (:class:`EditionTargetError`) leaves every file untouched. Each file is written atomically.
     """
     out_dir = Path(out_dir)
-    editions = [(Path(p), student_notebook(nbformat.read(p, as_version=4), Path(p).name)) for p in notebooks]
+    editions = [(Path(p), student_notebook(read_notebook(Path(p)), Path(p).name)) for p in notebooks]
     results = _results_files(notebooks)
     targets = {out_dir / p.name: nb for p, nb in editions}
     if len(targets) < len(editions):

@@ -11,10 +11,12 @@ import numpy as np
 
 from mnist_course import stats
 from mnist_course.data import train_val_split
+from mnist_course.lessons import mlp
 from mnist_course.models import key as model_key
 from mnist_course.models import store as model_store
 from mnist_course.models import zoo as models
-from mnist_course.shipped import read_results, shipped_path, versions, write_results
+from mnist_course.models.recipes import ALTERNATIVES
+from mnist_course.shipped import Field, read_results, shipped_path, versions, write_results
 
 FORMAT = 1
 VALIDATION_IMAGES = 10_000  # held out of the 60,000 training images for every choice; the test set stays unseen
@@ -62,10 +64,14 @@ def _candidate(
         "model": name,
         "epochs": int(info["key"]["epochs"]),
         "val_accuracy": round(_accuracy(model, x_val, y_val), 6),
-        "seconds": round(float(info.get("seconds") or float("nan")), 1),
+        "seconds": _seconds(info),
     }
     say(f"    {name}, {row['epochs']} epochs: validation accuracy {100 * row['val_accuracy']:.2f} %")
     return row
+
+
+def _seconds(info: dict[str, Any]) -> float | None:  # None (JSON null, not NaN) where unknown
+    return None if info.get("seconds") is None else round(float(info["seconds"]), 1)
 
 
 def _study(question: str, rows: list[dict[str, Any]], labels: list[str]) -> dict[str, Any]:
@@ -98,34 +104,15 @@ def run_selection(
     studies = [_study("course CNN: how many epochs (cycles of 2, 4, 8 epochs)?", epochs, labels)]
     best_epochs = COURSE_EPOCHS[labels.index(studies[0]["chosen"])]
     at_best = epochs[COURSE_EPOCHS.index(best_epochs)]
-    studies.append(
-        _study(
-            f"course CNN: batch normalization ({best_epochs} epochs)?",
-            [_candidate("course-cnn-no-bn", split, best_epochs, seed, say), at_best],
-            ["without", "with"],
-        )
-    )
-    studies.append(
-        _study(
-            f"course CNN: learning-rate schedule ({best_epochs} epochs)?",
-            [_candidate("course-cnn-constant", split, best_epochs, seed, say), at_best],
-            ["constant 1e-3", "restarts from 6e-3"],
-        )
-    )
-    studies.append(
-        _study(
-            f"course CNN: random shifts of the training images ({best_epochs} epochs)?",
-            [at_best, _candidate("course-cnn-shifted", split, best_epochs, seed, say)],
-            ["none", "up to 2 pixels"],
-        )
-    )
-    studies.append(
-        _study(
-            f"course CNN: filters of the first convolution ({best_epochs} epochs)?",
-            [at_best, _candidate("course-cnn-conv1-24", split, best_epochs, seed, say)],
-            ["16", "24"],
-        )
-    )
+    for question, name, labels, kept_first in (
+        ("batch normalization", "course-cnn-no-bn", ["without", "with"], False),
+        ("learning-rate schedule", "course-cnn-constant", ["constant 1e-3", "restarts from 6e-3"], False),
+        ("random shifts of the training images", "course-cnn-shifted", ["none", "up to 2 pixels"], True),
+        ("filters of the first convolution", "course-cnn-conv1-24", ["16", "24"], True),
+    ):
+        other = _candidate(name, split, best_epochs, seed, say)
+        rows = [at_best, other] if kept_first else [other, at_best]
+        studies.append(_study(f"course CNN: {question} ({best_epochs} epochs)?", rows, labels))
     studies.append(
         _study(
             "cnn-32-64: learning-rate schedule (10 epochs)?",
@@ -179,7 +166,7 @@ def run_models(
             model = model_store.load_or_train(name, x_train, y_train, seed=seed, test_data=test, verbose=1)
             info = model_store.info_of(model)
             accuracies.append(round(float(info["test_accuracy"]), 6))
-            seconds.append(round(float(info.get("seconds") or float("nan")), 1))
+            seconds.append(_seconds(info))
             epochs = int(info["key"]["epochs"])
             del model
             keras.backend.clear_session()
@@ -212,21 +199,92 @@ def save_results(file: str, results: dict[str, Any]) -> Path:
     return write_results(shipped_path(file), with_settings(results), fmt=FORMAT)
 
 
+def _known() -> list[str]:
+    return [*models.list_models(), *ALTERNATIVES]
+
+
+def check_selection(doc: Field) -> None:
+    """Refuse a selection file :func:`run_selection` could not have written: fields of their types and ranges
+    (validation accuracies whole numbers of images in [0, 1], seconds >= 0 or null, known model names), each
+    study's choice recomputed by :func:`one_se_choice`, one accuracy per run shared by the studies, and the seeds
+    and image counts it records."""
+    seed, n_val, n_train = doc["seed"].integer(), doc["validation_images"].integer(1), doc["train_images"].integer(1)
+    doc["seeds"].agrees([seed], "seed")
+    doc["settings"]["SEED"].agrees(seed, "seed")
+    doc["settings"]["TRAIN_SIZE"].agrees(n_train + n_val, "train_images + validation_images")
+    doc["validation_data"]["images"].agrees(n_val, "validation_images")
+    doc["rule"].text()
+    runs: dict[tuple[str, int], float] = {}
+    for study in doc["studies"].items():
+        study["question"].text()
+        labels, accuracies = [], []
+        for candidate in study["candidates"].items():
+            run = (candidate["model"].text(_known()), candidate["epochs"].integer(1))
+            accuracies.append(candidate["val_accuracy"].accuracy(n_val))
+            candidate["val_accuracy"].agrees(runs.setdefault(run, accuracies[-1]), f"the other studies' {run}")
+            labels.append(candidate["label"].text())
+            if candidate.has("seconds"):
+                candidate["seconds"].seconds(null=True)
+        if len(set(labels)) < len(labels):
+            study["candidates"].fail(f"repeats a label ({labels})")
+        study["chosen"].agrees(labels[one_se_choice(accuracies, n_val)], "the one-standard-error rule's candidates")
+
+
+def check_models(doc: Field) -> None:
+    """Refuse a models file :func:`run_models` could not have written: fields of their types and ranges (test
+    accuracies whole numbers of images in [0, 1], seconds >= 0, one value per seed, known model names, at least
+    one model), and the summaries it keeps beside them (``complete``, the seeds, the image counts, each recipe's
+    name and epochs)."""
+    rows = doc["models"].fields(_known())
+    cnns = [name for name in models.list_models() if models.get_recipe(name).input_kind == "image"]
+    if not any(name in rows for name in cnns):  # nothing to compare: notebook 05 would conclude from no data
+        doc["models"].fail(f"holds none of the registry's CNNs ({', '.join(cnns)})")
+    n_test, n_train = doc["test_images"].integer(1), doc["train_images"].integer(1)
+    doc["test_data"]["images"].agrees(n_test, "test_images")
+    for name, row in rows.items():
+        seeds = [s.integer() for s in row["seeds"].items()]
+        if len(set(seeds)) < len(seeds):
+            row["seeds"].fail("repeats a seed")
+        for value in row["test_accuracy"].items(len(seeds), what="one per seed"):
+            value.accuracy(n_test)
+        for value in row["seconds"].items(len(seeds), what="one per seed"):
+            value.seconds()
+        row["parameters"].integer(1)
+        row["recipe"]["name"].agrees(name, "its model name")
+        row["recipe"]["epochs"].agrees(row["epochs"].integer(1), "its epochs")
+    doc["complete"].agrees(all(name in rows for name in cnns), f"the models it holds (every one of {cnns})")
+    seeds = sorted({seed for row in rows.values() for seed in row["seeds"].value})
+    doc["seeds"].agrees(seeds, "the models' seeds")
+    doc["settings"]["SEED"].agrees(seeds[0], "the models' seeds")
+    doc["settings"]["TRAIN_SIZE"].agrees(n_train, "train_images")
+    (doc["cpus"] if doc.has("cpus") else doc["versions"]["cpus"]).integer(1)
+
+
 def load_results(file: str) -> dict[str, Any]:
     """The shipped results ``notebooks/results/<file>`` (on Colab fetched from the repository, see
-    :func:`mnist_course.shipped.read_results`); a missing or malformed file raises naming the command that makes it."""
-    return read_results(file, formats={FORMAT})
+    :func:`mnist_course.shipped.read_results`), checked by :func:`check_selection` or :func:`check_models`: a
+    missing, malformed or hand-edited file raises naming the command that makes it. A models file has its
+    ``cpus`` at the top (where files before ``"versions"`` kept it, and notebook 05 reads it)."""
+    fix = "make it again with `make results` (or `mnist-course run 05 --results`), or restore it with git"
+    doc = read_results(
+        file, formats={FORMAT}, fix=fix, check=lambda d: (check_selection if d.has("studies") else check_models)(d)
+    )
+    if "models" in doc and "cpus" not in doc:
+        doc["cpus"] = doc["versions"]["cpus"]
+    return doc
 
 
-def dense_rows(file: str = "04_mlp_full.json") -> dict[str, Any]:
-    """The dense networks' final runs from notebook 04's shipped results (its validation chose their epochs), as
-    rows like :func:`run_models`' (``"recipe": None``, ``"from": file``); ``{}`` when that file is absent."""
-    path = shipped_path(file)
-    if not path.is_file():
-        return {}
-    shipped = read_results(path, formats={1}, required=("finals", "chosen"))
+def dense_rows(file: str = mlp.RESULTS_NAME) -> dict[str, Any]:
+    """The dense networks' final runs from notebook 04's shipped results (its validation chose their epochs),
+    read by :func:`mnist_course.lessons.mlp.load_results`, as rows like :func:`run_models`' (``"recipe": None``,
+    ``"from": file``). A missing or malformed file raises: never an empty table for notebook 05 to compare with."""
+    fix = (
+        "notebook 05 compares its CNNs with notebook 04's dense networks: make the file with `make results` (or "
+        "`mnist-course run 04 --results`), or restore it with git"
+    )
+    shipped = mlp.load_results(file, fix=fix)
     rows = {}
-    for name, runs in shipped.get("finals", {}).items():
+    for name, runs in shipped["finals"].items():
         rows[name] = {
             "seeds": [r["seed"] for r in runs],
             "test_accuracy": [r["test_accuracy"] for r in runs],
@@ -280,6 +338,8 @@ __all__ = [
     "VALIDATION_IMAGES",
     "accuracy_range",
     "accuracy_text",
+    "check_models",
+    "check_selection",
     "dense_rows",
     "load_results",
     "one_se_choice",

@@ -22,10 +22,12 @@ import numpy as np
 
 from mnist_course.models import zoo as models
 from mnist_course.seeding import seed_everything
-from mnist_course.shipped import read_results, versions, write_results
+from mnist_course.shipped import Field, read_results, versions, write_results
 
 FORMAT = 1
 RESULTS_NAME = "04_mlp_full.json"
+STUDY_RUNS = ("dense-512 constant", "dense-512 cosine", "mlp-3x500 dropout 0.2", "mlp-3x500 no dropout")
+FINAL_MODELS = ("dense-512", "mlp-3x500")
 History = dict[str, list[float]]
 
 
@@ -218,11 +220,54 @@ def save_results(
     return write_results(path, _rounded(doc), fmt=FORMAT)
 
 
-def load_results(path: str | os.PathLike[str]) -> dict[str, Any]:
+def check_results(doc: Field) -> None:
+    """Refuse a file :func:`save_results` could not have written: every field of its type and range (accuracies
+    whole numbers of images in [0, 1], losses and seconds finite and >= 0, one history per seed, each list one
+    value per epoch), and the choices and seeds it records recomputed from its validation curves."""
+    seeds = [s.integer() for s in doc["seeds"].items()]
+    if len(set(seeds)) < len(seeds):
+        doc["seeds"].fail("repeats a seed")
+    settings = doc["settings"]
+    settings["seeds"].agrees(seeds, "the top-level seeds")
+    settings["SEED"].agrees(seeds[0], "the seeds")
+    settings["TRAIN_SIZE"].agrees(settings["final_train"].integer(1), "settings.final_train")
+    images = {"accuracy": settings["train"].integer(1), "val_accuracy": settings["validation"].integer(1)}
+    for key in ("keras", "tensorflow"):
+        doc["versions"][key].text()
+    study: dict[str, list[History]] = {}
+    for run, histories in doc["study"].fields(STUDY_RUNS, required=STUDY_RUNS).items():
+        runs = histories.items(len(seeds), what="one history per seed")
+        epochs = len(runs[0]["val_loss"].items())
+        study[run] = [
+            {
+                key: [v.accuracy(images[key]) if key in images else v.loss() for v in history[key].items(epochs)]
+                for key in ("accuracy", "loss", "val_accuracy", "val_loss")
+            }
+            for history in runs
+        ]
+    chosen, cosine = one_standard_error(study["dense-512 constant"]), len(study["dense-512 cosine"][0]["val_loss"])
+    if cosine != chosen:
+        doc["study"]["dense-512 cosine"][0]["val_loss"].fail(
+            f"has {cosine} epochs, but the constant rate's curves choose {chosen} (the cosine runs train that many)"
+        )
+    doc["chosen"].agrees(choose(study), "the study's validation curves")
+    for runs in doc["finals"].fields(FINAL_MODELS, required=FINAL_MODELS).values():
+        for seed, run in zip(seeds, runs.items(len(seeds), what="one final run per seed")):
+            run["seed"].agrees(seed, "the seeds")
+            run["test_accuracy"].accuracy()
+            run["seconds"].seconds()
+
+
+def load_results(path: str | os.PathLike[str], *, fix: str | None = None) -> dict[str, Any]:
     """Read a file written by :func:`save_results` (a bare name: the shipped file, see
-    :func:`mnist_course.shipped.read_results`); a missing file or another format is one clear error."""
-    fix = "produce it with `mnist-course run 04 --results`, or set RETRAIN_SHIPPED = True to train the runs here"
-    return read_results(path, formats={FORMAT}, required=("settings", "study", "chosen", "finals"), fix=fix)
+    :func:`mnist_course.shipped.read_results`), checked by :func:`check_results`: a missing, malformed or
+    hand-edited file is one clear error, ending with ``fix`` when given."""
+    fix = fix or (
+        "make it again with `make results` (or `mnist-course run 04 --results`) or restore it with git, or set "
+        "RETRAIN_SHIPPED = True to train the runs here"
+    )
+    required = ("settings", "study", "chosen", "finals")
+    return read_results(path, formats={FORMAT}, required=required, fix=fix, check=check_results)
 
 
 __all__ = [
@@ -230,6 +275,7 @@ __all__ = [
     "RESULTS_NAME",
     "best_epoch",
     "build",
+    "check_results",
     "choose",
     "curves",
     "final_runs",

@@ -126,26 +126,39 @@ def training_key(
     }
 
 
+def _part(value: Any, field: str) -> dict[str, Any]:
+    """``value[field]`` when both are JSON objects, else ``{}``: keys read from files may have any shape."""
+    part = value.get(field) if isinstance(value, dict) else None
+    return part if isinstance(part, dict) else {}
+
+
+def _count(value: Any) -> str:
+    """``"60,000"`` for a whole number, ``"?"`` for anything else."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else "?"
+
+
 def summary(key: dict[str, Any]) -> str:
     """``"60,000 images, 5 epochs, seed 42"``: the settings a person cares about."""
-    data = key.get("train_data") or {}
-    return f"{data.get('images', '?'):,} images, {key.get('epochs')} epoch(s), seed {key.get('seed')}"
+    return (
+        f"{_count(_part(key, 'train_data').get('images'))} images, {key.get('epochs')} epoch(s), seed {key.get('seed')}"
+    )
 
 
 def differences(stored: dict[str, Any], wanted: dict[str, Any]) -> str:
     """How the ``stored`` key differs from the ``wanted`` one, in words ("" when equal), e.g.
     ``"was trained on 1,000 images, this run asks for 60,000"``."""
     said: list[str] = []
-    old, new = stored.get("train_data") or {}, wanted.get("train_data") or {}
+    stored = stored if isinstance(stored, dict) else {}
+    old, new = _part(stored, "train_data"), _part(wanted, "train_data")
     if old.get("images") != new.get("images"):
-        said.append(f"was trained on {old.get('images', '?'):,} images, this run asks for {new.get('images', '?'):,}")
+        said.append(f"was trained on {_count(old.get('images'))} images, this run asks for {_count(new.get('images'))}")
     elif old != new:
-        said.append(f"was trained on other images (also {new.get('images', '?'):,})")
+        said.append(f"was trained on other images (also {_count(new.get('images'))})")
     if stored.get("epochs") != wanted.get("epochs"):
         said.append(f"was trained for {stored.get('epochs')} epoch(s), this run asks for {wanted.get('epochs')}")
     if stored.get("seed") != wanted.get("seed"):
         said.append(f"was trained with seed {stored.get('seed')}, this run asks for {wanted.get('seed')}")
-    old_recipe, new_recipe = stored.get("recipe") or {}, wanted.get("recipe") or {}
+    old_recipe, new_recipe = _part(stored, "recipe"), _part(wanted, "recipe")
     changed = sorted(k for k in {*old_recipe, *new_recipe} if old_recipe.get(k) != new_recipe.get(k))
     if changed:
         said.append(f"its recipe has changed since ({', '.join(changed)})")
@@ -164,4 +177,4 @@ def differences(stored: dict[str, Any], wanted: dict[str, Any]) -> str:
 
 
 def _versions(key: dict[str, Any]) -> str:
-    return " ".join(f"{k} {v}" for k, v in sorted((key.get("software") or {}).items()))
+    return " ".join(f"{k} {v}" for k, v in sorted(_part(key, "software").items()))

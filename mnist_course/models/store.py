@@ -18,22 +18,16 @@ import numpy as np
 
 from mnist_course.files import atomic_path, lock_for
 from mnist_course.models import key as model_key
+from mnist_course.models import trust
 from mnist_course.models import zoo as models
+from mnist_course.models.trust import INFO_MEMBER, CacheKeyError, MissingEntry, StaleEntry
 from mnist_course.paths import CACHE_ENV, models_dir
 
 TrainResult = keras.Model | tuple[keras.Model, dict[str, list[float]], float]
 TrainFn = Callable[..., TrainResult]
-INFO_MEMBER = "mnist_course.json"  # the entry's metadata, stored inside the .keras zip next to Keras' own files
 LOCK_HOURS = 3.0  # how long a second process waits for another one training the same entry
 _INFOS: weakref.WeakKeyDictionary[keras.Model, dict[str, Any]] = weakref.WeakKeyDictionary()
-
-
-class StaleEntry(Exception):
-    """A cache entry that must not be used; the message says why (one line)."""
-
-
-class MissingEntry(StaleEntry):
-    """No cache file for these settings (yet)."""
+STORED_ONLY = ("history", "seconds")  # what a loaded entry can only report as stored, not measure again
 
 
 def cache_key(
@@ -77,34 +71,30 @@ def entry_path(key: dict[str, Any]) -> Path:
 
 
 def read_info(path: Path) -> dict[str, Any]:
-    """The metadata stored inside a cache file (key, history, seconds, test accuracy, weights' sha256).
+    """The metadata stored inside a cache file (key, history, seconds, test accuracy, weights' sha256, signature),
+    read within bounds (see :func:`mnist_course.models.trust.read_metadata`); not yet checked against its signature.
 
     Raises :class:`StaleEntry` saying why when the file is absent, unreadable or not written by this cache."""
-    if not Path(path).exists():
-        raise MissingEntry("not in the course cache yet")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return json.loads(archive.read(INFO_MEMBER))
-    except KeyError:
-        raise StaleEntry(f"{path} was not written by the course cache (no {INFO_MEMBER} inside)") from None
-    except (OSError, ValueError, zipfile.BadZipFile) as err:
-        raise StaleEntry(f"{path} could not be read ({type(err).__name__}: {err})") from None
+    return trust.read_metadata(path)
 
 
 def save_model(model: keras.Model, key: dict[str, Any], info: dict[str, Any] | None = None) -> Path:
-    """Write ``model`` and its metadata (``key``, ``info``, the weights' sha256) as one file, atomically, at
-    :func:`entry_path`: a reader sees the old entry or the new one, never half of one. Raises ``OSError``."""
+    """Write ``model`` and its signed metadata (``key``, ``info``, the weights' sha256, the sha256 of each file Keras
+    wrote) as one file, atomically, at :func:`entry_path`: a reader sees the old entry or the new one, never half of
+    one. Raises ``OSError``, or :class:`~mnist_course.models.trust.CacheKeyError` without a usable cache key."""
     path = entry_path(key)
-    meta = {
-        **(info or {}),
-        "key": key,
-        "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "weights_sha256": model_key.weights_sha256(model),
-    }
     with atomic_path(path, suffix=".keras") as tmp:
         model.save(tmp)
+        meta = {
+            **(info or {}),
+            "key": key,
+            "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "weights_sha256": model_key.weights_sha256(model),
+            "members": trust.member_digests(tmp),
+        }
+        signed = trust.sign(json.loads(json.dumps(meta, default=_to_json)))  # signed as it will be read back
         with zipfile.ZipFile(tmp, "a") as archive:
-            archive.writestr(INFO_MEMBER, json.dumps(meta, indent=1, default=_to_json))
+            archive.writestr(INFO_MEMBER, json.dumps(signed, indent=1))
     return path
 
 
@@ -114,18 +104,21 @@ def _to_json(value: Any) -> Any:
 
 
 def load_entry(key: dict[str, Any]) -> tuple[keras.Model, dict[str, Any]]:
-    """The cached model for ``key`` and its metadata, after checking that it is what ``key`` asks for: the stored
-    key equals ``key``, the model's name and architecture are the recipe's, its weights are the ones saved.
+    """The cached model for ``key`` and its metadata, after checking that it is what ``key`` asks for: signed with
+    this user's cache key and unchanged since, the stored key equals ``key``, its files are the ones signed (checked
+    before Keras reads them), the model's name and architecture are the recipe's, its weights are the ones saved.
     Raises :class:`StaleEntry` with the reason otherwise."""
     path = entry_path(key)
     info = read_info(path)
-    stored = info.get("key") or {}
+    trust.check_signature(info, path)
+    stored = info["key"]
     if stored != key:
         raise StaleEntry(f"the cached {key['model']} in {path} {model_key.differences(stored, key) or 'differs'}")
+    trust.check_members(info, path)
     try:
         model = keras.models.load_model(path)
     except Exception as err:  # corrupt or incompatible file: any loader error means "train again"
-        raise StaleEntry(f"{path} could not be loaded ({type(err).__name__}: {err})") from None
+        raise StaleEntry(f"{path} could not be loaded ({type(err).__name__}: {str(err)[:200]})") from None
     if model.name != key["model"] or model_key.architecture_sha256(model) != key["architecture_sha256"]:
         raise StaleEntry(
             f"{path} holds a model {model.name!r} ({model.count_params():,} parameters) whose "
@@ -137,21 +130,27 @@ def load_entry(key: dict[str, Any]) -> tuple[keras.Model, dict[str, Any]]:
 
 
 def entries(name: str | None = None) -> list[dict[str, Any]]:
-    """Metadata of every readable cache entry (of model ``name`` only, if given), newest first."""
+    """Metadata of every cache entry (of model ``name`` only, if given) signed with this user's key, newest first;
+    unreadable, malformed or foreign files are left out without a word."""
     found = []
     for path in models_dir().glob(f"{name or ''}*.keras"):
         try:
             info = read_info(path)
-        except StaleEntry:
+            trust.check_signature(info, path)
+            stamp = path.stat().st_mtime_ns
+        except (StaleEntry, OSError):
             continue
-        if name is None or (info.get("key") or {}).get("model") == name:
-            found.append((path.stat().st_mtime_ns, {**info, "path": str(path)}))
+        if name is None or info["key"]["model"] == name:
+            found.append((stamp, {**info, "path": str(path)}))
     return [info for _, info in sorted(found, key=lambda pair: pair[0], reverse=True)]
 
 
 def info_of(model: keras.Model) -> dict[str, Any]:
-    """The metadata of a model :func:`load_or_train` returned: ``key``, ``history``, ``seconds``, ``path``
-    (``None`` if it could not be saved), ``test_accuracy`` (on the ``test_data`` of that call), ``trained``."""
+    """What is known about a model :func:`load_or_train` returned: ``key``, ``trained`` (now, or loaded), ``path``
+    (``None`` if it could not be saved), ``test_accuracy`` (measured on that call's ``test_data``, after training or
+    on load; ``None`` without ``test_data``) and ``test_accuracy_source`` saying which, ``history`` and ``seconds``
+    (of the training run), and ``stored``: the fields taken from the cache file rather than measured in this
+    session (``["history", "seconds"]`` for a loaded model, ``[]`` for one trained now)."""
     try:
         return _INFOS[model]
     except KeyError:
@@ -178,7 +177,8 @@ def load_or_train(
     epochs=, seed=, validation_data=, verbose=)`` and returns a model or ``(model, history, seconds)``. One line
     says what happened and, when training, why; ``verbose=0`` silences it, ``2`` also shows the epochs. A second
     process asking for the same entry waits for the first and loads its model. A model that trained but cannot
-    be saved is returned, with a warning. ``test_data`` adds ``test_accuracy`` to :func:`info_of`.
+    be saved is returned, with a warning. With ``test_data`` the model is scored on it, after training or on load
+    (10,000 images: about a second), for ``test_accuracy`` in :func:`info_of`: a stored score is never shown.
     """
     key = cache_key(
         name, x_train, y_train, epochs=epochs, seed=seed, validation_data=validation_data, train_fn=train_fn
@@ -212,7 +212,8 @@ def load_or_train(
         )
         info["test"] = _test_score(model, test_data)
         info["path"] = _save_or_warn(model, key, info)
-    return _remember(model, {**info, "key": key, "trained": True}, test_data)
+    info.update(key=key, trained=True, stored=[])
+    return _remember(model, info, info["test"], "measured after training")
 
 
 def _try_load(key: dict[str, Any]) -> tuple[keras.Model, dict[str, Any]] | StaleEntry:
@@ -232,7 +233,7 @@ def _why(found: StaleEntry | None, key: dict[str, Any]) -> str:
         return "the cache entry is unusable (see the warning)"
     other = entries(key["model"])
     if other:
-        diff = model_key.differences(other[0].get("key") or {}, key)
+        diff = model_key.differences(other[0]["key"], key)
         reason = f"the cached {key['model']} {diff} (it stays cached)" if diff else reason
     return reason
 
@@ -240,10 +241,13 @@ def _why(found: StaleEntry | None, key: dict[str, Any]) -> str:
 def _loaded(
     found: tuple[keras.Model, dict[str, Any]], test_data: Any, say: Callable[..., Any], what: str
 ) -> keras.Model:
-    model, info = found
-    where = Path(info["path"]).name  # the file name only: the cache folder is the user's (see paths.models_dir)
-    say(f"{model.name}: {what} ({model_key.summary(info['key'])}): {where}")
-    return _remember(model, {**info, "trained": False}, test_data)
+    model, meta = found
+    where = Path(meta["path"]).name  # the file name only: the cache folder is the user's (see paths.models_dir)
+    say(f"{model.name}: {what} ({model_key.summary(meta['key'])}): {where}")
+    # the stored test score, signature and file list stay in the file: only what was measured now is shown
+    info = {k: v for k, v in meta.items() if k not in ("test", "signature", "members")}
+    info.update(trained=False, stored=[field for field in STORED_ONLY if info.get(field) is not None])
+    return _remember(model, info, _test_score(model, test_data), "measured on load")
 
 
 def _test_score(model: keras.Model, test_data: tuple[Any, Any] | None) -> dict[str, Any] | None:
@@ -255,13 +259,10 @@ def _test_score(model: keras.Model, test_data: tuple[Any, Any] | None) -> dict[s
     return {"data": model_key.data_fingerprint(*test_data), "accuracy": evaluation_report(model, *test_data).accuracy}
 
 
-def _remember(model: keras.Model, info: dict[str, Any], test_data: tuple[Any, Any] | None) -> keras.Model:
-    """Attach ``info`` to ``model`` for :func:`info_of`; ``test_accuracy`` is for ``test_data`` (measured now if
-    the stored score is for another test set or missing)."""
-    score = info.get("test")
-    if test_data is not None and (score is None or score.get("data") != model_key.data_fingerprint(*test_data)):
-        score = _test_score(model, test_data)
-    info["test_accuracy"] = None if test_data is None or score is None else score["accuracy"]
+def _remember(model: keras.Model, info: dict[str, Any], score: dict[str, Any] | None, how: str) -> keras.Model:
+    """Attach ``info`` to ``model`` for :func:`info_of`, with the test ``score`` measured in this call (``how``)."""
+    info["test_accuracy"] = None if score is None else score["accuracy"]
+    info["test_accuracy_source"] = None if score is None else how
     _INFOS[model] = info
     return model
 
@@ -278,6 +279,9 @@ def _save_or_warn(model: keras.Model, key: dict[str, Any], info: dict[str, Any])
         return None
     try:
         return str(save_model(model, key, info))
+    except CacheKeyError as err:
+        warnings.warn(f"{key['model']}: trained, but not cached: {err}", RuntimeWarning, stacklevel=3)
+        return None
     except Exception as err:  # noqa: BLE001 (whatever stops the save, the trained model must not be lost)
         warnings.warn(
             f"{key['model']}: trained, but could not be saved in {models_dir()} ({type(err).__name__}: "

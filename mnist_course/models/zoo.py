@@ -93,6 +93,41 @@ def prepare(name: str, x: np.ndarray) -> np.ndarray:
     return out.reshape((len(out), *input_shape(name)))
 
 
+class ImageBatches(keras.utils.PyDataset):
+    """``(images, integer labels)`` batches shaped for model ``name``, drawn from the uint8 images as given: a
+    Keras ``PyDataset``, so the same pipeline feeds every backend (see :func:`batches`)."""
+
+    def __init__(
+        self, name: str, x: np.ndarray, y: np.ndarray, batch_size: int, shuffle_seed: int | None, shift_pixels: int
+    ) -> None:
+        super().__init__()
+        self.name, self.x, self.y = name, x, y
+        self.batch_size, self.shuffle_seed, self.shift_pixels = batch_size, shuffle_seed, shift_pixels
+        self.epoch = 0
+        self.order = self._order()
+
+    def _order(self) -> np.ndarray:
+        """This epoch's order of the images: as given, or a permutation drawn from (seed, epoch)."""
+        if self.shuffle_seed is None:
+            return np.arange(len(self.x))
+        return np.random.default_rng([self.shuffle_seed, self.epoch]).permutation(len(self.x))
+
+    def __len__(self) -> int:
+        return -(-len(self.x) // self.batch_size)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        picked = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        images = self.x[picked]
+        if self.shift_pixels:
+            rng = np.random.default_rng([self.shuffle_seed or 0, self.epoch, *picked.tolist()])
+            images = shift_images(images, self.shift_pixels, rng)
+        return prepare(self.name, images), self.y[picked]
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+        self.order = self._order()
+
+
 def batches(
     name: str,
     x: np.ndarray,
@@ -101,38 +136,19 @@ def batches(
     *,
     shuffle_seed: int | None = None,
     shift_pixels: int = 0,
-) -> Any:
-    """A ``tf.data`` pipeline of ``(images, integer labels)`` batches shaped for model ``name``.
+) -> ImageBatches:
+    """The batches of ``(images, integer labels)`` that train and score model ``name``, on any Keras backend.
 
     Only the images as given are kept (47 MB for all of MNIST as uint8, not copied); each batch is gathered and
     scaled by :func:`prepare` when it is drawn, so training never holds float32 copies of the whole set (188 MB
     each), which keeps the notebooks within Binder's 2 GiB, and training and prediction scale pixels the same way.
-    ``shuffle_seed`` reshuffles every epoch, reproducibly. ``shift_pixels`` > 0 moves each image of a batch by its
-    own random offset (:func:`~mnist_course.models.augment.shift_images`), drawn from the shuffle seed and the
-    batch's image indices, so a run is reproducible and each epoch's shifts differ. Labels may be class ids or
-    one-hot rows.
+    ``shuffle_seed`` reshuffles every epoch, reproducibly (the order is drawn from the seed and the epoch).
+    ``shift_pixels`` > 0 moves each image of a batch by its own random offset
+    (:func:`~mnist_course.models.augment.shift_images`), drawn from the seed, the epoch and the batch's image
+    indices. Labels may be class ids or one-hot rows. (A Keras ``PyDataset`` trains the course CNN as fast as the
+    ``tf.data`` pipeline it replaced: ``benchmarks/data_pipeline.py``.)
     """
-    import tensorflow as tf
-
-    x, y = np.asarray(x), class_ids(y)
-    targets = tf.constant(y)
-
-    def scaled(index: np.ndarray) -> np.ndarray:
-        images = x[index]
-        if shift_pixels:
-            rng = np.random.default_rng([shuffle_seed or 0, *index.tolist()])
-            images = shift_images(images, shift_pixels, rng)
-        return prepare(name, images)
-
-    def gather(index: Any) -> tuple[Any, Any]:
-        batch = tf.numpy_function(scaled, [index], tf.float32, stateful=False)
-        batch.set_shape((None, *input_shape(name)))
-        return batch, tf.gather(targets, index)
-
-    order = tf.data.Dataset.range(len(x))
-    if shuffle_seed is not None:
-        order = order.shuffle(len(x), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return order.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    return ImageBatches(name, np.asarray(x), class_ids(y), batch_size, shuffle_seed, shift_pixels)
 
 
 def train(

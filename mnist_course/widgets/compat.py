@@ -27,12 +27,23 @@ def widget_bundle(widget: widgets.Widget, **kwargs: Any) -> Any:
 
 
 class Shown:
-    """Mixin for the course's widget classes: a cell ending with one shows its ``widget`` (ipywidgets 7 and 8)."""
+    """Mixin for the course's widget classes: a cell ending with one shows its ``widget`` (ipywidgets 7 and 8).
+
+    Where widgets cannot run (GitHub, a static export) the output's plain text names the widget in one sentence
+    instead of the ipywidgets repr (nested reprs with memory addresses)."""
 
     widget: widgets.Widget
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return widget_bundle(self.widget, **kwargs)
+        bundle = widget_bundle(self.widget, **kwargs)
+        if isinstance(bundle, tuple):  # (data, metadata), as some ipywidgets versions return
+            data, metadata = bundle
+            return {**data, "text/plain": self.plain_text()}, metadata
+        return {**bundle, "text/plain": self.plain_text()}
+
+    def plain_text(self) -> str:
+        """What a reader sees where the widget cannot run."""
+        return f"{type(self).__name__}: an interactive widget (run the notebook in JupyterLab, VS Code or Colab)"
 
 
 __all__ = ["IPYWIDGETS_MAJOR", "WIDGET_VIEW_MIME", "Shown", "widget_bundle"]

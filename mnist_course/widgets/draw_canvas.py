@@ -3,21 +3,29 @@ step, no front-end extension to install), so it renders in JupyterLab, Jupyter N
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from typing import Any
 
 import anywidget
 import traitlets
 
+from mnist_course.lessons.playground import MAX_POINTS, MAX_STROKES, check_strokes
+
+logger = logging.getLogger(__name__)
+
 # The front end (an ES module, run by anywidget in the browser). It draws every stroke itself, so drawing feels
-# immediate, and sends the strokes to Python while the pen moves (at most every SEND_MS) and when it is lifted.
+# immediate, and sends the strokes to Python while the pen moves (at most every SEND_MS) and when it is lifted. It
+# stops adding points at MAX_POINTS and strokes at MAX_STROKES, the most Python accepts.
 ESM = r"""
 const SEND_MS = 80;
+const MAX_POINTS = __MAX_POINTS__, MAX_STROKES = __MAX_STROKES__;
 
 function render({ model, el }) {
   const canvas = document.createElement("canvas");
   canvas.className = "mnist-draw-canvas";
   const ctx = canvas.getContext("2d");
-  let strokes = [], drawing = false, lastSent = 0;
+  let strokes = [], drawing = false, lastSent = 0, count = 0;
 
   function resize() {
     const size = model.get("size");
@@ -48,6 +56,7 @@ function render({ model, el }) {
   function fromModel() {
     if (drawing) return;  // our own stroke in progress wins over an echo
     strokes = (model.get("strokes") || []).map((s) => s.map(([x, y]) => [x, y]));
+    count = strokes.reduce((n, s) => n + s.length, 0);
     paint();
   }
   function point(event) {
@@ -63,16 +72,20 @@ function render({ model, el }) {
   }
   function down(event) {
     event.preventDefault();
+    if (count >= MAX_POINTS || strokes.length >= MAX_STROKES) return;
     canvas.setPointerCapture(event.pointerId);
     drawing = true;
     strokes.push([point(event)]);
+    count += 1;
     paint();
     send();
   }
   function move(event) {
     if (!drawing) return;
     event.preventDefault();
+    if (count >= MAX_POINTS) return;
     strokes[strokes.length - 1].push(point(event));
+    count += 1;
     paint();
     if (Date.now() - lastSent >= SEND_MS) send();
   }
@@ -102,7 +115,7 @@ function render({ model, el }) {
 }
 
 export default { render };
-"""
+""".replace("__MAX_POINTS__", str(MAX_POINTS)).replace("__MAX_STROKES__", str(MAX_STROKES))
 
 CSS = """
 .mnist-draw-canvas-box { flex: 0 0 auto; line-height: 0; }
@@ -116,6 +129,8 @@ class DrawCanvas(anywidget.AnyWidget):
 
     ``strokes`` (synced both ways) holds the drawing as lists of [x, y] canvas points; ``drawing`` is true while
     the pen is down. Setting ``strokes`` from Python redraws the canvas; the browser sets both as the pen moves.
+    Strokes set from Python are checked (:func:`~mnist_course.lessons.playground.check_strokes`, a TraitError when
+    malformed); a malformed state from the browser is ignored with a logged warning and the last good state kept.
     """
 
     _esm = ESM
@@ -125,11 +140,47 @@ class DrawCanvas(anywidget.AnyWidget):
     strokes = traitlets.List(traitlets.List()).tag(sync=True)
     drawing = traitlets.Bool(False).tag(sync=True)
 
+    @traitlets.validate("strokes")
+    def _check_strokes(self, proposal: dict[str, Any]) -> list[list[list[float]]]:
+        try:
+            return _as_lists(proposal["value"])
+        except ValueError as error:
+            raise traitlets.TraitError(str(error)) from None
+
+    def set_state(self, sync_data: Any) -> None:
+        """Apply a state update from the browser: a malformed part is left out with a warning, never raised."""
+        if not isinstance(sync_data, dict):
+            logger.warning("ignored a canvas update that is not a dict of traits: %.80r", sync_data)
+            return
+        state = dict(sync_data)
+        if "strokes" in state:
+            try:
+                state["strokes"] = _as_lists(state["strokes"])
+            except ValueError as error:
+                logger.warning("ignored the strokes sent by the drawing canvas, keeping the last good ones: %s", error)
+                del state["strokes"]
+        if "drawing" in state and not isinstance(state["drawing"], bool):
+            logger.warning("ignored a canvas 'drawing' that is not true or false: %.80r", state["drawing"])
+            del state["drawing"]
+        if not state:
+            return
+        try:
+            super().set_state(state)
+        except (traitlets.TraitError, TypeError, ValueError) as error:
+            logger.warning("ignored a malformed canvas update %.80r: %s", state, error)
+
     def show(self, strokes: Sequence[Sequence[Sequence[float]]], drawing: bool = False) -> None:
-        """Set ``strokes`` and ``drawing`` together (one change for observers, one message to the browser)."""
+        """Set ``strokes`` and ``drawing`` together (one change for observers, one message to the browser); malformed
+        strokes raise a ValueError and change nothing."""
+        checked = _as_lists(strokes)
         with self.hold_sync(), self.hold_trait_notifications():
-            self.strokes = [[[float(x), float(y)] for x, y in stroke] for stroke in strokes]
+            self.strokes = checked
             self.drawing = drawing
+
+
+def _as_lists(strokes: object) -> list[list[list[float]]]:
+    """Checked strokes as JSON-ready lists of [x, y] floats (a ValueError when malformed, see ``check_strokes``)."""
+    return [[[x, y] for x, y in stroke] for stroke in check_strokes(strokes)]
 
 
 __all__ = ["CSS", "ESM", "DrawCanvas"]

@@ -3,6 +3,7 @@ probabilities and the feature maps of your own drawing. Its parts wrap onto new 
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from mnist_course.widgets.draw_canvas import DrawCanvas
 from mnist_course.widgets.render import png_bytes
 
 PROMPT = "<i>draw a digit in the box (mouse or finger)</i>"
+TOO_MUCH_INK = "<i>the ink covers most of the box: press Clear and draw one digit</i>"
 
 
 def bars_html(probabilities: np.ndarray | None) -> str:
@@ -86,7 +88,9 @@ class DrawPad(Shown):
     (``probabilities``, ``predicted``, bar chart ``bars``) and shows the feature maps of the layer chosen in ``layer``.
 
     While the pen is down the prediction refreshes at most every ``live_interval`` seconds, and fully when it is
-    lifted. ``set_strokes`` draws from code; ``start_stroke``/``extend_stroke``/``end_stroke`` move the pen from code.
+    lifted. ``set_strokes`` draws from code; ``start_stroke``/``extend_stroke``/``end_stroke`` move the pen from code
+    (malformed points raise a ValueError there). Malformed strokes from the browser are ignored with a logged warning
+    (see :class:`DrawCanvas`); a drawing that covers most of the box gets a message instead of a prediction.
     """
 
     def __init__(
@@ -202,14 +206,14 @@ class DrawPad(Shown):
         self._last_update = time.monotonic()
         self._shown = None if self.canvas.drawing else [list(map(list, s)) for s in self.canvas.strokes]
         raw = strokes_to_image(self.strokes, size=self.size, width=self.pen_width)
-        steps = preprocess_steps(raw)
+        try:
+            steps = preprocess_steps(raw)
+        except ValueError as error:  # a canvas covered in ink is refused as black-on-white: no prediction for it
+            self._show_nothing(TOO_MUCH_INK if np.median(raw) >= 128 else f"<i>{html.escape(str(error))}</i>")
+            return
         self.image28 = steps.final
         if not steps.final.any():
-            self.probabilities, self.predicted = None, None
-            self.prediction.value, self.bars.value = PROMPT, bars_html(None)
-            self.steps_caption.value = self.maps_caption.value = ""
-            for image in (self.crop_image, self.box_image, self.final_image, self.maps_image):
-                image.value = b""
+            self._show_nothing(PROMPT)
             return
         self.probabilities = probabilities(self.model, steps.final)[0]
         self.predicted = int(np.argmax(self.probabilities))
@@ -229,6 +233,15 @@ class DrawPad(Shown):
         )
         if maps:
             self._show_maps()
+
+    def _show_nothing(self, message: str) -> None:
+        """No prediction: ``message`` instead, empty bars, steps and maps, and a blank 28x28 input."""
+        self.image28 = np.zeros((28, 28), dtype=np.uint8)
+        self.probabilities, self.predicted = None, None
+        self.prediction.value, self.bars.value = message, bars_html(None)
+        self.steps_caption.value = self.maps_caption.value = ""
+        for image in (self.crop_image, self.box_image, self.final_image, self.maps_image):
+            image.value = b""
 
     def _show_maps(self) -> None:
         if self.layer.disabled:

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from mnist_course.lessons.optimizers_and_losses.race import RUN_NAMES, RaceRun
+from mnist_course.lessons.optimizers_and_losses.entrants import RUN_NAMES
+from mnist_course.lessons.optimizers_and_losses.race import RaceRun
 from mnist_course.plots import finish_figure, new_figure
 
 METRICS = {

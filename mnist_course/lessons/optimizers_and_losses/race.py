@@ -12,76 +12,15 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from mnist_course.lessons.optimizers_and_losses.entrants import LOSSES, OPTIMIZERS, RUN_NAMES, RUNS, RunSpec
 from mnist_course.seeding import seed_everything
 
-LOSSES = {
-    "categorical": "categorical_crossentropy",
-    "sparse": "sparse_categorical_crossentropy",
-    "mse": "mean_squared_error",
-}
-OPTIMIZERS = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adagrad": "Adagrad", "adamw": "AdamW"}
 ModelFn = Callable[[], Any]
-
-
-@dataclass
-class RunSpec:
-    """One entrant: ``optimizer`` (a name in OPTIMIZERS) with ``learning_rate`` and extra ``options`` (e.g.
-    momentum), a ``loss`` kind (categorical: one-hot targets, sparse: integer labels, mse: one-hot targets on
-    the softmax output) and the ``batch_size``."""
-
-    name: str
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
-    loss: str = "categorical"
-    batch_size: int = 128
-    options: dict[str, float] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {self.optimizer!r}: choose from {tuple(OPTIMIZERS)}")
-        if self.loss not in LOSSES:
-            raise ValueError(f"unknown loss {self.loss!r}: choose from {tuple(LOSSES)}")
-        if self.batch_size < 1 or self.learning_rate <= 0:
-            raise ValueError(f"{self.name}: batch_size must be >= 1 and learning_rate > 0")
-
-    def make_optimizer(self) -> Any:
-        """A fresh Keras optimizer (no state carried over from another run)."""
-        import keras
-
-        optimizer_class = getattr(keras.optimizers, OPTIMIZERS[self.optimizer])
-        return optimizer_class(learning_rate=self.learning_rate, **self.options)
-
-
-# The runs of notebook 07's race, in the order its tables and figures list them: each changes one thing from a
-# reference run (the one list: notebook 07, the RUNS parameter, the colours and the tests use it).
-RUNS = (
-    # the optimizers, each with Keras' default learning rate; categorical cross-entropy, batches of 128
-    RunSpec("sgd", "sgd", 0.01),
-    RunSpec("sgd-momentum", "sgd", 0.01, options={"momentum": 0.9}),
-    RunSpec("rmsprop", "rmsprop", 0.001),
-    RunSpec("adam", "adam", 0.001),
-    RunSpec("adagrad", "adagrad", 0.001),
-    RunSpec("adamw", "adamw", 0.001),  # Adam with decoupled weight decay (Keras' default 0.004)
-    # the losses, with Adam ("adam" above is categorical cross-entropy on one-hot labels)
-    RunSpec("adam-sparse", "adam", 0.001, loss="sparse"),
-    RunSpec("adam-mse", "adam", 0.001, loss="mse"),
-    RunSpec("sgd-mse", "sgd", 0.01, loss="mse"),  # and with plain SGD ("sgd" above is cross-entropy)
-    # the batch size, with plain SGD at 0.01 ("sgd" above is batches of 128)
-    RunSpec("sgd-batch", "sgd", 0.01, batch_size=10_000),  # the whole training set: one step per epoch
-    RunSpec("sgd-b512", "sgd", 0.01, batch_size=512),
-    RunSpec("sgd-b32", "sgd", 0.01, batch_size=32),
-    RunSpec("sgd-b1", "sgd", 0.01, batch_size=1),  # stochastic gradient descent
-    # the learning rate, with plain SGD and batches of 128 ("sgd" above is 0.01)
-    RunSpec("sgd-lr0.001", "sgd", 0.001),
-    RunSpec("sgd-lr0.1", "sgd", 0.1),
-    RunSpec("sgd-lr1", "sgd", 1.0),
-)
-RUN_NAMES = tuple(spec.name for spec in RUNS)
 
 
 @dataclass
@@ -153,6 +92,43 @@ def _val_metrics(model: Any, data: RaceData) -> tuple[float | None, float | None
     return _number(accuracy), _number(-np.mean(np.log(picked)))
 
 
+def shuffled_batches(x: np.ndarray, targets: np.ndarray, batch_size: int, seed: int) -> Any:
+    """The race's training batches, reshuffled every epoch in an order fixed by ``seed``.
+
+    Under TensorFlow: the ``tf.data`` pipeline that produced the shipped race (``results/07_race_full.json``), so a
+    student's rerun of a shipped run sees the very same batches and can be checked against it. Under JAX or
+    PyTorch: a Keras ``PyDataset`` drawing each epoch's order from (seed, epoch); those runs are compared with the
+    shipped ones as runs of the same setting, not batch for batch."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return (
+            tf.data.Dataset.from_tensor_slices((x, targets))
+            .shuffle(len(targets), seed=seed, reshuffle_each_iteration=True)
+            .batch(batch_size)
+        )
+
+    class Shuffled(keras.utils.PyDataset):
+        def __init__(self) -> None:
+            super().__init__()
+            self.epoch = 0
+
+        def __len__(self) -> int:
+            return -(-len(targets) // batch_size)
+
+        def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+            order = np.random.default_rng([seed, self.epoch]).permutation(len(targets))
+            picked = order[index * batch_size : (index + 1) * batch_size]
+            return x[picked], targets[picked]
+
+        def on_epoch_end(self) -> None:
+            self.epoch += 1
+
+    return Shuffled()
+
+
 def train_race_run(
     spec: RunSpec, model_fn: ModelFn, data: RaceData, init_weights: Sequence[np.ndarray], *, epochs: int, seed: int
 ) -> RaceRun:
@@ -162,7 +138,6 @@ def train_race_run(
     training counts towards ``seconds``: the validation measurements after each epoch are outside the clock.
     """
     import keras
-    import tensorflow as tf
 
     seed_everything(seed)
     model = model_fn()
@@ -171,11 +146,7 @@ def train_race_run(
         raise AssertionError(f"{spec.name}: the model does not start from the shared initial weights")
     model.compile(optimizer=spec.make_optimizer(), loss=LOSSES[spec.loss])
     targets = data.targets(spec.loss)
-    train = (
-        tf.data.Dataset.from_tensor_slices((data.x_train, targets))
-        .shuffle(len(targets), seed=seed, reshuffle_each_iteration=True)
-        .batch(spec.batch_size)
-    )
+    train = shuffled_batches(data.x_train, targets, spec.batch_size, seed)
     history: dict[str, list[float | None]] = {
         "epoch": [0],
         "seconds": [0.0],
@@ -288,6 +259,7 @@ def max_difference(a: RaceRun, b: RaceRun, metric: str = "val_accuracy") -> floa
 
 
 __all__ = [
+    "shuffled_batches",
     "RUNS",
     "RUN_NAMES",
     "LOSSES",

@@ -10,8 +10,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from mnist_course.lessons.optimizers_and_losses.race import RaceRun, RunSpec, format_metric
-from mnist_course.shipped import read_results, versions, write_results
+from mnist_course.lessons.optimizers_and_losses.race import (
+    LOSSES,
+    OPTIMIZERS,
+    RUN_NAMES,
+    RaceRun,
+    RunSpec,
+    format_metric,
+)
+from mnist_course.shipped import Field, read_results, versions, write_results
 from mnist_course.stats import accuracy_interval, differ, mean_spread
 
 FORMAT = 2
@@ -33,9 +40,73 @@ def save_results(
     return write_results(path, doc, fmt=FORMAT)
 
 
+def _check_run(run: Field) -> None:
+    """One run's spec, setup and history: types, ranges and one value per epoch (``None``: diverged)."""
+    spec, setup, history = run["spec"], run["setup"], run["history"]
+    spec["optimizer"].text(OPTIMIZERS)
+    spec["loss"].text(LOSSES)
+    spec["batch_size"].integer(1)
+    spec["learning_rate"].number(1e-12)
+    for option in spec["options"].fields().values():
+        option.number()
+    epochs, n_val = setup["epochs"].integer(0), setup["n_val"].integer(1)
+    if setup.has("n_train"):
+        setup["n_train"].integer(1)
+    if setup.has("initial_weights"):
+        setup["initial_weights"].text()
+    lists = {
+        key: history[key].items(epochs + 1, what="epoch 0, then one per epoch")
+        for key in ("epoch", "seconds", "loss", "val_accuracy", "val_crossentropy")
+    }
+    for epoch, field in enumerate(lists["epoch"]):
+        field.agrees(epoch, "its position in the list")
+    seconds = [field.seconds() for field in lists["seconds"]]
+    if seconds[0] != 0 or sorted(seconds) != seconds:
+        history["seconds"].fail("is not the cumulative training time from 0 (it never decreases)")
+    for field in lists["val_accuracy"]:
+        field.accuracy(n_val, null=True)
+    for field in lists["loss"] + lists["val_crossentropy"]:
+        field.loss(null=True)
+
+
+def check_results(doc: Field) -> None:
+    """Refuse a file :func:`save_results` could not have written: every run's fields of their types and ranges
+    (a name of :data:`~mnist_course.lessons.optimizers_and_losses.race.RUN_NAMES`, validation accuracies whole
+    numbers of images in [0, 1], losses and seconds finite and >= 0 or null where a run diverged, one value per
+    epoch), one run per name and seed, and the summaries beside them: the seeds and settings recorded at the
+    top, and one start (initial weights, epoch-0 validation scores) shared by every run of a seed."""
+    runs, starts = [], {}
+    for index, field in enumerate(doc["runs"].items()):
+        name, seed = field["spec"]["name"].text(RUN_NAMES), field["setup"]["seed"].integer()
+        run = field.labelled(f"{name}, seed {seed}")
+        if any(other["spec"]["name"] == name and other["setup"]["seed"] == seed for other in doc["runs"].value[:index]):
+            run.fail("repeats a run of the same name and seed")
+        _check_run(run)
+        runs.append(run)
+        history = run["history"].value
+        start = (run["setup"].value.get("initial_weights"), history["val_accuracy"][0], history["val_crossentropy"][0])
+        if starts.setdefault(seed, start) != start:
+            run["setup"].fail(f"starts from {start}, the other runs of seed {seed} from {starts[seed]}")
+    if doc.has("seeds"):
+        doc["seeds"].agrees(list(starts), "the runs' seeds")
+    settings = doc["settings"].fields() if doc.has("settings") else {}
+    for key in ("epochs", "n_train", "n_val"):
+        for run in runs if key in settings else []:
+            run["setup"][key].agrees(settings[key].integer(0), f"settings.{key}")
+    if "race_seeds" in settings:
+        settings["race_seeds"].agrees(len(starts), "the runs' seeds")
+    if "profile" in settings and settings["profile"].text() == "full":  # the whole race, as write_shipped demands
+        have = {(run["spec"].value["name"], run["setup"].value["seed"]) for run in runs}
+        missing = [f"{name} (seed {seed})" for seed in starts for name in RUN_NAMES if (name, seed) not in have]
+        if missing:
+            doc["runs"].fail(f"lacks {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''} of the full race")
+
+
 def load_results(path: str | os.PathLike[str]) -> list[RaceRun]:
-    """Read results written by :func:`save_results`."""
-    doc = read_results(path, formats=READABLE, required=("runs",))
+    """Read results written by :func:`save_results`, checked by :func:`check_results`: a missing, malformed or
+    hand-edited file is one clear error."""
+    fix = "make it again with `make results` (or `mnist-course run 07 --results`), or restore it with git"
+    doc = read_results(path, formats=READABLE, required=("runs",), fix=fix, check=check_results)
     return [RaceRun(RunSpec(**r["spec"]), r["setup"], r["history"]) for r in doc["runs"]]
 
 
@@ -191,6 +262,7 @@ __all__ = [
     "FORMAT",
     "READABLE",
     "Table",
+    "check_results",
     "compare",
     "final_accuracy",
     "format_final",

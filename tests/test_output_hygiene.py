@@ -1,0 +1,81 @@
+"""Stored notebook outputs show a student what a lesson means, never the machinery: no progress text, object reprs,
+escape codes, machine paths, cache file names, automatic layer names or TODOs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+FORBIDDEN = {
+    "an ANSI escape code": re.compile(r"\x1b\[|\[0;3\dm"),
+    "an object repr": re.compile(r"<[\w.]+ object at 0x[0-9a-f]+>|<class '[\w.]+'>|kwargs=<"),
+    "a machine path": re.compile(r"(/root/|/home/\w|/tmp/|/work/|/Users/|site-packages|[A-Z]:\\\\)"),
+    "Keras progress text": re.compile(r"\d+/\d+ - \d+m?s - |\d+/\d+ \[=*>?\.*\]|ms/step"),
+    "a progress counter": re.compile(r"(?m)^[\w ()-]+: \d+/\d+\s*$|epoch \d+/\d+\b"),
+    "a cache file name": re.compile(r"[\w-]+-[0-9a-f]{12}\.keras"),
+    "an automatic layer name": re.compile(r"\b(conv2d|dense|max_pooling2d|flatten|dropout|input_layer)_(?!512\b)\d+\b"),
+    "a TODO": re.compile(r"\bTODO\b|\bFIXME\b"),
+}
+
+
+def texts(output: nbformat.NotebookNode) -> list[str]:
+    """The text a reader sees of one output (streams, error lines, the richest text of a display: HTML or Markdown
+    where the output has it, else its plain text), images excluded."""
+    if output.output_type == "stream":
+        return [output.text]
+    if output.output_type == "error":
+        return [output.ename, output.evalue, *output.traceback]
+    data = output.get("data", {})
+    rich = [str(data[k]) for k in ("text/html", "text/markdown") if k in data]
+    return rich or [str(data[k]) for k in ("text/plain",) if k in data]
+
+
+def findings(path: Path) -> list[str]:
+    nb = nbformat.read(path, as_version=4)
+    found = []
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            for text in texts(output):
+                for what, pattern in FORBIDDEN.items():
+                    if m := pattern.search(text):
+                        found.append(f"cell {index}: {what}: {text[max(0, m.start() - 40) : m.end() + 40]!r}")
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_outputs_show_no_machinery(path):
+    found = findings(path)
+    assert not found, f"{path.name}:\n" + "\n".join(found)
+
+
+def test_the_check_finds_each_kind_of_noise(tmp_path):
+    """The patterns themselves: one notebook holding one example of each kind is refused for each."""
+    examples = [
+        "\x1b[0;31mValueError\x1b[0m",
+        "<mnist_course.widgets.draw_canvas.DrawCanvas object at 0x7f00deadbeef>",
+        "loaded from /root/.cache/mnist-course/models",
+        "79/79 - 3s - 44ms/step",
+        "race runs: 0/3",
+        "course-cnn-5003ec92f3d5.keras",
+        "expected conv2d_19 to have 1 channel",
+        "# TODO: finish",
+    ]
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=t) for t in examples]
+    nb.cells = [cell]
+    path = tmp_path / "noise.ipynb"
+    nbformat.write(nb, path)
+    kinds = {line.split(": ")[1] for line in findings(path)}
+    assert kinds == set(FORBIDDEN), kinds
+    clean = nbformat.v4.new_notebook()
+    ok = nbformat.v4.new_code_cell("x")
+    ok.outputs = [nbformat.v4.new_output("stream", name="stdout", text="test accuracy 98.78 % (epoch 3 of 5)\n")]
+    clean.cells = [ok]
+    nbformat.write(clean, tmp_path / "clean.ipynb")
+    assert findings(tmp_path / "clean.ipynb") == []
