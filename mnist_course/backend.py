@@ -3,7 +3,7 @@
 The course's models, data pipelines and figures are written with ``keras`` and ``keras.ops`` and run on any backend
 (chosen by ``KERAS_BACKEND`` before Keras is first imported; TensorFlow when unset). What cannot be written once
 lives here: the backend's name and versions, importing it without start-up noise, the device it computes on,
-deterministic kernels, and the gradient of a function with respect to an input array.
+deterministic kernels, and the gradients of a function with respect to its input arrays.
 """
 
 from __future__ import annotations
@@ -88,31 +88,36 @@ def deterministic_ops() -> None:
         torch.use_deterministic_algorithms(True, warn_only=True)
 
 
-def input_gradient(function: Callable[[Any], Any], x: np.ndarray) -> np.ndarray:
-    """The gradient of ``sum(function(x))`` with respect to the array ``x``, as NumPy: TensorFlow records the
-    operations on a ``GradientTape``, JAX transforms the function with ``jax.grad``, PyTorch calls ``backward()``
-    on the result. ``function`` takes and returns backend tensors (a Keras model call, ``keras.ops``...)."""
-    import keras
-
+def gradients(function: Callable[..., Any], *arrays: np.ndarray) -> list[np.ndarray]:
+    """The gradients of ``sum(function(*arrays))`` with respect to each of ``arrays``, as NumPy arrays of their
+    shapes: TensorFlow records the operations on a ``GradientTape``, JAX transforms the function with ``jax.grad``,
+    PyTorch calls ``backward()`` on the result. ``function`` takes and returns backend tensors (write it with
+    ``keras.ops`` or call a Keras model, and it runs on every backend)."""
     backend = name()
     if backend == "tensorflow":
         import tensorflow as tf
 
-        tensor = tf.convert_to_tensor(x)
+        tensors = [tf.convert_to_tensor(a) for a in arrays]
         with tf.GradientTape() as tape:
-            tape.watch(tensor)
-            total = tf.reduce_sum(function(tensor))
-        return tape.gradient(total, tensor).numpy()
+            for tensor in tensors:
+                tape.watch(tensor)
+            total = tf.reduce_sum(function(*tensors))
+        return [g.numpy() for g in tape.gradient(total, tensors)]
     if backend == "jax":
         import jax
         import jax.numpy as jnp
 
-        return np.asarray(jax.grad(lambda t: jnp.sum(function(t)))(jnp.asarray(x)))
+        found = jax.grad(lambda *t: jnp.sum(function(*t)), argnums=tuple(range(len(arrays))))(
+            *(jnp.asarray(a) for a in arrays)
+        )
+        return [np.asarray(g) for g in found]
+    import keras
     import torch
 
-    tensor = torch.tensor(np.asarray(x), requires_grad=True, device=keras.ops.convert_to_tensor(0.0).device)
-    function(tensor).sum().backward()
-    return tensor.grad.detach().cpu().numpy()
+    where = keras.ops.convert_to_tensor(0.0).device
+    tensors = [torch.tensor(np.asarray(a), requires_grad=True, device=where) for a in arrays]
+    function(*tensors).sum().backward()
+    return [t.grad.detach().cpu().numpy() for t in tensors]
 
 
-__all__ = ["BACKENDS", "SWITCH", "deterministic_ops", "device", "import_quietly", "input_gradient", "name", "versions"]
+__all__ = ["BACKENDS", "SWITCH", "deterministic_ops", "device", "gradients", "import_quietly", "name", "versions"]

@@ -137,3 +137,20 @@ def test_processes_writing_results_at_once_leave_a_manifest_of_every_file(tmp_pa
     expected = "".join(f"{_sha256(results / name)}  {name}\n" for name in names)
     assert (results / MANIFEST).read_text() == expected
     assert sorted(p.name for p in results.iterdir()) == sorted([MANIFEST, *names])  # no lock or temporary file
+
+
+REWRITER = """
+from mnist_course.shipped import write_results
+for k in range(150):
+    write_results("a_full.json", {"k": k, "pad": "x" * 20000}, fmt=1)
+"""
+
+
+def test_a_reader_never_takes_a_file_being_rewritten_for_a_hand_edit(tmp_path, monkeypatch):
+    _course(tmp_path, monkeypatch)
+    write_results("a_full.json", {"k": -1}, fmt=1)
+    writer = subprocess.Popen([sys.executable, "-c", REWRITER])
+    seen = set()
+    while writer.poll() is None:  # between a new file and its manifest entry, the reader waits for the writer
+        seen.add(read_results("a_full.json", formats={1})["k"])
+    assert writer.wait() == 0 and read_results("a_full.json", formats={1})["k"] == 149 and len(seen) > 1

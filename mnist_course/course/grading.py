@@ -116,7 +116,7 @@ def _inside(path: Path, folders: Sequence[Path]) -> bool:
 
 def sandbox_argv(kernel: Sequence[str], own: Path, box: dict[str, Any]) -> list[str]:
     """The ``bwrap`` command running ``kernel`` in a sandbox: the whole file system read-only, the folders
-    ``box["hide"]`` replaced by empty ones (the paths ``box["show"]`` inside them read-only again), ``own`` (the
+    ``box["hide"]`` replaced by empty read-only ones (the paths ``box["show"]`` inside them visible again), ``own`` (the
     submission's autograded copy) and ``box["rw"]`` writable, a private ``/tmp``, no network, no other process,
     no capability, another user id, and only the environment ``box["env"]`` (plus :data:`_KEPT_ENV`)."""
     bwrap = shutil.which("bwrap")
@@ -137,6 +137,8 @@ def sandbox_argv(kernel: Sequence[str], own: Path, box: dict[str, Any]) -> list[
             argv += ["--tmpfs", str(folder)]
     for path in [*box["rw"], own]:
         argv += ["--bind", str(path), str(path)]
+    for folder in hide:  # the empty folders read-only too (the writable copy is a mount of its own)
+        argv += ["--remount-ro", str(folder)]
     kept = {k: v for k, v in os.environ.items() if k in _KEPT_ENV or k.startswith(_KEPT_PREFIXES)}
     for key, value in {**kept, **box["env"]}.items():
         argv += ["--setenv", key, value]
@@ -225,11 +227,13 @@ def autograde_isolated(assignment: str, students: Sequence[str] = (), extra: Seq
             **os.environ,
             "JUPYTER_PATH": os.pathsep.join([str(specs), os.environ.get("JUPYTER_PATH", "")]).rstrip(os.pathsep),
             "JUPYTER_RUNTIME_DIR": str(runtime),
+            "TMPDIR": str(runtime),  # where jupyter_client writes the connection file the kernel must read
             SANDBOX_ENV: json.dumps(_box(coursedir, exchange, runtime)),
         }
         for student in students:
             command = [sys.executable, "-m", "nbgrader", "autograde", assignment, f"--student={student}"]
-            command += [f"--Execute.kernel_name={SANDBOX_KERNEL}", "--KernelManager.transport=ipc", *extra]
+            command += [f"--Execute.kernel_name={SANDBOX_KERNEL}", "--KernelManager.transport=ipc"]
+            command += [f"--KernelManager.ip={runtime / 'kernel'}", *extra]  # sockets, not ports: no network
             codes[student] = subprocess.run(command, env=env, check=False).returncode
     return codes
 

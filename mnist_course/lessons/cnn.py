@@ -233,7 +233,7 @@ def check_selection(doc: Field) -> None:
 def check_models(doc: Field) -> None:
     """Refuse a models file :func:`run_models` could not have written: fields of their types and ranges (test
     accuracies whole numbers of images in [0, 1], seconds >= 0, one value per seed, known model names, at least
-    one model), and the summaries it keeps beside them (``complete``, the seeds, the image counts, each recipe's
+    one registry CNN), and the summaries it keeps beside them (``complete``, the seeds, the image counts, each recipe's
     name and epochs)."""
     rows = doc["models"].fields(_known())
     cnns = [name for name in models.list_models() if models.get_recipe(name).input_kind == "image"]

@@ -242,11 +242,12 @@ def class_scores(model: Any, x: Any) -> Any:
 
 def saliency_map(model: Any, image: np.ndarray, label: int) -> np.ndarray:
     """(height, width): |d score(label) / d pixel|, the gradient of the class score (logit) with respect to the
-    input, from the backend's automatic differentiation (:func:`mnist_course.backend.input_gradient`): pixels where
+    input, from the backend's automatic differentiation (:func:`mnist_course.backend.gradients`): pixels where
     a small change moves the score most."""
-    from mnist_course.backend import input_gradient
+    from mnist_course.backend import gradients
 
-    grad = input_gradient(lambda x: class_scores(model, x)[:, label], to_batch(model, image)[:1])[0]
+    (grad,) = gradients(lambda x: class_scores(model, x)[:, label], to_batch(model, image)[:1])
+    grad = grad[0]
     return np.abs(grad).max(axis=-1) if grad.ndim == 3 else np.abs(grad)
 
 
