@@ -5,7 +5,7 @@ BIN = $(VENV)/bin
 # The exact versions the stored outputs were produced with (see CONTRIBUTING.md, "Pinned versions").
 CONSTRAINTS ?= constraints.txt
 
-.PHONY: setup course test test-quick lint regenerate results constraints benchmarks
+.PHONY: setup course test test-quick test-backends lint regenerate results constraints benchmarks
 
 $(BIN)/.installed: pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ test: setup
 # (pytest-xdist; each worker has its own temporary folders and fixtures).
 test-quick: setup
 	$(BIN)/python -m pytest tests -m "not executes_notebooks" -n auto
+
+# Every notebook in the ci profile on the other Keras backends (JAX, PyTorch), with the metric floors; installs the
+# `backends` extra into .venv. CI runs it; run it before submitting any change to the package.
+test-backends: setup
+	bash .ci/backends
 
 lint: setup
 	$(BIN)/ruff check .
@@ -52,3 +57,4 @@ benchmarks: setup
 	$(BIN)/python benchmarks/load_time.py
 	$(BIN)/python benchmarks/time_to_accuracy.py
 	$(BIN)/python benchmarks/student_profile.py
+	$(BIN)/python benchmarks/data_pipeline.py

@@ -27,9 +27,8 @@ def exercise_notebook(spec: dict) -> nbformat.NotebookNode:
     function's ``signature`` and ``solution`` body, and the ``check`` call of its check cell."""
     ident, lesson = spec["exercise"], f"lesson{int(spec['exercise'].split('.')[0]):02d}"
     part = ident.replace(".", "-")
-    solution = (
-        f"# Exercise {ident}: the exercise\nimport numpy as np\n\n\n{spec['signature']}\n    "
-        + SOLUTION.format(spec["solution"])
+    solution = f"# Exercise {ident}: the exercise\nimport numpy as np\n\n\n{spec['signature']}\n    " + SOLUTION.format(
+        spec["solution"]
     )
     cells = [
         nbformat.v4.new_markdown_cell("## Exercises"),

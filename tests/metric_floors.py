@@ -88,8 +88,11 @@ if __name__ == "__main__":  # python tests/metric_floors.py PROFILE DIR/report.j
     import sys
 
     profile, report = sys.argv[1], Path(sys.argv[2])
+    broken = 0
     for run in json.loads(report.read_text()):
         stem = Path(run["notebook"]).stem
         problems = violations(profile, stem, run["metrics"])
         print(f"{stem}: {run['metrics']}")
         print("\n".join(f"  {p}" for p in problems) or "  keeps its floors")
+        broken += bool(problems)
+    sys.exit(1 if broken else 0)

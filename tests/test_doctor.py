@@ -185,7 +185,9 @@ def test_doctor_reports_a_bad_copy_and_a_missing_tensorflow_as_problems(monkeypa
     versions = _versions(ipywidgets="8.1.5", anywidget="0.9.13")
     report = doctor(version_of=versions, widget_search_path=_fake_manager(tmp_path / "lab", "5.0.13"), colab=False)
     assert any("HTML page" in p for p in report.problems)
-    assert any(p.startswith("Keras or its backend cannot be imported") and "pip install -e ." in p for p in report.problems)
+    assert any(
+        p.startswith("Keras or its backend cannot be imported") and "pip install -e ." in p for p in report.problems
+    )
     assert "TensorFlow" not in report.items and "No problems found." not in str(report)
 
 

@@ -12,6 +12,7 @@ import re
 import nbformat
 import numpy as np
 import pytest
+
 from mnist_course.exercises import Feedback, lesson02, lesson03, lesson08
 from tests.grading_course import GradingCourse, submission
 
@@ -54,6 +55,28 @@ class _AllPass:
     def __getattr__(self, name):
         return lambda *args, **kwargs: Feedback("3.3", True, "correct.")
 """
+# What a course notebook does before its exercises (mnist_course.start's steps, a widget, an inline plot, Keras
+# imported and a model trained): none of it may look like tampering.
+COURSE_LIKE = """
+from mnist_course import backend, seeding
+from mnist_course.data import load_mnist
+from mnist_course.widgets import ImageToVector
+
+backend.import_quietly()
+seeding.seed_everything(42)
+get_ipython().run_line_magic("matplotlib", "inline")
+import keras
+import matplotlib.pyplot as plt
+
+(x_train, y_train), _ = load_mnist()
+display(ImageToVector(x_train, y_train))
+plt.plot([0, 1])
+plt.show()
+model = keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(10, activation="softmax")])
+model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
+model.fit(x_train[:256].reshape(-1, 784) / 255, y_train[:256], epochs=1, verbose=0)
+print(keras.utils.to_categorical(y_train[:3], 10))
+"""
 # student -> (assignment, the body of the answer function, code after the function in the same cell)
 STUDENTS = {
     "solved": ("backprop", BACKPROP_RIGHT, ""),
@@ -85,6 +108,8 @@ STUDENTS = {
         "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'] if 'check' in ''.join(lines) else lines)",
     ),
     "shapes-solved": ("shapes", SHAPES["solution"], ""),
+    "course-like": ("shapes", SHAPES["solution"], COURSE_LIKE),
+    "keras": ("shapes", SHAPES["solution"], "import keras\nkeras.utils.to_categorical = lambda y, n=None: y"),
     "lesson02-names": (
         "shapes",
         SHAPES_WRONG,
@@ -106,6 +131,7 @@ DETECTED = {
     "inside-the-check": "numpy.allclose was replaced",
     "lesson02-names": "mnist_course.exercises.lesson02.wrong was replaced",
     "array-equal": "numpy.array_equal was replaced",
+    "keras": "keras.utils.to_categorical was replaced",
 }
 ASSIGNMENTS = {"backprop": BACKPROP, "shapes": SHAPES, "crop": CROP}
 
@@ -180,7 +206,7 @@ def _feedback(course: GradingCourse, student: str) -> str:
 
 
 @pytest.mark.executes_notebooks
-@pytest.mark.parametrize("student", ["solved", "shapes-solved"])
+@pytest.mark.parametrize("student", ["solved", "shapes-solved", "course-like"])
 def test_a_correct_submission_gets_full_marks_and_its_verdict(graded, student):
     assignment = STUDENTS[student][0]
     exercise = ASSIGNMENTS[assignment]["exercise"]

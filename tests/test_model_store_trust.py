@@ -214,6 +214,13 @@ def test_a_broken_key_file_still_trains_and_says_how_to_fix_it(cache: Path) -> N
     assert len(said) == 1 and str(key_file) in said[0] and "delete it to make a new one" in said[0]
 
 
+def test_a_key_inside_the_models_folder_is_refused(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MNIST_COURSE_CACHE_KEY", str(cache / "models" / "cache-key"))
+    model, said = load_recording(FakeTrain())
+    assert model.count_params() == 407_050 and len(said) == 1 and "inside the models folder" in said[0]
+    assert list((cache / "models").glob("*.keras")) == [] and not (cache / "models" / "cache-key").exists()
+
+
 # ---- odd files: one warning, retrained, never an exception ----
 
 DEEP = b"[" * 100_000 + b"]" * 100_000

@@ -17,7 +17,7 @@ ROOT = PACKAGE.parent
 LAYERS = ("foundations", "data", "toolkit", "lessons", "widgets", "exercises")
 FOUNDATIONS = {"mnist_course", "mnist_course.files", "mnist_course.paths", "mnist_course.seeding", "mnist_course.quiet"}
 FOUNDATIONS |= {"mnist_course.notebook", "mnist_course.backend"}
-TOOLKIT_MODULES = {"evaluation", "live", "plots", "predict", "shipped", "stats"}
+TOOLKIT_MODULES = {"evaluation", "fields", "live", "plots", "predict", "shipped", "stats"}
 OPENING = "mnist_course.start"  # the one module outside course/ that may import course/
 
 

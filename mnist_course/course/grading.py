@@ -196,7 +196,7 @@ def _box(coursedir: Any, exchange: Path, runtime: Path) -> dict[str, Any]:
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p and Path(p).is_dir())
     autograded = root / coursedir.autograded_directory
     return {
-        "hide": sorted(str(p) for p in hide),
+        "hide": sorted(str(p) for p in hide if p.exists()),  # bwrap cannot make a missing folder in a read-only /
         "show": sorted(str(p.resolve()) for p in show if p.exists()),
         "rw": [str(runtime)],
         "inside": str(autograded.resolve()),

@@ -11,12 +11,13 @@ import numpy as np
 
 from mnist_course import stats
 from mnist_course.data import train_val_split
+from mnist_course.fields import Field
 from mnist_course.lessons import mlp
 from mnist_course.models import key as model_key
 from mnist_course.models import store as model_store
 from mnist_course.models import zoo as models
 from mnist_course.models.recipes import ALTERNATIVES
-from mnist_course.shipped import Field, read_results, shipped_path, versions, write_results
+from mnist_course.shipped import read_results, shipped_path, versions, write_results
 
 FORMAT = 1
 VALIDATION_IMAGES = 10_000  # held out of the 60,000 training images for every choice; the test set stays unseen

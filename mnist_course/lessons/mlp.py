@@ -20,9 +20,10 @@ from typing import Any
 import keras
 import numpy as np
 
+from mnist_course.fields import Field
 from mnist_course.models import zoo as models
 from mnist_course.seeding import seed_everything
-from mnist_course.shipped import Field, read_results, versions, write_results
+from mnist_course.shipped import read_results, versions, write_results
 
 FORMAT = 1
 RESULTS_NAME = "04_mlp_full.json"

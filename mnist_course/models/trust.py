@@ -21,7 +21,7 @@ from typing import Any
 
 from mnist_course.files import atomic_path, lock_for
 from mnist_course.models.key import canonical_json
-from mnist_course.paths import expand, shown
+from mnist_course.paths import expand, models_dir, shown
 
 KEY_ENV = "MNIST_COURSE_CACHE_KEY"
 INFO_MEMBER = "mnist_course.json"  # the entry's metadata, stored inside the .keras zip next to Keras' own files
@@ -59,6 +59,11 @@ def secret() -> bytes:
     """The user's secret cache key (32 random bytes), created on first use in :func:`key_file` with mode 0600.
     Raises :class:`CacheKeyError` when it can be neither read nor created."""
     path = key_file()
+    if path.resolve().is_relative_to(models_dir().resolve()):
+        raise CacheKeyError(
+            f"the cache key {path} is inside the models folder, where whoever writes models could read or replace "
+            f"it: set {KEY_ENV} to a file outside {models_dir()}"
+        )
     if not path.exists():
         _create_key(path)
     try:

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from mnist_course.fields import Field
 from mnist_course.lessons.optimizers_and_losses.race import (
     LOSSES,
     OPTIMIZERS,
@@ -18,7 +19,7 @@ from mnist_course.lessons.optimizers_and_losses.race import (
     RunSpec,
     format_metric,
 )
-from mnist_course.shipped import Field, read_results, versions, write_results
+from mnist_course.shipped import read_results, versions, write_results
 from mnist_course.stats import accuracy_interval, differ, mean_spread
 
 FORMAT = 2
