@@ -19,13 +19,6 @@ from mnist_course.shipped import ShippedResultsError
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_standard_error_of_an_accuracy_by_hand() -> None:
-    # 99 % on 10,000 images: sqrt(0.99 * 0.01 / 10000) = 0.000995 (0.0995 points)
-    assert cnn_results.standard_error(0.99, 10_000) == pytest.approx(0.000994987, abs=1e-9)
-    with pytest.raises(ValueError, match="at least one image"):
-        cnn_results.standard_error(0.99, 0)
-
-
 def test_one_se_rule_takes_the_simplest_candidate_within_one_error_of_the_best() -> None:
     # best 99.31 %, one standard error 0.083 points: 99.25 % is within it, 99.20 % is not
     assert cnn_results.one_se_choice([0.9925, 0.9927, 0.9927, 0.9931], 10_000) == 0
@@ -85,7 +78,7 @@ def test_selection_table_marks_the_choice_with_each_standard_error() -> None:
 
 
 SELECTION = {  # one study, by hand: 99.25 % is within one standard error (0.08 points) of 99.31 %
-    "format": cnn_results.FORMAT,
+    "format": cnn_results.results.FORMAT,
     "rule": "one-standard-error rule",
     "seed": 7,
     "train_images": 50_000,
@@ -127,7 +120,7 @@ def test_a_study_whose_choice_its_candidates_contradict_is_refused(tmp_path: Pat
     wrong = json.loads(json.dumps(SELECTION))
     wrong["studies"][0]["chosen"] = "6 epochs"  # the rule takes the simpler 2 epochs
     path = tmp_path / "05_selection.json"
-    path.write_text(json.dumps(cnn_results.with_settings(wrong)))
+    path.write_text(json.dumps(cnn_results.results.with_settings(wrong)))
     with pytest.raises(ShippedResultsError, match=r"studies\[0\].chosen is '6 epochs', but .* give '2 epochs'"):
         cnn_results.load_results(str(path))
 

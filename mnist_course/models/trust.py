@@ -95,9 +95,9 @@ def _create_key(path: Path) -> None:
         with lock_for(path, timeout=60):
             if path.exists():  # another process made it while this one waited
                 return
-            with atomic_path(path, suffix=".key") as tmp:
+            with atomic_path(path, suffix=".key") as tmp:  # in a folder made 0700 above: nobody else sees it
                 tmp.write_text(secrets.token_hex(32) + "\n", encoding="ascii")
-            os.chmod(path, 0o600)
+            os.chmod(path, 0o600)  # atomic_path gives the umask's mode (0644): private from here on
     except OSError as err:
         raise CacheKeyError(
             f"cannot create the cache key {path} ({type(err).__name__}: {err.strerror or err}): set {KEY_ENV} "
