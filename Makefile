@@ -41,6 +41,7 @@ lint: setup
 # outputs in notebooks/ (what strict nbval compares with).
 regenerate: setup
 	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e ".[test,lint]"
+	if [ -n "$$MNIST_COURSE_DATA" ]; then $(BIN)/mnist-course data fetch --from "$$MNIST_COURSE_DATA"; fi
 	$(BIN)/mnist-course run --in-place
 
 # Instructors: the full profile writes the shipped results (notebooks/results/*.json) the student profile reads;

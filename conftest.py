@@ -20,6 +20,8 @@ EXECUTES_NOTEBOOKS = "executes_notebooks"  # set on every test that runs course 
 os.environ.setdefault(PROFILE_ENV, "ci")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# The model cache's signing key of this test session (tests never create or use the user's own key)
+os.environ.setdefault("MNIST_COURSE_CACHE_KEY", str(Path(tempfile.mkdtemp(prefix="mnist-course-key-")) / "cache-key"))
 _UNIT_ENV = {key: os.environ.get(key) for key in (PROFILE_ENV, METRICS_ENV, UNATTENDED_ENV)}
 _NBVAL_METRICS = Path(tempfile.mkdtemp(prefix="mnist-course-nbval-metrics-"))
 

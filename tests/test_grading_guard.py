@@ -105,7 +105,9 @@ STUDENTS = {
     "transformer": (
         "backprop",
         BACKPROP_ZEROS,
-        "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'] if 'check' in ''.join(lines) else lines)",
+        "get_ipython().input_transformers_post.append(\n"
+        "    lambda lines: ['pass\\n'] if 'check' in ''.join(lines) else lines\n"
+        ")",
     ),
     "shapes-solved": ("shapes", SHAPES["solution"], ""),
     "course-like": ("shapes", SHAPES["solution"], COURSE_LIKE),

@@ -1,4 +1,5 @@
-"""The course's exercises in nbgrader: the stubs of the student edition, plugged into ``nbgrader generate_assignment``.
+"""The course's exercises in nbgrader: the student edition's stubs in ``generate_assignment``, the guarded checks in
+``autograde``, and autograde with each submission in a sandbox.
 
 nbgrader's ``ClearSolutions`` replaces every solution region by one ``code_stub`` per kernel language: it cannot
 name the exercise. :class:`ClearExerciseSolutions` is that preprocessor with the course's stub for each cell
@@ -22,6 +23,7 @@ Needs nbgrader (``pip install nbgrader``); the rest of the course does not impor
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import shutil
@@ -127,6 +129,8 @@ def sandbox_argv(kernel: Sequence[str], own: Path, box: dict[str, Any]) -> list[
     argv = [bwrap, "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534", "--disable-userns"]
     argv += ["--cap-drop", "ALL"] if os.geteuid() == 0 else []
     argv += ["--die-with-parent", "--new-session", "--clearenv", "--ro-bind", "/", "/", "--dev", "/dev"]
+    for device in sorted(glob.glob("/dev/nvidia*")) + sorted(glob.glob("/dev/dri")):  # a GPU, where there is one
+        argv += ["--dev-bind", device, device]
     argv += ["--proc", "/proc", "--tmpfs", "/tmp", "--dir", "/tmp/home"]
     for folder in hide:
         argv += ["--tmpfs", str(folder)]
@@ -214,8 +218,7 @@ def autograde_isolated(assignment: str, students: Sequence[str] = (), extra: Seq
     students = list(students) or sorted(p.name for p in submitted.iterdir() if p.is_dir())
     codes = {}
     with tempfile.TemporaryDirectory(prefix="mnist-course-sandbox-") as tmp:
-        runtime, specs = Path(tmp) / "runtime", Path(tmp) / "jupyter"
-        runtime.mkdir()
+        specs = Path(tmp) / "jupyter"
         spec = {
             "argv": [sys.executable, "-m", "mnist_course.course.grading", "sandbox-kernel", "-f", "{connection_file}"],
             "display_name": "Python 3 (mnist-course sandbox)",
@@ -223,14 +226,16 @@ def autograde_isolated(assignment: str, students: Sequence[str] = (), extra: Seq
             "interrupt_mode": "message",  # a signal would stop at bwrap
         }
         files.write_text_atomic(specs / "kernels" / SANDBOX_KERNEL / "kernel.json", json.dumps(spec, indent=1))
-        env = {
-            **os.environ,
-            "JUPYTER_PATH": os.pathsep.join([str(specs), os.environ.get("JUPYTER_PATH", "")]).rstrip(os.pathsep),
-            "JUPYTER_RUNTIME_DIR": str(runtime),
-            "TMPDIR": str(runtime),  # where jupyter_client writes the connection file the kernel must read
-            SANDBOX_ENV: json.dumps(_box(coursedir, exchange, runtime)),
-        }
-        for student in students:
+        for number, student in enumerate(students):
+            runtime = Path(tmp) / f"runtime-{number}"  # each student's kernels their own: nothing left for the next
+            runtime.mkdir()
+            env = {
+                **os.environ,
+                "JUPYTER_PATH": os.pathsep.join([str(specs), os.environ.get("JUPYTER_PATH", "")]).rstrip(os.pathsep),
+                "JUPYTER_RUNTIME_DIR": str(runtime),
+                "TMPDIR": str(runtime),  # where jupyter_client writes the connection file the kernel must read
+                SANDBOX_ENV: json.dumps(_box(coursedir, exchange, runtime)),
+            }
             command = [sys.executable, "-m", "nbgrader", "autograde", assignment, f"--student={student}"]
             command += [f"--Execute.kernel_name={SANDBOX_KERNEL}", "--KernelManager.transport=ipc"]
             command += [f"--KernelManager.ip={runtime / 'kernel'}", *extra]  # sockets, not ports: no network

@@ -93,7 +93,7 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         entry = snapshot.functions.get(id(args[0])) if snapshot is not None else None
         if entry is not None and entry[1] is args[0]:
             _STATE["events"].append(f"{entry[0]}.{args[1]} was set")
-    elif event in ("sys.settrace", "sys.setprofile") and "snapshot" in _STATE:
+    elif event in ("sys.settrace", "sys.setprofile") and _STATE.get("snapshot") is not None:
         _STATE["events"].append(f"{event}() was called")
 
 

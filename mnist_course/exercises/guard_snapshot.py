@@ -149,12 +149,14 @@ class Snapshot:
 def _added(live: Mapping[str, Any], known: frozenset[str], kind: str) -> str | None:
     """A key added to a namespace since it was recorded that can change what a check runs, or ``None``.
 
-    In a check module: any name but a dunder (``__warningregistry__`` comes with warnings). In a class: any code
+    In a check module: any name but a dunder (``__warningregistry__`` comes with warnings) or a submodule imported
+    since (the package ``mnist_course.exercises`` gets ``lesson04`` when it is imported). In a class: any code
     (a method hiding an inherited one). In another module: a name hiding a builtin for that module's functions.
     """
     for key in live.keys() - known:
         value = live[key]
-        if kind == "strict" and not key.startswith("__"):
+        submodule = isinstance(value, types.ModuleType) and sys.modules.get(value.__name__) is value
+        if kind == "strict" and not key.startswith("__") and not (submodule and value.__name__.endswith(f".{key}")):
             return key
         if kind == "class" and _is_code(value) and key not in ("__dict__", "__weakref__"):
             return key

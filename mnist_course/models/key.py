@@ -85,15 +85,11 @@ def source_sha256(*functions: Callable[..., Any]) -> str | None:
 
 
 def software() -> dict[str, str]:
-    """Keras, its backend and (with the TensorFlow backend) TensorFlow's version: a new version retrains."""
-    import keras
+    """Keras, its backend and the backend library's version (:func:`mnist_course.backend.versions`): a model
+    trained on another backend or version is another cache entry, so a new one retrains."""
+    from mnist_course.backend import versions
 
-    versions = {"keras": keras.__version__, "backend": keras.backend.backend()}
-    if versions["backend"] == "tensorflow":
-        import tensorflow as tf
-
-        versions["tensorflow"] = tf.__version__
-    return versions
+    return versions()
 
 
 def training_key(

@@ -242,8 +242,7 @@ def _loaded(
     found: tuple[keras.Model, dict[str, Any]], test_data: Any, say: Callable[..., Any], what: str
 ) -> keras.Model:
     model, meta = found
-    where = Path(meta["path"]).name  # the file name only: the cache folder is the user's (see paths.models_dir)
-    say(f"{model.name}: {what} ({model_key.summary(meta['key'])}): {where}")
+    say(f"{model.name}: {what} ({model_key.summary(meta['key'])})")  # no file name: a student needs none
     # the stored test score, signature and file list stay in the file: only what was measured now is shown
     info = {k: v for k, v in meta.items() if k not in ("test", "signature", "members")}
     info.update(trained=False, stored=[field for field in STORED_ONLY if info.get(field) is not None])
