@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from mnist_course.exercises import ExerciseNotSolved
@@ -29,3 +32,17 @@ def test_a_stub_error_reaches_the_check_cell_unchanged():
 
     with pytest.raises(NotImplementedError, match=r"^Exercise 4\.4: write your code here$"):
         check.best_epoch(best_epoch).raise_if_wrong()
+
+
+def test_the_checks_run_without_the_autograde_guard():
+    """The student edition, handed out without nbgrader, runs its check cells as written: importing the checks and
+    running one loads none of the guard's modules."""
+    code = (
+        "import sys\n"
+        "from mnist_course.exercises import lesson01, lesson02, lesson03, lesson08\n"
+        "assert lesson08.crop_to_ink(lambda image: image[3:9, 3:11]).raise_if_wrong().ok\n"
+        "print(sorted(name for name in sys.modules if 'guard' in name))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

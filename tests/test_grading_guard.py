@@ -252,3 +252,31 @@ def test_the_autograded_notebook_keeps_the_cells_as_handed_out(graded):
     assert len(checks) == 1 and checks[0].source.splitlines()[-1] == BACKPROP["check"]
     assert len(autograded.cells) == len(release.cells)
     assert not any("mnist_course_guard" in str(c.metadata) for c in autograded.cells)
+
+
+@pytest.mark.executes_notebooks
+def test_graded_as_they_are_the_guard_changes_nothing(tmp_path):
+    """``autograde`` with ``Execute`` off (as tests/test_nbgrader.py grades notebooks executed already): the stored
+    outputs are graded as they are, and the cells come back as handed out."""
+    course = GradingCourse(tmp_path)
+    course.add_assignment("backprop", BACKPROP)
+    course.nbgrader("generate_assignment", "backprop")
+    release = course.release("backprop")
+    outputs = {
+        "shown": nbformat.v4.new_output("execute_result", data={"text/plain": "✅ Exercise 3.3: correct."}),
+        "raised": nbformat.v4.new_output("error", ename="ExerciseNotSolved", evalue="❌ not yet.", traceback=[]),
+    }
+    for student, output in outputs.items():
+        nb = submission(release, "3.3", f"import numpy as np\n\n\n{BACKPROP['signature']}\n{BACKPROP_RIGHT}\n")
+        check = nb.cells[-1]
+        check.outputs, check.execution_count, output.execution_count = [output], 2, 2
+        course.submit(student, "backprop", nb)
+    course.nbgrader("autograde", "backprop", "--ClearOutput.enabled=False", "--Execute.enabled=False")
+    assert {s: course.score(s, "backprop") for s in outputs} == {"shown": 1.0, "raised": 0.0}
+    for student in outputs:
+        graded = nbformat.read(course.root / "autograded" / student / "backprop" / "backprop.ipynb", as_version=4)
+        assert [c.source for c in graded.cells] == [c.source for c in release.cells[:-2]] + [
+            f"# Exercise 3.3: the exercise\nimport numpy as np\n\n\n{BACKPROP['signature']}\n{BACKPROP_RIGHT}\n",
+            release.cells[-1].source,
+        ]
+        assert [o.output_type for o in graded.cells[-1].outputs] == [outputs[student].output_type]

@@ -16,8 +16,6 @@ from mnist_course.course import grading
 from tests.grading_course import GradingCourse, submission
 from tests.test_grading_guard import BACKPROP, BACKPROP_RIGHT
 
-pytestmark = pytest.mark.executes_notebooks
-
 ATTACK = """
 import json
 import os
@@ -73,6 +71,7 @@ def test_bubblewrap_is_installed():
     assert shutil.which("bwrap"), "the isolated autograde needs bubblewrap: apt-get install bubblewrap"
 
 
+@pytest.mark.executes_notebooks
 def test_in_the_sandbox_a_submission_cannot_reach_another_one_nor_the_gradebook(tmp_path_factory):
     course, targets = _course(tmp_path_factory.mktemp("sandbox"), ("victim", "gradebook", "config"))
     before = {what: open(path, "rb").read() for what, path in targets.items() if what != "gradebook"}
@@ -91,6 +90,7 @@ def test_in_the_sandbox_a_submission_cannot_reach_another_one_nor_the_gradebook(
     assert course.score("attacker", "backprop") == 1.0 and course.score("victim", "backprop") == 1.0
 
 
+@pytest.mark.executes_notebooks
 def test_without_the_sandbox_the_same_submission_overwrites_another_students_notebook(tmp_path_factory):
     course, targets = _course(tmp_path_factory.mktemp("plain"), ("victim",))
     victim = open(targets["victim"], "rb").read()

@@ -149,6 +149,17 @@ def sandbox_argv(kernel: Sequence[str], own: Path, box: dict[str, Any]) -> list[
     return [*argv, "--chdir", str(own), "--", *kernel]
 
 
+def check_sandbox() -> None:
+    """Raise ``RuntimeError`` (one line: what is wrong, and the fix) unless bubblewrap can make this sandbox here."""
+    argv = sandbox_argv(["true"], Path("/"), {"hide": [], "show": [], "rw": [], "env": {}})
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"bubblewrap cannot make the grading sandbox here ({done.stderr.strip()[:200]}): allow user namespaces "
+            "(sysctl kernel.unprivileged_userns_clone=1, or a container run with them), or grade on a machine that has"
+        )
+
+
 def _sandboxed_kernel(args: Sequence[str]) -> int:
     """The sandbox kernelspec's command: start ipykernel with ``args`` (``-f connection_file ...``) in the sandbox
     that ``$MNIST_COURSE_SANDBOX`` describes, its writable folder being the working folder nbgrader started it in."""
@@ -213,6 +224,7 @@ def autograde_isolated(assignment: str, students: Sequence[str] = (), extra: Seq
     ``submitted/``), run in the course folder, with each notebook's kernel in its own :func:`sandbox_argv`: it can
     write its own autograded copy only, and sees no other submission, no gradebook, no exchange and no home folder.
     ``extra`` goes to nbgrader as it is. Returns ``{student: nbgrader's exit code}``."""
+    check_sandbox()
     coursedir, exchange = _course()
     submitted = Path(coursedir.root) / coursedir.submitted_directory
     students = list(students) or sorted(p.name for p in submitted.iterdir() if p.is_dir())
@@ -256,7 +268,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     grade.add_argument("assignment", help='the assignment (or a pattern, "lesson*") as nbgrader takes it')
     grade.add_argument("--student", action="append", default=[], help="only this student (repeatable)")
     args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
-    codes = autograde_isolated(args.assignment, args.student, extra)
+    try:
+        codes = autograde_isolated(args.assignment, args.student, extra)
+    except (FileNotFoundError, RuntimeError) as err:
+        print(f"autograde-isolated: {err}", file=sys.stderr)
+        return 2
     failed = sorted(s for s, code in codes.items() if code)
     print(f"autograded {len(codes)} student(s) in sandboxes" + (f"; nbgrader failed for {failed}" if failed else ""))
     return 1 if failed else 0

@@ -206,10 +206,11 @@ def train_model(function: Callable[..., Any]) -> Feedback:
     model = _tiny()
     answer = fixed(model, x_tr, y_tr, x_te, y_te, learning_rate=0.1, epochs=2)
     steps = 2 * math.ceil(len(y_tr) / 32)
-    if int(model.optimizer.iterations.numpy()) != steps:
+    taken = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    if taken != steps:
         return wrong(
             ex,
-            f"with epochs=2 the model took {int(model.optimizer.iterations.numpy())} steps, not {steps} "
+            f"with epochs=2 the model took {taken} steps, not {steps} "
             f"(2 epochs of {len(y_tr)} images in batches of 32): pass epochs=epochs to fit.",
         )
     on_test, on_train = (

@@ -175,7 +175,7 @@ def _keras_adam() -> tuple[np.ndarray, ...]:
     out = []
     for g in _GRADS:
         adam.apply_gradients([(keras.ops.convert_to_tensor(g, dtype="float64"), var)])
-        out.append(np.array(var.numpy()))
+        out.append(np.array(keras.ops.convert_to_numpy(var)))
     return tuple(out)
 
 

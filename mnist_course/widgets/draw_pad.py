@@ -247,13 +247,15 @@ class DrawPad(Shown):
         if self.layer.disabled:
             self.maps_caption.value = "<i>this model has no layers with feature maps (it is not convolutional)</i>"
             return
+        import keras
+
         from mnist_course.lessons.what_the_cnn_sees.features import intermediate_model
         from mnist_course.predict import to_batch
 
         name = self.layer.value
         if name not in self._submodels:
             self._submodels[name] = intermediate_model(self.model, [name])
-        maps = np.asarray(self._submodels[name](to_batch(self.model, self.image28), training=False))[0]
+        maps = keras.ops.convert_to_numpy(self._submodels[name](to_batch(self.model, self.image28), training=False))[0]
         shown = min(maps.shape[-1], self.max_channels)
         self.maps_caption.value = (
             f"<b>{name}</b>: {maps.shape[-1]} maps of {maps.shape[0]}×{maps.shape[1]}, "
