@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from mnist_course.data import NUM_CLASSES, class_ids
 from mnist_course.plots import finish_figure, new_figure
@@ -54,6 +55,7 @@ def plot_history(history: Any, metrics: Sequence[str] = ("loss", "accuracy"), ti
                 ax.plot(epochs, hist[f"val_{metric}"], color=colour, linestyle="--", label=f"{prefix}validation")
     for ax, metric in zip(axes, metrics):
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs only: 1, 2, 3, not 1.25
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
         if ax.lines:
@@ -131,8 +133,11 @@ def plot_confusion_matrix(cm: np.ndarray, title: str | None = None) -> Figure:
     off_diagonal = cm.copy()
     np.fill_diagonal(off_diagonal, 0)
     # Colour the mistakes: the diagonal would otherwise wash out every other cell.
-    ax.imshow(off_diagonal, cmap="Reds", vmin=0, vmax=max(1, int(off_diagonal.max())))
+    top = max(1, int(off_diagonal.max()))
+    image = ax.imshow(off_diagonal, cmap="Reds", vmin=0, vmax=top)
+    fig.colorbar(image, ax=ax, shrink=0.8, label="mistakes (off-diagonal count)")
     for (i, j), count in np.ndenumerate(cm):
+        dark = i != j and off_diagonal[i, j] > 0.55 * top  # white text on the darkest reds, black elsewhere
         ax.text(
             j,
             i,
@@ -140,7 +145,7 @@ def plot_confusion_matrix(cm: np.ndarray, title: str | None = None) -> Figure:
             ha="center",
             va="center",
             fontsize=7,
-            color="black" if i != j else "tab:blue",
+            color="white" if dark else ("black" if i != j else "tab:blue"),
             fontweight="bold" if i == j else "normal",
         )
     ax.set_xticks(range(cm.shape[1]))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mnist_course.evaluation import confusion_matrix
-from mnist_course.widgets.confusion import ConfusionMatrix, cell_colour, cell_indices
+from mnist_course.widgets.confusion import ConfusionMatrix, cell_colour, cell_indices, text_colour
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +88,10 @@ def test_a_big_cell_is_cut_to_max_gallery_and_says_so(labels):
     assert shown_in_gallery(matrix) == every[:5].tolist()
     assert f"{len(every)} test digits" in matrix.caption.value and "showing the first 5" in matrix.caption.value
     assert cell_indices(y_true, y_pred, 2, 2).tolist() == every.tolist()
+
+
+def test_counts_are_written_in_the_colour_that_reads_best_on_their_cell():
+    # WCAG contrast: black on white is 21:1; on the deepest red (#d62728) white gives 5.0:1, black 4.2:1
+    assert text_colour("#ffffff") == "#000000" and text_colour("#000000") == "#ffffff"
+    assert text_colour(cell_colour(10, 10, correct=False)) == "#ffffff"
+    assert text_colour(cell_colour(1, 10, correct=False)) == "#000000"

@@ -104,9 +104,17 @@ def test_plot_history_overlays_runs_and_accepts_keras_history() -> None:
 def test_plot_confusion_matrix_writes_every_count() -> None:
     cm = evaluation.evaluation_report(PROBS, None, Y_TRUE).confusion
     fig = evaluation.plot_confusion_matrix(cm)
-    (ax,) = fig.axes
-    assert len(ax.texts) == 100
+    ax, bar = fig.axes  # the matrix and its colour bar
+    assert len(ax.texts) == 100 and bar.get_ylabel() == "mistakes (off-diagonal count)"
     assert sorted(t.get_text() for t in ax.texts)[-1] == "2"
+
+
+def test_confusion_counts_stay_readable_on_the_darkest_cells() -> None:
+    cm = np.diag([50] * 10)
+    cm[3, 5], cm[1, 2] = 40, 4  # the darkest mistake, and a light one
+    ax = evaluation.plot_confusion_matrix(cm).axes[0]
+    colour = {(round(t.get_position()[1]), round(t.get_position()[0])): t.get_color() for t in ax.texts}
+    assert colour[(3, 5)] == "white" and colour[(1, 2)] == "black" and colour[(0, 0)] == "tab:blue"
 
 
 def test_plot_misclassified_gallery_titles() -> None:

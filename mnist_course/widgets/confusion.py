@@ -30,6 +30,15 @@ def cell_colour(count: int, top: int, correct: bool) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
+def text_colour(background: str) -> str:
+    """Black or white, whichever reads better on ``background`` (``#rrggbb``): white once the background's relative
+    luminance (sRGB, WCAG's definition) falls below the point where both give the same contrast."""
+    channels = [int(background[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "#ffffff" if luminance < 0.179 else "#000000"
+
+
 def gallery_html(images: np.ndarray, indices: np.ndarray, *, scale: int = 2) -> str:
     """Small pictures of ``images[indices]``, each captioned with its index, as one HTML block."""
     figures = []
@@ -75,6 +84,8 @@ class ConfusionMatrix(Shown):
                     layout=widgets.Layout(width="auto", height="28px", padding="0"),
                 )
                 button.style.button_color = cell_colour(count, top_right if i == j else top_wrong, i == j)
+                if hasattr(button.style, "text_color"):  # ipywidgets 8; 7's buttons keep their theme's text colour
+                    button.style.text_color = text_colour(button.style.button_color)
                 button.add_class("mnist-confusion-cell")
                 button.on_click(lambda _, i=i, j=j: self.select(i, j))
                 row.append(button)
@@ -108,4 +119,4 @@ class ConfusionMatrix(Shown):
         return every
 
 
-__all__ = ["ConfusionMatrix", "cell_colour", "cell_indices", "gallery_html"]
+__all__ = ["ConfusionMatrix", "cell_colour", "cell_indices", "gallery_html", "text_colour"]
