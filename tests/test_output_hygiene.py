@@ -79,3 +79,20 @@ def test_the_check_finds_each_kind_of_noise(tmp_path):
     clean.cells = [ok]
     nbformat.write(clean, tmp_path / "clean.ipynb")
     assert findings(tmp_path / "clean.ipynb") == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_widget_output_carries_a_static_picture(path):
+    """Where a widget cannot run (GitHub, nbviewer, nbconvert's HTML) its stored output still shows a picture."""
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)  # outputs and widget state as nbformat's schema wants them
+    views = 0
+    for index, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "application/vnd.jupyter.widget-view+json" in data:
+                views += 1
+                assert "image/png" in data, f"{path.name}, cell {index}: a widget output without its static PNG"
+                assert " object at 0x" not in str(data.get("text/plain", "")), f"{path.name}, cell {index}"
+    if path.name[:2] in {"01", "02", "06", "07", "08"}:  # the notebooks that show widgets
+        assert views >= 1, f"{path.name}: no widget output found"

@@ -144,3 +144,28 @@ def test_every_course_widget_shows_itself_as_a_widget_view_under_ipywidgets_7_an
 
     old = Seven("x")
     assert widget_bundle(old)["application/vnd.jupyter.widget-view+json"]["model_id"] == old.model_id
+
+
+def test_a_shown_widget_carries_a_static_picture_of_its_images_for_where_widgets_cannot_run(digits):
+    """GitHub, nbviewer and nbconvert cannot run a widget: the output bundle carries a PNG of what it shows (its
+    Image widgets side by side) and one plain sentence, never the ipywidgets repr with memory addresses."""
+    import base64
+    import io
+
+    import ipywidgets
+    import matplotlib.image
+
+    from mnist_course.widgets.compat import pictures, snapshot_png
+
+    browser = ImageBrowser(*digits)
+    bundle = browser._repr_mimebundle_()
+    assert (
+        bundle["text/plain"].startswith("ImageBrowser: an interactive widget") and " at 0x" not in bundle["text/plain"]
+    )
+    still = matplotlib.image.imread(io.BytesIO(base64.b64decode(bundle["image/png"])), format="png")
+    shown = [matplotlib.image.imread(io.BytesIO(png), format="png") for png in pictures(browser.widget)]
+    assert len(shown) >= 1 and still.shape[0] == max(a.shape[0] for a in shown)  # as tall as its tallest image
+    assert still.shape[1] >= sum(a.shape[1] for a in shown)  # the images side by side
+    assert snapshot_png(ipywidgets.VBox([ipywidgets.HTML("no image")])) is None
+    nested = ipywidgets.VBox([ipywidgets.HBox([browser.widget]), ipywidgets.Image(value=b"", format="png")])
+    assert len(pictures(nested)) == len(shown)  # empty images are skipped, nested ones found

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 from typing import Any
 
 import ipywidgets as widgets
@@ -26,24 +28,62 @@ def widget_bundle(widget: widgets.Widget, **kwargs: Any) -> Any:
     return bundle
 
 
+def pictures(widget: widgets.Widget) -> list[bytes]:
+    """The PNG images a widget shows, depth first: every ``Image`` widget's value among its children."""
+    found: list[bytes] = []
+    if isinstance(widget, widgets.Image) and widget.format == "png" and widget.value:
+        found.append(bytes(widget.value))
+    for child in getattr(widget, "children", ()):
+        found += pictures(child)
+    return found
+
+
+def snapshot_png(widget: widgets.Widget) -> bytes | None:
+    """One static PNG of what ``widget`` shows now (its images side by side, on white), or None when it shows none:
+    what GitHub, nbviewer and ``jupyter nbconvert`` display where the widget itself cannot run."""
+    images = pictures(widget)
+    if not images:
+        return None
+    import matplotlib.image
+    from matplotlib.figure import Figure
+
+    arrays = [matplotlib.image.imread(io.BytesIO(png), format="png") for png in images]
+    height = max(a.shape[0] for a in arrays)
+    width = sum(a.shape[1] for a in arrays) + 12 * (len(arrays) - 1)
+    dpi = 100
+    fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor="white")
+    left = 0
+    for array in arrays:
+        ax = fig.add_axes((left / width, 1 - array.shape[0] / height, array.shape[1] / width, array.shape[0] / height))
+        ax.imshow(array, cmap="gray", interpolation="nearest")
+        ax.set_axis_off()
+        left += array.shape[1] + 12
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
+    return buffer.getvalue()
+
+
 class Shown:
     """Mixin for the course's widget classes: a cell ending with one shows its ``widget`` (ipywidgets 7 and 8).
 
-    Where widgets cannot run (GitHub, a static export) the output's plain text names the widget in one sentence
-    instead of the ipywidgets repr (nested reprs with memory addresses)."""
+    Where widgets cannot run (GitHub, nbviewer, a static export) the output carries a static PNG of the widget's
+    images as they are when shown, and plain text naming the widget in one sentence (not the ipywidgets repr, with its
+    memory addresses)."""
 
     widget: widgets.Widget
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         bundle = widget_bundle(self.widget, **kwargs)
-        if isinstance(bundle, tuple):  # (data, metadata), as some ipywidgets versions return
-            data, metadata = bundle
-            return {**data, "text/plain": self.plain_text()}, metadata
-        return {**bundle, "text/plain": self.plain_text()}
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, None)  # some versions return a pair
+        data = {**data, "text/plain": self.plain_text()}
+        still = snapshot_png(self.widget)
+        if still is not None:
+            data["image/png"] = base64.b64encode(still).decode("ascii")
+        return data if metadata is None else (data, metadata)
 
     def plain_text(self) -> str:
         """What a reader sees where the widget cannot run."""
         return f"{type(self).__name__}: an interactive widget (run the notebook in JupyterLab, VS Code or Colab)"
 
 
-__all__ = ["IPYWIDGETS_MAJOR", "WIDGET_VIEW_MIME", "Shown", "widget_bundle"]
+__all__ = ["IPYWIDGETS_MAJOR", "WIDGET_VIEW_MIME", "Shown", "pictures", "snapshot_png", "widget_bundle"]
