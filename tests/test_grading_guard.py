@@ -96,7 +96,6 @@ STUDENTS = {
         BACKPROP_ZEROS,
         'check.tanh_backprop.__code__ = (lambda gradients: right("3.3", "")).__code__',
     ),
-    "module-names": ("backprop", BACKPROP_ZEROS, "check.wrong = check.right"),
     "inside-the-check": (
         "backprop",
         "    np.allclose = lambda *args, **kwargs: True  # patched while the check runs\n" + BACKPROP_ZEROS,
@@ -109,7 +108,6 @@ STUDENTS = {
         "    lambda lines: ['pass\\n'] if 'check' in ''.join(lines) else lines\n"
         ")",
     ),
-    "shapes-solved": ("shapes", SHAPES["solution"], ""),
     "course-like": ("shapes", SHAPES["solution"], COURSE_LIKE),
     "keras": ("shapes", SHAPES["solution"], "import keras\nkeras.utils.to_categorical = lambda y, n=None: y"),
     "lesson02-names": (
@@ -126,10 +124,9 @@ DETECTED = {
     "allclose": "numpy.allclose was replaced",
     "raise-if-wrong": "mnist_course.exercises.feedback.Feedback.raise_if_wrong was replaced",
     "bool": "mnist_course.exercises.feedback.Feedback.__bool__ was replaced",
-    "check-object": "`check` is not the module mnist_course.exercises.lesson03 (it is a _AllPass object)",
-    "sys-modules": "`check` is not the module mnist_course.exercises.lesson03 (it is a _AllPass object)",
+    "check-object": "`check` is a _AllPass, not the module mnist_course.exercises.lesson03",
+    "sys-modules": "`check` is a _AllPass, not the module mnist_course.exercises.lesson03",
     "code": "mnist_course.exercises.lesson03.tanh_backprop.__code__ was set",
-    "module-names": "mnist_course.exercises.lesson03.wrong was replaced",
     "inside-the-check": "numpy.allclose was replaced",
     "lesson02-names": "mnist_course.exercises.lesson02.wrong was replaced",
     "array-equal": "numpy.array_equal was replaced",
@@ -208,7 +205,7 @@ def _feedback(course: GradingCourse, student: str) -> str:
 
 
 @pytest.mark.executes_notebooks
-@pytest.mark.parametrize("student", ["solved", "shapes-solved", "course-like"])
+@pytest.mark.parametrize("student", ["solved", "course-like"])
 def test_a_correct_submission_gets_full_marks_and_its_verdict(graded, student):
     assignment = STUDENTS[student][0]
     exercise = ASSIGNMENTS[assignment]["exercise"]

@@ -14,8 +14,8 @@ too, the moment it is imported), and compares the check modules with fresh copie
 cell scores 0, when ``check`` is not the exercise's module or anything recorded was replaced, added to or traced.
 The student edition, handed out without nbgrader, never calls this module: its check cells run as written.
 
-This is not a security boundary: code in the same Python process can defeat any check made there (see README.md,
-"What autograde protects").
+This is not a security boundary: code in the same Python process can defeat any check made there, the guard's own
+included. What it catches and what it cannot is listed in README.md ("Grading with nbgrader").
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import sys
 import types
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from mnist_course.exercises.feedback import ExerciseNotSolved, Feedback
 from mnist_course.exercises.guard_snapshot import Snapshot, pristine_difference
@@ -141,7 +141,7 @@ def _problem(check: Any, exercise: str) -> str | None:
         return "a trace or profile function is set"
     expected = _STATE["modules"].get(lesson_module(exercise))
     if check is not expected:
-        return f"`check` is not the module {lesson_module(exercise)} (it is a {type(check).__name__} object)"
+        return f"`check` is a {type(check).__name__}, not the module {lesson_module(exercise)}"
     missed = [p for p in WATCHED_ON_IMPORT if p in sys.modules and p not in snapshot.modules]
     if missed:
         return f"{missed[0]} was imported past the guard's import hook"
@@ -150,7 +150,7 @@ def _problem(check: Any, exercise: str) -> str | None:
     return problem
 
 
-def _raise(exercise: str, problem: str) -> None:
+def _raise(exercise: str, problem: str) -> NoReturn:
     raise CheckMachineryModified(
         f"❌ Exercise {exercise}: the check machinery was modified ({problem}), so this check scores 0. Remove "
         "the code that replaces or patches checks, Feedback, NumPy or builtins from your notebook, and run it again."

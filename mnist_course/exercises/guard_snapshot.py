@@ -132,7 +132,9 @@ class Snapshot:
         for label, function, code, defaults, kwdefaults in self.functions.values():
             if function.__code__ is not code:
                 return f"the code of {label} was replaced"
-            if function.__defaults__ is not defaults or (function.__kwdefaults__ or None) != (kwdefaults or None):
+            now, then = function.__kwdefaults__ or {}, kwdefaults or {}
+            changed = now.keys() != then.keys() or any(now[k] is not then[k] for k in then)
+            if function.__defaults__ is not defaults or changed:
                 return f"the default arguments of {label} were changed"
         return None
 
@@ -149,14 +151,16 @@ class Snapshot:
 def _added(live: Mapping[str, Any], known: frozenset[str], kind: str) -> str | None:
     """A key added to a namespace since it was recorded that can change what a check runs, or ``None``.
 
-    In a check module: any name but a dunder (``__warningregistry__`` comes with warnings) or a submodule imported
-    since (the package ``mnist_course.exercises`` gets ``lesson04`` when it is imported). In a class: any code
-    (a method hiding an inherited one). In another module: a name hiding a builtin for that module's functions.
+    A submodule imported since is never one (the package ``mnist_course.exercises`` gets ``lesson04`` when it is
+    imported). In a check module: any other name but a dunder (``__warningregistry__`` comes with warnings). In a
+    class: any code (a method hiding an inherited one). In another module: a name hiding a builtin for its functions.
     """
     for key in live.keys() - known:
         value = live[key]
-        submodule = isinstance(value, types.ModuleType) and sys.modules.get(value.__name__) is value
-        if kind == "strict" and not key.startswith("__") and not (submodule and value.__name__.endswith(f".{key}")):
+        if isinstance(value, types.ModuleType) and sys.modules.get(value.__name__) is value:
+            if value.__name__.endswith(f".{key}"):
+                continue  # a submodule imported since: ``import IPython.display`` adds ``display`` to ``IPython``
+        if kind == "strict" and not key.startswith("__"):
             return key
         if kind == "class" and _is_code(value) and key not in ("__dict__", "__weakref__"):
             return key

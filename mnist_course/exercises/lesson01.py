@@ -1,5 +1,5 @@
-"""Self-checks for the exercises of notebook 01 (loading MNIST): a label header, ink per digit, the size of an IDX
-file predicted, an IDX image reader debugged."""
+"""Self-checks for the exercises of notebook 01 (loading MNIST): an IDX file written for any array, ink per digit,
+the size of an IDX file predicted, a nearest-image search debugged."""
 
 from __future__ import annotations
 
@@ -7,24 +7,18 @@ import gzip
 import os
 import tempfile
 from collections.abc import Callable
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mnist_course.data import LABELS_MAGIC, load_mnist, read_idx
-from mnist_course.exercises.feedback import Feedback, as_array, call, right, wrong
+from mnist_course.data import read_idx
+from mnist_course.exercises.feedback import NO_RETURN, Feedback, call, right, wrong
+from mnist_course.exercises.lesson01_pixels import mean_ink_per_digit, nearest_image
 
-_IDX_HINT = "decode each 4-byte group with int.from_bytes(header[i:i + 4], 'big')"
+__all__ = ["mean_ink_per_digit", "nearest_image", "predicted_sizes", "to_idx"]
 
-
-@lru_cache(maxsize=1)
-def _training_set() -> tuple[np.ndarray, np.ndarray]:
-    """The full training set, read-only: the checks use their own copy, whatever the notebook passes around."""
-    (x_train, y_train), _ = load_mnist()
-    x_train.flags.writeable = y_train.flags.writeable = False
-    return x_train, y_train
+UBYTE = 0x08  # the third byte of an IDX magic number: the values are unsigned bytes
 
 
 def _as_pair(value: Any) -> tuple[int, int] | None:
@@ -38,117 +32,107 @@ def _as_pair(value: Any) -> tuple[int, int] | None:
         return None
 
 
-def _header_hint(got: Any, expected: tuple[int, int], raw_start: bytes) -> str | None:
-    """The hint for the answer ``got`` to a label file whose header is ``expected`` and whose first bytes on disk
-    are ``raw_start`` (compressed for a .gz file); ``None`` when the answer is right."""
-    if isinstance(got, (bytes, bytearray)):
-        return f"you returned the raw bytes {bytes(got)[:8].hex(' ', 4)}: {_IDX_HINT}."
-    pair = _as_pair(got)
-    if pair is None:
-        return f"return a pair of integers, `return magic, count`; got {got!r}."
-    if pair == expected:
-        return None
-    little = tuple(int.from_bytes(v.to_bytes(4, "big"), "little") for v in expected)
-    if pair == little:
-        return (
-            "little-endian instead of big-endian: IDX stores its integers most significant byte first, so "
-            f"{_IDX_HINT} (or struct.unpack('>II', header)), not 'little' or the machine's native order."
-        )
-    if pair == expected[::-1]:
-        return "magic and count are swapped: the magic number comes first, then the count."
-    if pair[0] == int.from_bytes(raw_start[:4], "big") != expected[0]:
-        return (
-            "you read the compressed bytes of a .gz file: open it with gzip.open(path, 'rb'), "
-            "and plain files with open(path, 'rb')."
-        )
-    return f"expected (magic, count) = {expected} for this file, got {pair}."
+def _idx_file(array: np.ndarray) -> bytes:
+    """The IDX file of a uint8 array, from the format: 0 0 8 ndim, each dimension big-endian, the values in C order."""
+    header = bytes([0, 0, UBYTE, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    return header + array.tobytes()
 
 
-def read_label_header(function: Callable[[Any], Any], path: str | os.PathLike[str] | None = None) -> Feedback:
-    """Check ``function(path) -> (magic, count)`` on label files of its own (gzip and plain) and on ``path``."""
-    ex = "1.1"
-    with tempfile.TemporaryDirectory() as tmp:
-        cases = []
-        for name, count in [("labels-idx1-ubyte.gz", 300), ("labels-idx1-ubyte", 7)]:
-            raw = LABELS_MAGIC.to_bytes(4, "big") + count.to_bytes(4, "big") + bytes(i % 10 for i in range(count))
-            stored = gzip.compress(raw, mtime=0) if name.endswith(".gz") else raw
-            file = Path(tmp) / name
-            file.write_bytes(stored)
-            cases.append((file, (LABELS_MAGIC, count), stored[:8]))
-        if path is not None:
-            path = Path(path)
-            cases.append((path, (LABELS_MAGIC, len(read_idx(path))), path.read_bytes()[:8]))
-        for file, expected, raw_start in cases:
-            try:
-                got = call(function, file)
-            except gzip.BadGzipFile:
-                return wrong(
-                    ex,
-                    f"gzip.open failed on the plain file {file.name}: choose the opener by the name, "
-                    "gzip.open for a .gz file, open for the others.",
-                )
-            hint = _header_hint(got, expected, raw_start)
-            if hint:
-                return wrong(ex, f"on {file.name}: {hint}")
-    if path is None:
-        return right(ex, f"magic {LABELS_MAGIC} = 0x{LABELS_MAGIC:08x}: unsigned bytes (08), one dimension (01).")
-    return right(
-        ex,
-        f"magic {LABELS_MAGIC} = 0x{LABELS_MAGIC:08x} (unsigned bytes, one dimension), then the count: "
-        f"{cases[-1][1][1]} labels in this file.",
+def _header_hint(got: bytes, array: np.ndarray) -> str:
+    """The hint for a file of the right length whose header or values differ from the format's."""
+    expected, size = _idx_file(array), 4 + 4 * array.ndim
+    magic = int.from_bytes(got[:4], "big")
+    if got[4:] == expected[4:]:
+        if magic == int.from_bytes(expected[:4], "little"):
+            return "the magic number is little-endian: IDX writes every integer most significant byte first, 'big'."
+        if got[:3] == expected[:3]:
+            return (
+                f"magic {magic} = 0x{magic:08x} says {got[3]} dimensions; this array has {array.ndim}: the last "
+                f"byte of the magic number counts the dimensions, so 0x{UBYTE << 8 | array.ndim:08x} here."
+            )
+        return (
+            f"magic {magic} = 0x{magic:08x}: the magic number is 0, 0, then 08 (unsigned bytes), then the number "
+            f"of dimensions, here 0x{UBYTE << 8 | array.ndim:08x} = {UBYTE << 8 | array.ndim}."
+        )
+    if got[:size] == expected[:size]:
+        if got[size:] == array.tobytes(order="F"):
+            return (
+                "the values are in column-major order: IDX stores them row after row (C order, the last index "
+                "changing fastest), as array.tobytes() gives them."
+            )
+        return "the header is right, the values after it are not: they are the array's bytes, array.tobytes()."
+    little = bytes(reversed(expected[:4])) + b"".join(int(n).to_bytes(4, "little") for n in array.shape)
+    if got[:size] == little:
+        return "the header is little-endian: IDX writes every integer most significant byte first, 'big'."
+    if got[4:size] == b"".join(int(n).to_bytes(4, "big") for n in reversed(array.shape)):
+        return f"the dimensions are reversed: write them in the order of array.shape, {array.shape}."
+    return (
+        f"after the magic number come the {array.ndim} dimensions of {array.shape}, each a 4-byte big-endian "
+        "integer, in the order of array.shape."
     )
 
 
-def mean_ink_per_digit(function: Callable[[np.ndarray, np.ndarray], Any]) -> Feedback:
-    """Check ``function(x, y)`` -> the mean pixel value (0..255) of each digit's images, on the training set."""
-    ex = "1.2"
-    x, y = _training_set()
-    got = as_array(call(function, x, y))
-    counts = np.bincount(y, minlength=10)
-    sums = np.bincount(y, weights=x.sum(axis=(1, 2), dtype=np.int64), minlength=10)
-    expected = sums / (counts * 28 * 28)
-    if got is None or got.dtype == object:
-        return wrong(ex, "return one number per digit, e.g. np.array([... for digit in range(10)]).")
-    if got.shape == (10, 28, 28):
-        return wrong(
-            ex,
-            "that is the average image of each digit, shape (10, 28, 28): average over the pixels too, "
-            "x[y == digit].mean() with no axis.",
+def _idx_hint(got: Any, array: np.ndarray) -> str | None:
+    """The hint for the answer ``got`` to ``to_idx(array)``, or ``None`` when it is the array's IDX file."""
+    if got is None:
+        return NO_RETURN
+    if isinstance(got, str):
+        return "that is text: return bytes, e.g. header + array.tobytes(), with int.to_bytes(4, 'big') for numbers."
+    if isinstance(got, (bytearray, memoryview)):
+        got = bytes(got)
+    if not isinstance(got, bytes):
+        return f"return the file's content as bytes, e.g. header + array.tobytes(); yours is a {type(got).__name__}."
+    expected, size, body = _idx_file(array), 4 + 4 * array.ndim, array.tobytes()
+    if got == expected:
+        return None
+    if got[:2] == b"\x1f\x8b":
+        return "these bytes are gzip-compressed: return the plain IDX bytes (compressing is a later, separate step)."
+    if len(got) == len(expected):
+        return _header_hint(got, array)
+    if got == expected[:size]:
+        return "only the header: the values follow it, array.tobytes()."
+    header = len(got) - len(body)
+    if got.endswith(body) and header in (0, 4, 8, 16):
+        return (
+            f"a header of {header} bytes; an array of {array.ndim} dimension{'s' if array.ndim > 1 else ''} needs "
+            f"4 + 4 x {array.ndim} = {size}: the magic number, then one 4-byte integer per dimension."
         )
-    if got.shape != (10,):
-        return wrong(ex, f"expected 10 numbers (digits 0 to 9), got shape {got.shape}.")
-    if not np.issubdtype(got.dtype, np.number):
-        return wrong(ex, f"expected numbers, got dtype {got.dtype}.")
-    got = got.astype(float)
-    if np.allclose(got, counts):
-        return wrong(ex, "these are the label counts: average the pixel values of each digit's images instead.")
-    if np.allclose(got, got[0]):
-        return wrong(
-            ex, "all ten values are equal: select the images of one digit with x[y == digit] before averaging."
+    if len(got) - size in (2 * len(body), 4 * len(body), 8 * len(body)):
+        return (
+            f"{(len(got) - size) // len(body)} bytes per value: the array is uint8, one byte per value; write "
+            "array.tobytes() without converting it to a wider type."
         )
-    if np.allclose(got, expected / 255, rtol=1e-4):
-        return wrong(ex, "your values are on the [0, 1] scale: the exercise asks for raw pixel values 0..255.")
-    if np.allclose(got, sums / counts, rtol=1e-4) or np.allclose(got, sums, rtol=1e-4):
-        return wrong(ex, "you summed the pixels: take the mean, over the images of the digit and their 784 pixels.")
-    if np.allclose(got, expected * counts / len(y), rtol=1e-4):
-        return wrong(
-            ex,
-            "you divided by the number of all images: divide by the number of images of that digit "
-            "(x[y == digit].mean() does it).",
-        )
-    if not np.allclose(got, expected, rtol=1e-4):
-        worst = int(np.abs(got - expected).argmax())
-        return wrong(
-            ex,
-            f"digit {worst}: got {got[worst]:.2f}, expected {expected[worst]:.2f} (mean of all pixels of "
-            "all its images).",
-        )
-    most, least = int(expected.argmax()), int(expected.argmin())
-    stroke = ": a 1 is a single stroke" if least == 1 else ""
+    return (
+        f"{len(got):,} bytes; the IDX file of shape {array.shape} has {len(expected):,}: a header of {size} (the "
+        f"magic number and {array.ndim} dimensions, 4 bytes each), then one byte per value."
+    )
+
+
+def to_idx(function: Callable[[np.ndarray], Any]) -> Feedback:
+    """Check ``function(array) -> bytes``, the IDX file of a uint8 array of 1 to 4 dimensions, against the format on
+    arrays of its own; the course's ``read_idx`` then reads each file back."""
+    ex = "1.1"
+    rng = np.random.default_rng(11)
+    arrays = [rng.integers(0, 256, shape, dtype=np.uint8) for shape in [(7,), (3, 4), (2, 3, 5), (2, 2, 3, 1)]]
+    with tempfile.TemporaryDirectory() as tmp:
+        for array in arrays:
+            given = array.copy()
+            got = call(function, given)
+            if not np.array_equal(given, array):
+                return wrong(ex, "your function changed the array it was given: build new bytes, leave it alone.")
+            hint = _idx_hint(got, array)
+            if hint:
+                return wrong(ex, f"on an array of shape {array.shape}: {hint}")
+            file = Path(tmp) / f"array-idx{array.ndim}-ubyte"
+            file.write_bytes(bytes(got))
+            if not np.array_equal(read_idx(file), array):  # the format's own check, through the course's reader
+                return wrong(ex, f"the course's read_idx reads your file of shape {array.shape} as another array.")
+    magics = ", ".join(f"0x{UBYTE << 8 | a.ndim:08x}" for a in arrays)
     return right(
         ex,
-        f"digit {most} uses the most ink ({expected[most]:.1f} on average), digit {least} the least "
-        f"({expected[least]:.1f}){stroke}.",
+        f"the magic numbers {magics} count the dimensions, the dimensions follow, then the bytes, and the "
+        "course's read_idx reads each file back as the array you wrote. MNIST's label files are the "
+        "one-dimensional case, its image files the three-dimensional one.",
     )
 
 
@@ -223,100 +207,3 @@ def predicted_sizes(
         f"{expected[1]:,} = 8 + {count:,} bytes of labels. A format with a fixed header and one byte per "
         "value lets you know a file's size before you open it.",
     )
-
-
-def _image_file(folder: Path, name: str, images: np.ndarray) -> Path:
-    """An IDX image file written here with plain bytes (gzip when ``name`` ends in .gz)."""
-    from mnist_course.data import IMAGES_MAGIC
-
-    raw = IMAGES_MAGIC.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in images.shape) + images.tobytes()
-    file = folder / name
-    file.write_bytes(gzip.compress(raw, mtime=0) if name.endswith(".gz") else raw)
-    return file
-
-
-def _reader_error_hint(err: Exception, images: np.ndarray) -> str:
-    """The hint when the student's reader raised ``err`` on a file holding ``images``."""
-    text = str(err)
-    pixels = images.size
-    if isinstance(err, gzip.BadGzipFile):
-        return (
-            "gzip.open failed on a plain file: choose the opener by the file name, gzip.open for .gz, open "
-            "for the others."
-        )
-    if "reshape" in text and f"size {pixels + 16}" in text:
-        return (
-            "the reshape fails because the 16 header bytes are read as pixels too: start after them, "
-            "np.frombuffer(data, np.uint8, offset=16)."
-        )
-    if "reshape" in text and f"size {pixels + 8}" in text:
-        return (
-            "8 bytes skipped, but an image file's header is 16: the magic number and three dimensions "
-            "(count, rows, columns), 4 bytes each."
-        )
-    little = [int.from_bytes(n.to_bytes(4, "big"), "little") for n in images.shape]
-    if "reshape" in text and str(little[0]) in text:
-        return (
-            "the dimensions read from the header are huge: they were decoded little-endian. IDX stores them "
-            "big-endian, int.from_bytes(header[i:i + 4], 'big')."
-        )
-    if "reshape" in text and f"size {pixels}" in text:
-        return (
-            "the pixel count is right, the shape is not: read count, rows and columns from the header "
-            "(big-endian) and reshape to exactly those, instead of assuming 28 x 28."
-        )
-    return f"your function raised {type(err).__name__}: {text[:120]}"
-
-
-def read_images(function: Callable[[Any], Any], path: str | os.PathLike[str] | None = None) -> Feedback:
-    """Check ``function(path) -> (count, rows, cols) uint8 images`` on IDX image files of its own (gzip and plain,
-    not 28 x 28) and on ``path`` (a real file)."""
-    ex = "1.4"
-    rng = np.random.default_rng(14)
-    with tempfile.TemporaryDirectory() as tmp:
-        cases = [
-            (_image_file(Path(tmp), "images-idx3-ubyte.gz", rng.integers(0, 256, (3, 5, 4), dtype=np.uint8)),),
-            (_image_file(Path(tmp), "images-idx3-ubyte", rng.integers(0, 256, (2, 28, 28), dtype=np.uint8)),),
-        ]
-        cases = [(file, read_idx(file)) for (file,) in cases]
-        if path is not None:
-            cases.append((Path(path), read_idx(path)))
-        for file, expected in cases:
-            try:
-                got = call(function, file)
-            except (ValueError, OSError, gzip.BadGzipFile) as err:
-                return wrong(
-                    ex,
-                    f"on {file.name} ({expected.shape[0]} images of {expected.shape[1]} x "
-                    f"{expected.shape[2]}): {_reader_error_hint(err, expected)}",
-                )
-            array = as_array(got)
-            where = f"on {file.name} ({expected.shape[0]} images of {expected.shape[1]} x {expected.shape[2]})"
-            if got is None:
-                return wrong(ex, "your function returns None: did you forget `return`?")
-            if array is None or array.dtype == object:
-                return wrong(ex, "return one NumPy array, np.frombuffer(...).reshape(count, rows, cols).")
-            if array.shape != expected.shape:
-                if array.size == expected.size:
-                    return wrong(
-                        ex,
-                        f"{where}: shape {array.shape}; reshape to (count, rows, cols) read from the "
-                        f"header, here {expected.shape}, not to sizes assumed in advance.",
-                    )
-                return wrong(ex, f"{where}: shape {array.shape}, expected {expected.shape}.")
-            if array.dtype != np.uint8:
-                return wrong(ex, f"dtype {array.dtype}: each pixel is one unsigned byte, np.uint8 (0..255).")
-            if not np.array_equal(array, expected):
-                return wrong(
-                    ex,
-                    f"{where}: the right shape but other pixels: the data start right after the 16 "
-                    "header bytes, image after image, row after row.",
-                )
-    return right(
-        ex,
-        "the header says how to read the rest: skip its 16 bytes and reshape to the dimensions it "
-        "gives. The old reader worked on one file; this one on any IDX image file.",
-    )
-
-
-__all__ = ["mean_ink_per_digit", "predicted_sizes", "read_images", "read_label_header"]

@@ -1,37 +1,17 @@
-"""Self-checks for the exercises of notebook 02 (preprocessing): a prediction of shape, dtype and bytes, one-hot by
-hand, standardization, a leaking split debugged."""
+"""Self-checks for the exercises of notebook 02 (preprocessing): a prediction of shape, dtype and bytes, one-hot rows
+for labels that are not column numbers, standardization, a leaking split debugged."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import lru_cache
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from mnist_course.data import load_mnist
-from mnist_course.exercises.feedback import Feedback, as_array, call, right, wrong
+from mnist_course.exercises.feedback import NO_RETURN, Feedback, as_array, call, right, wrong
+from mnist_course.exercises.lesson02_heldout import real_cases, split_and_scale, standardize
 
-_N = 1000  # the real cases: the first 1000 training and test examples, whatever subset the notebook uses
-
-
-@lru_cache(maxsize=1)
-def _real_cases() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The first ``_N`` training images and labels and the first ``_N`` test images (uint8, read-only)."""
-    (x_train, y_train), (x_test, _) = load_mnist()
-    cases = x_train[:_N].copy(), y_train[:_N].copy(), x_test[:_N].copy()
-    for array in cases:
-        array.flags.writeable = False
-    return cases
-
-
-def _synthetic_images(n: int, low: int, high: int, seed: int) -> np.ndarray:
-    """``n`` random uint8 "images" (28 x 28) with values in [low, high)."""
-    return np.random.default_rng(seed).integers(low, high, size=(n, 28, 28), dtype=np.uint8)
-
-
-def _close(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-4, atol=1e-4))
+__all__ = ["one_hot", "predicted_input", "split_and_scale", "standardize"]
 
 
 def _as_shape(value: Any) -> tuple[int, ...] | None:
@@ -55,7 +35,7 @@ def predicted_input(function: Callable[[], Any]) -> Feedback:
     """Check ``function() -> (shape, dtype, nbytes)``, a prediction for ``x_test[:100].reshape(-1, 28, 28, 1) / 255``,
     against what NumPy gives for it (run on the first 100 test images)."""
     ex = "2.1"
-    _, _, x_test = _real_cases()
+    _, _, x_test = real_cases()
     result = x_test[:100].reshape(-1, 28, 28, 1) / 255
     got = call(function)
     if not isinstance(got, (tuple, list)) or len(got) != 3:
@@ -109,245 +89,126 @@ def predicted_input(function: Callable[[], Any]) -> Feedback:
     )
 
 
-def one_hot_by_hand(function: Callable[[np.ndarray], Any]) -> Feedback:
-    """Check ``function(y)`` -> float32 one-hot rows (N, 10), against ``keras.utils.to_categorical``."""
-    import keras  # here, so that importing the checks does not start TensorFlow
-
-    ex = "2.2"
-    _, y_real, _ = _real_cases()
-    for y in (y_real[:100], np.array([3, 0, 3, 1], dtype=np.uint8)):
-        got = as_array(call(function, y))
-        expected = keras.utils.to_categorical(y, num_classes=10)
-        n = len(y)
-        if got is None or got.dtype == object:
-            return wrong(ex, "return a NumPy array of shape (N, 10).")
-        if got.shape == (n,):
-            return wrong(ex, "shape (N,): these are still integer labels; one-hot has ten numbers per example.")
-        if got.shape == (10, n):
-            return wrong(ex, "shape (10, N) is transposed: one row per example, one column per class.")
-        if got.ndim == 2 and got.shape[0] == n and got.shape[1] == int(y.max()) + 1 != 10:
-            return wrong(
-                ex,
-                f"on labels {y.tolist()} you made {got.shape[1]} columns (y.max() + 1): there are "
-                "always 10 classes, even when a batch has no 9, so use np.eye(10).",
-            )
-        if got.shape != (n, 10):
-            return wrong(ex, f"expected shape ({n}, 10), got {got.shape}.")
-        if got.dtype != np.float32:
-            return wrong(ex, f"dtype {got.dtype}: ask for float32, e.g. np.eye(10, dtype='float32').")
-        if not np.allclose(got.sum(axis=1), 1) or not np.isin(got, (0, 1)).all():
-            return wrong(ex, "each row must hold nine 0s and a single 1.")
-        if not np.array_equal(got, expected):
-            return wrong(ex, "the 1 is in the wrong column: row i has its 1 in column y[i] (np.eye(10)[y]).")
-    return right(
-        ex,
-        "the same 0s and 1s as keras.utils.to_categorical (which gives float64 for NumPy labels), in "
-        "half its bytes: indexing np.eye(10) with the labels picks row y[i] of the identity for each "
-        "example.",
-    )
+LETTERS = list(range(1, 27))  # EMNIST Letters numbers its classes 1 (a) to 26 (z)
+ANIMALS = ["frog", "cat", "dog", "bird"]  # classes in an order of their own, not sorted
 
 
-def _standardized(x: np.ndarray, mean: float, std: float) -> np.ndarray:
-    return ((x.astype(np.float64) - mean) / std).astype(np.float32)
+def _one_hot_cases() -> list[tuple[str, np.ndarray, list[Any]]]:
+    """(what, labels, classes): MNIST digits, letters numbered 1..26, names in a batch that lacks a class."""
+    _, y_real, _ = real_cases()
+    letters = np.array([1, 26, 5, 26, 13, 2], dtype=np.uint8)
+    animals = np.array(["dog", "cat", "frog", "cat", "dog"])
+    return [
+        ("the first 100 MNIST labels, classes 0..9", y_real[:100], list(range(10))),
+        (f"letters {letters.tolist()}, classes 1..26", letters, LETTERS),
+        (f"names {animals.tolist()}, classes {ANIMALS}", animals, ANIMALS),
+    ]
 
 
-def _stats(*arrays: np.ndarray) -> tuple[float, float]:
-    values = np.concatenate([a.astype(np.float64).ravel() for a in arrays])
-    return float(values.mean()), float(values.std())
+def _columns(labels: np.ndarray, classes: Sequence[Any]) -> np.ndarray:
+    """The column of each label: its position in ``classes``."""
+    position = {c: i for i, c in enumerate(classes)}
+    return np.array([position[label] for label in labels.tolist()])
 
 
-def _other_hint(got: np.ndarray, x_train: np.ndarray, x_other: np.ndarray) -> str:
-    """The hint when the standardized ``x_other`` is wrong (the training part being right)."""
-    if _close(got, _standardized(x_other, *_stats(x_other))):
+def _raised_hint(err: Exception, labels: np.ndarray, classes: Sequence[Any]) -> str:
+    """The hint when the student's function raised ``err`` on valid labels."""
+    if labels.dtype.kind in "US":
         return (
-            "x_other was standardized with its own mean and standard deviation. Use the training set's for "
-            "both: the test data must go through exactly the same transformation as the training data, and "
-            "its own statistics are information a deployed model never has."
+            f"{type(err).__name__} on names: a name cannot index an array. Look up each label's position in "
+            "classes first, e.g. with a dict {c: i for i, c in enumerate(classes)}."
         )
-    if _close(got, _standardized(x_other, *_stats(x_train, x_other))):
+    if isinstance(err, IndexError) and labels.max() >= len(classes):
         return (
-            "you used the statistics of x_train and x_other together: the test data leaks into the "
-            "preprocessing. Use x_train's mean and standard deviation only."
+            f"IndexError: label {labels.max()} has no column {labels.max()}; with classes {classes[0]}.."
+            f"{classes[-1]} the columns are 0..{len(classes) - 1}. A label's column is its position in classes, "
+            "not its value."
         )
-    return "x_other must be transformed with x_train's mean and standard deviation: (x_other - mean) / std."
+    return f"your function raised {type(err).__name__}: {str(err)[:120]}"
 
 
-def standardize(function: Callable[[np.ndarray, np.ndarray], Any]) -> Feedback:
-    """Check ``function(x_train, x_other)`` -> both standardized with the training set's mean and std, as float32."""
-    ex = "2.3"
-    x_real, _, x_real_test = _real_cases()
-    cases = [(x_real, x_real_test), (_synthetic_images(50, 0, 120, seed=2), _synthetic_images(20, 60, 256, seed=3))]
-    for x_train, x_other in cases:
-        copies = x_train.copy(), x_other.copy()
-        got = call(function, copies[0], copies[1])
-        if not isinstance(got, (tuple, list)) or len(got) != 2:
-            return wrong(ex, "return two arrays, `return x_train_std, x_other_std`: both sets, standardized.")
-        got_train, got_other = (as_array(a) for a in got)
-        if not (np.array_equal(copies[0], x_train) and np.array_equal(copies[1], x_other)):
-            return wrong(ex, "your function changed the arrays it was given: build new ones, (x - mean) / std.")
-        if (
-            got_train is None
-            or got_other is None
-            or got_train.shape != x_train.shape
-            or got_other.shape != x_other.shape
-        ):
-            return wrong(ex, "each returned array keeps the shape of its input: standardizing changes values only.")
-        if got_train.dtype != np.float32 or got_other.dtype != np.float32:
-            return wrong(
-                ex,
-                f"dtypes {got_train.dtype} and {got_other.dtype}: return float32 (uint8 minus a float "
-                "is float64 in NumPy), e.g. with .astype('float32').",
-            )
-        if not (np.isfinite(got_train).all() and np.isfinite(got_other).all()):
-            return wrong(
-                ex,
-                "nan or inf: a division by a standard deviation of 0. With a mean and std per pixel "
-                "(axis=0), the always-blank border pixels have std 0; use one mean and one std over "
-                "all pixels.",
-            )
-        mean, std = _stats(x_train)
-        expected_train, expected_other = _standardized(x_train, mean, std), _standardized(x_other, mean, std)
-        if _close(got_train, expected_other) and _close(got_other, expected_train):
-            return wrong(ex, "the two arrays come back swapped: return x_train's first, then x_other's.")
-        if not _close(got_train, expected_train):
-            if _close(got_train, _standardized(x_train, *_stats(x_train, x_other))):
-                return wrong(
-                    ex,
-                    "you used the statistics of x_train and x_other together: the test data leaks into "
-                    "the preprocessing. Use x_train's mean and standard deviation only.",
-                )
-            if _close(got_train, (x_train - mean).astype(np.float32)):
-                return wrong(ex, "you subtracted the mean but did not divide by the standard deviation.")
-            if _close(got_train, _standardized(x_train, mean, std**2)):
-                return wrong(ex, "you divided by the variance (std ** 2): divide by the standard deviation.")
-            if _close(got_train, x_train / np.float32(255)):
-                return wrong(
-                    ex,
-                    "that is scaling to [0, 1], not standardizing: subtract x_train's mean, then divide "
-                    "by its standard deviation.",
-                )
-            return wrong(
-                ex,
-                "the training images must become (x_train - mean) / std, with one mean and one "
-                "standard deviation computed over all of x_train's pixels.",
-            )
-        if not _close(got_other, expected_other):
-            return wrong(ex, _other_hint(got_other, x_train, x_other))
-    test = _standardized(x_real_test, *_stats(x_real))
-    return right(
-        ex,
-        f"the training images now have mean 0 and std 1; {_N} test images get mean {test.mean():.3f} "
-        f"and std {test.std():.3f}, not exactly 0 and 1, and that is right: same transformation as "
-        "the training data, no peeking.",
-    )
+def _rows_hint(got: np.ndarray, labels: np.ndarray, classes: Sequence[Any]) -> str | None:
+    """The hint when ``got`` is not the one-hot rows of ``labels`` over ``classes`` (``None`` when it is)."""
+    n, k = len(labels), len(classes)
+    present = len(np.unique(labels))
+    if got.shape == (n,):
+        return "shape (N,): these are still labels; one-hot has one number per class for each example."
+    if got.shape == (k, n):
+        return "shape (number of classes, N) is transposed: one row per example, one column per class."
+    if got.ndim == 2 and got.shape[0] == n and got.shape[1] == present != k:
+        return (
+            f"{present} columns, one per label present in the batch: the columns are all the classes, in the "
+            "order of classes, even those the batch lacks, so that every batch has the same width."
+        )
+    if got.ndim == 2 and got.shape[0] == n and labels.dtype.kind in "iu" and got.shape[1] == int(labels.max()) + 1:
+        return (
+            f"{got.shape[1]} columns, np.eye(max + 1): the labels start at {classes[0]}, so a column would stay "
+            "0 for every example. One column per class, at its position in classes."
+        )
+    if got.shape != (n, k):
+        return f"expected shape ({n}, {k}): one row per label, one column per class; got {got.shape}."
+    if got.dtype != np.float32:
+        return f"dtype {got.dtype}: return float32, e.g. np.zeros((len(labels), len(classes)), dtype='float32')."
+    if not (np.isin(got, (0, 1)).all() and np.allclose(got.sum(axis=1), 1)):
+        return f"each row must hold {k - 1} zeros and a single 1."
+    columns, yours = _columns(labels, classes), got.argmax(axis=1)
+    if np.array_equal(yours, _columns(labels, sorted(classes))):
+        return (
+            "your columns follow the classes sorted (np.unique or np.searchsorted sort them): they must follow "
+            f"classes in the order given, {list(classes)}."
+        )
+    if not np.array_equal(yours, columns):
+        i = int(np.flatnonzero(yours != columns)[0])
+        return (
+            f"row {i}: label {labels[i]!r} belongs in column {columns[i]}, its position in classes; yours has its "
+            f"1 in column {yours[i]}."
+        )
+    return None
 
 
-def _id_images(n: int) -> np.ndarray:
-    """``n`` uint8 images whose first two pixels spell their index (i // 256, i % 256), the rest random ink."""
-    x = np.random.default_rng(24).integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
-    x[:, 0, 0], x[:, 0, 1] = np.arange(n) // 256, np.arange(n) % 256
-    x[:, 27, 27] = 255  # every image reaches 255: scaled once, each has a 1.0
-    return x
-
-
-def _ids(x: np.ndarray) -> np.ndarray | None:
-    """The index spelled by each (scaled) image's first two pixels, or ``None`` when they are not whole pixels."""
-    first = np.asarray(x, dtype=np.float64)[:, 0, :2] * 255
-    if not np.allclose(first, np.round(first), atol=1e-3):
-        return None
-    first = np.round(first).astype(np.int64)
-    return first[:, 0] * 256 + first[:, 1]
-
-
-def _split_parts(got: Any) -> tuple[np.ndarray, ...] | None:
+def _unknown_hint(function: Callable[..., Any]) -> str | None:
+    """The hint when a label missing from the classes does not stop the function with a ValueError naming it."""
+    labels = np.array(["cat", "horse"])
     try:
-        (x_tr, y_tr), (x_val, y_val) = got
-    except (TypeError, ValueError):
-        return None
-    parts = tuple(as_array(a) for a in (x_tr, y_tr, x_val, y_val))
-    return None if any(p is None for p in parts) else parts
+        got = as_array(call(function, labels, ANIMALS))
+    except ValueError as err:
+        return None if "horse" in str(err) else "your ValueError must name the label that is not a class: 'horse'."
+    except (KeyError, IndexError, TypeError) as err:
+        return (
+            f"an unknown label raised {type(err).__name__}: raise ValueError instead, naming the label, e.g. "
+            "ValueError(f'label {label!r} is not one of the classes')."
+        )
+    if got is not None and got.ndim == 2 and len(got) == 2 and not got[1].any():
+        return (
+            "'horse' is not one of the classes and became a row of zeros, silently: a model would train on a "
+            "target that names no class. Raise a ValueError that names the label."
+        )
+    return "'horse' is not one of the classes, yet no error: raise a ValueError that names the label."
 
 
-def split_and_scale(function: Callable[..., Any]) -> Feedback:
-    """Check ``function(x, y, val_size, seed) -> ((x_train, y_train), (x_val, y_val))``: disjoint parts covering the
-    data, images scaled once to [0, 1] as float32, labels still with their images, the split set by the seed."""
-    ex = "2.4"
-    n, val_size = 300, 60
-    x, y = _id_images(n), (np.arange(n) % 10).astype(np.uint8)
-    given = x.copy(), y.copy()
-    got = call(function, given[0], given[1], val_size, 7)
-    if not (np.array_equal(given[0], x) and np.array_equal(given[1], y)):
-        return wrong(ex, "your function changed the arrays it was given: build new ones.")
-    parts = _split_parts(got)
-    if parts is None:
-        return wrong(ex, "return ((x_train, y_train), (x_val, y_val)), as the broken function does.")
-    x_tr, y_tr, x_val, y_val = parts
-    if len(x_val) != val_size or len(y_val) != val_size:
-        return wrong(ex, f"asked for val_size={val_size}, got {len(x_val)} validation images and {len(y_val)} labels.")
-    if len(x_tr) == n:
-        return wrong(
-            ex,
-            f"the training part still has all {n} images, the {val_size} validation images among them: "
-            "the model would be validated on images it trained on, and the validation score would be "
-            "too good. Train on the other indices only, order[val_size:].",
-        )
-    if len(x_tr) != n - val_size or len(y_tr) != len(x_tr):
-        return wrong(
-            ex,
-            f"{n} images, {val_size} for validation: the training part should hold {n - val_size} images "
-            f"and as many labels, not {len(x_tr)} and {len(y_tr)}.",
-        )
-    if x_tr.dtype != np.float32 or x_val.dtype != np.float32:
-        return wrong(
-            ex, f"dtypes {x_tr.dtype} and {x_val.dtype}: the images should be float32, x.astype('float32') / 255."
-        )
-    tops = float(x_tr.max()), float(x_val.max())
-    if max(tops) <= 1 / 255 + 1e-6:
-        return wrong(
-            ex,
-            f"the largest pixel is {max(tops):.5f}, about 1/255: the images were divided by 255 twice. "
-            "Scale once, before or after the split, not both.",
-        )
-    if max(tops) > 1 + 1e-6:
-        return wrong(ex, f"pixels go up to {max(tops):g}: scale the images to [0, 1], dividing by 255 once.")
-    if min(tops) < 1 - 1e-6:
-        return wrong(
-            ex,
-            "one part is scaled differently from the other: every image goes through the same "
-            "x.astype('float32') / 255, once.",
-        )
-    ids_tr, ids_val = _ids(x_tr), _ids(x_val)
-    if ids_tr is None or ids_val is None:
-        return wrong(ex, "some pixels are not pixel / 255 any more: scale with x.astype('float32') / 255 only.")
-    if np.intersect1d(ids_tr, ids_val).size:
-        return wrong(
-            ex,
-            f"{np.intersect1d(ids_tr, ids_val).size} images are in both parts: a validation image the "
-            "model trained on tells nothing. Take the validation indices and the training indices from "
-            "the same permutation, order[:val_size] and order[val_size:].",
-        )
-    if not (np.array_equal(y_tr, y[ids_tr]) and np.array_equal(y_val, y[ids_val])):
-        return wrong(ex, "the labels no longer go with their images: index x and y with the same indices.")
-    again = _split_parts(call(function, x.copy(), y.copy(), val_size, 7))
-    other = _split_parts(call(function, x.copy(), y.copy(), val_size, 8))
-    if again is None or not np.array_equal(_ids(again[2]), ids_val):
-        return wrong(
-            ex,
-            "the same seed gave another split: draw the permutation from "
-            "np.random.default_rng(seed), so that a run can be repeated.",
-        )
-    if other is not None and np.array_equal(_ids(other[2]), ids_val):
-        return wrong(
-            ex,
-            "another seed gave the same split: the permutation must come from the seed you are given "
-            "(np.random.default_rng(seed)), not from a fixed one, nor be missing.",
-        )
+def one_hot(function: Callable[[np.ndarray, Sequence[Any]], Any]) -> Feedback:
+    """Check ``function(labels, classes)`` -> float32 one-hot rows (N, len(classes)), each label's 1 in the column
+    of its position in ``classes``, and a ``ValueError`` naming a label that is not a class."""
+    ex = "2.2"
+    for what, labels, classes in _one_hot_cases():
+        try:
+            got = call(function, labels.copy(), list(classes))
+        except (IndexError, KeyError, TypeError, ValueError) as err:
+            return wrong(ex, f"on {what}: {_raised_hint(err, labels, classes)}")
+        if got is None:
+            return wrong(ex, NO_RETURN)
+        array = as_array(got)
+        if array is None or array.dtype == object:
+            return wrong(ex, "return one NumPy array of shape (number of labels, number of classes).")
+        hint = _rows_hint(array, labels, classes)
+        if hint:
+            return wrong(ex, f"on {what}: {hint}")
+    hint = _unknown_hint(function)
+    if hint:
+        return wrong(ex, hint)
     return right(
         ex,
-        f"{n - val_size} training and {val_size} validation images, none in both, scaled once, labels "
-        "still with their images, and the seed decides the split. A leaking split or a double scaling "
-        "raises no error: only a check like this one finds them.",
+        "a label's column is its position in classes, not its value: the letters 1..26 land in columns 0..25, "
+        "a batch without 'bird' still has its column, so every batch has the same width, and 'horse' stops "
+        "with your ValueError instead of becoming a row of zeros.",
     )
-
-
-__all__ = ["one_hot_by_hand", "predicted_input", "split_and_scale", "standardize"]

@@ -1,5 +1,5 @@
-"""Self-checks for notebook 07 (optimizers and losses): predict which SGD learning rates diverge, debug one-hot
-labels fed to a sparse loss, build Adam's step in the paper's form."""
+"""Self-checks for notebook 07 (optimizers and losses): predict the largest stable SGD learning rate of a new bowl,
+debug one-hot labels fed to a sparse loss, build Adam's step in the paper's form."""
 
 from __future__ import annotations
 
@@ -16,76 +16,79 @@ from mnist_course.lessons.optimizers_and_losses.rules import SGD, Bowl
 
 # --- Exercise 7.1: predict, then run -----------------------------------------------------------------------------
 
-BOWL = Bowl(a=1.0, b=20.0)
+BOWL = Bowl(a=40.0, b=5.0)  # steep along x this time, flat along y: not the valley of the notebook
 START = (-4.0, 1.0)
-STEPS = 50
-LEARNING_RATES = (0.01, 0.05, 0.09, 0.11, 0.2)
+STEPS = 100
+MARGIN = 0.03  # the check runs SGD 3 % below and 3 % above the predicted rate
 
 
 def sgd_on_the_bowl(learning_rate: float, steps: int = STEPS) -> np.ndarray:
     """The path of plain SGD on :data:`BOWL` from :data:`START`: shape (steps + 1, 2)."""
-    return SGD(learning_rate).descend(np.array(START), BOWL.gradient, steps)
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging path may overflow: that is the point
+        return SGD(learning_rate).descend(np.array(START), BOWL.gradient, steps)
 
 
-def _diverged(path: np.ndarray) -> bool:
-    return bool(not np.all(np.isfinite(path[-1])) or BOWL.loss(path[-1]) > BOWL.loss(path[0]))
+def _final_loss(learning_rate: float) -> float:
+    """The loss after :data:`STEPS` steps of SGD at ``learning_rate`` (inf when the path overflowed)."""
+    end = sgd_on_the_bowl(learning_rate)[-1]
+    with np.errstate(over="ignore"):
+        return float(BOWL.loss(end)) if np.all(np.isfinite(end)) else math.inf
 
 
-def _factor(lr: float) -> str:
-    return f"1 − 20·{lr:g} = {1 - 20 * lr:+.2g}"
+# Predictions students make instead of 2/40, with what each one missed (checked after the run says "no").
+_MISREAD = [
+    (2 / 20, "That is the limit of the notebook's valley, 2/20. This bowl is steeper: its curvatures are 40 and 5."),
+    (2 / 5, "That is the limit of the flat direction y (curvature 5). The steep direction x diverges first."),
+    (
+        1 / 40,
+        "At 1/40 the steep coordinate lands on 0 in one step (1 − 40η = 0): the fastest rate for x, not the "
+        "largest stable one. x only needs |1 − 40η| ≤ 1.",
+    ),
+    (2 / 45, "You added the two curvatures: each coordinate has its own factor, 1 − 40η for x and 1 − 5η for y."),
+]
 
 
-def diverging_rates(function: Callable[[], Any]) -> Feedback:
-    """Check ``function()``, a prediction: the set of :data:`LEARNING_RATES` at which plain SGD diverges on the bowl
-    ``(x² + 20·y²) / 2`` in 50 steps. The check runs SGD at every rate and explains the outcome by the rule."""
+def largest_stable_rate(function: Callable[[], Any]) -> Feedback:
+    """Check ``function()``, a prediction committed before the run: the largest learning rate at which plain SGD does
+    not diverge on :data:`BOWL`, ``(40·x² + 5·y²) / 2``. The check then runs SGD for :data:`STEPS` steps at 3 % below
+    and 3 % above the prediction: it held when the first run does not diverge and the second does."""
     ex = "7.1"
     answer = feedback.call(function)
     if answer is None:
         return feedback.wrong(ex, feedback.NO_RETURN)
-    if isinstance(answer, (int, float)):
-        answer = {answer}
-    try:
-        predicted = {float(a) for a in answer}
-    except (TypeError, ValueError):
-        return feedback.wrong(ex, "return a set of learning rates, e.g. {0.2}, taken from LEARNING_RATES.")
-    if not predicted <= set(LEARNING_RATES):
-        unknown = sorted(predicted - set(LEARNING_RATES))
-        return feedback.wrong(ex, f"predict among LEARNING_RATES = {LEARNING_RATES}: {unknown} is not one of them.")
-    outcome = {lr: _diverged(sgd_on_the_bowl(lr)) for lr in LEARNING_RATES}
-    actual = {lr for lr, bad in outcome.items() if bad}
-    ran = "ran: " + ", ".join(f"{lr:g} {'diverges' if outcome[lr] else 'converges'}" for lr in LEARNING_RATES) + ". "
-    if predicted == actual:
+    if isinstance(answer, (bool, np.bool_)) or not isinstance(answer, (int, float, np.integer, np.floating)):
+        return feedback.wrong(ex, f"return one number, your predicted learning rate, e.g. 0.3; got {answer!r:.40}.")
+    rate = float(answer)
+    if not math.isfinite(rate) or rate <= 0:
+        return feedback.wrong(ex, f"a learning rate is a positive number; you predicted {rate:g}.")
+    start = float(BOWL.loss(np.array(START)))
+    below, above = rate * (1 - MARGIN), rate * (1 + MARGIN)
+    loss_below, loss_above = _final_loss(below), _final_loss(above)
+    ran = (
+        f"ran {STEPS} steps from a loss of {start:g}: at {below:.4g} (3 % below yours) the loss ends at "
+        f"{loss_below:.3g}, at {above:.4g} (3 % above) at {loss_above:.3g}. "
+    )
+    if loss_below <= start < loss_above:
         return feedback.right(
             ex,
-            ran + "Your prediction held. Plain SGD multiplies y by 1 − η·20 at each step "
-            "(the gradient across the valley is 20·y): it shrinks while |1 − 20η| < 1, that is "
-            "η < 2/20 = 0.1, whatever the flat direction x does. The steepest direction of a "
-            "loss sets the largest stable learning rate of SGD.",
+            ran + "Your prediction held. x, the steep direction, is multiplied by 1 − 40η per step and stays "
+            "bounded while |1 − 40η| ≤ 1, that is η ≤ 2/40 = 0.05; y (curvature 5) would tolerate 0.4, but at "
+            "0.05 it shrinks by only 1 − 5·0.05 = 0.75 per step. The steepest direction sets SGD's largest "
+            "learning rate for every weight, whichever axis it lies on.",
         )
-    if 0.09 in predicted:
+    for value, hint in _MISREAD:
+        if math.isclose(rate, value, rel_tol=MARGIN):
+            return feedback.wrong(ex, ran + hint)
+    if loss_below > start:
         return feedback.wrong(
             ex,
-            ran + f"at 0.09 y is multiplied by {_factor(0.09)} per step: it overshoots the "
-            "valley floor and zigzags, but every swing is smaller than the last. "
-            "Divergence needs |1 − 20η| > 1.",
-        )
-    if 0.11 not in predicted and 0.2 in predicted:
-        return feedback.wrong(
-            ex,
-            ran + f"0.11 diverges too: y is multiplied by {_factor(0.11)} per step, so every "
-            "swing is 20 % larger than the last. The limit is η = 2/20 = 0.1.",
-        )
-    if predicted & {0.01, 0.05}:
-        return feedback.wrong(
-            ex,
-            ran + "a small learning rate is slow, not unstable: at 0.01, x shrinks by only "
-            "1 % per step, but nothing grows. Look at the steep direction y, multiplied "
-            "by 1 − 20η per step.",
+            ran + "Even 3 % below your rate SGD diverges: predict lower. Per step x is multiplied by 1 − 40η and y "
+            "by 1 − 5η: for which η do both stay within [−1, 1]?",
         )
     return feedback.wrong(
         ex,
-        ran + "plain SGD multiplies y by 1 − 20η per step (the gradient across the valley is "
-        "20·y): which rates make |1 − 20η| larger than 1?",
+        ran + "SGD still does not diverge 3 % above your rate: it tolerates more. Per step x is multiplied by "
+        "1 − 40η and y by 1 − 5η: up to which η do both stay within [−1, 1]?",
     )
 
 
@@ -294,11 +297,11 @@ def adam_step(function: AdamStep) -> Feedback:
 
 __all__ = [
     "BOWL",
-    "LEARNING_RATES",
+    "MARGIN",
     "START",
     "STEPS",
     "adam_step",
-    "diverging_rates",
+    "largest_stable_rate",
     "one_hot_with_sparse_loss",
     "sgd_on_the_bowl",
 ]

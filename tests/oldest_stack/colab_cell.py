@@ -2,10 +2,10 @@
 
 ``python tests/oldest_stack/colab_cell.py --kernel-python COLAB_ENV/bin/python --source CHECKOUT`` starts a kernel
 of that environment in an empty folder, fakes ``google.colab`` in ``sys.modules``, runs the cell pointed at
-``CHECKOUT`` instead of the repository, and checks that the course was not installed before, that TensorFlow, Keras
-and ipywidgets keep their versions, and that ``import mnist_course`` then works from the environment (not from a
-folder on the path). Needs nbclient and the course importable in the Python that runs it (for the cell's text).
-Exit code 1 with one line naming what failed.
+``CHECKOUT`` instead of the repository, and checks that the course was not installed before, that TensorFlow,
+Keras, ipywidgets and anywidget keep their versions, and that ``import mnist_course`` then works from the environment
+(not from a folder on the path). Needs nbclient and the course importable in the Python that runs it (for the cell's
+text). Exit code 1 with one line naming what failed.
 """
 
 from __future__ import annotations
@@ -22,16 +22,20 @@ from nbclient import NotebookClient
 
 from mnist_course.course.colab import KEPT, cell_for
 
+# what must be unchanged after the cell: what it pins, and anywidget, which Colab preinstalls (the course asks for
+# anywidget>=0.9, so pip leaves Colab's in place)
+CHECKED = (*KEPT, "anywidget")
+
 VERSIONS = f"""\
 import importlib.metadata, importlib.util, json
-print(json.dumps({{"versions": {{p: importlib.metadata.version(p) for p in {KEPT!r}}},
+print(json.dumps({{"versions": {{p: importlib.metadata.version(p) for p in {CHECKED!r}}},
                   "course_before": importlib.util.find_spec("mnist_course") is not None}}))"""
 FAKE_COLAB = "import sys, types\nsys.modules['google.colab'] = types.ModuleType('google.colab')\n" + VERSIONS
 AFTER = f"""\
 import importlib, importlib.metadata, json, sys
 importlib.invalidate_caches()
 import mnist_course
-print(json.dumps({{"versions": {{p: importlib.metadata.version(p) for p in {KEPT!r}}},
+print(json.dumps({{"versions": {{p: importlib.metadata.version(p) for p in {CHECKED!r}}},
                   "course": importlib.metadata.version("mnist-course"), "file": mnist_course.__file__,
                   "prefix": sys.prefix}}))"""
 
@@ -88,7 +92,7 @@ def check(kernel_python: str, source: str, log: Path) -> str:
         tail = " | ".join(_stream(install).strip().splitlines()[-3:])
         return f"`import mnist_course` failed after the install cell ({_error(after)}); pip said: {tail or 'nothing'}"
     changed = [
-        f"{p} {old['versions'][p]} -> {new['versions'][p]}" for p in KEPT if old["versions"][p] != new["versions"][p]
+        f"{p} {old['versions'][p]} -> {new['versions'][p]}" for p in CHECKED if old["versions"][p] != new["versions"][p]
     ]
     if changed:
         return f"the install cell replaced Colab's packages: {', '.join(changed)}"

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from mnist_course.lessons.optimizers_and_losses.entrants import RUN_NAMES
 from mnist_course.lessons.optimizers_and_losses.race import RaceRun
@@ -17,7 +18,7 @@ from mnist_course.plots import finish_figure, new_figure
 
 METRICS = {
     "loss": "training loss (own objective)",
-    "val_accuracy": "validation accuracy",
+    "val_accuracy": "validation accuracy (%)",
     "val_crossentropy": "validation cross-entropy",
 }
 # One colour per run of notebook 07, in every figure: the optimizers in strong colours, variants of a run in a
@@ -85,7 +86,8 @@ def plot_race(
 
     Colours come from :func:`run_color` (``colors`` overrides), line styles from :data:`RUN_STYLES` (``styles``
     overrides). ``log_x`` uses a plain logarithmic x axis, for runs whose lengths differ by orders of magnitude;
-    the start (epoch 0, time 0) has no place on it and is left out.
+    the start (epoch 0, time 0) has no place on it and is left out. Epochs are ticked in whole numbers,
+    accuracies in percent; without a ``title`` the figure is titled by what it shows.
     """
     if x not in ("epoch", "time"):
         raise ValueError(f"x must be 'epoch' or 'time', got {x!r}")
@@ -109,12 +111,18 @@ def plot_race(
         ax.set_ylabel(METRICS.get(metric, metric))
         if metric in ("loss", "val_crossentropy"):
             ax.set_yscale("log")
+        if metric == "val_accuracy":
+            ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0, symbol=""))
         if log_x:
             ax.set_xscale("log")
+        elif x == "epoch":
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     if results:
         axes[-1].legend(fontsize=8, loc="lower right" if metrics[-1] == "val_accuracy" else "best")
-    return finish_figure(fig, title)
+    what = " and ".join(METRICS.get(m, m).split(" (")[0] for m in metrics)
+    default = f"{what[:1].upper()}{what[1:]} per {'epoch' if x == 'epoch' else 'second of training'}"
+    return finish_figure(fig, title or default)
 
 
 def compare_live(
@@ -141,7 +149,7 @@ def plot_paths(
     """Optimizer paths (arrays of (x, y) points, one per step) over the contour lines of ``loss`` (a function of
     points whose last axis holds x and y) in ``extent = (x_min, x_max, y_min, y_max)``; left the paths, right the
     loss per step on a log scale. ``styles`` gives a line style per name (e.g. ``"--"`` for a path that runs along
-    another one)."""
+    another one). Each panel has its own title; ``title`` (by default a plain description) heads the figure."""
     fig = new_figure(11, 4.0)
     ax, curve = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.6, 1]})
     xs, ys = np.linspace(extent[0], extent[1], 200), np.linspace(extent[2], extent[3], 200)
@@ -158,10 +166,13 @@ def plot_paths(
         curve.plot(np.arange(len(path)), loss(path), style, color=run_color(name), label=name)
     ax.plot(0, 0, "*", color="k", markersize=10)
     ax.set(xlim=extent[:2], ylim=extent[2:], xlabel="weight x", ylabel="weight y", aspect="equal")
+    ax.set_title("paths over the loss's contour lines (★ the minimum)", fontsize=10)
     ax.legend(fontsize=8, loc="upper right")
-    curve.set(yscale="log", xlabel="step", ylabel="loss")
+    curve.set(yscale="log", xlabel="step", ylabel="loss (log scale)")
+    curve.set_title("loss after each step", fontsize=10)
+    curve.xaxis.set_major_locator(MaxNLocator(integer=True))
     curve.grid(alpha=0.3)
-    return finish_figure(fig, title)
+    return finish_figure(fig, title or "Optimizer paths on a loss surface")
 
 
 __all__ = ["METRICS", "RUN_COLORS", "RUN_STYLES", "compare_live", "plot_paths", "plot_race", "run_color"]

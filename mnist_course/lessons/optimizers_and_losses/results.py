@@ -20,7 +20,7 @@ from mnist_course.lessons.optimizers_and_losses.race import (
     format_metric,
 )
 from mnist_course.shipped import read_results, versions, write_results
-from mnist_course.stats import accuracy_interval, differ, mean_spread
+from mnist_course.stats import accuracy_interval, differ, mean_spread, paired_seeds
 
 FORMAT = 2
 READABLE = (1, 2)  # format 1: the same runs, without the versions and seeds list
@@ -150,11 +150,39 @@ def format_final(results: Sequence[RaceRun], name: str) -> str:
     return f"{100 * mean:.2f} ± {100 * sd:.2f} % over {len(values)} seeds"
 
 
+def _per_seed(results: Sequence[RaceRun], name: str) -> dict[int, float]:
+    """Run ``name``'s final validation accuracy in percent, per seed (a diverged seed counts as 0)."""
+    return {r.setup.get("seed"): 100 * (r.final("val_accuracy") or 0.0) for r in runs_named(results, name)}
+
+
 def compare(results: Sequence[RaceRun], a: str, b: str) -> str:
-    """One sentence: which of runs ``a`` and ``b`` ends higher, or that their intervals overlap (a tie)."""
+    """One sentence comparing the final validation accuracies of runs ``a`` and ``b``.
+
+    The race is paired: for each seed both runs start from the same weights, see the same batches and are scored on
+    the same validation images. So over the seeds both ran (two or more) the sentence gives the mean difference
+    ``a - b`` in points with its 95 % interval (:func:`~mnist_course.stats.paired_seeds`) and says "not resolved"
+    when the interval contains 0. With one shared seed it falls back on the two runs' intervals, conservatively: a
+    difference only where they do not overlap, else "not resolved" (never "a tie").
+    """
+    per_a, per_b = _per_seed(results, a), _per_seed(results, b)
+    seeds = [seed for seed in per_a if seed in per_b]
+    if len(seeds) >= 2:
+        xa, xb = [per_a[s] for s in seeds], [per_b[s] for s in seeds]
+        means = f"{a} ({sum(xa) / len(xa):.2f} %) − {b} ({sum(xb) / len(xb):.2f} %)"
+        if xa == xb:
+            return f"{means}: the same accuracy on each of the {len(seeds)} seeds, a difference of 0"
+        p = paired_seeds(xa, xb, names=(a, b))
+        verdict = f"{a} ends higher" if p.low > 0 else f"{b} ends higher" if p.high < 0 else "not resolved"
+        return (
+            f"{means} = {p.mean:+.2f} points over {len(seeds)} paired seeds, 95 % interval {p.low:+.2f} to "
+            f"{p.high:+.2f}: {verdict}"
+        )
     (ca, *ia), (cb, *ib) = final_accuracy(results, a), final_accuracy(results, b)
     if not differ(tuple(ia), tuple(ib)):
-        return f"{a} ({format_final(results, a)}) and {b} ({format_final(results, b)}): the intervals overlap, a tie"
+        return (
+            f"{a} ({format_final(results, a)}) and {b} ({format_final(results, b)}): the intervals overlap, "
+            "not resolved (one seed: race more seeds for a paired comparison)"
+        )
     high, low = (a, b) if ca > cb else (b, a)
     return f"{high} ({format_final(results, high)}) ends above {low} ({format_final(results, low)})"
 
@@ -232,16 +260,27 @@ class Table(str):
         return str(self)
 
 
+def _spread(values: Sequence[float | None], digits: int) -> str:
+    """``mean ± sd`` of the values (``diverged`` when one is missing), or the value alone when there is one."""
+    if len(values) == 1 or _mean(values) is None:
+        return format_metric(_mean(values), digits)
+    mean, sd = mean_spread([float(v) for v in values if v is not None])
+    return f"{mean:.{digits}f} ± {sd:.{digits}f}"
+
+
 def results_table(results: Sequence[RaceRun], names: Sequence[str] | None = None) -> Table:
-    """One row per run (``names``, or every run once): its settings, the final validation accuracy with its
-    uncertainty (:func:`format_final`), the best epoch's accuracy, the validation cross-entropy and the training
-    seconds (the last three averaged over the seeds; ``diverged`` when a seed gave no finite value)."""
+    """One row per run (``names``, or every run once): its settings, the final validation accuracy in percent with
+    its uncertainty (mean ± sd over the seeds, or the Wilson 95 % interval of one seed), the best epoch's validation
+    accuracy in percent and the final validation cross-entropy (means over the seeds), and the training seconds
+    (mean ± sd over the seeds); ``diverged`` when a seed gave no finite value. Each header says its unit."""
     names = list(dict.fromkeys(r.spec.name for r in results)) if names is None else list(names)
-    seeds = seeds_in(results)
-    what = "95 % interval" if len(seeds) == 1 else "mean ± sd"
+    n_seeds = len(seeds_in(results))
+    over = f" (mean ± sd over {n_seeds} seeds)" if n_seeds > 1 else " (95 % interval)"
+    mean = " (mean)" if n_seeds > 1 else ""
     rows = [
-        f"| run | optimizer | learning rate | loss | batch | val accuracy ({what}) | best epoch | "
-        "val cross-entropy | seconds |",
+        f"| run | optimizer | learning rate | loss | batch size | final val accuracy, %{over} "
+        f"| best epoch's val accuracy, %{mean} | final val cross-entropy{mean} "
+        f"| training time, s{' (mean ± sd)' if n_seeds > 1 else ''} |",
         "|---|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for name in names:
@@ -249,12 +288,18 @@ def results_table(results: Sequence[RaceRun], names: Sequence[str] | None = None
         s = runs[0].spec
         best = _mean([max((v for v in r.history["val_accuracy"] if v is not None), default=None) for r in runs])
         extra = "".join(f", {k} {v:g}" for k, v in s.options.items())
-        accuracy = format_final(results, name) if all(r.final("val_accuracy") for r in runs) else "diverged"
+        if not all(r.final("val_accuracy") for r in runs):
+            accuracy = "diverged"
+        elif len(runs) == 1:
+            centre, low, high = final_accuracy(results, name)
+            accuracy = f"{100 * centre:.2f} ({100 * low:.1f}-{100 * high:.1f})"
+        else:
+            accuracy = _spread([100 * (r.final("val_accuracy") or 0.0) for r in runs], 2)
         rows.append(
             f"| {s.name} | {s.optimizer}{extra} | {s.learning_rate:g} | {s.loss} | {s.batch_size} "
-            f"| {accuracy} | {format_metric(best, 4)} "
+            f"| {accuracy} | {format_metric(None if best is None else 100 * best, 2)} "
             f"| {format_metric(_mean([r.final('val_crossentropy') for r in runs]), 4)} "
-            f"| {format_metric(_mean([r.final('seconds') for r in runs]), 1)} |"
+            f"| {_spread([r.final('seconds') for r in runs], 1)} |"
         )
     return Table("\n".join(rows))
 
