@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -29,6 +31,7 @@ ROOT = Path(__file__).resolve().parent
 SHARED_DATA = ROOT.parent / "shared" / "data"  # the offline copy on development machines and CI
 DATA_FIXTURES = {"real_data_dir", "real_arrays", "real_copy", "ci_run"}  # tests/conftest.py's fixtures using real MNIST
 BROWSER_ENV = "MNIST_COURSE_BROWSER"
+SETUP_ENV = "MNIST_COURSE_TEST_SETUP"  # "0": the preflight never downloads anything, it only reports what is missing
 DEFAULT_BROWSER = "/usr/bin/chromium"
 SHAPES = {"x_train": (60000, 28, 28), "y_train": (60000,), "x_test": (10000, 28, 28), "y_test": (10000,)}
 IDX_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -85,13 +88,60 @@ def find_real_copy() -> tuple[Path | None, str]:
     return None, "no copy in " + ", ".join(map(str, candidates)) + " and MNIST_COURSE_DATA is not set"
 
 
+def _setting_up() -> bool:
+    return os.environ.get(SETUP_ENV, "1") != "0"
+
+
+def _last_line(done: subprocess.CompletedProcess) -> str:
+    lines = (done.stderr + done.stdout).strip().splitlines()
+    return (lines[-1] if lines else f"exit code {done.returncode}")[:200]
+
+
+def _fetch_mnist() -> str:
+    """Set the tests up where they can: `mnist-course data fetch` (the course's own loader: its mirrors, hashes
+    checked, into the course cache). Returns "" when it worked, else why not, in one line."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "mnist_course.course.cli", "data", "fetch"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    except subprocess.TimeoutExpired:
+        return "the download took over 5 minutes"
+    return "" if done.returncode == 0 else _last_line(done)
+
+
+def _playwright_chromium() -> tuple[str | None, str]:
+    """Playwright's own Chromium, installed without root (`playwright install chromium`, into ~/.cache): its path,
+    or None and why not."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "playwright", "install", "chromium"], capture_output=True, text=True, timeout=900
+        )
+        if done.returncode:
+            return None, _last_line(done)
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            return playwright.chromium.executable_path, ""
+    except Exception as exc:  # noqa: BLE001 - any failure is reported in the preflight's one message
+        return None, f"{type(exc).__name__}: {exc}"[:200]
+
+
 def _browser_problems() -> list[str]:
     problems = []
     browser = os.environ.get(BROWSER_ENV, DEFAULT_BROWSER)
     found = shutil.which(browser) or (browser if os.access(browser, os.X_OK) else None)
+    tried = ""
+    if not found and BROWSER_ENV not in os.environ and _setting_up() and importlib.util.find_spec("playwright"):
+        installed, tried = _playwright_chromium()
+        if installed:
+            os.environ[BROWSER_ENV] = found = installed
+        tried = f" (tried `playwright install chromium`: {tried})" if tried else ""
     if not found:
         problems.append(
-            f"Chromium for tests/browser/: nothing at {browser}. Fix: `apt-get install chromium`, "
+            f"Chromium for tests/browser/: nothing at {browser}{tried}. Fix: `apt-get install chromium`, "
             f"or set {BROWSER_ENV}=/path/to/chromium"
         )
     if importlib.util.find_spec("playwright") is None:
@@ -121,6 +171,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     problems = []
     if any(_needs_data(item) for item in session.items):
         copy, where = find_real_copy()
+        if copy is None and not os.environ.get("MNIST_COURSE_DATA", "").strip() and _setting_up():
+            why = _fetch_mnist()  # a fresh machine with internet: the tests set themselves up
+            copy, where = find_real_copy()
+            where += f" (tried `mnist-course data fetch`: {why})" if why else ""
         if copy is None:
             problems.append(
                 f"real MNIST: {where}. Fix: run `mnist-course data fetch` once (downloads 11 MB into the "

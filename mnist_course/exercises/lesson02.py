@@ -11,7 +11,7 @@ import numpy as np
 from mnist_course.exercises.feedback import NO_RETURN, Feedback, as_array, call, right, wrong
 from mnist_course.exercises.lesson02_heldout import real_cases, split_and_scale, standardize
 
-__all__ = ["one_hot", "predicted_input", "split_and_scale", "standardize"]
+__all__ = ["one_hot_for", "predicted_input", "split_and_scale", "standardize"]
 
 
 def _as_shape(value: Any) -> tuple[int, ...] | None:
@@ -115,8 +115,9 @@ def _raised_hint(err: Exception, labels: np.ndarray, classes: Sequence[Any]) -> 
     """The hint when the student's function raised ``err`` on valid labels."""
     if labels.dtype.kind in "US":
         return (
-            f"{type(err).__name__} on names: a name cannot index an array. Look up each label's position in "
-            "classes first, e.g. with a dict {c: i for i, c in enumerate(classes)}."
+            f"{type(err).__name__} on names: a name cannot index an array, and np.searchsorted assumes sorted "
+            "classes. Look up each label's position in classes as given, e.g. with a dict "
+            "{c: i for i, c in enumerate(classes)}."
         )
     if isinstance(err, IndexError) and labels.max() >= len(classes):
         return (
@@ -140,7 +141,8 @@ def _rows_hint(got: np.ndarray, labels: np.ndarray, classes: Sequence[Any]) -> s
             f"{present} columns, one per label present in the batch: the columns are all the classes, in the "
             "order of classes, even those the batch lacks, so that every batch has the same width."
         )
-    if got.ndim == 2 and got.shape[0] == n and labels.dtype.kind in "iu" and got.shape[1] == int(labels.max()) + 1:
+    widest = int(labels.max()) + 1 if labels.dtype.kind in "iu" else None
+    if got.ndim == 2 and got.shape[0] == n and got.shape[1] == widest != k:
         return (
             f"{got.shape[1]} columns, np.eye(max + 1): the labels start at {classes[0]}, so a column would stay "
             "0 for every example. One column per class, at its position in classes."
@@ -152,18 +154,18 @@ def _rows_hint(got: np.ndarray, labels: np.ndarray, classes: Sequence[Any]) -> s
     if not (np.isin(got, (0, 1)).all() and np.allclose(got.sum(axis=1), 1)):
         return f"each row must hold {k - 1} zeros and a single 1."
     columns, yours = _columns(labels, classes), got.argmax(axis=1)
+    if np.array_equal(yours, columns):
+        return None
     if np.array_equal(yours, _columns(labels, sorted(classes))):
         return (
             "your columns follow the classes sorted (np.unique or np.searchsorted sort them): they must follow "
             f"classes in the order given, {list(classes)}."
         )
-    if not np.array_equal(yours, columns):
-        i = int(np.flatnonzero(yours != columns)[0])
-        return (
-            f"row {i}: label {labels[i]!r} belongs in column {columns[i]}, its position in classes; yours has its "
-            f"1 in column {yours[i]}."
-        )
-    return None
+    i = int(np.flatnonzero(yours != columns)[0])
+    return (
+        f"row {i}: label {labels.tolist()[i]!r} belongs in column {columns[i]}, its position in classes; yours "
+        f"has its 1 in column {yours[i]}."
+    )
 
 
 def _unknown_hint(function: Callable[..., Any]) -> str | None:
@@ -186,7 +188,7 @@ def _unknown_hint(function: Callable[..., Any]) -> str | None:
     return "'horse' is not one of the classes, yet no error: raise a ValueError that names the label."
 
 
-def one_hot(function: Callable[[np.ndarray, Sequence[Any]], Any]) -> Feedback:
+def one_hot_for(function: Callable[[np.ndarray, Sequence[Any]], Any]) -> Feedback:
     """Check ``function(labels, classes)`` -> float32 one-hot rows (N, len(classes)), each label's 1 in the column
     of its position in ``classes``, and a ``ValueError`` naming a label that is not a class."""
     ex = "2.2"

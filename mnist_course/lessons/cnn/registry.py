@@ -4,7 +4,7 @@ the test set, beside notebook 04's dense networks, and how their accuracies are 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,9 +15,23 @@ from mnist_course.lessons.cnn.results import FORMAT, known_models, save_results,
 from mnist_course.models import key as model_key
 from mnist_course.models import store as model_store
 from mnist_course.models import zoo as models
+from mnist_course.notebook import record
+from mnist_course.plots import finish_figure, new_figure
 from mnist_course.shipped import versions
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 MODELS_FILE = "05_models_full.json"
+CNNS = ("course-cnn", "cnn-32-64", "cnn-16-36", "lenet-avgpool", "keras-io-convnet")  # trained in this order
+SEEDED = ("course-cnn", "cnn-32-64")  # the choices this course made: three seeds each, the others one
+TABLE_ORDER = ("dense-512", "mlp-3x500", "cnn-16-36", "cnn-32-64", "lenet-avgpool", "keras-io-convnet", "course-cnn")
+
+
+def model_seeds(seed: int) -> dict[str, list[int]]:
+    """The seeds each CNN of :data:`CNNS` is trained with: ``seed``, ``seed + 1``, ``seed + 2`` for the course's own
+    choices (:data:`SEEDED`), ``seed`` alone for the others."""
+    return {name: [seed, seed + 1, seed + 2] if name in SEEDED else [seed] for name in CNNS}
 
 
 def run_models(
@@ -115,6 +129,82 @@ def accuracy_range(accuracies: Sequence[float], n: int) -> tuple[float, float]:
     return max(0.0, min(low, mean - 2 * spread)), min(1.0, max(high, mean + 2 * spread))
 
 
+def compared_models(shipped: dict[str, Any]) -> dict[str, Any]:
+    """The CNNs' results ``shipped`` (:func:`run_models` or the shipped file) with notebook 04's dense networks
+    beside them (:func:`dense_rows`), in :data:`TABLE_ORDER`, under ``"missing"`` the names not there. Each
+    model's mean test accuracy is recorded for the runner (``<name>_test_accuracy``), quietly."""
+    rows = {**shipped["models"], **dense_rows()}
+    ordered = {name: rows[name] for name in TABLE_ORDER if name in rows}
+    record(**{f"{name.replace('-', '_')}_test_accuracy": float(np.mean(r["test_accuracy"])) for name, r in ordered.items()})
+    return {**shipped, "models": ordered, "missing": [name for name in TABLE_ORDER if name not in rows]}
+
+
+def models_table(compared: dict[str, Any]) -> str:
+    """The comparison as text: per model its parameters, epochs, seconds per epoch on the full run's machine, test
+    accuracy (:func:`accuracy_text`) and what its source published; then where the rows come from and how long the
+    full run trained. ``compared`` comes from :func:`compared_models`."""
+    n_test = compared["test_images"]
+    lines = [
+        f"{compared['train_images']:,} training images, {n_test:,} test images; seconds on the full run's machine "
+        f"({compared['cpus']} CPUs)\n",
+        f"{'model':17}{'params':>9}{'epochs':>7}{'s/epoch':>8}  {'test accuracy':<30}published (source)",
+    ]
+    for name, row in compared["models"].items():
+        per_epoch = float(np.mean(row["seconds"])) / row["epochs"]
+        lines.append(
+            f"{name:17}{row['parameters']:>9,}{row['epochs']:>7}{per_epoch:>8.1f}  "
+            f"{accuracy_text(row['test_accuracy'], n_test):<30}{models.published(name)} "
+            f"({models.get_recipe(name).source})"
+        )
+        if row["recipe"] is not None and row["recipe"] != models.describe(name):
+            lines.append(f"   {name}'s recipe has changed since: run the full profile again to update these results")
+    from_04 = [name for name, row in compared["models"].items() if row["recipe"] is None]
+    lines.append(
+        f"\n{' and '.join(from_04) or 'none'}: from notebook 04's shipped results (results/{mlp.RESULTS_NAME}), "
+        "trained for the epochs its validation chose"
+    )
+    total = sum(sum(row["seconds"]) for name, row in compared["models"].items() if name not in from_04)
+    lines.append(f"training time of this notebook's full run: {total / 60:.0f} min")
+    if compared["missing"]:
+        lines.append(f"not in the shipped results (the full run stopped before them): {', '.join(compared['missing'])}")
+    return "\n".join(lines)
+
+
+def against_sources(compared: dict[str, Any]) -> str:
+    """What each CNN's source says beside what the course measured: where the source printed a number, whether it
+    lies inside the course's band (:func:`accuracy_range`); where it gave only words, the measured accuracy."""
+    n_test, lines = compared["test_images"], []
+    for name, row in compared["models"].items():
+        recipe = models.get_recipe(name)
+        if recipe.input_kind != "image" or models.published(name) == "-":
+            continue
+        ours = accuracy_text(row["test_accuracy"], n_test)
+        if recipe.published_accuracy is None:
+            lines.append(f"{name}: the source says {models.published(name)} in words; measured here {ours}")
+            continue
+        low, high = accuracy_range(row["test_accuracy"], n_test)
+        inside = "inside" if low <= recipe.published_accuracy / 100 <= high else "outside"
+        lines.append(
+            f"{name}: the source reports {models.published(name)}; measured here {ours}: the reported number lies "
+            f"{inside} our band {100 * low:.2f}-{100 * high:.2f} %"
+        )
+    return "\n".join(lines)
+
+
+def plot_accuracies(compared: dict[str, Any]) -> Figure:
+    """Each model's (mean) test accuracy against its parameters (log scale), with the band of :func:`accuracy_range`
+    as an error bar, and a legend instead of labels beside the points (close points would overlap)."""
+    fig = new_figure(7.0, 3.6)
+    ax = fig.subplots()
+    for name, row in compared["models"].items():
+        mean = 100 * float(np.mean(row["test_accuracy"]))
+        low, high = (100 * v for v in accuracy_range(row["test_accuracy"], compared["test_images"]))
+        ax.errorbar(row["parameters"], mean, yerr=[[mean - low], [high - mean]], fmt="o", capsize=3, label=name)
+    ax.set(xscale="log", xlabel="parameters (log scale)", ylabel="test accuracy (%)")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5), title="model", title_fontsize=8)
+    return finish_figure(fig, "test accuracy against parameters (bars: the bands compared above)")
+
+
 def check_models(doc: Field) -> None:
     """Refuse a models file :func:`run_models` could not have written: fields of their types and ranges (test
     accuracies whole numbers of images in [0, 1], seconds >= 0, one value per seed, known model names, at least
@@ -145,4 +235,19 @@ def check_models(doc: Field) -> None:
     (doc["cpus"] if doc.has("cpus") else doc["versions"]["cpus"]).integer(1)
 
 
-__all__ = ["MODELS_FILE", "check_models", "accuracy_range", "accuracy_text", "dense_rows", "run_models"]
+__all__ = [
+    "CNNS",
+    "MODELS_FILE",
+    "SEEDED",
+    "TABLE_ORDER",
+    "accuracy_range",
+    "accuracy_text",
+    "against_sources",
+    "check_models",
+    "compared_models",
+    "dense_rows",
+    "model_seeds",
+    "models_table",
+    "plot_accuracies",
+    "run_models",
+]
