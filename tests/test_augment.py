@@ -57,7 +57,11 @@ def test_shifted_batches_are_reproducible_differ_per_epoch_and_keep_labels() -> 
 
     def epochs(seed: int, count: int = 2) -> list[list[tuple[np.ndarray, np.ndarray]]]:
         data = models.batches("course-cnn", x, y, batch_size=4, shuffle_seed=seed, shift_pixels=2)
-        return [[(np.asarray(a), np.asarray(b)) for a, b in data] for _ in range(count)]
+        drawn = []
+        for _ in range(count):
+            drawn.append([(np.asarray(data[i][0]), np.asarray(data[i][1])) for i in range(len(data))])
+            data.on_epoch_end()  # what Keras' fit calls after each epoch of a PyDataset
+        return drawn
 
     first, again = epochs(7), epochs(7)
     for run_a, run_b in zip(first, again):

@@ -19,25 +19,6 @@ def _real_copy(real_data_dir, monkeypatch):
     monkeypatch.setenv("MNIST_COURSE_DATA", str(real_data_dir))
 
 
-@pytest.fixture(scope="module")
-def label_file(tmp_path_factory, real_arrays):
-    """The training labels as an IDX file written here with plain bytes (not with the package's writer)."""
-    y = real_arrays["y_train"]
-    path = tmp_path_factory.mktemp("idx") / "train-labels-idx1-ubyte.gz"
-    path.write_bytes(gzip.compress(struct.pack(">II", 2049, len(y)) + y.tobytes()))
-    return path
-
-
-def _open(path):
-    return (gzip.open if str(path).endswith(".gz") else open)(path, "rb")
-
-
-def read_header(path):
-    with _open(path) as f:
-        header = f.read(8)
-    return int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")
-
-
 def stub(*args):
     raise NotImplementedError("Exercise: write your code here")
 
@@ -45,78 +26,79 @@ def stub(*args):
 # Exercise 1.1 -------------------------------------------------------------------------------------------------------
 
 
-def test_read_label_header_accepts_the_solution_and_names_the_file(label_file):
-    feedback = check.read_label_header(read_header, label_file)
-    assert feedback.ok and feedback.message.startswith("correct.")
+def idx_file(array):
+    """The reference answer: the format written out with struct, independently of the check's own encoder."""
+    return struct.pack(f">I{array.ndim}I", 0x0800 + array.ndim, *array.shape) + array.tobytes()
+
+
+def test_to_idx_accepts_the_solution_and_names_the_magic_numbers():
+    feedback = check.to_idx(idx_file)
+    assert feedback.ok and feedback.message.startswith("correct. the magic numbers 0x00000801, 0x00000802")
     assert feedback.raise_if_wrong() is feedback  # a check cell shows it
-    assert "magic 2049" in feedback.message and "60000 labels in this file" in feedback.message
+    assert "0x00000804" in feedback.message and "read_idx reads each file back" in feedback.message
     assert repr(feedback).startswith("✅ Exercise 1.1: correct.")
-    assert check.read_label_header(read_header).ok  # the check's own files are enough
+    assert check.to_idx(lambda a: bytearray(idx_file(a))).ok  # a bytearray is bytes enough
 
 
-def test_read_label_header_accepts_numpy_big_endian_decoding(label_file):
-    def with_numpy(path):
-        with _open(path) as f:
-            return tuple(np.frombuffer(f.read(8), dtype=">u4"))
-
-    assert check.read_label_header(with_numpy, label_file).ok
-
-
-def little_endian(path):
-    with _open(path) as f:
-        header = f.read(8)
-    return int.from_bytes(header[:4], "little"), int.from_bytes(header[4:], "little")
+def test_the_reference_answer_matches_the_official_label_file(real_arrays, real_data_dir):
+    """The format the check asks for is MNIST's own: the reference gives the official test label file, byte for byte."""
+    with gzip.open(real_data_dir / "t10k-labels-idx1-ubyte.gz", "rb") as f:
+        official = f.read()
+    assert idx_file(real_arrays["y_test"]) == official and official[:4] == bytes([0, 0, 8, 1])
 
 
-def native_order(path):
-    with _open(path) as f:
-        return tuple(np.frombuffer(f.read(8), dtype="<u4"))
-
-
-def always_gzip(path):
-    with gzip.open(path, "rb") as f:
-        return struct.unpack(">II", f.read(8))
-
-
-def never_gzip(path):
-    with open(path, "rb") as f:
-        return struct.unpack(">II", f.read(8))
-
-
-def swapped(path):
-    magic, count = read_header(path)
-    return count, magic
-
-
-def raw_bytes(path):
-    with _open(path) as f:
-        return f.read(8)
+def _header(array, magic, order=">"):
+    return struct.pack(f"{order}I{array.ndim}I", magic, *array.shape)
 
 
 @pytest.mark.parametrize(
     "answer, phrase",
     [
-        (little_endian, "little-endian instead of big-endian"),
-        (native_order, "little-endian instead of big-endian"),
-        (always_gzip, "gzip.open failed on the plain file"),
-        (never_gzip, "you read the compressed bytes of a .gz file"),
-        (swapped, "magic and count are swapped"),
-        (raw_bytes, "you returned the raw bytes"),
-        (lambda path: read_header(path)[0], "return a pair of integers"),
-        (lambda path: (2049, 60000), "expected (magic, count)"),
+        (lambda a: _header(a, 2051) + a.tobytes(), "says 3 dimensions; this array has 1"),
+        (lambda a: _header(a, 0x0800 + a.ndim, "<") + a.tobytes(), "the header is little-endian"),
+        (
+            lambda a: struct.pack("<I", 0x0800 + a.ndim) + _header(a, 0)[4:] + a.tobytes(),
+            "the magic number is little-endian",
+        ),
+        (lambda a: _header(a, a.ndim) + a.tobytes(), "then 08 (unsigned bytes)"),
+        (lambda a: struct.pack(">4I", 0x0800 + a.ndim, *a.shape, *[0] * (3 - a.ndim)) + a.tobytes(), "a header of 16"),
+        (lambda a: struct.pack(">I", 0x0800 + a.ndim) + a.tobytes(), "a header of 4 bytes"),
+        (lambda a: a.tobytes(), "a header of 0 bytes"),
+        (lambda a: _header(a, 0x0800 + a.ndim) + a.astype(np.int64).tobytes(), "8 bytes per value"),
+        (lambda a: _header(a, 0x0800 + a.ndim) + a.tobytes(order="F"), "column-major order"),
+        (lambda a: _header(a, 0x0800 + a.ndim), "only the header"),
+        (lambda a: _header(a, 0x0800 + a.ndim) + bytes(a.size), "the values after it are not"),
+        (
+            lambda a: struct.pack(f">I{a.ndim}I", 0x0800 + a.ndim, *a.shape[::-1]) + a.tobytes(),
+            "the dimensions are reversed",
+        ),
+        (lambda a: gzip.compress(idx_file(a)), "gzip-compressed"),
+        (lambda a: idx_file(a).hex(), "that is text"),
+        (lambda a: np.frombuffer(idx_file(a), np.uint8), "yours is a ndarray"),
+        (lambda a: idx_file(a) + b"\0", "the IDX file of shape (7,) has 15"),
+        (lambda a: None, "forget `return`"),
     ],
 )
-def test_read_label_header_mistakes_get_their_hint(answer, phrase, label_file):
-    feedback = check.read_label_header(answer, label_file)
+def test_to_idx_mistakes_get_their_hint(answer, phrase):
+    feedback = check.to_idx(answer)
     assert not feedback.ok and feedback.message.startswith("not yet.")
     assert phrase in feedback.message, feedback.message
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         feedback.raise_if_wrong()
 
 
-def test_read_label_header_lets_the_stub_error_through(label_file):
+def test_to_idx_refuses_an_answer_that_changes_the_array():
+    def in_place(array):
+        result = idx_file(array)
+        array[...] = 0
+        return result
+
+    assert "changed the array it was given" in check.to_idx(in_place).message
+
+
+def test_to_idx_lets_the_stub_error_through():
     with pytest.raises(NotImplementedError):
-        check.read_label_header(stub, label_file)
+        check.to_idx(stub)
 
 
 # Exercise 1.2 -------------------------------------------------------------------------------------------------------
@@ -219,77 +201,82 @@ def test_predicted_sizes_lets_the_stub_error_through(test_files):
 # Exercise 1.4 -------------------------------------------------------------------------------------------------------
 
 
-def _read_all(path):
-    with _open(path) as f:
-        return f.read()
+def nearest(images, image):
+    return int(np.abs(images.astype(np.int16) - image.astype(np.int16)).sum(axis=(1, 2)).argmin())
 
 
-def read_images(path):
-    data = _read_all(path)
-    count, rows, cols = struct.unpack(">III", data[4:16])
-    return np.frombuffer(data, np.uint8, offset=16).reshape(count, rows, cols)
+def the_blog_post(images, image):  # the exercise's snippet
+    distances = np.abs(images - image).sum(axis=(1, 2))
+    return int(distances.argmin())
 
 
-def the_old_reader(path):  # the broken reader of the exercise
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    return np.frombuffer(data, dtype=np.uint8).reshape(-1, 28, 28)
+def test_the_exercise_premise_holds(real_arrays):
+    """The snippet finds an image of the set itself, and for most test digits another image than the nearest."""
+    images, tests = real_arrays["x_train"][:2000], real_arrays["x_test"][:20]
+    assert all(the_blog_post(images, images[i]) == i for i in range(0, 2000, 97))
+    assert sum(the_blog_post(images, t) != nearest(images, t) for t in tests) > 10
 
 
-def gzip_only(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    count, rows, cols = struct.unpack(">III", data[4:16])
-    return np.frombuffer(data, np.uint8, offset=16).reshape(count, rows, cols)
-
-
-def header_skipped_28(path):
-    return np.frombuffer(_read_all(path), np.uint8, offset=16).reshape(-1, 28, 28)
-
-
-def label_header(path):
-    data = _read_all(path)
-    count, rows, cols = struct.unpack(">III", data[4:16])
-    return np.frombuffer(data, np.uint8, offset=8).reshape(count, rows, cols)
-
-
-def little_endian_dims(path):
-    data = _read_all(path)
-    count, rows, cols = struct.unpack("<III", data[4:16])
-    return np.frombuffer(data, np.uint8, offset=16).reshape(count, rows, cols)
-
-
-def test_read_images_accepts_the_solution_on_the_real_file(test_files, real_arrays):
-    feedback = check.read_images(read_images, test_files[0])
-    assert feedback.ok and feedback.message.startswith("correct. the header says how to read the rest")
-    assert feedback.raise_if_wrong() is feedback
-    assert check.read_images(read_images).ok  # the check's own files are enough
-    assert np.array_equal(read_images(test_files[0]), real_arrays["x_test"])  # the reference really reads MNIST
+def test_nearest_image_accepts_the_solution_and_reports_the_real_digits(real_arrays):
+    images, labels = real_arrays["x_train"][:2000], real_arrays["y_train"][:2000]
+    tests, test_labels = real_arrays["x_test"][:20], real_arrays["y_test"][:20]
+    right_labels = sum(int(labels[nearest(images, t)] == y) for t, y in zip(tests, test_labels))
+    agree = sum(the_blog_post(images, t) == nearest(images, t) for t in tests)
+    feedback = check.nearest_image(nearest)
+    assert feedback.ok and feedback.message.startswith("correct. among the first 2,000 training images")
+    assert feedback.raise_if_wrong() is feedback  # a check cell shows it
+    assert f"found the same image for only {agree} of them" in feedback.message
+    assert f"{right_labels} of these 20 right" in feedback.message
+    as_float = lambda images, image: np.abs(images.astype("float32") - image).sum(axis=(1, 2)).argmin()  # noqa: E731
+    assert check.nearest_image(as_float).ok  # a NumPy integer is an index too
 
 
 @pytest.mark.parametrize(
     "answer, phrase",
     [
-        (the_old_reader, "the 16 header bytes are read as pixels too"),
-        (gzip_only, "gzip.open failed on a plain file"),
-        (header_skipped_28, "instead of assuming 28 x 28"),
-        (label_header, "8 bytes skipped, but an image file's header is 16"),
-        (little_endian_dims, "they were decoded little-endian"),
-        (lambda path: read_images(path).astype(np.int8), "dtype int8"),
-        (lambda path: read_images(path).reshape(len(read_images(path)), -1), "not to sizes assumed in advance"),
-        (lambda path: read_images(path)[:1], "expected (3, 5, 4)"),
-        (lambda path: 255 - read_images(path), "the right shape but other pixels"),
-        (lambda path: read_images(path).tolist(), "dtype int64"),
-        (lambda path: None, "forget `return`"),
+        (the_blog_post, "images - image is computed in uint8, which wraps around"),
+        (lambda images, image: int(np.abs(image - images).sum(axis=(1, 2)).argmin()), "image - images wraps around"),
+        (
+            lambda images, image: int(np.abs(images.astype(np.int8) - image.astype(np.int8)).sum(axis=(1, 2)).argmin()),
+            "int8 holds -128..127",
+        ),
+        (
+            lambda images, image: int(np.abs(images.astype(np.uint16) - image).sum(axis=(1, 2)).argmin()),
+            "an unsigned type wraps around below 0",
+        ),
+        (
+            lambda images, image: int(((images.astype(np.int32) - image) ** 2).sum(axis=(1, 2)).argmin()),
+            "you changed the distance",
+        ),
+        (
+            lambda images, image: int(np.abs(images.astype(np.int32) - image).sum(axis=(1, 2)).argmax()),
+            "argmax picks the farthest image",
+        ),
+        (
+            lambda images, image: np.abs(images.astype(np.int32) - image).sum(axis=(1, 2)),
+            "you returned all the distances",
+        ),
+        (lambda images, image: 0, "on test digit 0 you picked image 0, the nearest is image"),
+        (lambda images, image: len(images), "is not an image of the"),
+        (lambda images, image: "0", "return one index, a whole number"),
+        (lambda images, image: None, "forget `return`"),
     ],
 )
-def test_read_images_mistakes_get_their_hint(answer, phrase, test_files):
-    feedback = check.read_images(answer, test_files[0])
+def test_nearest_image_mistakes_get_their_hint(answer, phrase):
+    feedback = check.nearest_image(answer)
     assert not feedback.ok and phrase in feedback.message, feedback.message
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         feedback.raise_if_wrong()
 
 
-def test_read_images_lets_the_stub_error_through(test_files):
+def test_nearest_image_refuses_an_answer_that_changes_the_images():
+    def in_place(images, image):
+        images -= image  # uint8, in the caller's array
+        return int(images.sum(axis=(1, 2)).argmin())
+
+    assert "changed the arrays it was given" in check.nearest_image(in_place).message
+
+
+def test_nearest_image_lets_the_stub_error_through():
     with pytest.raises(NotImplementedError):
-        check.read_images(stub, test_files[0])
+        check.nearest_image(stub)

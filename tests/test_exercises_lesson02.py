@@ -69,45 +69,98 @@ def test_predicted_input_lets_the_stub_error_through():
 # Exercise 2.2 -------------------------------------------------------------------------------------------------------
 
 
-def test_one_hot_by_hand_accepts_the_solution():
-    feedback = check.one_hot_by_hand(lambda y: np.eye(10, dtype="float32")[y])
-    assert feedback.ok and feedback.message.startswith("correct. the same 0s and 1s as keras.utils.to_categorical")
+def one_hot_for(labels, classes):
+    column = {c: i for i, c in enumerate(classes)}
+    rows = np.zeros((len(labels), len(classes)), dtype=np.float32)
+    for row, label in enumerate(labels):
+        if label not in column:
+            raise ValueError(f"label {label} is not one of the classes")
+        rows[row, column[label]] = 1
+    return rows
+
+
+def test_one_hot_for_gives_what_a_hand_written_table_says():
+    """The reference answer against rows written out by hand: letters 1..26 in columns 0..25, names by position."""
+    expected = np.zeros((3, 26), dtype=np.float32)
+    expected[0, 0] = expected[1, 25] = expected[2, 4] = 1  # a, z, e
+    assert np.array_equal(one_hot_for(np.array([1, 26, 5]), list(range(1, 27))), expected)
+    names = one_hot_for(np.array(["dog", "frog"]), ["frog", "cat", "dog", "bird"])
+    assert names.tolist() == [[0, 0, 1, 0], [1, 0, 0, 0]]
+
+
+def test_one_hot_for_accepts_the_solution_and_others():
+    feedback = check.one_hot_for(one_hot_for)
+    assert feedback.ok and feedback.message.startswith("correct. a label's column is its position in classes")
     assert feedback.raise_if_wrong() is feedback  # a check cell shows it
+    by_index = lambda labels, classes: np.eye(len(classes), dtype="float32")[[classes.index(x) for x in labels]]  # noqa: E731
+    assert check.one_hot_for(by_index).ok  # list.index raises ValueError naming the missing label
 
 
-def _loop_one_hot(y):
-    out = np.zeros((len(y), 10), dtype=np.float32)
-    out[np.arange(len(y)), y] = 1
-    return out
+def _eye(columns, width, dtype="float32"):
+    return np.eye(width, dtype=dtype)[columns]
+
+
+def _sorted_columns(labels, classes):
+    return _eye([sorted(classes).index(x) for x in labels], len(classes))
+
+
+def _zero_row_for_unknown(labels, classes):
+    rows = np.zeros((len(labels), len(classes)), dtype=np.float32)
+    for row, label in enumerate(labels):
+        if label in classes:
+            rows[row, list(classes).index(label)] = 1
+    return rows
+
+
+def _key_error(labels, classes):
+    column = {c: i for i, c in enumerate(classes)}
+    return _eye([column[x] for x in labels], len(classes))
+
+
+def _silent_ValueError(labels, classes):  # noqa: N802
+    if any(x not in classes for x in labels):
+        raise ValueError("a label is not one of the classes")
+    return one_hot_for(labels, classes)
 
 
 @pytest.mark.parametrize(
     "answer, phrase",
     [
-        (lambda y: y, "these are still integer labels"),
-        (lambda y: np.eye(10, dtype="float32")[y].T, "is transposed"),
-        (lambda y: np.eye(int(y.max()) + 1, dtype="float32")[y], "there are always 10 classes"),
-        (lambda y: np.eye(10)[y], "dtype float64"),
-        (lambda y: np.eye(10, dtype=int)[y], "dtype int"),
-        (lambda y: np.ones((len(y), 10), dtype="float32"), "nine 0s and a single 1"),
-        (lambda y: np.eye(10, dtype="float32")[9 - y], "the 1 is in the wrong column"),
-        (lambda y: np.eye(10, dtype="float32")[y][:, :9], "expected shape (100, 10)"),
+        (lambda labels, classes: _eye(labels, len(classes)), "label 26 has no column 26"),
+        (lambda labels, classes: _eye(labels, int(labels.max()) + 1), "27 columns, np.eye(max + 1)"),
+        (
+            lambda labels, classes: _eye(np.unique(labels, return_inverse=True)[1], len(np.unique(labels))),
+            "one per label present in the batch",
+        ),
+        (lambda labels, classes: _eye(np.searchsorted(classes, labels), len(classes)), "np.searchsorted assumes"),
+        (_sorted_columns, "your columns follow the classes sorted"),
+        (lambda labels, classes: _eye(labels - 1, len(classes)), "0..9: IndexError (index 255 is out of bounds"),
+        (lambda labels, classes: one_hot_for(labels, classes)[:, ::-1], "belongs in column"),
+        (lambda labels, classes: one_hot_for(labels, classes).T, "is transposed"),
+        (lambda labels, classes: one_hot_for(labels, classes).astype(np.float64), "dtype float64"),
+        (lambda labels, classes: one_hot_for(labels, classes) * 2, "zeros and a single 1"),
+        (lambda labels, classes: one_hot_for(labels, classes)[:, :-1], "expected shape (100, 10)"),
+        (lambda labels, classes: labels, "these are still labels"),
+        (_zero_row_for_unknown, "became a row of zeros, silently"),
+        (
+            lambda labels, classes: _eye([list(classes).index(x) if x in classes else 0 for x in labels], len(classes)),
+            "yet no error",
+        ),
+        (_key_error, "an unknown label raised KeyError"),
+        (_silent_ValueError, "must name the label that is not a class"),
+        (lambda labels, classes: None, "forget `return`"),
     ],
 )
-def test_one_hot_by_hand_mistakes_get_their_hint(answer, phrase):
-    feedback = check.one_hot_by_hand(answer)
+def test_one_hot_for_mistakes_get_their_hint(answer, phrase):
+    feedback = check.one_hot_for(answer)
     assert not feedback.ok and phrase in feedback.message, feedback.message
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         feedback.raise_if_wrong()
 
 
-def test_one_hot_by_hand_accepts_a_loop():
-    assert check.one_hot_by_hand(_loop_one_hot).ok
-
-
-def test_one_hot_by_hand_lets_the_stub_error_through():
+def test_one_hot_for_lets_the_stub_error_through():
     with pytest.raises(NotImplementedError):
-        check.one_hot_by_hand(stub)
+        check.one_hot_for(stub)
 
 
 # Exercise 2.3 -------------------------------------------------------------------------------------------------------
@@ -155,7 +208,7 @@ def test_standardize_accepts_the_solution_and_says_the_test_set_is_not_centred(r
     x_train, x_test = real_arrays["x_train"][:1000].astype(np.float64), real_arrays["x_test"][:1000]
     test_mean = (x_test - x_train.mean()) / x_train.std()
     feedback = check.standardize(standardize)
-    assert feedback.ok and feedback.message.startswith("correct. the training images now have mean 0 and std 1")
+    assert feedback.ok and feedback.message.startswith("correct. the first 1000 training images get mean 0 and std 1")
     assert feedback.raise_if_wrong() is feedback  # a check cell shows it
     assert f"mean {test_mean.mean():.3f}" in feedback.message
 

@@ -65,7 +65,7 @@ def test_the_reference_solutions_pass():
         (check.predict_stack((7, 7, 16), 1392), "5.1", "(7, 7, 16) and 1,392 parameters"),
         (check.dense_inputs(dense_inputs), "5.2", "gets 1,200 inputs"),
         (check.build_cnn(cnn()), "5.3", "28 → 28 → 14 → 12 → 6 pixels a side"),
-        (check.model_inputs(model_inputs), "5.4", "(6, 10) and (4, 10)"),
+        (check.batch_norm(batch_norm), "5.4", "matches keras.layers.BatchNormalization in both modes"),
     ]:
         assert result.ok and result.exercise == ex and result.message.startswith("correct. "), result
         assert result.raise_if_wrong() is result  # a check cell shows it
@@ -76,7 +76,8 @@ def test_the_reference_solutions_pass():
 def test_other_right_answers_pass_too():
     assert check.predict_stack([7, 7, 16], np.int64(1392)).ok  # a list and a NumPy integer
     assert check.predict_stack((7, 7, 16), 1392.0).ok
-    assert check.model_inputs(lambda a, b: (np.expand_dims(a, -1) / 255.0, np.expand_dims(b, -1) / 255.0)).ok
+    assert check.batch_norm(batch_norm_keepdims).ok  # statistics kept as (1, 1, 1, C), any float dtype
+    assert check.batch_norm(batch_norm_by_keras).ok  # Keras' own ops, returning a tensor
     assert check.dense_inputs(
         lambda kernel=3, padding="same", stride=1: float(dense_inputs(kernel, padding, stride))
     ).ok
@@ -140,46 +141,87 @@ def test_predict_stack_without_a_prediction_is_not_implemented(shape, params):
         check.predict_stack(shape, params)
 
 
-def model_inputs(x_train, x_test):
-    return (
-        x_train.reshape(len(x_train), 28, 28, 1).astype("float32") / 255,
-        x_test.reshape(len(x_test), 28, 28, 1).astype("float32") / 255,
-    )
+def batch_norm(x, gamma, beta, moving_mean, moving_var, training, epsilon=1e-3):
+    """The solution: per channel over the batch and every position in training, the moving averages at inference."""
+    if training:
+        mean, var = x.mean(axis=(0, 1, 2)), x.var(axis=(0, 1, 2))
+    else:
+        mean, var = moving_mean, moving_var
+    return gamma * (x - mean) / np.sqrt(var + epsilon) + beta
 
 
-def _inputs(train=lambda a: a.reshape(len(a), 28, 28, 1) / 255, test=lambda a: a.reshape(len(a), 28, 28, 1) / 255):
-    return lambda x_train, x_test: (train(x_train), test(x_test))
+def batch_norm_keepdims(x, gamma, beta, moving_mean, moving_var, training, epsilon=1e-3):
+    x = x.astype("float64")
+    axes = (0, 1, 2)
+    mean = x.mean(axis=axes, keepdims=True) if training else moving_mean.reshape(1, 1, 1, -1)
+    var = ((x - x.mean(axis=axes, keepdims=True)) ** 2).mean(axis=axes, keepdims=True) if training else moving_var
+    return (x - mean) * (gamma / np.sqrt(var + epsilon)) + beta
+
+
+def batch_norm_by_keras(x, gamma, beta, moving_mean, moving_var, training, epsilon=1e-3):
+    ops = keras.ops
+    mean, var = ops.moments(x, axes=(0, 1, 2)) if training else (moving_mean, moving_var)
+    return (x - mean) / ops.sqrt(var + epsilon) * gamma + beta
+
+
+def bn_with(
+    *, axis=(0, 1, 2), inference="moving", ddof=0, eps_inside=True, sqrt=True, affine=True, training_stats="batch"
+):
+    """A student's ``batch_norm`` with one of the usual mistakes (the defaults are the right answer)."""
+
+    def answer(x, gamma, beta, moving_mean, moving_var, training, epsilon=1e-3):
+        x = x.astype("float64")
+        batch_stats = (x.mean(axis=axis), x.var(axis=axis, ddof=ddof))
+        if training:
+            mean, var = batch_stats if training_stats == "batch" else (moving_mean, moving_var)
+        else:
+            mean, var = (moving_mean, moving_var) if inference == "moving" else batch_stats
+        spread = (np.sqrt(var + epsilon) if eps_inside else np.sqrt(var) + epsilon) if sqrt else var + epsilon
+        x_hat = (x - mean) / spread
+        return gamma * x_hat + beta if affine else x_hat
+
+    return answer
+
+
+def the_tutorials_code(x, gamma, beta, moving_mean, moving_var, training, epsilon=1e-3):
+    """The buggy code of the exercise, as the notebook gives it."""
+    mean, var = x.mean(axis=0), x.var(axis=0)  # the batch's mean and variance
+    return gamma * (x - mean) / np.sqrt(var + epsilon) + beta
+
+
+def test_batch_norm_reference_matches_keras_by_hand():
+    """The check's reference, Keras' layer, against the formula written out for one value (not the check's code)."""
+    x = np.arange(2 * 2 * 2 * 1, dtype="float32").reshape(2, 2, 2, 1)  # 0..7: mean 3.5, variance 5.25
+    layer = keras.layers.BatchNormalization(epsilon=1e-3)
+    layer.build(x.shape)
+    layer.set_weights([np.array([2.0]), np.array([1.0]), np.array([1.0]), np.array([4.0])])
+    trained = keras.ops.convert_to_numpy(layer(x, training=True))
+    inferred = keras.ops.convert_to_numpy(layer(x, training=False))  # moving averages moved by the call above
+    assert trained[1, 1, 1, 0] == pytest.approx(2 * (7 - 3.5) / math.sqrt(5.25 + 1e-3) + 1, rel=1e-5)
+    moving_mean, moving_var = 0.99 * 1 + 0.01 * 3.5, 0.99 * 4 + 0.01 * 5.25  # Keras' default momentum 0.99
+    assert inferred[1, 1, 1, 0] == pytest.approx(2 * (7 - moving_mean) / math.sqrt(moving_var + 1e-3) + 1, rel=1e-4)
 
 
 @pytest.mark.parametrize(
     "answer, phrase",
     [
-        (
-            lambda a, b: (
-                a.reshape(len(a), 28, 28, 1).astype("float32"),
-                b.reshape(len(b), 1, 28, 28).astype("float32"),
-            ),
-            "x_test is shaped (N, 1, 28, 28), channels first",
-        ),
-        (_inputs(test=lambda a: a.reshape(len(a), 1, 28, 28) / 255), "x_test is shaped (N, 1, 28, 28)"),
-        (_inputs(train=lambda a: a.reshape(len(a), 28, 28, 1).astype("float32")), "x_train still holds pixel values"),
-        (_inputs(test=lambda a: a.reshape(len(a), 28, 28, 1) * 1.0), "x_test still holds pixel values up to 255"),
-        (_inputs(train=lambda a: a.reshape(len(a), 28, 28, 1) / a.max()), "divided by its own maximum (200)"),
-        (
-            _inputs(
-                train=lambda a: a.reshape(len(a), 28, 28, 1) / 256, test=lambda a: a.reshape(len(a), 28, 28, 1) / 256
-            ),
-            "divide by 255, so that white is exactly 1",
-        ),
-        (_inputs(train=lambda a: a.reshape(len(a), 784) / 255), "flattened to (N, 784)"),
-        (_inputs(train=lambda a: a / 255), "has shape (6, 28, 28)"),
-        (_inputs(train=lambda a: a[::-1].reshape(len(a), 28, 28, 1) / 255), "in their order"),
-        (lambda a, b: None, "returns None"),
-        (lambda a, b: model_inputs(a, b)[0], "return the pair"),
+        (the_tutorials_code, "with training=True: statistics per pixel"),
+        (bn_with(axis=0), "axis=(0, 1, 2)"),
+        (bn_with(inference="batch"), "with training=False: at inference (training=False) BatchNormalization uses"),
+        (bn_with(axis=0, inference="batch"), "statistics per pixel"),
+        (bn_with(training_stats="moving"), "with training=True: in training (training=True) BatchNormalization"),
+        (bn_with(ddof=1), "not by that number − 1"),
+        (bn_with(eps_inside=False), "epsilon goes inside the square root"),
+        (bn_with(sqrt=False), "not by the variance"),
+        (bn_with(affine=False), "gamma * x_hat + beta"),
+        (lambda x, *args, training, epsilon=1e-3: x * 2.0, "differs from keras.layers.BatchNormalization's by up to"),
+        (lambda x, *args, training, epsilon=1e-3: None, "did you forget `return`"),
+        (lambda x, *args, training, epsilon=1e-3: x[0], "returns shape (4, 4, 3)"),
+        (lambda x, *args, training, epsilon=1e-3: "x", "returns shape ()"),
     ],
 )
-def test_model_inputs_hints(answer, phrase):
-    result = check.model_inputs(answer)
+def test_batch_norm_hints(answer, phrase):
+    result = check.batch_norm(answer)
     assert not result.ok and phrase in result.message, result.message
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         result.raise_if_wrong()
@@ -275,7 +317,7 @@ def test_build_cnn_names_the_first_layer_that_differs(build, phrase):
 
 
 @pytest.mark.parametrize(
-    "run", [lambda: check.dense_inputs(stub), lambda: check.build_cnn(stub), lambda: check.model_inputs(stub)]
+    "run", [lambda: check.dense_inputs(stub), lambda: check.build_cnn(stub), lambda: check.batch_norm(stub)]
 )
 def test_an_unsolved_stub_raises_not_implemented(run):
     with pytest.raises(NotImplementedError, match="write your code here"):

@@ -18,40 +18,58 @@ def stub(*args, **kwargs):
     raise NotImplementedError("Exercise 7.x: write your code here")
 
 
-# --- 7.1: which SGD learning rates diverge on the bowl --------------------------------------------------------------
+# --- 7.1: the largest stable learning rate of the bowl (40·x² + 5·y²) / 2 -------------------------------------------
 
 
-def test_the_right_prediction_passes_and_names_the_limit():
-    result = check.diverging_rates(lambda: {0.11, 0.2})
-    assert result.ok and result.exercise == "7.1" and "η < 2/20 = 0.1" in result.message, result
-    assert "0.11 diverges" in result.message and "0.09 converges" in result.message
+@pytest.mark.parametrize("prediction", [2 / 40, 0.05, np.float64(0.05), 0.0495])
+def test_the_right_prediction_passes_and_names_the_limit(prediction):
+    result = check.largest_stable_rate(lambda: prediction)
+    assert result.ok and result.exercise == "7.1" and "η ≤ 2/40 = 0.05" in result.message, result
+    assert "Your prediction held" in result.message and "ran 100 steps" in result.message
     assert result.raise_if_wrong() is result
-    assert check.diverging_rates(lambda: [0.2, 0.11]).ok  # any collection of the rates
 
 
 def test_the_bowl_runs_as_the_rule_says():
-    # y is multiplied by 1 − 20η each step: |−1.2|⁵⁰ ≈ 9100, |−0.8|⁵⁰ ≈ 1.4e-5
-    assert abs(check.sgd_on_the_bowl(0.11)[-1, 1]) == pytest.approx(1.2**50, rel=1e-9)
-    assert abs(check.sgd_on_the_bowl(0.09)[-1, 1]) == pytest.approx(0.8**50, rel=1e-9)
+    # x is multiplied by 1 − 40η each step and y by 1 − 5η: at η = 0.04, (−0.6)¹⁰⁰ and 0.8¹⁰⁰
+    path = check.sgd_on_the_bowl(0.04)
+    assert path.shape == (101, 2)
+    assert path[-1, 0] == pytest.approx(-4.0 * 0.6**100, rel=1e-9)
+    assert path[-1, 1] == pytest.approx(0.8**100, rel=1e-9)
+    # just above 2/40 the steep coordinate grows by |1 − 40·0.051| = 1.04 per step
+    assert abs(check.sgd_on_the_bowl(0.051)[-1, 0]) == pytest.approx(4.0 * 1.04**100, rel=1e-9)
 
 
 @pytest.mark.parametrize(
     "prediction, phrase",
     [
-        ({0.09, 0.11, 0.2}, "zigzags, but every swing is smaller"),
-        ({0.2}, "0.11 diverges too"),
-        ({0.01, 0.11, 0.2}, "slow, not unstable"),
-        (set(), "which rates make |1 − 20η| larger than 1"),
-        ({0.5}, "is not one of them"),
-        ("fast", "return a set of learning rates"),
+        (0.1, "the limit of the notebook's valley"),  # copied from the valley above: 2/20
+        (0.4, "the flat direction y"),  # 2/5
+        (0.025, "the fastest rate for x"),  # 1/40
+        (2 / 45, "You added the two curvatures"),
+        (0.03, "it tolerates more"),
+        (0.07, "predict lower"),
+        (1.0, "predict lower"),  # the path overflows to inf: still a hint, not a crash
+        (-0.05, "a positive number"),
+        (0, "a positive number"),
+        (float("nan"), "a positive number"),
+        ("0.05", "return one number"),
+        ({0.05}, "return one number"),
+        (True, "return one number"),
         (None, "forget `return`"),
     ],
 )
 def test_each_wrong_prediction_gets_its_hint(prediction, phrase):
-    result = check.diverging_rates(lambda: prediction)
+    result = check.largest_stable_rate(lambda: prediction)
     assert not result.ok and phrase in result.message, result
+    assert "Your prediction held" not in result.message
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):
         result.raise_if_wrong()
+
+
+def test_the_run_is_reported_around_the_prediction():
+    """The check's experiment runs 3 % either side of the predicted rate, whatever the prediction."""
+    message = check.largest_stable_rate(lambda: 0.1).message
+    assert "at 0.097 (3 % below yours)" in message and "at 0.103 (3 % above)" in message
 
 
 # --- 7.2: one-hot labels fed to a sparse loss ----------------------------------------------------------------------
@@ -213,7 +231,7 @@ def test_the_check_tells_the_paper_form_from_keras_form():
 @pytest.mark.parametrize(
     "run",
     [
-        lambda digits: check.diverging_rates(stub),
+        lambda digits: check.largest_stable_rate(stub),
         lambda digits: check.one_hot_with_sparse_loss(stub, *digits),
         lambda digits: check.adam_step(stub),
     ],

@@ -187,12 +187,16 @@ def test_a_failed_save_leaves_the_stored_results_untouched(tmp_path, monkeypatch
 def test_results_table():
     table = results_table([fake("slow", [0.1, 0.81234, 0.9], [0.0, 1.0, 2.04]), fake("boom", [0.1, None], [0, 9])])
     lines = str(table).splitlines()
-    assert lines[0].startswith("| run | optimizer | learning rate | loss | batch | val accuracy (95 % interval) | best")
-    # 90 % of 100 validation images: Wilson 95 % interval 82.6-94.5 %
-    assert lines[2] == (
-        "| slow | sgd, momentum 0.9 | 0.01 | categorical | 128 | 90.00 % (82.6-94.5) | 0.9000 | 0.7667 | 2.0 |"
+    # one seed: every header says its unit, every accuracy is in percent
+    assert lines[0] == (
+        "| run | optimizer | learning rate | loss | batch size | final val accuracy, % (95 % interval) "
+        "| best epoch's val accuracy, % | final val cross-entropy | training time, s |"
     )
-    assert lines[3] == "| boom | sgd, momentum 0.9 | 0.01 | categorical | 128 | diverged | 0.1000 | 1.1500 | 9.0 |"
+    # 90 % of 100 validation images: Wilson 95 % interval 82.6-94.5 %; cross-entropy 2.3 / 3 after epoch 2
+    assert (
+        lines[2] == "| slow | sgd, momentum 0.9 | 0.01 | categorical | 128 | 90.00 (82.6-94.5) | 90.00 | 0.7667 | 2.0 |"
+    )
+    assert lines[3] == "| boom | sgd, momentum 0.9 | 0.01 | categorical | 128 | diverged | 10.00 | 1.1500 | 9.0 |"
     assert len(lines) == 4 and table._repr_markdown_() == str(table) == repr(table)
     seeds = [
         fake("a", [0.1, 0.80], [0, 1.0], seed=1),
@@ -200,9 +204,11 @@ def test_results_table():
         fake("a", [0.1, 0.82], [0, 2.0], seed=3),
     ]
     lines = str(results_table(seeds)).splitlines()
-    assert "(mean ± sd)" in lines[0] and len(lines) == 3
-    assert lines[2] == (
-        "| a | sgd, momentum 0.9 | 0.01 | categorical | 128 | 82.00 ± 2.00 % over 3 seeds | 0.8200 | 1.1500 | 2.0 |"
+    assert "final val accuracy, % (mean ± sd over 3 seeds)" in lines[0] and len(lines) == 3
+    assert "best epoch's val accuracy, % (mean)" in lines[0] and "training time, s (mean ± sd)" in lines[0]
+    # accuracies 80, 84, 82 %: mean 82, sd 2; seconds 1, 3, 2: mean 2, sd 1
+    assert (
+        lines[2] == "| a | sgd, momentum 0.9 | 0.01 | categorical | 128 | 82.00 ± 2.00 | 82.00 | 1.1500 | 2.0 ± 1.0 |"
     )
 
 
@@ -211,7 +217,9 @@ def test_uncertainty_of_a_final_accuracy_and_ties():
     centre, low, high = final_accuracy(one, "a")
     assert centre == 0.9 and low == pytest.approx(0.8256, abs=1e-4) and high == pytest.approx(0.9448, abs=1e-4)
     assert format_final(one, "a") == "90.00 % (82.6-94.5)"
-    assert compare(one, "b", "c").endswith("the intervals overlap, a tie")  # 80 and 86 of 100 are not told apart
+    # 80 and 86 of 100, one seed: the intervals overlap, so the difference is not resolved (never "a tie")
+    sentence = compare(one, "b", "c")
+    assert "not resolved" in sentence and "tie" not in sentence
     wide = [fake(n, [0.1, acc], [0, 1], n_val=10_000) for n, acc in [("a", 0.9), ("b", 0.8)]]
     assert compare(wide, "b", "a").startswith("a (90.00 % (89.4-90.6)) ends above b")
     # three seeds: the mean, and the wider of mean ± 2 sd (here 2 sd = 4 points) and the Wilson interval
@@ -221,6 +229,31 @@ def test_uncertainty_of_a_final_accuracy_and_ties():
     assert seeds_in(seeds) == [0, 1, 2] and format_final(seeds, "s") == "82.00 ± 2.00 % over 3 seeds"
     with pytest.raises(KeyError, match="zz"):
         final_accuracy(seeds, "zz")
+
+
+def test_compare_pairs_the_seeds():
+    """The race is paired by seed, so compare() tests the per-seed differences (paired t, 95 %), not two separate
+    intervals: a gap small next to the seed-to-seed spread is resolved when every seed shows it."""
+
+    def runs(name: str, accuracies: list[float | None]) -> list[RaceRun]:
+        return [fake(name, [0.1, acc], [0, 1], seed=seed, n_val=10_000) for seed, acc in zip((42, 43, 44), accuracies)]
+
+    a, b = runs("a", [0.800, 0.842, 0.828]), runs("b", [0.790, 0.830, 0.820])
+    # differences 1.0, 1.2, 0.8 points: mean 1.0, sd 0.2, se 0.2/√3; t(0.975, 2) = 4.3027: 1.0 ± 0.497
+    sentence = compare(a + b, "a", "b")
+    assert sentence == (
+        "a (82.33 %) − b (81.33 %) = +1.00 points over 3 paired seeds, 95 % interval +0.50 to +1.50: a ends higher"
+    )
+    assert final_accuracy(a + b, "a")[1] < final_accuracy(a + b, "b")[2]  # the separate intervals overlap
+    assert compare(a + b, "b", "a").endswith("-1.50 to -0.50: a ends higher")
+    # differences 1.0, −1.0, 0.5 points: mean 0.17, sd 1.04, se 0.60, half-width 2.59: the interval contains 0
+    c = runs("c", [0.790, 0.852, 0.823])
+    assert compare(a + c, "a", "c").endswith("95 % interval -2.42 to +2.75: not resolved")
+    same = runs("d", [0.800, 0.842, 0.828])
+    assert compare(a + same, "a", "d").endswith("the same accuracy on each of the 3 seeds, a difference of 0")
+    # a diverged seed counts as accuracy 0: 80 points below on that seed
+    crashed = runs("e", [0.790, None, 0.820])
+    assert compare(a + crashed, "a", "e").startswith("a (82.33 %) − e (53.67 %) = +28.67 points")
 
 
 def test_plot_race_against_epochs_and_seconds():
@@ -242,6 +275,30 @@ def test_plot_race_against_epochs_and_seconds():
     plt.close("all")
     with pytest.raises(ValueError, match="epoch"):
         plot_race(runs, x="steps")
+
+
+def _ticks_in_view(axis) -> list[float]:
+    low, high = sorted(axis.get_view_interval())
+    return [t for t in axis.get_ticklocs() if low - 1e-9 <= t <= high + 1e-9]
+
+
+def test_every_race_figure_is_titled_labelled_and_ticked_in_whole_epochs():
+    import matplotlib.pyplot as plt
+
+    one_epoch = [fake("a", [0.1, 0.5], [0.0, 2.0]), fake("b", [0.1, 0.6], [0.0, 3.0])]  # 0..1: 0.2 steps by default
+    fig = plot_race(one_epoch)
+    assert fig._suptitle.get_text() == "Training loss and validation accuracy per epoch"
+    for ax in fig.axes:
+        ticks = _ticks_in_view(ax.xaxis)
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks
+        assert ax.get_xlabel() == "epoch" and ax.get_ylabel()
+    accuracy = fig.axes[-1]
+    assert accuracy.get_ylabel() == "validation accuracy (%)"
+    assert accuracy.yaxis.get_major_formatter()(0.5, 0) == "50"  # fractions stored, percent shown
+    fig = plot_race(one_epoch, x="time", metrics=("val_crossentropy",), title="mine")
+    assert fig._suptitle.get_text() == "mine" and fig.axes[0].get_ylabel() == "validation cross-entropy"
+    assert plot_race(one_epoch, x="time")._suptitle.get_text().endswith("per second of training")
+    plt.close("all")
 
 
 def test_viewer_checkboxes_change_the_plotted_lines():
@@ -361,7 +418,11 @@ def test_plot_paths_draws_one_line_per_optimizer_in_its_colour():
     drawn = {line.get_label(): line for line in surface.lines if not line.get_label().startswith("_")}
     assert set(drawn) == {"SGD", "Adam"} and drawn["Adam"].get_color() == RUN_COLORS["adam"]
     np.testing.assert_allclose(losses.lines[0].get_ydata(), [8.0 + 10.0, 4.5 + 2.5, 2.0 + 0.4])
-    plt.close(fig)
+    assert fig._suptitle.get_text() == "paths" and surface.get_title() and losses.get_title()
+    assert surface.get_xlabel() == "weight x" and losses.get_xlabel() == "step" and losses.get_ylabel()
+    assert all(float(t).is_integer() for t in _ticks_in_view(losses.xaxis))  # steps 0, 1, 2: no 0.25 ticks
+    assert plot_paths(bowl.loss, paths, extent=(-5, 1, -1.5, 1.5))._suptitle.get_text()  # titled by default
+    plt.close("all")
 
 
 def test_the_shipped_file_is_only_a_whole_full_race_over_three_seeds(tmp_path):

@@ -125,6 +125,11 @@ def _raised_hint(err: Exception, labels: np.ndarray, classes: Sequence[Any]) -> 
             f"{classes[-1]} the columns are 0..{len(classes) - 1}. A label's column is its position in classes, "
             "not its value."
         )
+    if isinstance(err, IndexError):
+        return (
+            f"IndexError ({str(err)[:60]}): a label's column is its position in classes, whatever its value; look "
+            "it up, e.g. with a dict {c: i for i, c in enumerate(classes)}, rather than compute it from the label."
+        )
     return f"your function raised {type(err).__name__}: {str(err)[:120]}"
 
 

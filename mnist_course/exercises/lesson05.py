@@ -10,7 +10,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from mnist_course.exercises.feedback import Feedback, call, not_whole, right, wrong
+from mnist_course.exercises.feedback import NO_RETURN, Feedback, as_array, call, not_whole, right, wrong
 from mnist_course.exercises.feedback import whole as _whole
 from mnist_course.exercises.lesson05_build import build_cnn
 from mnist_course.models.layers import CONV1_FILTERS, CONV2_FILTERS
@@ -104,66 +104,116 @@ def predict_stack(predicted_shape: Any, predicted_params: Any) -> Feedback:
     )
 
 
-def _images(n: int, top: int, seed: int) -> np.ndarray:
-    """``n`` random uint8 'images' (n, 28, 28) whose brightest pixel is ``top``."""
-    images = np.random.default_rng(seed).integers(0, top, size=(n, 28, 28), endpoint=True).astype(np.uint8)
-    images[0, 14, 14] = top
-    return images
+EPSILON = 1e-3  # Keras' default for BatchNormalization, and exercise 5.4's
 
 
-def model_inputs(function: Callable[..., Any]) -> Feedback:
-    """Exercise 5.4 (debug): ``function(x_train, x_test)`` returns both sets as float images in [0, 1] shaped
-    (N, 28, 28, 1), scaled the same way; checked on random uint8 images and with a small CNN that predicts both."""
+def _bn_case() -> tuple[np.ndarray, ...]:
+    """Exercise 5.4's case: 6 feature maps of 4 x 4 x 3 whose channels differ in mean and spread and whose positions
+    differ too (so statistics per position are not those per channel), and per channel a learned scale (one of them
+    negative), shift, moving mean and moving variance (one of them small, where epsilon's place shows)."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(6, 4, 4, 3)) * [1.0, 2.0, 0.15] + [0.5, -1.0, 2.0] + rng.normal(size=(1, 4, 4, 1))
+    gamma, beta = np.array([1.5, 0.5, -1.0]), np.array([0.1, -0.2, 0.3])
+    moving_mean, moving_var = np.array([0.4, -0.8, 1.9]), np.array([0.9, 3.5, 0.004])
+    return tuple(a.astype("float32") for a in (x, gamma, beta, moving_mean, moving_var))
+
+
+def _keras_bn(x: np.ndarray, weights: tuple[np.ndarray, ...], training: bool) -> np.ndarray:
+    """What ``keras.layers.BatchNormalization(epsilon=EPSILON)`` with these weights outputs for ``x``."""
+    layer = keras.layers.BatchNormalization(epsilon=EPSILON)
+    layer.build(x.shape)
+    layer.set_weights(list(weights))
+    return np.asarray(keras.ops.convert_to_numpy(layer(x, training=training)), dtype=np.float64)
+
+
+def _bn_mistakes(x: np.ndarray, weights: tuple[np.ndarray, ...], training: bool) -> list[tuple[np.ndarray, str]]:
+    """The outputs of the usual mistakes in one mode, each with its hint."""
+    gamma, beta, moving_mean, moving_var = (w.astype(np.float64) for w in weights)
+    x = x.astype(np.float64)
+    per_channel, per_position = (x.mean(axis=(0, 1, 2)), x.var(axis=(0, 1, 2))), (x.mean(axis=0), x.var(axis=0))
+    right = per_channel if training else (moving_mean, moving_var)
+
+    def norm(stats: tuple[np.ndarray, np.ndarray], scale: np.ndarray = gamma, shift: np.ndarray = beta) -> np.ndarray:
+        return scale * (x - stats[0]) / np.sqrt(stats[1] + EPSILON) + shift
+
+    mistakes = [
+        (
+            norm(per_position),
+            "statistics per pixel: mean(axis=0) averages each position and channel over the batch only, as for "
+            "a dense layer's (N, units). On feature maps BatchNormalization keeps one mean and variance per "
+            "channel, over the batch and every position: axis=(0, 1, 2).",
+        ),
+        (
+            norm((x.mean(axis=(0, 1, 2)), x.var(axis=(0, 1, 2), ddof=1))),
+            "Keras divides the batch's squared deviations by their number (np.var's default), not by that number − 1.",
+        ),
+        (
+            gamma * (x - right[0]) / (np.sqrt(right[1]) + EPSILON) + beta,
+            "epsilon goes inside the square root: (x − mean) / sqrt(var + epsilon).",
+        ),
+        (
+            gamma * (x - right[0]) / (right[1] + EPSILON) + beta,
+            "divide by the standard deviation, the square root of var + epsilon, not by the variance.",
+        ),
+        (norm(right, 1.0, 0.0), "after normalising, apply the learned scale and shift: gamma * x_hat + beta."),
+    ]
+    if training:
+        mistakes.append(
+            (
+                norm((moving_mean, moving_var)),
+                "in training (training=True) BatchNormalization normalises with the batch's own statistics; the "
+                "moving averages are for inference.",
+            )
+        )
+    else:
+        mistakes += [
+            (
+                norm(stats),
+                "at inference (training=False) BatchNormalization uses the moving averages gathered in training, "
+                "moving_mean and moving_var, not the statistics of the batch it is given: with those, an image's "
+                "output would depend on the other images of its batch.",
+            )
+            for stats in (per_channel, per_position)
+        ]
+    return mistakes
+
+
+def batch_norm(function: Callable[..., Any]) -> Feedback:
+    """Exercise 5.4 (debug): ``function(x, gamma, beta, moving_mean, moving_var, training=...)`` computes what
+    ``keras.layers.BatchNormalization()`` outputs for feature maps ``x`` (N, height, width, channels), in training
+    and in inference mode; checked against Keras on a batch of 6 maps of 4 x 4 x 3."""
     ex = "5.4"
-    x_train, x_test = _images(6, 200, 0), _images(4, 255, 1)  # the training set's brightest pixel is not 255
-    result = call(function, x_train.copy(), x_test.copy())
-    if result is None:
-        return wrong(ex, "your function returns None: keep `return x_train, x_test`.")
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        return wrong(ex, "return the pair (x_train, x_test).")
-    train, test = (np.asarray(a) for a in result)
-    for label, got, raw in (("x_train", train, x_train), ("x_test", test, x_test)):
-        if got.shape == (len(raw), 1, 28, 28):
-            return wrong(
-                ex,
-                f"{label} is shaped (N, 1, 28, 28), channels first; the model's "
-                f"Input(shape=(28, 28, 1)) wants channels last, (N, 28, 28, 1), for both sets: with "
-                f"the test set channels first, Keras raises a ValueError at evaluate or predict.",
-            )
-        if got.shape == (len(raw), 784):
-            return wrong(ex, f"{label} is flattened to (N, 784); a CNN takes images, (N, 28, 28, 1).")
-        if got.shape != (len(raw), 28, 28, 1):
-            return wrong(ex, f"{label} has shape {got.shape}; both sets need (N, 28, 28, 1).")
-    for label, got, raw in (("x_train", train, x_train), ("x_test", test, x_test)):
-        if got.max() > 1:
-            return wrong(
-                ex,
-                f"{label} still holds pixel values up to {got.max():.0f}: divide by 255 so that both "
-                f"sets lie in [0, 1], as every model of the course was trained.",
-            )
-        if np.allclose(got[..., 0], raw / raw.max()) and raw.max() != 255:
-            return wrong(
-                ex,
-                f"{label} is divided by its own maximum ({raw.max()}), so one pixel value means "
-                f"different things in the two sets: divide both by the fixed 255.",
-            )
-        if np.allclose(got[..., 0], raw / 256):
-            return wrong(ex, "pixels go from 0 to 255: divide by 255, so that white is exactly 1.")
-        if not np.allclose(got[..., 0], raw / 255):
-            return wrong(
-                ex,
-                f"{label} is not the images divided by 255 (in their order): reshape, then "
-                f"divide by 255, and change nothing else.",
-            )
-    model = keras.Sequential(
-        [keras.Input((28, 28, 1)), keras.layers.Conv2D(2, 3), keras.layers.Flatten(), keras.layers.Dense(10)]
-    )
-    outputs = [model.predict(a.astype("float32"), verbose=0).shape for a in (train, test)]
+    x, *weights = _bn_case()
+    worst = 0.0
+    for training in (True, False):
+        mode = f"training={training}"
+        answer = call(function, x.copy(), *(w.copy() for w in weights), training=training)
+        if answer is None:
+            return wrong(ex, NO_RETURN)
+        got = as_array(answer)
+        if got is None or got.dtype == object or got.shape != x.shape:
+            shape = "no array" if got is None else f"shape {got.shape}"
+            return wrong(ex, f"with {mode} your function returns {shape}; return the normalised maps, shaped like x.")
+        got = got.astype(np.float64)
+        want = _keras_bn(x, tuple(weights), training)
+        if np.allclose(got, want, atol=1e-4):
+            worst = max(worst, float(np.abs(got - want).max()))
+            continue
+        for output, hint in _bn_mistakes(x, tuple(weights), training):
+            if np.allclose(got, output, atol=1e-4):
+                return wrong(ex, f"with {mode}: {hint}")
+        return wrong(
+            ex,
+            f"with {mode} your output differs from keras.layers.BatchNormalization's by up to "
+            f"{np.abs(got - want).max():.3g}: (x − mean) / sqrt(var + epsilon) * gamma + beta, with the batch's "
+            "statistics per channel in training and moving_mean, moving_var at inference.",
+        )
     return right(
         ex,
-        f"both sets are (N, 28, 28, 1) in [0, 1], and a CNN with Input(shape=(28, 28, 1)) predicts "
-        f"them ({outputs[0]} and {outputs[1]}): train and test must get the same reshape and the same "
-        f"scaling, the one the model was trained with.",
+        f"your batch_norm matches keras.layers.BatchNormalization in both modes (largest difference {worst:.1g}). In "
+        f"training each channel is normalised over the batch and every position ({x.shape[0]} × {x.shape[1]} × "
+        f"{x.shape[2]} = {x[..., 0].size} values per channel here); at inference by the moving averages, so an "
+        "image's output no longer depends on the other images of its batch.",
     )
 
 
@@ -192,48 +242,30 @@ def _flat_size(
 
 def _size_mistakes(kernel: int, padding: str, stride: int) -> list[tuple[int, str]]:
     height, width, channels = _flat_size(kernel, padding, stride)
-    other = "valid" if padding == "same" else "same"
+
+    def size(**changes: Any) -> int:
+        return math.prod(_flat_size(kernel, changes.pop("padding", padding), stride, **changes))
+
+    one_pool = "one pooling is missing: pool1 halves the map after conv1, pool2 after conv2."
+    hints = {
+        "swap": "padding mixed up: 'same' keeps the size (28, divided by the stride), 'valid' takes kernel − 1 "
+        "pixels off it.",
+        "stride": "conv1's stride is ignored: stride s divides the size, floor((n − k) / s) + 1 with 'valid', "
+        "ceil(n / s) with 'same'.",
+        "pools": "the pooling is missing: each MaxPooling2D(2) halves width and height, and there are two, pool1 "
+        "and pool2.",
+        "round": "pooling rounds down: MaxPooling2D(2) turns 9 × 9 into 4 × 4 and drops the odd last row and "
+        "column (use //).",
+        "conv2": "conv2 is unchanged: 5 × 5 with 'valid' padding, so it takes 4 pixels off the size.",
+    }
     return [
-        (
-            math.prod(_flat_size(kernel, other, stride)),
-            (
-                "padding mixed up: 'same' keeps the size (28, divided by "
-                "the stride), 'valid' takes kernel − 1 pixels off it."
-            ),
-        ),
-        (
-            math.prod(_flat_size(kernel, padding, 1)),
-            (
-                "conv1's stride is ignored: stride s divides the size, "
-                "floor((n − k) / s) + 1 with 'valid', ceil(n / s) with 'same'."
-            ),
-        ),
-        (
-            math.prod(_flat_size(kernel, padding, stride, pools=(False, False))),
-            (
-                "the pooling is missing: each "
-                "MaxPooling2D(2) halves width and height, and there are two, pool1 and pool2."
-            ),
-        ),
-        (
-            math.prod(_flat_size(kernel, padding, stride, pools=(False, True))),
-            ("one pooling is missing: pool1 halves the map after conv1, pool2 after conv2."),
-        ),
-        (
-            math.prod(_flat_size(kernel, padding, stride, pools=(True, False))),
-            ("one pooling is missing: pool1 halves the map after conv1, pool2 after conv2."),
-        ),
-        (
-            math.prod(_flat_size(kernel, padding, stride, pool_padding="same")),
-            (
-                "pooling rounds down: MaxPooling2D(2) "
-                "turns 9 × 9 into 4 × 4 and drops the odd last row and column (use //)."
-            ),
-        ),
-        (
-            math.prod(_flat_size(kernel, padding, stride, conv2_padding="same")),
-            ("conv2 is unchanged: 5 × 5 with 'valid' padding, so it takes 4 pixels off the size."),
-        ),
+        (size(padding="valid" if padding == "same" else "same"), hints["swap"]),
+        (math.prod(_flat_size(kernel, padding, 1)), hints["stride"]),
+        (size(pools=(False, False)), hints["pools"]),
+        (size(pools=(False, True)), one_pool),
+        (size(pools=(True, False)), one_pool),
+        (size(pool_padding="same"), hints["round"]),
+        (size(conv2_padding="same"), hints["conv2"]),
         (height * width, f"Flatten keeps every channel: multiply height × width by conv2's {CONV2_FILTERS} channels."),
         (
             height * width * CONV1_FILTERS,
@@ -288,4 +320,4 @@ def dense_inputs(function: Callable[..., int]) -> Feedback:
     )
 
 
-__all__ = ["build_cnn", "dense_inputs", "model_inputs", "predict_stack", "predicted_stack"]
+__all__ = ["EPSILON", "batch_norm", "build_cnn", "dense_inputs", "predict_stack", "predicted_stack"]

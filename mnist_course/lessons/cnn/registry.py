@@ -135,7 +135,7 @@ def compared_models(shipped: dict[str, Any]) -> dict[str, Any]:
     model's mean test accuracy is recorded for the runner (``<name>_test_accuracy``), quietly."""
     rows = {**shipped["models"], **dense_rows()}
     ordered = {name: rows[name] for name in TABLE_ORDER if name in rows}
-    record(**{f"{name.replace('-', '_')}_test_accuracy": float(np.mean(r["test_accuracy"])) for name, r in ordered.items()})
+    record(**{f"{n.replace('-', '_')}_test_accuracy": float(np.mean(r["test_accuracy"])) for n, r in ordered.items()})
     return {**shipped, "models": ordered, "missing": [name for name in TABLE_ORDER if name not in rows]}
 
 
@@ -180,13 +180,15 @@ def against_sources(compared: dict[str, Any]) -> str:
             continue
         ours = accuracy_text(row["test_accuracy"], n_test)
         if recipe.published_accuracy is None:
-            lines.append(f"{name}: the source says {models.published(name)} in words; measured here {ours}")
+            words = models.published(name)
+            lines.append(f"{name}: the source gives words only ({words}), no number to test; measured {ours}")
             continue
         low, high = accuracy_range(row["test_accuracy"], n_test)
         inside = "inside" if low <= recipe.published_accuracy / 100 <= high else "outside"
+        band = "95 % interval" if len(row["test_accuracy"]) == 1 else f"band {100 * low:.2f}-{100 * high:.2f} %"
         lines.append(
-            f"{name}: the source reports {models.published(name)}; measured here {ours}: the reported number lies "
-            f"{inside} our band {100 * low:.2f}-{100 * high:.2f} %"
+            f"{name}: the source reports {models.published(name)}; measured {ours}: the reported number lies "
+            f"{inside} our {band}"
         )
     return "\n".join(lines)
 
@@ -196,10 +198,10 @@ def plot_accuracies(compared: dict[str, Any]) -> Figure:
     as an error bar, and a legend instead of labels beside the points (close points would overlap)."""
     fig = new_figure(7.0, 3.6)
     ax = fig.subplots()
-    for name, row in compared["models"].items():
+    for (name, row), marker in zip(compared["models"].items(), "osD^vPX*"):
         mean = 100 * float(np.mean(row["test_accuracy"]))
         low, high = (100 * v for v in accuracy_range(row["test_accuracy"], compared["test_images"]))
-        ax.errorbar(row["parameters"], mean, yerr=[[mean - low], [high - mean]], fmt="o", capsize=3, label=name)
+        ax.errorbar(row["parameters"], mean, yerr=[[mean - low], [high - mean]], fmt=marker, capsize=3, label=name)
     ax.set(xscale="log", xlabel="parameters (log scale)", ylabel="test accuracy (%)")
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5), title="model", title_fontsize=8)
     return finish_figure(fig, "test accuracy against parameters (bars: the bands compared above)")

@@ -14,6 +14,7 @@ from mnist_course.fields import Field
 from mnist_course.lessons.cnn.results import FORMAT, known_models, seconds_of
 from mnist_course.models import key as model_key
 from mnist_course.models import store as model_store
+from mnist_course.models import zoo as models
 from mnist_course.shipped import versions
 
 VALIDATION_IMAGES = 10_000  # held out of the 60,000 training images for every choice; the test set stays unseen
@@ -131,6 +132,25 @@ def selection_table(selection: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def recipes_follow(selection: dict[str, Any]) -> bool:
+    """True when the registry's recipes are the studies' choices: the course CNN's epochs, batch normalization,
+    warm restarts, unshifted images and first-layer filters, and cnn-32-64's cosine schedule."""
+    import keras
+
+    course, small = models.get_recipe("course-cnn"), models.get_recipe("cnn-32-64")
+    layers = models.build_model("course-cnn").layers
+    has_bn = any(isinstance(layer, keras.layers.BatchNormalization) for layer in layers)
+    registry = [
+        f"{course.epochs} epochs",
+        "with" if has_bn else "without",
+        "restarts from 6e-3" if (course.schedule, course.learning_rate) == ("restarts", 6e-3) else course.schedule,
+        "none" if course.shift_pixels == 0 else f"up to {course.shift_pixels} pixels",
+        str(layers[0].filters),
+        "cosine from 1e-3" if (small.schedule, small.learning_rate) == ("cosine", 1e-3) else small.schedule,
+    ]
+    return [study["chosen"] for study in selection["studies"]] == registry
+
+
 def check_selection(doc: Field) -> None:
     """Refuse a selection file :func:`run_selection` could not have written: fields of their types and ranges
     (validation accuracies whole numbers of images in [0, 1], seconds >= 0 or null, known model names), each
@@ -165,6 +185,7 @@ __all__ = [
     "SELECTION_FILE",
     "VALIDATION_IMAGES",
     "one_se_choice",
+    "recipes_follow",
     "run_selection",
     "selection_table",
 ]
