@@ -87,11 +87,13 @@ def true_class_loss(Y, P):
     return -np.log(P[Y.astype(bool)]).mean()
 
 
-def make_train(scale=255.0, sign=1.0, rate_factor=1.0, float64=False, loss=cross_entropy):
-    """The exercise's loop, with the pixels divided by ``scale`` and the step multiplied by ``sign``."""
+def make_train(scale=255.0, sign=1.0, rate_factor=1.0, float64=False, loss=cross_entropy, prepare=None):
+    """The exercise's loop, with the pixels divided by ``scale`` (or passed through ``prepare``) and the step
+    multiplied by ``sign``."""
 
     def train(x, y, learning_rate=0.5, steps=30):
-        X = x.reshape(len(x), -1).astype("float64" if float64 else "float32") / scale
+        X = x.reshape(len(x), -1).astype("float64" if float64 else "float32")
+        X = (X / scale if prepare is None else prepare(X)).astype(X.dtype)
         Y = np.eye(10, dtype=X.dtype)[y]
         W, b = np.zeros((784, 10), dtype=X.dtype), np.zeros(10, dtype=X.dtype)
         losses = []
@@ -107,10 +109,55 @@ def make_train(scale=255.0, sign=1.0, rate_factor=1.0, float64=False, loss=cross
     return train
 
 
+def standardised(X):
+    """Exercise 2.3's standardization: one mean and one standard deviation over all the pixels."""
+    return (X - X.mean()) / X.std()
+
+
+def per_pixel(X):
+    """Each pixel standardised on its own (blank pixels, of standard deviation 0, stay 0)."""
+    return (X - X.mean(axis=0)) / np.where(X.std(axis=0) > 0, X.std(axis=0), 1)
+
+
 def test_descent_loop_accepts_the_solution_and_other_sound_fixes():
     feedback = check.descent_loop(make_train())
-    assert feedback.ok and feedback.message.startswith("correct. the loss falls from 2.303")
-    assert check.descent_loop(make_train(float64=True)).ok
+    assert feedback.ok and feedback.message.startswith("correct. the loss falls from 2.303 to 0.491 in 30 steps")
+    assert "Scaling once" not in feedback.message and "what it changes is the effective size of each step" in (
+        feedback.message
+    )
+    assert "lower than" not in feedback.message
+    for sound in (
+        make_train(float64=True),
+        make_train(prepare=lambda X: X / X.max()),  # the same as / 255 on these images
+        make_train(prepare=lambda X: X / 255 - X.mean() / 255),  # scaled, then centred
+        make_train(prepare=per_pixel),
+    ):
+        assert check.descent_loop(sound).ok
+
+
+def test_standardising_as_in_exercise_2_3_passes_with_its_own_lower_loss():
+    # The issue's case: standardised pixels train further than x / 255 (0.236 against 0.491), and the check used to
+    # score the weights on x / 255 and fail it. Its own loss, measured by the loop on its own inputs, is the yardstick.
+    train = make_train(prepare=standardised)
+    _, _, losses = train(*check.first_images(2000), learning_rate=0.5, steps=30)
+    assert losses[-1] == pytest.approx(0.236, abs=0.002)
+    feedback = check.descent_loop(train)
+    assert feedback.ok, feedback.message
+    assert f"to {losses[-1]:.3f} in 30 steps" in feedback.message and "lower than the 0.491" in feedback.message
+
+
+def test_a_fix_that_overshoots_at_first_and_has_nan_losses_on_the_way_passes_and_is_told_so():
+    # Standardised pixels times 1.2: steps long enough that the loss first rises and some probabilities underflow to
+    # exactly 0 (the given loss then computes 0 * log 0 = nan), yet training goes on and ends below x / 255's loss.
+    train = make_train(prepare=lambda X: 1.2 * standardised(X))
+    with np.errstate(all="ignore"):
+        _, _, losses = train(*check.first_images(2000), learning_rate=0.5, steps=30)
+        feedback = check.descent_loop(train)
+    losses = np.array(losses)
+    assert np.isnan(losses).any() and np.isfinite(losses[-1]) and losses[-1] < 0.491 - 0.05
+    assert feedback.ok, feedback.message
+    assert "though it overshot at first" in feedback.message
+    assert f"Your loss was nan at {int(np.isnan(losses).sum())} of the steps" in feedback.message
 
 
 def test_the_given_loop_blows_up_as_the_notebook_shows():
@@ -143,7 +190,11 @@ def _stable_unscaled(x, y, learning_rate=0.5, steps=30):
         (make_train(scale=1.0, loss=true_class_loss), "the loss is nan or inf from step 1 on"),
         (make_train(sign=-1.0), "a descent step goes against the gradient"),
         (make_train(sign=-1.0, rate_factor=0.01), "yours goes up it, and the loss rises, from"),
-        (make_train(rate_factor=0.01), "Did you lower the learning rate instead?"),
+        (make_train(rate_factor=0.01), "smoothly: the steps are too short. Did you lower the learning rate"),
+        (make_train(scale=255.0**2), "or shrink the pixels below [0, 1]?"),
+        (make_train(prepare=lambda X: X / 255 - 0.5), "on your inputs a step of learning_rate=0.5 is still too long"),
+        (make_train(prepare=lambda X: X / 127.5 - 1), "the loss is nan or inf from step"),
+        (make_train(loss=lambda Y, P: -(Y * np.log(P)).mean()), "the first loss is 0.230, but with W and b at zero"),
         (lambda x, y, learning_rate, steps: None, "did you forget `return`"),
         (lambda x, y, learning_rate, steps: make_train()(x, y, learning_rate, steps)[:2], "keep what the loop returns"),
         (

@@ -257,12 +257,37 @@ def test_points_only_curves_have_no_line():
     assert batch.get_linestyle() == "None" and mini.get_linestyle() == "-"
 
 
-def test_weight_images_share_one_symmetric_scale_with_white_at_zero():
+def test_weight_images_share_one_symmetric_scale_red_positive_blue_negative_with_a_colour_bar():
     w = np.zeros((784, 3))
     w[0, 0], w[1, 2] = 2.0, -0.5
     fig = learning_plots.weight_images(w, title="weights")
-    images = [ax.get_images()[0] for ax in fig.axes]
+    *panels, bar = fig.axes
+    images = [ax.get_images()[0] for ax in panels]
     assert len(images) == 3 and all(im.get_clim() == (-2.0, 2.0) for im in images)
-    assert images[2].get_array()[0, 1] == -0.5 and [ax.get_title() for ax in fig.axes] == ["0", "1", "2"]
+    assert images[2].get_array()[0, 1] == -0.5 and [ax.get_title() for ax in panels] == ["0", "1", "2"]
+    assert bar.get_ylabel() == "weight" and not bar.get_images()
+    cmap = images[0].get_cmap()
+    assert cmap.name == learning_plots.SIGNED_CMAP == "RdBu_r"
+    top, middle, bottom = cmap(1.0), cmap(0.5), cmap(0.0)
+    assert top[0] > 2 * max(top[1], top[2])  # the largest positive weight is red
+    assert bottom[2] > 2 * max(bottom[0], bottom[1])  # the most negative one is blue
+    assert min(middle[:3]) > 0.9  # 0 is (nearly) white
     with pytest.raises(ValueError, match=r"\(784, classes\)"):
         learning_plots.weight_images(np.zeros((10, 784)))
+
+
+def test_spreads_by_layer_draws_one_panel_per_activation_and_one_line_per_scale():
+    spreads = {
+        "tanh": {"0.01": np.array([1e-2, 1e-4, 1e-6]), "glorot": np.array([0.4, 0.3, 0.3])},
+        "relu": {"0.01": np.array([1e-2, 1e-4, 1e-6]), "glorot": np.array([0.3, 0.2, 0.1])},
+    }
+    fig = learning_plots.spreads_by_layer(spreads, title="t", colours={"glorot": "tab:green"})
+    assert [ax.get_title() for ax in fig.axes] == ["tanh", "relu"]
+    for ax in fig.axes:
+        tiny, glorot = ax.get_lines()
+        assert tiny.get_label() == "0.01" and glorot.get_color() == "tab:green"
+        assert tiny.get_xdata().tolist() == [1, 2, 3] and ax.get_yscale() == "log"
+    assert fig.axes[0].get_shared_y_axes().joined(fig.axes[0], fig.axes[1])
+    for empty in ({}, {"tanh": {}}):
+        with pytest.raises(ValueError, match="at least one activation"):
+            learning_plots.spreads_by_layer(empty)

@@ -1,5 +1,6 @@
 """Every notebook's opening: the Colab cell first, then parameters, then one start() call that prints the profile."""
 
+from importlib.metadata import version
 from pathlib import Path
 
 import nbformat
@@ -21,7 +22,8 @@ def test_every_notebook_opens_with_the_colab_cell_then_parameters_then_start(pat
     assert not any("NBVAL_" in c.source for c in codes), "nbval markers are cell tags, not comments"
 
 
-def test_the_colab_cell_does_nothing_outside_colab_and_keeps_colabs_packages():
+def test_the_colab_cell_does_nothing_outside_colab_and_keeps_colabs_packages(monkeypatch):
+    monkeypatch.delenv("KAGGLE_KERNEL_RUN_TYPE", raising=False)
     namespace: dict[str, object] = {}
     python = colab.CELL.replace("    %pip install", "    raise AssertionError  # %pip install")
     exec(python, namespace)  # google.colab is not imported here: nothing happens, nothing is written
@@ -30,6 +32,22 @@ def test_the_colab_cell_does_nothing_outside_colab_and_keeps_colabs_packages():
     assert colab.cell_for("git+https://example.org/course").endswith('"mnist-course @ git+https://example.org/course"')
     assert colab.cell_for(str(ROOT)).endswith(f'"mnist-course @ {ROOT.as_uri()}"')  # pip needs a URL, not a path
     assert colab.KEPT == ("tensorflow", "keras", "ipywidgets")
+
+
+@pytest.mark.parametrize("platform", ["colab", "kaggle"])
+def test_the_install_cell_installs_on_colab_and_on_kaggle(platform, monkeypatch, tmp_path):
+    monkeypatch.delenv("KAGGLE_KERNEL_RUN_TYPE", raising=False)
+    if platform == "kaggle":
+        monkeypatch.setenv("KAGGLE_KERNEL_RUN_TYPE", "Interactive")  # what Kaggle's kernels carry
+    else:
+        monkeypatch.setitem(__import__("sys").modules, "google.colab", type(pytest)("google.colab"))
+    keep = tmp_path / "keep.txt"
+    python = colab.CELL.replace("/tmp/mnist-course-keep.txt", str(keep)).replace(
+        "    %pip install", "    raise RuntimeError  # %pip install"
+    )
+    with pytest.raises(RuntimeError):  # it reached the install line
+        exec(python, {})
+    assert keep.read_text().splitlines() == [f"{p}=={version(p)}" for p in ("tensorflow", "keras", "ipywidgets")]
 
 
 def test_the_profile_line_names_the_profile_and_both_ways_to_change_it():

@@ -1,19 +1,21 @@
-"""The first code cell of every notebook: on Google Colab it installs the course, elsewhere it does nothing."""
+"""The first code cell of every notebook: on Google Colab or Kaggle it installs the course, elsewhere it does nothing."""
 
 from __future__ import annotations
 
 REPOSITORY = "git+https://github.com/mnist-course/mnist-course"
-KEPT = ("tensorflow", "keras", "ipywidgets")  # Colab's own versions of these are never replaced
+KEPT = ("tensorflow", "keras", "ipywidgets")  # the platform's own versions of these are never replaced
+KAGGLE_VARIABLE = "KAGGLE_KERNEL_RUN_TYPE"  # set in every Kaggle notebook's kernel ("Interactive" or "Batch")
 
 # The cell cannot import this module (on Colab the course is not installed yet), so its text lives here and
 # tests/test_notebook_cells.py checks that every notebook opens with exactly this cell.
 CELL = f'''\
-# On Google Colab this installs the course (keeping Colab's own TensorFlow, Keras and ipywidgets); elsewhere it
-# does nothing.
+# On Google Colab or Kaggle this installs the course (keeping the platform's own TensorFlow, Keras and ipywidgets);
+# elsewhere it does nothing. (On Kaggle, switch the notebook's Internet setting on first.)
 import importlib.metadata
+import os
 import sys
 
-if "google.colab" in sys.modules:
+if "google.colab" in sys.modules or "{KAGGLE_VARIABLE}" in os.environ:
     with open("/tmp/mnist-course-keep.txt", "w") as keep:
         keep.write("\\n".join(f"{{p}}=={{importlib.metadata.version(p)}}" for p in {KEPT!r}))
     %pip install --quiet --constraint /tmp/mnist-course-keep.txt "mnist-course @ {REPOSITORY}"'''
@@ -29,4 +31,4 @@ def cell_for(source: str) -> str:
     return CELL.replace(REPOSITORY, source)
 
 
-__all__ = ["CELL", "KEPT", "REPOSITORY", "cell_for"]
+__all__ = ["CELL", "KAGGLE_VARIABLE", "KEPT", "REPOSITORY", "cell_for"]

@@ -1,7 +1,8 @@
-"""Run the Colab install cell (``mnist_course.course.colab.cell_for``) in a kernel of a Colab stand-in environment.
+"""Run the Colab install cell (``mnist_course.course.colab.cell_for``) in a kernel of a Colab or Kaggle stand-in.
 
 ``python tests/oldest_stack/colab_cell.py --kernel-python COLAB_ENV/bin/python --source CHECKOUT`` starts a kernel
-of that environment in an empty folder, fakes ``google.colab`` in ``sys.modules``, runs the cell pointed at
+of that environment in an empty folder, fakes ``google.colab`` in ``sys.modules`` (with ``--platform kaggle``: sets
+``KAGGLE_KERNEL_RUN_TYPE`` as Kaggle's kernels have it), runs the cell pointed at
 ``CHECKOUT`` instead of the repository, and checks that the course was not installed before, that TensorFlow,
 Keras, ipywidgets and anywidget keep their versions, and that ``import mnist_course`` then works from the environment
 (not from a folder on the path). Needs nbclient and the course importable in the Python that runs it (for the cell's
@@ -30,7 +31,10 @@ VERSIONS = f"""\
 import importlib.metadata, importlib.util, json
 print(json.dumps({{"versions": {{p: importlib.metadata.version(p) for p in {CHECKED!r}}},
                   "course_before": importlib.util.find_spec("mnist_course") is not None}}))"""
-FAKE_COLAB = "import sys, types\nsys.modules['google.colab'] = types.ModuleType('google.colab')\n" + VERSIONS
+FAKE = {
+    "colab": "import sys, types\nsys.modules['google.colab'] = types.ModuleType('google.colab')\n" + VERSIONS,
+    "kaggle": "import os\nos.environ['KAGGLE_KERNEL_RUN_TYPE'] = 'Interactive'\n" + VERSIONS,
+}
 AFTER = f"""\
 import importlib, importlib.metadata, json, sys
 importlib.invalidate_caches()
@@ -60,12 +64,12 @@ def _error(cell: nbformat.NotebookNode) -> str:
     return ""
 
 
-def check(kernel_python: str, source: str, log: Path) -> str:
+def check(kernel_python: str, source: str, log: Path, platform: str = "colab") -> str:
     """Run the three cells; return "" when all is well, else one line saying what failed."""
     cell = cell_for(source)
     if source not in cell:
         return f"cell_for({source!r}) did not put the source into the install command"
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in (FAKE_COLAB, cell, AFTER)])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in (FAKE[platform], cell, AFTER)])
     jupyter = Path(tempfile.mkdtemp(prefix="colab-kernel-"))
     spec = jupyter / "kernels" / "colab-stand-in"
     spec.mkdir(parents=True)
@@ -99,7 +103,7 @@ def check(kernel_python: str, source: str, log: Path) -> str:
     if not Path(new["file"]).resolve().is_relative_to(Path(new["prefix"]).resolve()):
         return f"mnist_course was imported from {new['file']}, not from the Colab environment {new['prefix']}"
     kept = ", ".join(f"{p} {v}" for p, v in old["versions"].items())
-    print(f"  colab cell: installed mnist-course {new['course']} from {source}; kept {kept}")
+    print(f"  colab cell on {platform}: installed mnist-course {new['course']} from {source}; kept {kept}")
     return ""
 
 
@@ -107,11 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kernel-python", required=True, help="the Colab stand-in environment's python")
     parser.add_argument("--source", required=True, help="what the cell installs from (the checkout's path)")
+    parser.add_argument("--platform", choices=sorted(FAKE), default="colab", help="which platform the kernel fakes")
     parser.add_argument("--log", type=Path, default=Path(tempfile.mkdtemp()) / "colab-cell.log")
     args = parser.parse_args(argv)
-    failure = check(args.kernel_python, args.source, args.log)
+    failure = check(args.kernel_python, args.source, args.log, args.platform)
     if failure:
-        print(f"oldest-stack: FAILED Colab install cell: {failure} (kernel log: {args.log})")
+        print(f"oldest-stack: FAILED Colab install cell on {args.platform}: {failure} (kernel log: {args.log})")
         return 1
     return 0
 
