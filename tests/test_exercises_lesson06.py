@@ -11,15 +11,27 @@ import pytest
 
 from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson06 as check
+from mnist_course.lessons.what_the_cnn_sees.features import class_score
 from mnist_course.predict import probabilities
 
-# Exercise 6.1's network on 28 x 28 x 1, worked out by hand: same padding keeps 28, pooling halves, (14 - 5) + 1 = 10,
-# 10 // 2 = 5, (5 - 3) // 2 + 1 = 2.
-SHAPES = [(28, 28, 8), (14, 14, 8), (10, 10, 16), (5, 5, 16), (2, 2, 32)]
+# Exercise 6.1 worked out by hand: max pooling moves past an increasing function (sigmoid) only, average pooling past
+# an affine one (2x + 1 and -2x + 1) only; a decreasing function, x squared on negative values and ReLU under an
+# average do not commute.
+COMMUTES = {
+    "sigmoid, max": True,
+    "-2x + 1, max": False,
+    "x squared, max": False,
+    "ReLU, average": False,
+    "2x + 1, average": True,
+    "-2x + 1, average": True,
+}
 
 
-def strongest_channels(maps, k):
-    return np.argsort(-maps.max(axis=(0, 1)))[:k]
+def pixel_slope(model, image, label, row, col, eps):
+    x = image.astype("float32") / 255
+    nudged = x.copy()
+    nudged[row, col] += eps
+    return (class_score(model, nudged, label) - class_score(model, x, label)) / eps
 
 
 def stub(*args, **kwargs):
@@ -61,18 +73,10 @@ def occlusion_drop(model, image, label, top, left, patch):
 
 
 def test_the_reference_solutions_pass(small_cnn, digits):
-    rng = np.random.default_rng(0)
-    maps = rng.normal(size=(12, 12, 5)).astype("float32")
-    maps[..., 2] = 0.0
-    maps[..., 4] = 0.0  # two channels tied at 0, as dead ReLU channels are: any order of the tie is right
     for result, ex, phrase in [
-        (
-            check.predicted_shapes(lambda: SHAPES),
-            "6.1",
-            "28x28x1 -> 28x28x8 -> 14x14x8 -> 10x10x16 -> 5x5x16 -> 2x2x32",
-        ),
+        (check.pooling_commutes(lambda: dict(COMMUTES)), "6.1", "all six predictions held"),
         (check.first_layer_maps(first_layer_maps, small_cnn, digits), "6.2", "pixels / 255"),
-        (check.strongest_channels(strongest_channels, maps, k=5), "6.3", "top_activating"),
+        (check.pixel_slope(pixel_slope, small_cnn, digits[0], 4), "6.3", "one backward pass"),
         (check.occlusion_drop(occlusion_drop, small_cnn, digits[0], 3), "6.4", "cover, predict, compare"),
     ]:
         assert result.ok and result.exercise == ex and phrase in result.message, result
@@ -91,9 +95,10 @@ def test_the_maps_check_accepts_calling_the_extractor_directly(small_cnn, digits
 @pytest.mark.parametrize(
     "run",
     [
-        lambda m, d: check.predicted_shapes(stub),
+        lambda m, d: check.pooling_commutes(stub),
         lambda m, d: check.first_layer_maps(stub, m, d),
-        lambda m, d: check.strongest_channels(stub),
+        lambda m, d: check.pixel_slope(stub),
+        lambda m, d: check.pixel_slope(stub, m, d[0], 4),
         lambda m, d: check.occlusion_drop(stub),
     ],
 )
@@ -102,28 +107,48 @@ def test_an_unsolved_stub_raises_not_implemented(run, small_cnn, digits):
         run(small_cnn, digits)
 
 
-def _with(layer, shape):
-    return [shape if i == layer else s for i, s in enumerate(SHAPES)]
+def test_the_commute_experiment_finds_what_the_algebra_says():
+    assert check.commute_experiment() == COMMUTES
+    assert check.commute_experiment(seed=11) == COMMUTES
+
+
+def test_the_prediction_is_read_before_the_experiment_runs(monkeypatch):
+    order = []
+    experiment = check.commute_experiment
+    monkeypatch.setattr(check, "commute_experiment", lambda: order.append("experiment") or experiment())
+
+    def prediction():
+        order.append("prediction")
+        return dict(COMMUTES)
+
+    assert check.pooling_commutes(prediction).ok
+    assert order == ["prediction", "experiment"]
+
+
+def _flipped(*pairs):
+    return {pair: (not said) if pair in pairs else said for pair, said in COMMUTES.items()}
 
 
 @pytest.mark.parametrize(
     "answer, phrase",
     [
-        (_with(0, (26, 26, 8)), "padding='same' pads the border so that the size stays 28"),
-        (_with(2, (9, 9, 16)), "one short: the window fits (n - k) // s + 1 times"),
-        (_with(4, (1, 1, 32)), "one short"),
-        (_with(4, (3, 3, 32)), "ceil(n / s) is the rule with padding='same'"),
-        (_with(1, (14, 14, 16)), "pooling works on each channel alone, so it keeps the 8 channels"),
-        (_with(2, (10, 10, 8)), "one channel per filter: 16"),
-        (_with(0, (28, 28)), "three numbers, without the batch axis"),
-        (SHAPES[:4], "the network has 5 layers"),
-        ([(26, 26, 8), (13, 13, 8), (9, 9, 16), (4, 4, 16), (1, 1, 32)], "layer 1"),
-        ("28x28", "one (height, width, channels) tuple per layer"),
+        (_flipped("sigmoid, max"), "'sigmoid, max': you predicted different maps; sigmoid only ever increases"),
+        (_flipped("-2x + 1, max"), "'-2x + 1, max': you predicted the same maps; -2x + 1 decreases"),
+        (_flipped("x squared, max"), "the largest square is 9"),
+        (_flipped("ReLU, average"), "only an affine function (a x + b) moves past an average"),
+        (_flipped("2x + 1, average"), "the mean of 2a + 1 and 2b + 1 is 2 mean(a, b) + 1"),
+        (_flipped("-2x + 1, average"), "whatever the sign of its slope"),
+        (_flipped("ReLU, average", "-2x + 1, max", "sigmoid, max"), "3 of your 6 predictions did not hold. 'sigmoid"),
+        ({pair: True for pair in COMMUTES}, "3 of your 6 predictions"),
+        ({pair: "yes" for pair in COMMUTES}, "give each pair True"),
+        ({**{k: v for k, v in COMMUTES.items() if k != "ReLU, average"}}, "missing ['ReLU, average']"),
+        ({**COMMUTES, "tanh, max": True}, "unknown ['tanh, max']"),
+        (list(COMMUTES.values()), "return a dict"),
         (None, "forget `return`"),
     ],
 )
-def test_predicted_shapes_mistakes_get_their_hint(answer, phrase):
-    result = check.predicted_shapes(lambda: answer)
+def test_pooling_commutes_mistakes_get_their_hint(answer, phrase):
+    result = check.pooling_commutes(lambda: answer)
     assert not result.ok and phrase in result.message, result
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         result.raise_if_wrong()
@@ -161,22 +186,60 @@ def test_first_layer_maps_notices_a_changed_image(small_cnn, digits):
     assert not result.ok and "changed the image" in result.message
 
 
+def test_the_slope_check_reports_the_gradient_at_the_most_salient_pixel(small_cnn, digits):
+    result = check.pixel_slope(pixel_slope, small_cnn, digits[0], 4)
+    found = re.search(
+        r"At pixel \((\d+), (\d+)\).* your slope is ([-+]?\d+\.\d+) and the gradient by automatic "
+        r"differentiation ([-+]?\d+\.\d+)",
+        result.message,
+    )
+    assert found, result.message
+    row, col = int(found[1]), int(found[2])
+    assert abs(float(found[3]) - pixel_slope(small_cnn, digits[0], 4, row, col, 1e-3)) < 2e-3
+    assert abs(float(found[3]) - float(found[4])) <= 0.02 + 0.05 * abs(float(found[4]))  # finite difference ~ gradient
+
+
+def _slope_with(scale=1.0, divide=True, raw=False, swap=False, probability=False, sign=1.0):
+    def answer(model, image, label, row, col, eps):
+        x = image.astype("float32") if raw else image.astype("float32") / 255
+        nudged = x.copy()
+        r, c = (col, row) if swap else (row, col)
+        nudged[r, c] += eps * scale
+
+        def score(v):
+            return float(probabilities(model, v)[0, label]) if probability else class_score(model, v, label)
+
+        change = score(nudged) - score(x)
+        return sign * (change / eps if divide else change)
+
+    return answer
+
+
+def in_place_nudge(model, image, label, row, col, eps):
+    before = class_score(model, image, label)
+    image[row, col] += 1
+    return (class_score(model, image, label) - before) / eps
+
+
 @pytest.mark.parametrize(
-    "answer, phrase",
+    "answer, phrase, on_cnn",
     [
-        (lambda maps, k: np.argsort(maps.max(axis=(0, 1)))[:k], "weakest channels"),
-        (lambda maps, k: strongest_channels(maps, k)[::-1], "wrong order"),
-        (lambda maps, k: np.argsort(-maps.mean(axis=(0, 1)))[:k], "ranked by the mean"),
-        (lambda maps, k: np.argsort(-maps.reshape(maps.shape[-1], -1).max(axis=1))[:k], "mixes the channels up"),
-        (lambda maps, k: np.sort(maps.max(axis=(0, 1)))[::-1][:k], "not the scores"),
-        (lambda maps, k: strongest_channels(maps, k + 1), "return k = 3 channel indices"),
-        (lambda maps, k: np.argsort(-maps.max(axis=(1, 2)))[:k] + 10, "channels are the last axis"),
+        (_slope_with(sign=-1.0), "the sign is reversed", False),
+        (_slope_with(divide=False), "divide the change of the score by eps", False),
+        (_slope_with(scale=1 / 255), "you nudged the raw pixel (0..255) by eps", False),
+        (_slope_with(swap=True), "rows and columns are swapped", False),
+        (_slope_with(probability=True), "that is the slope of the probability", False),
+        (_slope_with(raw=True), "the pixels reached the model as 0..255 floats", True),
+        (lambda m, image, label, *rest: probabilities(m, image)[0], "return one number", False),
+        (lambda *a: 0.3, "copy x = image.astype('float32') / 255", False),
+        (in_place_nudge, "changed the image it was given", False),
+        (lambda *a: None, "forget `return`", False),
     ],
 )
-def test_strongest_channels_mistakes_get_their_hint(answer, phrase):
-    result = check.strongest_channels(answer)
+def test_pixel_slope_mistakes_get_their_hint(answer, phrase, on_cnn, small_cnn, digits):
+    result = check.pixel_slope(answer, small_cnn, digits[0], 4) if on_cnn else check.pixel_slope(answer)
     assert not result.ok and phrase in result.message, result
-    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):
         result.raise_if_wrong()
 
 

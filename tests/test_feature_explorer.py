@@ -126,14 +126,15 @@ def test_kernel_mosaic_tiles_the_input_channels_with_white_gaps():
     np.testing.assert_array_equal(kernel_mosaic(kernel[..., :1]), kernel[..., 0])
 
 
-def test_colour_map_uses_viridis_for_non_negative_and_red_white_blue_around_zero():
-    rgb = colour_map(np.array([[0.0, 2.0]]))
-    assert rgb.dtype == np.uint8 and rgb.shape == (1, 2, 3)
-    np.testing.assert_array_equal(rgb[0, 1], np.round(255 * np.array(colormaps["viridis"](1.0)[:3])))
-    signed = colour_map(np.array([[-1.0, 0.0, 1.0]]))
-    assert signed[0, 1].min() >= 250  # 0 is white
-    assert signed[0, 0, 2] > signed[0, 0, 0] and signed[0, 2, 0] > signed[0, 2, 2]  # blue below, red above
-    assert colour_map(np.array([[0.0, 1.0]]), signed=True)[0, 0].min() >= 250
+def test_colour_map_draws_red_above_zero_white_at_zero_and_blue_below_on_a_symmetric_scale():
+    signed = colour_map(np.array([[-1.0, 0.0, 1.0, 0.5]]))
+    assert signed.dtype == np.uint8 and signed.shape == (1, 4, 3)
+    assert signed[0, 1].min() >= 240  # 0 is white (RdBu_r's middle is a very light grey)
+    assert signed[0, 0, 2] > 2 * signed[0, 0, 0] and signed[0, 2, 0] > 2 * signed[0, 2, 2]  # blue below, red above
+    np.testing.assert_array_equal(signed[0, 2], np.round(255 * np.array(colormaps["RdBu_r"](1.0)[:3])))
+    non_negative = colour_map(np.array([[0.0, 2.0]]))  # after a ReLU: white to red, the same colours as the figures
+    assert non_negative[0, 0].min() >= 240 and non_negative[0, 1, 0] > 2 * non_negative[0, 1, 2]
+    assert colour_map(np.zeros((2, 2))).min() >= 240  # an all-zero map is white, not an error
     with pytest.raises(ValueError, match="2-D"):
         colour_map(np.zeros((2, 2, 2)))
 

@@ -234,3 +234,19 @@ def test_occlusion_with_progress_gives_the_same_map_and_reports_the_rows(monkeyp
     np.testing.assert_array_equal(shown, quiet)
     # 12 pixels, patch 4, stride 2: patch tops at 0, 2, 4, 6, 8
     assert capsys.readouterr().out.splitlines() == ["occlusion rows: all 5 done"]
+
+
+def test_class_score_is_the_logit_of_one_label_before_the_softmax():
+    model = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]
+    )
+    weights = np.zeros((784, 10), np.float32)
+    weights[0, 4], weights[29, 4] = 2.0, -1.5  # pixels (0, 0) and (1, 1) for the label 4
+    bias = np.arange(10, dtype=np.float32)
+    model.layers[-1].set_weights([weights, bias])
+    image = np.zeros((28, 28), np.uint8)
+    image[0, 0], image[1, 1] = 255, 51  # scaled: 1.0 and 0.2
+    assert features.class_score(model, image, 4) == pytest.approx(4 + 2.0 * 1.0 - 1.5 * 0.2, abs=1e-5)
+    scaled = image.astype(np.float32) / 255
+    assert features.class_score(model, scaled, 4) == pytest.approx(5.7, abs=1e-5)  # floats are taken as scaled
+    assert features.class_score(model, image, 7) == pytest.approx(7.0)  # no weights: the bias alone

@@ -1,4 +1,4 @@
-"""The first code cell of every notebook: on Google Colab or Kaggle it installs the course, elsewhere it does nothing."""
+"""The first code cell of every notebook: on Google Colab or Kaggle it installs the course; elsewhere nothing."""
 
 from __future__ import annotations
 

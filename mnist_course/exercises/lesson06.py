@@ -1,5 +1,5 @@
-"""Self-checks for notebook 06 (what the CNN sees): map shapes predicted, a feature-map extractor debugged, a channel
-ranking and an occlusion step by hand."""
+"""Self-checks for notebook 06 (what the CNN sees): which functions may move past a pooling predicted, a feature-map
+extractor debugged, a pixel's saliency by finite differences and an occlusion step by hand."""
 
 from __future__ import annotations
 
@@ -10,91 +10,98 @@ import numpy as np
 
 from mnist_course.exercises import feedback
 from mnist_course.exercises.feedback import Feedback
+from mnist_course.exercises.lesson06_slope import pixel_slope
 
 _RNG_SEED = 5
 
 
 # --- Exercise 6.1 ------------------------------------------------------------------------------------------------
 
-# The network of the exercise: (Keras layer, the words the notebook uses for it).
-SHAPES_NETWORK = (
-    ("Conv2D", dict(filters=8, kernel_size=3, padding="same"), 'Conv2D(8, 3, padding="same")'),
-    ("MaxPooling2D", dict(pool_size=2), "MaxPooling2D(2)"),
-    ("Conv2D", dict(filters=16, kernel_size=5), "Conv2D(16, 5)"),
-    ("MaxPooling2D", dict(pool_size=2), "MaxPooling2D(2)"),
-    ("Conv2D", dict(filters=32, kernel_size=3, strides=2), "Conv2D(32, 3, strides=2)"),
+# The six (function, pooling) pairs of the exercise, in the order the notebook lists them.
+COMMUTE_PAIRS = (
+    "sigmoid, max",
+    "-2x + 1, max",
+    "x squared, max",
+    "ReLU, average",
+    "2x + 1, average",
+    "-2x + 1, average",
 )
+_FUNCTIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
+    "-2x + 1": lambda x: -2.0 * x + 1.0,
+    "x squared": lambda x: x * x,
+    "ReLU": lambda x: np.maximum(x, 0.0),
+    "2x + 1": lambda x: 2.0 * x + 1.0,
+}
+_WHY = {
+    "sigmoid, max": "sigmoid only ever increases, so the largest value of a block stays the largest: "
+    "max(sigmoid(a), sigmoid(b)) = sigmoid(max(a, b)), as for ReLU.",
+    "-2x + 1, max": "-2x + 1 decreases: it turns the largest value of a block into the smallest, so pooling after "
+    "it keeps what was the block's minimum. A batch normalisation whose scale gamma is negative does exactly this.",
+    "x squared, max": "x squared is not monotone where maps are negative: in a block holding -3 and 1 the maximum "
+    "is 1 (squared 1), but the largest square is 9.",
+    "ReLU, average": "the mean of -2 and 2 is 0 and ReLU(0) = 0, but the mean of ReLU(-2) and ReLU(2) is 1: only an "
+    "affine function (a x + b) moves past an average.",
+    "2x + 1, average": "the mean of 2a + 1 and 2b + 1 is 2 mean(a, b) + 1: an affine function moves past an average.",
+    "-2x + 1, average": "the mean of -2a + 1 and -2b + 1 is -2 mean(a, b) + 1: an affine function moves past an "
+    "average whatever the sign of its slope.",
+}
 
 
-def _keras_shapes() -> list[tuple[int, ...]]:
-    """The output shape (without the batch axis) of each layer of :data:`SHAPES_NETWORK`, from Keras."""
+def commute_experiment(seed: int = _RNG_SEED) -> dict[str, bool]:
+    """The experiment of exercise 6.1: for each pair of :data:`COMMUTE_PAIRS`, whether Keras' 2 x 2 pooling of
+    f(maps) equals f of the pooled maps, on random maps with negative and positive values."""
     import keras
 
-    x = inputs = keras.Input((28, 28, 1))
-    shapes = []
-    for kind, kwargs, _ in SHAPES_NETWORK:
-        x = getattr(keras.layers, kind)(**kwargs)(x)
-        shapes.append(tuple(int(n) for n in x.shape[1:]))
-    del inputs
-    return shapes
+    maps = np.random.default_rng(seed).normal(0.0, 1.0, (2, 6, 6, 4)).astype(np.float32)
+    pools = {"max": keras.layers.MaxPooling2D(2), "average": keras.layers.AveragePooling2D(2)}
+    result = {}
+    for pair in COMMUTE_PAIRS:
+        name, kind = pair.split(", ")
+        f, pool = _FUNCTIONS[name], pools[kind]
+        after = keras.ops.convert_to_numpy(pool(f(maps)))
+        before = f(keras.ops.convert_to_numpy(pool(maps)))
+        result[pair] = bool(np.allclose(after, before, atol=1e-5))
+    return result
 
 
-def _shape_hint(layer: int, got: tuple[int, ...], expected: tuple[int, ...], size_in: int, channels_in: int) -> str:
-    """Why the predicted output ``got`` of layer ``layer`` (0-based) is not ``expected``, given its true input."""
-    kind, kwargs, words = SHAPES_NETWORK[layer]
-    where = f"layer {layer + 1}, {words}, on a {size_in} x {size_in} x {channels_in} input"
-    if len(got) != 3:
-        return f"{where}: give (height, width, channels), three numbers, without the batch axis; you gave {got}."
-    h, w, c = got
-    if c != expected[2]:
-        if kind == "MaxPooling2D":
-            return f"{where}: pooling works on each channel alone, so it keeps the {channels_in} channels."
-        return f"{where}: a convolution outputs one channel per filter: {kwargs['filters']}, whatever the input had."
-    if (h, w) == expected[:2]:
-        return f"{where}: the right shape at last; check the earlier layers."
-    k = kwargs.get("kernel_size", kwargs.get("pool_size"))
-    s = kwargs.get("strides", k if kind == "MaxPooling2D" else 1)
-    if kwargs.get("padding") == "same" and h == size_in - k + 1:
-        return f"{where}: padding='same' pads the border so that the size stays {size_in} (with stride 1)."
-    if h == (size_in - k) // s:
-        return f"{where}: one short: the window fits (n - k) // s + 1 times, the + 1 being its first position."
-    if h == -(-size_in // s) and h != expected[0]:
-        return (
-            f"{where}: ceil(n / s) is the rule with padding='same'; without padding (the default, 'valid'), "
-            f"(n - k) // s + 1 = ({size_in} - {k}) // {s} + 1."
-        )
-    if kind == "Conv2D" and s > 1 and h == size_in - k + 1:
-        return f"{where}: the stride: the window moves {s} pixels at a time, so (n - k) // {s} + 1."
-    return f"{where}: Keras says {expected[0]} x {expected[1]}; without padding, (n - k) // s + 1."
-
-
-def predicted_shapes(function: Callable[[], Any]) -> Feedback:
-    """Check ``function() -> [(height, width, channels), ...]``, a prediction of each layer's output shape for the
-    exercise's network, against the shapes Keras computes for it."""
+def pooling_commutes(function: Callable[[], Any]) -> Feedback:
+    """Check ``function() -> {pair: bool}``, a prediction for each pair of :data:`COMMUTE_PAIRS` of whether the
+    pooling and the function may swap places, against :func:`commute_experiment` (run after reading the
+    prediction)."""
     ex = "6.1"
-    got = feedback.call(function)
-    expected = _keras_shapes()
+    got = feedback.call(function)  # the prediction is read first, then the experiment runs
     if got is None:
         return feedback.wrong(ex, feedback.NO_RETURN)
-    try:
-        shapes = [tuple(int(n) for n in shape) for shape in got]
-    except (TypeError, ValueError):
-        return feedback.wrong(ex, "return a list of shapes, one (height, width, channels) tuple per layer.")
-    if len(shapes) != len(expected):
+    if not isinstance(got, dict):
+        return feedback.wrong(ex, f"return a dict {{pair: True or False}}; yours is a {type(got).__name__}.")
+    missing = [pair for pair in COMMUTE_PAIRS if pair not in got]
+    extra = [str(key) for key in got if key not in COMMUTE_PAIRS]
+    if missing or extra:
         return feedback.wrong(
-            ex, f"the network has {len(expected)} layers: give one shape for each, not {len(shapes)}."
+            ex,
+            f"use exactly the six keys of the exercise ({', '.join(repr(p) for p in COMMUTE_PAIRS)})"
+            + (f"; missing {missing}" if missing else "")
+            + (f"; unknown {extra}" if extra else "")
+            + ".",
         )
-    size, channels = 28, 1
-    for layer, (mine, right) in enumerate(zip(shapes, expected)):
-        if mine != right:
-            return feedback.wrong(ex, _shape_hint(layer, mine, right, size, channels) + " Predict again, then run.")
-        size, channels = right[0], right[2]
+    if any(not isinstance(got[pair], (bool, np.bool_)) for pair in COMMUTE_PAIRS):
+        return feedback.wrong(ex, "give each pair True (the two orders give the same maps) or False.")
+    measured = commute_experiment()
+    wrong_pairs = [pair for pair in COMMUTE_PAIRS if bool(got[pair]) != measured[pair]]
+    if wrong_pairs:
+        first = wrong_pairs[0]
+        said = "the same" if got[first] else "different"
+        return feedback.wrong(
+            ex,
+            f"{len(wrong_pairs)} of your 6 predictions did not hold. '{first}': you predicted {said} maps; "
+            f"{_WHY[first]} Think again about the others, then run.",
+        )
     return feedback.right(
         ex,
-        "your prediction held, layer by layer: "
-        + " -> ".join("x".join(map(str, shape)) for shape in [(28, 28, 1), *expected])
-        + ". 'same' keeps the size, a valid k x k "
-        "window takes n to (n - k) // s + 1, and pooling keeps the channels.",
+        "all six predictions held: max pooling moves past any increasing function (ReLU, sigmoid, batch "
+        "normalisation with gamma > 0), average pooling past any affine one (a x + b, batch normalisation at "
+        "inference whatever the sign of gamma).",
     )
 
 
@@ -159,74 +166,6 @@ def first_layer_maps(function: Callable[..., Any], model: Any, images: np.ndarra
         ex,
         "the extractor sees what the model sees: a batch axis, one channel, pixels / 255. "
         "Forgetting the scaling raises no error: the maps are simply far too strong.",
-    )
-
-
-# --- Exercise 6.3 ------------------------------------------------------------------------------------------------
-
-
-def _channel_case() -> tuple[np.ndarray, int]:
-    """(5, 4, 6) maps whose ranking by max differs from the ranking by mean and from a wrong reshape."""
-    maps = np.random.default_rng(_RNG_SEED + 5).uniform(-1.0, 0.5, (5, 4, 6)).astype(np.float32)
-    maps[..., 1] = 2.0  # active everywhere: first by the mean, third by the max
-    maps[2, 1, 3] = 9.0  # one strong spot: first by the max
-    maps[0, 3, 5] = 5.0
-    maps[4, 0, 0] = 4.0
-    return maps, 3
-
-
-def _ranking_hint(answer: np.ndarray, maps: np.ndarray, k: int) -> str:
-    h, w, c = maps.shape
-    by_max = maps.max(axis=(0, 1))
-    if answer.ndim != 1 or len(answer) != k:
-        return f"return k = {k} channel indices in a 1-D array or list, not shape {answer.shape}."
-    if not np.issubdtype(answer.dtype, np.integer):
-        return "return the channel indices (np.argsort gives them), not the scores."
-    if np.any(answer < 0) or np.any(answer >= c):
-        return f"the indices are not channels: channels are the last axis, numbered 0 to {c - 1}."
-    order = np.argsort(-by_max, kind="stable")
-    if np.allclose(by_max[answer], by_max[order[:k][::-1]]):
-        return "the right channels in the wrong order: strongest first."
-    if np.allclose(by_max[answer], by_max[np.argsort(by_max, kind="stable")[:k]]):
-        return "those are the weakest channels: np.argsort sorts upwards, so sort the negated scores."
-    if list(answer) == list(np.argsort(-maps.mean(axis=(0, 1)), kind="stable")[:k]):
-        return (
-            "you ranked by the mean: score a channel by its largest value anywhere in the map, as top_activating "
-            "does. One strong local match is what a detector reports."
-        )
-    if list(answer) == list(np.argsort(-maps.reshape(c, -1).max(axis=1), kind="stable")[:k]):
-        return (
-            "maps.reshape(channels, -1) mixes the channels up, because they are the last axis: use "
-            "maps.max(axis=(0, 1)) or maps.reshape(-1, channels).max(axis=0)."
-        )
-    return "score each channel by maps[:, :, channel].max(), then return the k best channel indices, best first."
-
-
-def strongest_channels(function: Callable[..., Any], maps: np.ndarray | None = None, k: int = 4) -> Feedback:
-    """Check ``function(maps, k)`` returns the k channels with the largest maxima, largest first (any order in ties)."""
-    ex = "6.3"
-    own, own_k = _channel_case()
-    cases = [(own, own_k), (own, 1)]
-    if maps is not None:
-        cases.append((np.asarray(maps, dtype=np.float32), k))
-    for case, n in cases:
-        answer = feedback.as_array(feedback.call(function, case.copy(), n))
-        if answer is None or answer.dtype == object:
-            return feedback.wrong(ex, f"return {n} channel indices, e.g. as a list or a 1-D NumPy array.")
-        scores = case.max(axis=(0, 1))
-        best = np.sort(scores)[::-1][:n]
-        if not (
-            answer.shape == (n,)
-            and np.issubdtype(answer.dtype, np.integer)
-            and np.all((answer >= 0) & (answer < len(scores)))
-            and np.allclose(scores[answer], best)
-        ):
-            return feedback.wrong(ex, _ranking_hint(answer, case, n))
-    return feedback.right(
-        ex,
-        "Scoring a channel by its strongest response anywhere in the map is how "
-        "top_activating ranked the test images above: where the pattern is does not matter, "
-        "only that it is there.",
     )
 
 
@@ -332,3 +271,6 @@ def occlusion_drop(
         "position of the patch and averages the drops over each pixel: one prediction per "
         "position, which is why it costs more than saliency's single backward pass.",
     )
+
+
+__all__ = ["commute_experiment", "first_layer_maps", "occlusion_drop", "pixel_slope", "pooling_commutes"]

@@ -12,11 +12,13 @@ from typing import Any
 # name -> the module of this package that defines it
 _WHERE = {
     "ConfusionMatrix": "confusion",
+    "ConvStepper": "conv_stepper",
     "DrawCanvas": "draw_canvas",
     "DrawPad": "draw_pad",
     "FeatureExplorer": "feature_explorer",
     "ImageBrowser": "browser",
     "ImageToVector": "vector",
+    "OptimizerPlayground": "optimizer_playground",
     "RaceViewer": "race_viewer",
 }
 

@@ -8,6 +8,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from mnist_course.lessons.what_the_cnn_sees import features
+from mnist_course.lessons.what_the_cnn_sees.plots import SIGNED_CMAP
 from mnist_course.plots import tile_images
 from mnist_course.predict import probabilities, to_batch
 from mnist_course.widgets.browser import ALL, LABEL_OPTIONS, filter_and_rewind, indices_for_label
@@ -17,21 +18,16 @@ from mnist_course.widgets.render import png_bytes
 PRE = ":pre"  # layer key suffix: a Conv2D's maps before its built-in activation
 
 
-def colour_map(values: np.ndarray, *, signed: bool | None = None) -> np.ndarray:
-    """A 2-D array as an RGB uint8 image, like ``features.plot_feature_maps``: viridis from 0 to the maximum for
-    non-negative values, red (positive) / white (0) / blue (negative) on a symmetric scale when there are negative
-    values or ``signed=True`` (kernels)."""
+def colour_map(values: np.ndarray) -> np.ndarray:
+    """A 2-D array as an RGB uint8 image in the course's signed colours, like ``plot_feature_maps``: divided by its
+    largest |value|, red (positive), white (0), blue (negative), so a map after ReLU shows no blue."""
     from matplotlib import colormaps
 
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 2:
         raise ValueError(f"colour_map() expects a 2-D array, got shape {values.shape}")
-    if signed or (signed is None and values.min() < 0):
-        limit = np.abs(values).max()
-        rgba = colormaps["bwr"](0.5 + 0.5 * values / limit if limit > 0 else np.full(values.shape, 0.5))
-    else:
-        top = values.max()
-        rgba = colormaps["viridis"](values / top if top > 0 else values)
+    limit = np.abs(values).max()
+    rgba = colormaps[SIGNED_CMAP](0.5 + 0.5 * values / limit if limit > 0 else np.full(values.shape, 0.5))
     return np.round(255 * rgba[..., :3]).astype(np.uint8)
 
 
@@ -211,7 +207,7 @@ class FeatureExplorer(Shown):
             factor = scale_for(self.shown_kernel.shape, target)
             self._show(
                 self.kernel_image,
-                png_bytes(colour_map(self.shown_kernel, signed=True), scale=factor),
+                png_bytes(colour_map(self.shown_kernel), scale=factor),
                 self.shown_kernel.shape,
                 factor,
             )

@@ -197,4 +197,30 @@ class Bowl:
         return np.array([self.a * w[0], self.b * w[1]])
 
 
-__all__ = ["Adagrad", "Adam", "AdamW", "Bowl", "Optimizer", "RMSprop", "RULES", "SGD", "rule_source"]
+@dataclass(frozen=True)
+class RotatedBowl(Bowl):
+    """The same bowl turned by ``angle`` degrees (anticlockwise): the valley now runs diagonally, so neither weight
+    alone is the steep one, and a rule that scales each weight's step separately loses its advantage."""
+
+    angle: float = 45.0
+
+    def _turn(self) -> tuple[float, float]:
+        radians = np.deg2rad(self.angle)
+        return float(np.cos(radians)), float(np.sin(radians))
+
+    def loss(self, w: Array) -> Array:
+        """``f`` at ``w``: the bowl's ``(a·u² + b·v²) / 2`` of the coordinates ``u, v`` along and across the valley."""
+        w = np.asarray(w, dtype=np.float64)
+        c, s = self._turn()
+        u, v = c * w[..., 0] + s * w[..., 1], -s * w[..., 0] + c * w[..., 1]
+        return 0.5 * (self.a * u**2 + self.b * v**2)
+
+    def gradient(self, w: Array) -> Array:
+        """``∇f = (a·u·cos − b·v·sin, a·u·sin + b·v·cos)`` (the chain rule through the turn)."""
+        w = np.asarray(w, dtype=np.float64)
+        c, s = self._turn()
+        u, v = c * w[0] + s * w[1], -s * w[0] + c * w[1]
+        return np.array([self.a * u * c - self.b * v * s, self.a * u * s + self.b * v * c])
+
+
+__all__ = ["Adagrad", "Adam", "AdamW", "Bowl", "Optimizer", "RMSprop", "RULES", "RotatedBowl", "SGD", "rule_source"]

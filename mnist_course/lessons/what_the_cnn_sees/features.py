@@ -240,6 +240,14 @@ def class_scores(model: Any, x: Any) -> Any:
     return model(x, training=False)
 
 
+def class_score(model: Any, image: np.ndarray, label: int) -> float:
+    """The class score (logit) of ``label`` for one image, uint8 (28, 28) or already scaled float: the number whose
+    gradient :func:`saliency_map` takes."""
+    import keras
+
+    return float(keras.ops.convert_to_numpy(class_scores(model, to_batch(model, image)[:1]))[0, label])
+
+
 def saliency_map(model: Any, image: np.ndarray, label: int) -> np.ndarray:
     """(height, width): |d score(label) / d pixel|, the gradient of the class score (logit) with respect to the
     input, from the backend's automatic differentiation (:func:`mnist_course.backend.gradients`): pixels where
@@ -254,6 +262,7 @@ def saliency_map(model: Any, image: np.ndarray, label: int) -> np.ndarray:
 __all__ = [
     "all_feature_maps",
     "channel_scores",
+    "class_score",
     "class_scores",
     "conv_kernel",
     "conv_layers",
