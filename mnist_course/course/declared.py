@@ -152,7 +152,9 @@ DECLARED: dict[str, dict[str, Param]] = {
         # EPOCHS and TRAIN_EXAMPLES: their ci and student values are notebook 05's, set below (_as_in_05)
         "EPOCHS": _epochs("the model, if it must be trained here", 1, None, "the recipe's own"),
         "TRAIN_EXAMPLES": _count("training images, if the model must be trained here", 60000, 2000, 60000, 100),
-        "TEST_EXAMPLES": _count("test digits in the confusion matrix", 10000, 2000, 10000, 10, student=10000),
+        "TEST_EXAMPLES": _count(
+            "validation digits in the matrix, test digits in the score", 10000, 2000, 10000, 10, student=10000
+        ),
     },
 }
 

@@ -1,4 +1,4 @@
-"""A clickable confusion matrix: one button per (true, predicted) cell; a click shows exactly those test digits."""
+"""A clickable confusion matrix: one button per (true, predicted) cell; a click shows exactly those digits."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def gallery_html(images: np.ndarray, indices: np.ndarray, *, scale: int = 2) -> 
         data = base64.b64encode(png_bytes(images[int(index)], scale=scale)).decode("ascii")
         figures.append(
             f'<figure style="margin:2px;text-align:center;font-size:8pt">'
-            f'<img src="data:image/png;base64,{data}" alt="test digit {int(index)}"/>'
+            f'<img src="data:image/png;base64,{data}" alt="digit {int(index)}"/>'
             f"<figcaption>#{int(index)}</figcaption></figure>"
         )
     return '<div class="mnist-confusion-digits" style="display:flex;flex-wrap:wrap">' + "".join(figures) + "</div>"
@@ -111,9 +111,9 @@ class ConfusionMatrix(Shown):
         kind = "correct" if true == pred else "mistakes"
         more = f", showing the first {len(self.shown_indices)}" if len(every) > len(self.shown_indices) else ""
         self.caption.value = (
-            f"<b>true {true}, predicted {pred}</b>: {len(every)} test digits ({kind}){more}"
+            f"<b>true {true}, predicted {pred}</b>: {len(every)} digits ({kind}){more}"
             if len(every)
-            else f"<b>true {true}, predicted {pred}</b>: no test digit here"
+            else f"<b>true {true}, predicted {pred}</b>: no digit here"
         )
         self.gallery.value = gallery_html(self.images, self.shown_indices, scale=self.scale)
         return every
