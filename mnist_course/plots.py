@@ -13,6 +13,10 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+# The course's one convention for signed values (weights, kernels, feature maps, gradients): red above 0, blue below,
+# white at 0, on a scale symmetric about 0, always with a colour bar.
+SIGNED_CMAP = "RdBu_r"
+
 
 def new_figure(width: float, height: float, **kwargs: Any) -> Figure:
     """A pyplot-free Figure of ``width`` x ``height`` inches (``kwargs`` go to ``Figure``, e.g. ``layout=``):
@@ -44,4 +48,4 @@ def tile_images(tiles: Sequence[np.ndarray], ncols: int, *, gap: int = 1, fill: 
     return out
 
 
-__all__ = ["finish_figure", "new_figure", "tile_images"]
+__all__ = ["SIGNED_CMAP", "finish_figure", "new_figure", "tile_images"]

@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from mnist_course.plots import finish_figure, new_figure
+from mnist_course.plots import SIGNED_CMAP, finish_figure, new_figure
 
 # One colour per run, the same in every figure of the notebook (matplotlib's tab10 order).
 COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:gray")
@@ -91,9 +91,6 @@ def spreads_by_layer(
     axes[0].legend()
     return finish_figure(fig, title)
 
-
-# Signed values, the course's one convention: red above 0, blue below, white at 0, on a scale symmetric about 0.
-SIGNED_CMAP = "RdBu_r"
 
 
 def weight_images(weights: np.ndarray, *, title: str | None = None) -> Figure:

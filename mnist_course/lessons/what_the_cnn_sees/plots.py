@@ -9,10 +9,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
-from mnist_course.plots import new_figure, tile_images
+from mnist_course.plots import SIGNED_CMAP, new_figure, tile_images
 
-# The course's one convention for signed values: red positive, blue negative, white 0, always with a colour bar.
-SIGNED_CMAP = "RdBu_r"
 RELATIVE = "value / largest |value|\nof its panel"
 
 
