@@ -8,8 +8,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from mnist_course.lessons.what_the_cnn_sees import features
-from mnist_course.plots import SIGNED_CMAP
-from mnist_course.plots import tile_images
+from mnist_course.plots import SIGNED_CMAP, tile_images
 from mnist_course.predict import probabilities, to_batch
 from mnist_course.widgets.browser import ALL, LABEL_OPTIONS, filter_and_rewind, indices_for_label
 from mnist_course.widgets.compat import Shown
