@@ -192,7 +192,7 @@ def course_command(*args: str, timeout: int = 1800) -> subprocess.CompletedProce
 # need a live kernel (01's image browser, 08's draw pad) with Run All in JupyterLab (``browser_runs``), the others
 # with `mnist-course run` (``ci_run``). Every stem in the [ci.*] tables of tests/metric_floors.toml is in exactly one.
 COURSE_STEMS = tuple(sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")))
-BROWSER_RUNS = ("01_loading_mnist", "08_playground")
+BROWSER_RUNS = ("01_loading_mnist", "05_cnn", "07_optimizers_and_losses", "08_playground")
 CI_RUNS = tuple(stem for stem in COURSE_STEMS if stem not in BROWSER_RUNS)
 
 

@@ -1,11 +1,12 @@
 """The course as a student meets it in a real JupyterLab in headless Chromium (tests/lab_session.py), widgets
 included; the server, the browser and the runs are the session's fixtures (tests/conftest.py).
 
-- ``test_notebook_runs_in_jupyterlab``: the two notebooks whose widgets need a live kernel (BROWSER_RUNS: 01's image
-  browser, 08's draw pad) are the session's ci run of their student edition: Run All in JupyterLab
+- ``test_notebook_runs_in_jupyterlab``: the notebooks whose widgets need a live kernel (BROWSER_RUNS: 01's image
+  browser, 05's convolution stepper, 07's optimizer playground, 08's draw pad) are the session's ci run of their student edition: Run All in JupyterLab
   (``browser_runs``). Run All goes on past the unsolved stubs (tagged ``raises-exception``); the only errors shown
   are in the check cells, each the stub's ``NotImplementedError``; the metrics they record keep their ci floors; the
-  image browser follows the arrow keys; the draw pad's canvas is whole at 1280x800 and 1920x1080, no widget scrolls
+  image browser follows the arrow keys; the stepper's "next" and padding, the playground's step button and
+  learning rate change what they show; the draw pad's canvas is whole at 1280x800 and 1920x1080, no widget scrolls
   sideways, a stroke drawn with the mouse changes the bars.
 - ``test_stored_notebook_renders_in_jupyterlab``: the other notebooks (CI_RUNS, executed by ``mnist-course run`` in
   the ci run) are not run here: each is opened from a copy of notebooks/ (its stored student-profile outputs) and
@@ -28,6 +29,8 @@ import pytest
 
 from mnist_course.course import editions
 from tests import metric_floors
+from tests.browser.conv_stepper_checks import check_conv_stepper
+from tests.browser.optimizer_playground_checks import check_optimizer_playground
 from tests.conftest import BROWSER_RUNS, CI_RUNS
 from tests.lab_session import (
     ERRORS_JS,
@@ -229,6 +232,14 @@ def test_notebook_runs_in_jupyterlab(browser_runs, lab, screenshots, stem: str):
         if stem.startswith("01_"):
             assert expected >= 1
             check_image_browser(page, stem, screenshots)
+            check_widgets_fit(page, stem, screenshots)
+        elif stem.startswith("05_"):
+            assert expected >= 1  # the convolution stepper
+            check_conv_stepper(page, stem, screenshots)
+            check_widgets_fit(page, stem, screenshots)
+        elif stem.startswith("07_"):
+            assert expected >= 2  # the optimizer playground and the race viewer
+            check_optimizer_playground(page, stem, screenshots)
             check_widgets_fit(page, stem, screenshots)
         elif stem.startswith("08_"):
             assert expected >= 2
