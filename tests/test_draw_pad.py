@@ -63,7 +63,8 @@ def test_a_new_pad_asks_for_a_drawing(cnn):
     assert pad.strokes == [] and pad.probabilities is None and pad.predicted is None
     assert "draw a digit" in pad.prediction.value
     assert shown_percentages(pad.bars.value) == [0.0] * 10
-    assert list(pad.layer.options) == ["conv1", "pool1"] and not pad.layer.disabled
+    assert list(pad.layer.options) == [("convolution 1", "conv1"), ("max pooling 1", "pool1")]
+    assert not pad.layer.disabled
     assert isinstance(pad.canvas, DrawCanvas) and (pad.canvas.size, pad.canvas.pen_width) == (280, 18.0)
     bundle = pad._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == pad.widget.model_id
@@ -133,10 +134,10 @@ def test_the_preprocessing_steps_and_feature_maps_are_shown(cnn):
     for image in (pad.crop_image, pad.box_image, pad.final_image, pad.maps_image):
         assert bytes(image.value).startswith(b"\x89PNG")
     assert "longer side scaled to 20" in pad.steps_caption.value
-    assert "<b>conv1</b>: 8 maps of 26×26" in pad.maps_caption.value
+    assert "<b>convolution 1</b>: 8 maps of 26×26" in pad.maps_caption.value
     conv_png = bytes(pad.maps_image.value)
     pad.layer.value = "pool1"
-    assert "<b>pool1</b>: 8 maps of 13×13" in pad.maps_caption.value
+    assert "<b>max pooling 1</b>: 8 maps of 13×13" in pad.maps_caption.value
     assert bytes(pad.maps_image.value) != conv_png
 
 
@@ -158,4 +159,10 @@ def test_bars_and_mosaic_helpers():
     maps = np.random.default_rng(0).random((5, 6, 20))
     mosaic = maps_mosaic(maps, max_channels=10, ncols=4)
     assert mosaic.shape == (3 * 6 - 1, 4 * 7 - 1, 3) and mosaic.dtype == np.uint8
-    assert (mosaic[5, :, :] == 255).all()  # the white gap below the first row of maps
+    assert (mosaic[5, :, :] == 200).all()  # the grey gap below the first row of maps (white means 0)
+    signed = np.zeros((2, 3, 2))
+    signed[0, 0, 0], signed[1, 2, 0], signed[0, 1, 1] = 4.0, -4.0, 2.0  # channel 1's largest |value| is 2
+    tiles = maps_mosaic(signed, max_channels=2, ncols=2)
+    red, blue, white = tiles[0, 0], tiles[1, 2], tiles[0, 1]
+    assert red[0] > red[2] + 50 and blue[2] > blue[0] + 50 and (white > 240).all()  # red +, blue -, white 0
+    assert (tiles[0, 4 + 1] == red).all()  # 2.0 is the top of channel 1's own scale: as red as 4.0 in channel 0

@@ -40,18 +40,14 @@ def bars_html(probabilities: np.ndarray | None) -> str:
 
 
 def maps_mosaic(maps: np.ndarray, *, max_channels: int = 16, ncols: int = 8, gap: int = 1) -> np.ndarray:
-    """The first channels of (height, width, channels) maps tiled in a grid as an RGB uint8 image, each channel
-    scaled to its own maximum and coloured with viridis (dark = 0); gaps are white."""
-    from matplotlib import colormaps
+    """The first channels of (height, width, channels) maps tiled in a grid as an RGB uint8 image, each channel on
+    the course's signed scale (red positive, blue negative, white 0), divided by its own largest |value|; gaps are
+    light grey."""
+    from mnist_course.widgets.feature_explorer import colour_map
 
     maps = np.asarray(maps, dtype=np.float64)
-    viridis = colormaps["viridis"]
-    tiles = []
-    for c in range(min(maps.shape[-1], max_channels)):
-        channel = maps[..., c] - min(maps[..., c].min(), 0.0)
-        top = channel.max()
-        tiles.append(np.round(255 * viridis(channel / top if top > 0 else channel)[..., :3]).astype(np.uint8))
-    return tile_images(tiles, ncols, gap=gap, fill=255)
+    tiles = [colour_map(maps[..., c]) for c in range(min(maps.shape[-1], max_channels))]
+    return tile_images(tiles, ncols, gap=gap, fill=200)
 
 
 def _fit(image: np.ndarray, side: int) -> np.ndarray:
@@ -102,7 +98,7 @@ class DrawPad(Shown):
         live_interval: float = 0.3,
         max_channels: int = 16,
     ) -> None:
-        from mnist_course.lessons.what_the_cnn_sees.features import feature_layers
+        from mnist_course.lessons.what_the_cnn_sees.features import feature_layers, layer_titles
 
         self.model, self.size, self.pen_width = model, size, pen_width
         self.live_interval, self.max_channels = live_interval, max_channels
@@ -118,8 +114,11 @@ class DrawPad(Shown):
         self.clear_button.on_click(lambda _: self.clear())
 
         layers = feature_layers(model)
+        titles = layer_titles(model)
         self.layer = widgets.Dropdown(
-            options=layers or ["(no convolutional layers)"], description="layer", disabled=not layers
+            options=[(titles.get(name, name), name) for name in layers] or ["(no convolutional layers)"],
+            description="layer",
+            disabled=not layers,
         )
         self.layer.add_class("mnist-draw-layer")
         self.layer.observe(lambda _: self.update(), names="value")
@@ -258,8 +257,8 @@ class DrawPad(Shown):
         maps = keras.ops.convert_to_numpy(self._submodels[name](to_batch(self.model, self.image28), training=False))[0]
         shown = min(maps.shape[-1], self.max_channels)
         self.maps_caption.value = (
-            f"<b>{name}</b>: {maps.shape[-1]} maps of {maps.shape[0]}×{maps.shape[1]}, "
-            f"first {shown} shown (yellow = strong)"
+            f"<b>{self.layer.label}</b>: {maps.shape[-1]} maps of {maps.shape[0]}×{maps.shape[1]}, first {shown} "
+            "shown, each on its own scale (red positive, blue negative, white 0)"
         )
         _show(self.maps_image, maps_mosaic(maps, max_channels=self.max_channels), max(1, 48 // maps.shape[0]))
 
