@@ -47,6 +47,8 @@ DONE_JS = """() => {
 }"""
 UNRUN_JS = """() => Jupyter.notebook.get_cells().filter(c => c.cell_type === 'code' && c.get_text().trim()
   && typeof c.input_prompt_number !== 'number').length"""
+EMPTY_JS = """() => [...document.querySelectorAll('.output_subarea.jupyter-widgets-view')]
+  .filter(el => !el.querySelector('.jupyter-widgets')).length"""
 SEEN_JS = """root => [...root.querySelectorAll('img')].map(i => i.src.slice(-200)).join('|') + '|' + root.innerText"""
 
 
@@ -108,6 +110,10 @@ def check_notebook(browser, url: str, name: str, shots: Path) -> list[str]:
             "&& Jupyter.notebook.kernel.is_connected()",
             timeout=120_000,
         )
+        # the widget manager comes up after the kernel; models created before it has fetched the kernel's widget
+        # state are never drawn (their outputs stay empty), so wait for it as a person would
+        page.wait_for_function("() => Jupyter.notebook.kernel.widget_manager !== undefined", timeout=60_000)
+        page.wait_for_timeout(5000)
         page.evaluate("() => Jupyter.notebook.execute_all_cells()")
         page.wait_for_timeout(2000)
         page.wait_for_function(DONE_JS, timeout=600_000, polling=1000)
@@ -122,6 +128,9 @@ def check_notebook(browser, url: str, name: str, shots: Path) -> list[str]:
         for broken in ("Error displaying widget", "Error rendering", "Loading widget"):
             if broken in text:
                 problems.append(f"a widget shows {broken!r}")
+        empty = page.evaluate(EMPTY_JS)
+        if empty:
+            problems.append(f"{empty} widget output(s) left empty (the view was never drawn)")
         roots = [cls for cls in ACTIONS if page.locator(f".{cls}").count()]
         if not roots:
             problems.append("no course widget was rendered")
