@@ -3,8 +3,11 @@ prediction and maps out."""
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 
+import matplotlib.image
 import numpy as np
 import pytest
 
@@ -68,6 +71,9 @@ def test_a_new_pad_asks_for_a_drawing(cnn):
     assert isinstance(pad.canvas, DrawCanvas) and (pad.canvas.size, pad.canvas.pen_width) == (280, 18.0)
     bundle = pad._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == pad.widget.model_id
+    # before anything is drawn the stored picture is the empty pad beside the bars (GitHub shows it)
+    picture = matplotlib.image.imread(io.BytesIO(base64.b64decode(bundle["image/png"])), format="png")
+    assert picture.shape[0] > 100 and picture.shape[1] > 300
 
 
 def test_drawing_in_the_browser_predicts_and_changing_the_drawing_changes_the_prediction(cnn):

@@ -76,10 +76,14 @@ class Shown:
         bundle = widget_bundle(self.widget, **kwargs)
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, None)  # some versions return a pair
         data = {**data, "text/plain": self.plain_text()}
-        still = snapshot_png(self.widget)
+        still = self.static_png()
         if still is not None:
             data["image/png"] = base64.b64encode(still).decode("ascii")
         return data if metadata is None else (data, metadata)
+
+    def static_png(self) -> bytes | None:
+        """The picture stored with the output: the widget's images side by side (:func:`snapshot_png`)."""
+        return snapshot_png(self.widget)
 
     def plain_text(self) -> str:
         """What a reader sees where the widget cannot run."""

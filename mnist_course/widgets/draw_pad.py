@@ -153,6 +153,28 @@ class DrawPad(Shown):
         self.widget.add_class("mnist-draw")
         self.update()
 
+    def static_png(self) -> bytes | None:
+        """The stored picture: what the pad shows (its images), or before anything is drawn, the empty canvas beside
+        the ten bars at 0 %, so a reader without a kernel sees what the widget looks like."""
+        shown = super().static_png()
+        if shown is not None:
+            return shown
+        import io
+
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(5.0, 2.6), dpi=100, facecolor="white")
+        pad, bars = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.2]})
+        pad.set(xlim=(0, 1), ylim=(0, 1), xticks=[], yticks=[], aspect="equal")
+        pad.text(0.5, 0.5, "draw a digit here", ha="center", va="center", color="0.45")
+        bars.barh(range(10), [0] * 10)
+        bars.set(xlim=(0, 100), yticks=range(10), xlabel="probability (%)", title="the model's answer")
+        bars.invert_yaxis()
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        return buffer.getvalue()
+
     @staticmethod
     def _titled(title: str, image: widgets.Image) -> widgets.VBox:
         return widgets.VBox(
