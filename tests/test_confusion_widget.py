@@ -95,3 +95,17 @@ def test_counts_are_written_in_the_colour_that_reads_best_on_their_cell():
     assert text_colour("#ffffff") == "#000000" and text_colour("#000000") == "#ffffff"
     assert text_colour(cell_colour(10, 10, correct=False)) == "#ffffff"
     assert text_colour(cell_colour(1, 10, correct=False)) == "#000000"
+
+
+def test_the_stored_output_carries_the_matrix_as_a_picture(labels):
+    """Before any click the buttons hold no image: the output's PNG is the matrix figure itself."""
+    import base64
+    import io
+
+    import matplotlib.image
+
+    images, y_true, y_pred = labels
+    bundle = ConfusionMatrix(images, y_true, y_pred)._repr_mimebundle_()
+    picture = matplotlib.image.imread(io.BytesIO(base64.b64decode(bundle["image/png"])), format="png")
+    assert picture.shape[0] > 200 and picture.shape[1] > 200
+    assert bundle["text/plain"].startswith("ConfusionMatrix: an interactive widget")

@@ -8,7 +8,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from mnist_course.data import NUM_CLASSES
-from mnist_course.evaluation import confusion_matrix
+from mnist_course.evaluation import confusion_matrix, plot_confusion_matrix
 from mnist_course.widgets.compat import Shown
 from mnist_course.widgets.render import png_bytes
 
@@ -103,6 +103,16 @@ class ConfusionMatrix(Shown):
         self.widget.add_class("mnist-confusion")
         self.selected: tuple[int, int] | None = None
         self.shown_indices = np.zeros(0, dtype=np.int64)
+
+    def static_png(self) -> bytes | None:
+        """The stored picture: the matrix as the course's confusion-matrix figure (the buttons hold no images)."""
+        import io
+
+        buffer = io.BytesIO()
+        plot_confusion_matrix(self.counts, title="the matrix of the widget (click its cells when it runs)").savefig(
+            buffer, format="png", facecolor="white"
+        )
+        return buffer.getvalue()
 
     def select(self, true: int, pred: int) -> np.ndarray:
         """Show the digits of cell (true, pred) in the gallery and return their indices (all, not just shown)."""
