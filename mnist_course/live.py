@@ -208,7 +208,7 @@ class LivePlot(keras.callbacks.Callback):
 
 def progress(iterable: Iterable[T], total: int | None = None, label: str = "") -> Iterator[T]:
     """Yield the items of ``iterable`` while showing how many are done (a bar when ``total`` or ``len()`` is
-    known) and an ETA, updated in place; unattended, print one line at the end, ``label: all N done``."""
+    known) and an ETA, updated in place; unattended, print one line at the end, ``label: done, N in all``."""
     if total is None:
         try:
             total = len(iterable)  # type: ignore[arg-type]
@@ -221,7 +221,7 @@ def progress(iterable: Iterable[T], total: int | None = None, label: str = "") -
         for item in iterable:
             done += 1
             yield item
-        print(f"{name}all {done} done", flush=True)
+        print(f"{name}done, {done} in all", flush=True)
         return
     started, shown, done = time.monotonic(), 0.0, 0
     handle = display(Status(f"{name}0{of}", 0.0 if total else None), display_id=True)

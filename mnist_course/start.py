@@ -48,13 +48,14 @@ def backend_line(backend: str, device: str) -> str:
     )
 
 
-def start(notebook: str, namespace: MutableMapping[str, object], *, backend: bool = True) -> str:
+def start(notebook: str, namespace: MutableMapping[str, object], *, backend: bool = True) -> None:
     """Open notebook ``notebook`` (its stem, e.g. ``"04_mlp"``) with the values of its parameters cell.
 
     Checks and resolves the parameters (:func:`mnist_course.course.parameters.use_parameters`, which writes the resolved
     values back into ``namespace``), imports Keras and its backend without their start-up log lines (unless
     ``backend=False``), seeds Python, NumPy and Keras from ``SEED``, sets the plotting defaults and prints a line
-    naming the profile and one naming the backend and its device. Returns the profile.
+    naming the profile and one naming the backend and its device. Returns nothing (a cell ending with it shows only
+    those lines); the resolved profile is ``namespace["PROFILE"]``.
     """
     use_parameters(notebook, namespace)
     where = None
@@ -68,7 +69,6 @@ def start(notebook: str, namespace: MutableMapping[str, object], *, backend: boo
     _plotting()
     profile = str(namespace["PROFILE"])
     print(profile_line(profile) + ("" if where is None else "\n" + where))
-    return profile
 
 
 __all__ = ["FIGURE_DEFAULTS", "backend_line", "profile_line", "start"]

@@ -149,9 +149,11 @@ class PairedResult:
     def __str__(self) -> str:
         a, b = self.names
         level = f"{100 * (1 - self.alpha):g} %"
+        # every number to the decimals of the standard error's second significant digit
+        d = max(0, 1 - math.floor(math.log10(self.se))) if self.se > 0 and math.isfinite(self.se) else 4
         return (
-            f"{a} - {b} over {len(self.differences)} seeds: {self.mean:+.4g} ± {self.se:.2g} (standard error), "
-            f"{level} interval {self.low:+.4g} to {self.high:+.4g}, p = {self.p_value:.3g}: {self.verdict}"
+            f"{a} - {b} over {len(self.differences)} seeds: {self.mean:+.{d}f} ± {self.se:.{d}f} (standard error), "
+            f"{level} interval {self.low:+.{d}f} to {self.high:+.{d}f}, p = {self.p_value:.3g}: {self.verdict}"
         )
 
 

@@ -1,8 +1,8 @@
 """Metric floors: the rules in ``tests/metric_floors.toml`` and the check of a notebook's recorded metrics against them.
 
 A notebook records its key results with ``mnist_course.notebook.record(...)``; the ``ci`` run of the student
-edition (the runner's batch for 02, 03, 04 and 06, JupyterLab for 01, 05, 07 and 08) and the nbval session (``student``) collect them per
-notebook. Every recorded metric must have a rule and every rule a
+edition (the runner's batch for 02, 03, 04 and 06, JupyterLab for 01, 05, 07 and 08) and the nbval session
+(``student``) collect them per notebook. Every recorded metric must have a rule and every rule a
 recorded metric, so a new ``record(...)`` without a floor, or a floor whose metric is gone, fails with the line to
 add or remove.
 """

@@ -62,9 +62,7 @@ def test_clicking_a_cell_shows_exactly_its_digits(labels, cell):
     assert shown_in_gallery(matrix) == expected
     assert f"true {i}, predicted {j}" in matrix.caption.value
     assert (
-        (f"{len(expected)} digits" in matrix.caption.value)
-        if expected
-        else ("no digit here" in matrix.caption.value)
+        (f"{len(expected)} digits" in matrix.caption.value) if expected else ("no digit here" in matrix.caption.value)
     )
 
 

@@ -250,7 +250,7 @@ def test_tanh_backprop_accepts_the_solution():
         (variant(derivative=lambda z1, h: h * (1 - h)), "which is the derivative of the sigmoid"),
         (variant(derivative=lambda z1, h: 1 - z1**2), "use 1 - z1 ** 2"),
         (variant(transpose=True), "dW1 has shape (3, 4) (transposed?)"),
-        (variant(db_sum_raw=True), "db1 differ from finite differences"),
+        (variant(db_sum_raw=True), "db1 differs from finite differences"),
         (lambda *args: None, "did you forget `return`"),
         (lambda *args: tanh_gradients(*args)[:2], "return four arrays"),
     ],

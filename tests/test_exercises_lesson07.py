@@ -239,3 +239,21 @@ def test_the_check_tells_the_paper_form_from_keras_form():
 def test_an_unsolved_stub_raises_not_implemented(run, digits):
     with pytest.raises(NotImplementedError, match="write your code here"):
         run(digits)
+
+
+@pytest.mark.parametrize(
+    "message, phrase",
+    [
+        ("Arguments `target` and `output` must have the same shape up until the last dimension: ...", "loss is sparse"),
+        ("Arguments `target` and `output` must have the same shape. Received: ...", "now the loss is categorical"),
+    ],
+)
+def test_the_label_format_hints_know_the_jax_and_pytorch_wordings(message, phrase):
+    """JAX and PyTorch word the two label-format errors differently from TensorFlow (checked with Keras 3.15)."""
+
+    def snippet(x, y):
+        raise ValueError(message)
+
+    x, y = np.zeros((4, 28, 28), dtype=np.uint8), np.arange(4)
+    result = check.one_hot_with_sparse_loss(snippet, x, y, x, y)
+    assert not result.ok and phrase in result.message

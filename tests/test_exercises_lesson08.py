@@ -171,7 +171,7 @@ def test_predicted_confusion_holds_for_the_most_frequent_mistake(pointer):
     assert result.ok and result.exercise == "8.1" and result.raise_if_wrong() is result
     assert "your prediction held: 4 taken for 9 happened 6 times, rank 1 of the 90 kinds of mistake" in result.message
     assert "on these 300 validation digits" in result.message
-    assert "(a count of 6 varies by about √6 ≈ 2 from one training run to the next)" in result.message
+    assert "(a count of 6 varies by about √6 ≈ 2 on another sample of as many digits)" in result.message
 
 
 def test_predicted_confusion_holds_within_the_top_five_ties_included(pointer):

@@ -50,10 +50,10 @@ def explorer() -> FeatureExplorer:
 
 def test_layer_options_list_every_map_layer_with_a_before_activation_entry():
     assert layer_options(tiny_cnn()) == [
-        ("c1 before relu (10x10x2)", "c1" + PRE),
-        ("c1: Conv2D (10x10x2)", "c1"),
-        ("pool: MaxPooling2D (5x5x2)", "pool"),
-        ("c2: Conv2D (5x5x3)", "c2"),
+        ("convolution 1 before relu (10x10x2)", "c1" + PRE),
+        ("convolution 1 (10x10x2)", "c1"),
+        ("max pooling 1 (5x5x2)", "pool"),
+        ("convolution 2 (5x5x3)", "c2"),
     ]
 
 

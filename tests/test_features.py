@@ -233,7 +233,7 @@ def test_occlusion_with_progress_gives_the_same_map_and_reports_the_rows(monkeyp
     shown = features.occlusion_map(corner_classifier(), blob(), label=1, patch=4, stride=2, show_progress=True)
     np.testing.assert_array_equal(shown, quiet)
     # 12 pixels, patch 4, stride 2: patch tops at 0, 2, 4, 6, 8
-    assert capsys.readouterr().out.splitlines() == ["occlusion rows: all 5 done"]
+    assert capsys.readouterr().out.splitlines() == ["occlusion rows: done, 5 in all"]
 
 
 def test_class_score_is_the_logit_of_one_label_before_the_softmax():

@@ -125,11 +125,11 @@ def test_eta_and_durations():
 
 def test_progress_unattended_prints_one_line_at_the_end(unattended, capsys):
     assert [x * x for x in live.progress(range(5), label="squares")] == [0, 1, 4, 9, 16]
-    assert capsys.readouterr().out.splitlines() == ["squares: all 5 done"]
+    assert capsys.readouterr().out.splitlines() == ["squares: done, 5 in all"]
     assert list(live.progress(iter("abc"))) == ["a", "b", "c"]  # no len(): a count, no total
-    assert capsys.readouterr().out.splitlines() == ["all 3 done"]
+    assert capsys.readouterr().out.splitlines() == ["done, 3 in all"]
     assert list(live.progress(iter("ab"), total=2, label="runs")) == ["a", "b"]
-    assert capsys.readouterr().out.splitlines() == ["runs: all 2 done"]
+    assert capsys.readouterr().out.splitlines() == ["runs: done, 2 in all"]
 
 
 def test_progress_watched_updates_a_bar_in_place(watched, capsys):

@@ -96,4 +96,3 @@ def test_every_widget_output_carries_a_static_picture(path):
                 assert " object at 0x" not in str(data.get("text/plain", "")), f"{path.name}, cell {index}"
     if path.name[:2] in {"01", "02", "05", "06", "07", "08"}:  # the notebooks that show widgets
         assert views >= 1, f"{path.name}: no widget output found"
-

@@ -103,8 +103,9 @@ def learning_rates(predict: Callable[[], Any]) -> Feedback:
             return wrong(
                 ex,
                 f"the lowest loss is right. But {rate:g} ends at {finals[rate]:.3g}, above the "
-                f"{start:.3f} it started from: its steps overshoot so far that every jump lands higher "
-                f"up the other side of the valley.{more}",
+                f"{start:.3f} it started from: its steps overshoot so far that the loss shoots up, to "
+                f"{results[rate][1]:.3g} at its highest, and after the last step it is still above where it "
+                f"started.{more}",
             )
         rate = extra[0]
         final, peak, _ = results[rate]
@@ -194,7 +195,7 @@ def descent_loop(train: Callable[..., Any]) -> Feedback:
         "is 255 times larger and one step changes the logits about 255 ** 2 = 65,025 times as much: a step "
         "of 0.5 jumps far past the minimum. Scale the pixels as 02 does."
     )
-    if np.allclose(losses, mistakes["given"], rtol=1e-3, equal_nan=True):
+    if np.allclose(losses, mistakes["given"], rtol=1e-3, equal_nan=True) and np.isfinite(losses).any():
         return wrong(ex, "these are the losses of the loop as it was given: it still blows up. " + unscaled)
     sign = (
         "a descent step goes against the gradient, W -= learning_rate * gradient; yours goes up it, and the loss rises"
@@ -340,7 +341,8 @@ def tanh_backprop(gradients: Callable[..., Any]) -> Feedback:
         worst = max(float(np.abs(g - e).max()) for g, e in zip(got, expected))
         return wrong(
             ex,
-            f"{', '.join(off)} differ from finite differences by up to {worst:.3g}. Go backwards one "
+            f"{', '.join(off)} {'differs' if len(off) == 1 else 'differ'} from finite differences by up to "
+            f"{worst:.3g}. Go backwards one "
             "step at a time: delta2 = (P - Y) / N, dW2 = h.T @ delta2, then d loss / d h = delta2 @ "
             "W2.T, delta1 = that * (1 - h ** 2), dW1 = x.T @ delta1.",
         )

@@ -127,7 +127,7 @@ def predict_then_run(function: Callable[[], Sequence[Any]]) -> Feedback:
     if given_shapes["argmax"] != shapes["argmax"]:
         shape = given_shapes["argmax"]
         hint = (
-            "argmax(axis=1) takes the largest of each row's 10 values and keeps one number per image."
+            "argmax(axis=1) takes the position of the largest of each row's 10 values and keeps one number per image."
             if shape in ((5, 1), (5, 10), (10,), (1,), ())
             else f"it returned {shapes['argmax']}."
         )

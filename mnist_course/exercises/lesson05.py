@@ -1,5 +1,5 @@
 """Self-checks for the exercises of notebook 05 (convolutional networks): predict a conv stack, follow the
-feature-map sizes, build a CNN from its spec, fix an older tutorial's input code."""
+feature-map sizes, build a CNN from its spec, batch normalisation's forward pass debugged."""
 
 from __future__ import annotations
 

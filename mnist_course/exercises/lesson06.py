@@ -37,7 +37,8 @@ _WHY = {
     "sigmoid, max": "sigmoid only ever increases, so the largest value of a block stays the largest: "
     "max(sigmoid(a), sigmoid(b)) = sigmoid(max(a, b)), as for ReLU.",
     "-2x + 1, max": "-2x + 1 decreases: it turns the largest value of a block into the smallest, so pooling after "
-    "it keeps what was the block's minimum. A batch normalisation whose scale gamma is negative does exactly this.",
+    "it keeps what was the block's minimum. At inference, a batch normalisation whose scale gamma is negative does "
+    "exactly this.",
     "x squared, max": "x squared is not monotone where maps are negative: in a block holding -3 and 1 the maximum "
     "is 1 (squared 1), but the largest square is 9.",
     "ReLU, average": "the mean of -2 and 2 is 0 and ReLU(0) = 0, but the mean of ReLU(-2) and ReLU(2) is 1: only an "
@@ -48,7 +49,7 @@ _WHY = {
 }
 
 
-def commute_experiment(seed: int = _RNG_SEED) -> dict[str, bool]:
+def _commute_experiment(seed: int = _RNG_SEED) -> dict[str, bool]:
     """The experiment of exercise 6.1: for each pair of :data:`COMMUTE_PAIRS`, whether Keras' 2 x 2 pooling of
     f(maps) equals f of the pooled maps, on random maps with negative and positive values."""
     import keras
@@ -67,7 +68,7 @@ def commute_experiment(seed: int = _RNG_SEED) -> dict[str, bool]:
 
 def pooling_commutes(function: Callable[[], Any]) -> Feedback:
     """Check ``function() -> {pair: bool}``, a prediction for each pair of :data:`COMMUTE_PAIRS` of whether the
-    pooling and the function may swap places, against :func:`commute_experiment` (run after reading the
+    pooling and the function may swap places, against :func:`_commute_experiment` (run after reading the
     prediction)."""
     ex = "6.1"
     got = feedback.call(function)  # the prediction is read first, then the experiment runs
@@ -87,21 +88,21 @@ def pooling_commutes(function: Callable[[], Any]) -> Feedback:
         )
     if any(not isinstance(got[pair], (bool, np.bool_)) for pair in COMMUTE_PAIRS):
         return feedback.wrong(ex, "give each pair True (the two orders give the same maps) or False.")
-    measured = commute_experiment()
+    measured = _commute_experiment()
     wrong_pairs = [pair for pair in COMMUTE_PAIRS if bool(got[pair]) != measured[pair]]
     if wrong_pairs:
         first = wrong_pairs[0]
         said = "the same" if got[first] else "different"
         return feedback.wrong(
             ex,
-            f"{len(wrong_pairs)} of your 6 predictions did not hold. '{first}': you predicted {said} maps; "
+            f"not every prediction held. '{first}': you predicted {said} maps; "
             f"{_WHY[first]} Think again about the others, then run.",
         )
     return feedback.right(
         ex,
-        "all six predictions held: max pooling moves past any increasing function (ReLU, sigmoid, batch "
-        "normalisation with gamma > 0), average pooling past any affine one (a x + b, batch normalisation at "
-        "inference whatever the sign of gamma).",
+        "all six predictions held: max pooling moves past any non-decreasing function (ReLU, sigmoid, batch "
+        "normalisation at inference with gamma > 0), average pooling past any affine one (a x + b, batch "
+        "normalisation at inference whatever the sign of gamma; in training it uses each batch's statistics).",
     )
 
 
@@ -273,4 +274,4 @@ def occlusion_drop(
     )
 
 
-__all__ = ["commute_experiment", "first_layer_maps", "occlusion_drop", "pixel_slope", "pooling_commutes"]
+__all__ = ["first_layer_maps", "occlusion_drop", "pixel_slope", "pooling_commutes"]

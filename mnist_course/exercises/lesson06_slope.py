@@ -70,6 +70,11 @@ def _slope_hint(answer: float, model: Any, image: np.ndarray, label: int, row: i
         ),
         (_slope(logit, scaled, col, row, eps), "rows and columns are swapped: x[row, col] is row `row`."),
     ]
+    if answer == 0 and right != 0:
+        return (
+            "your slope is exactly 0: the nudge was lost. A uint8 pixel cannot hold + eps (it is rounded back): "
+            "nudge a float copy, x = image.astype('float32') / 255, then x[row, col] += eps."
+        )
     for value, hint in candidates:
         if abs(answer - value) <= 1e-3 + 0.02 * abs(value):
             return hint

@@ -113,14 +113,15 @@ def one_hot_with_sparse_loss(
         model = feedback.call(function, x_train, y_train)
     except ValueError as err:
         text = str(err)
-        if "target.ndim - 1" in text:
+        # TensorFlow's wording first, then JAX's and PyTorch's
+        if "target.ndim - 1" in text or "same shape up until the last dimension" in text:
             return feedback.wrong(
                 ex,
-                "Keras still says `output` must have rank target.ndim - 1: the loss is sparse "
+                "Keras still says the shapes of `target` and `output` do not fit: the loss is sparse "
                 "(integer labels, one number per image) but the labels are one-hot rows of "
                 "10. Either pass y as it is, or use categorical_crossentropy.",
             )
-        if "same rank" in text:
+        if "same rank" in text or "must have the same shape" in text:
             return feedback.wrong(
                 ex,
                 "now the loss is categorical (one-hot rows) but the labels are integers: keep "

@@ -116,7 +116,7 @@ def _pair_hint(answer: Any) -> str | None:
         return feedback.NO_RETURN
     pair = _digit_pair(answer)
     if pair is None:
-        return "return a pair of digits (true, predicted), e.g. (4, 9) for 'a 4 taken for a 9'."
+        return "return a pair of digits (true, predicted), e.g. (2, 8) for 'a 2 taken for an 8'."
     true, pred = pair
     if not (0 <= true <= 9 and 0 <= pred <= 9):
         return "digits go from 0 to 9."
@@ -170,7 +170,7 @@ def judge_confusion(
         return feedback.right(
             ex,
             f"your prediction held: {said} on {where}. The most frequent: {listed}. Counts this small are noisy "
-            f"(a count of {best} varies by about √{best} ≈ {np.sqrt(best):.0f} from one training run to the next), "
+            f"(a count of {best} varies by about √{best} ≈ {np.sqrt(best):.0f} on another sample of as many digits), "
             "so the top five is a fair test and first place is not.",
         )
     reverse = f" (the other way round, {pred} taken for {true}: {_times(int(off[pred, true]))})"

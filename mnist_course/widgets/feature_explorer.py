@@ -48,15 +48,17 @@ def scale_for(shape: tuple[int, ...], size: int = 168) -> int:
 
 
 def layer_options(model: Any) -> list[tuple[str, str]]:
-    """(label, key) pairs for the layer dropdown: every feature layer with its type and output shape; a Conv2D with a
-    built-in activation also gets a "before <activation>" entry, keyed ``name + ":pre"``."""
+    """(label, key) pairs for the layer dropdown: every feature layer by the lessons' name for it (``layer_titles``:
+    "convolution 1") with its output shape; a Conv2D with a built-in activation also gets a "before <activation>"
+    entry, keyed ``name + ":pre"``."""
     options = []
+    titles = features.layer_titles(model)  # "convolution 1": Keras' automatic names change from session to session
     for name in features.feature_layers(model):
         layer = model.get_layer(name)
         h, w, c = layer.output.shape[1:]
         if type(layer).__name__ == "Conv2D" and features.has_activation(layer):
-            options.append((f"{name} before {layer.activation.__name__} ({h}x{w}x{c})", name + PRE))
-        options.append((f"{name}: {type(layer).__name__} ({h}x{w}x{c})", name))
+            options.append((f"{titles[name]} before {layer.activation.__name__} ({h}x{w}x{c})", name + PRE))
+        options.append((f"{titles[name]} ({h}x{w}x{c})", name))
     return options
 
 
@@ -178,6 +180,7 @@ class FeatureExplorer(Shown):
         maps = self.maps(index, key)
         channel = min(channel, maps.shape[-1] - 1)
         kernel_from = features.source_conv(self.model, key.removesuffix(PRE))
+        kernel_title = features.layer_titles(self.model).get(kernel_from, kernel_from) if kernel_from else None
         image = self.images[index].reshape(self.images.shape[1], self.images.shape[2])
         self.shown_index, self.shown_layer, self.shown_channel = index, key, channel
         self.shown_map = maps[..., channel]
@@ -190,7 +193,7 @@ class FeatureExplorer(Shown):
             self._labels_by_key[key],
             channel,
             maps.shape[-1],
-            kernel_from,
+            kernel_title,
             self._cache["prediction"],
         )
         vmax = 255.0 if image.dtype == np.uint8 else 1.0

@@ -2,12 +2,12 @@
 included; the server, the browser and the runs are the session's fixtures (tests/conftest.py).
 
 - ``test_notebook_runs_in_jupyterlab``: the notebooks whose widgets need a live kernel (BROWSER_RUNS: 01's image
-  browser, 05's convolution stepper, 07's optimizer playground, 08's draw pad) are the session's ci run of their student edition: Run All in JupyterLab
-  (``browser_runs``). Run All goes on past the unsolved stubs (tagged ``raises-exception``); the only errors shown
-  are in the check cells, each the stub's ``NotImplementedError``; the metrics they record keep their ci floors; the
-  image browser follows the arrow keys; the stepper's "next" and padding, the playground's step button and
-  learning rate change what they show; the draw pad's canvas is whole at 1280x800 and 1920x1080, no widget scrolls
-  sideways, a stroke drawn with the mouse changes the bars.
+  browser, 05's convolution stepper, 07's optimizer playground, 08's draw pad) are the session's ci run of their student
+  edition: Run All in JupyterLab (``browser_runs``). Run All goes on past the unsolved stubs (tagged
+  ``raises-exception``); the only errors shown are in the check cells, each the stub's ``NotImplementedError``; the
+  metrics they record keep their ci floors; the image browser follows the arrow keys; the stepper's "next" and padding,
+  the playground's step button and learning rate change what they show; the draw pad's canvas is whole at 1280x800 and
+  1920x1080, no widget scrolls sideways, a stroke drawn with the mouse changes the bars.
 - ``test_stored_notebook_renders_in_jupyterlab``: the other notebooks (CI_RUNS, executed by ``mnist-course run`` in
   the ci run) are not run here: each is opened from a copy of notebooks/ (its stored student-profile outputs) and
   must show every stored output, no traceback but the lesson's own, and its widgets drawn from the saved widget

@@ -92,7 +92,6 @@ def spreads_by_layer(
     return finish_figure(fig, title)
 
 
-
 def weight_images(weights: np.ndarray, *, title: str | None = None) -> Figure:
     """The 784 weights of each of the classes (columns of ``weights``, (784, classes)) as 28 x 28 images on one
     scale symmetric about 0 (:data:`SIGNED_CMAP`): red where ink raises the class's score, blue where it lowers
