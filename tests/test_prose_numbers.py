@@ -47,7 +47,11 @@ def shown_text(nb: nbformat.NotebookNode) -> str:
 def prose_numbers(source: str) -> list[str]:
     """The decimals and percentages of a Markdown cell, outside inline code and LaTeX (formulas, not results)."""
     text = re.sub(r"\$[^$]*\$", " ", re.sub(r"`[^`]*`", " ", source))
-    return [m.group(1) for m in NUMBER.finditer(text) if "." in m.group(1) or m.group(2)]
+    return [
+        m.group(1)
+        for m in NUMBER.finditer(text)
+        if ("." in m.group(1) or m.group(2)) and not text[: m.start()].lower().endswith("exercise ")  # "Exercise 4.5"
+    ]
 
 
 def appears(number: str, text: str) -> bool:
@@ -77,7 +81,9 @@ def test_every_number_in_the_prose_is_shown_by_the_notebook(path):
 def test_the_check_finds_a_number_no_output_shows():
     nb = nbformat.v4.new_notebook()
     nb.cells = [
-        nbformat.v4.new_markdown_cell("The model reaches 98.7 % (see below), loss 0.25, `lr=0.3` and $e^{0.5}$."),
+        nbformat.v4.new_markdown_cell(
+            "The model reaches 98.7 % (see below), loss 0.25, `lr=0.3` and $e^{0.5}$; see Exercise 4.5."
+        ),
         nbformat.v4.new_code_cell("print(acc)"),
     ]
     nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="accuracy 98.7 %\n")]
