@@ -111,3 +111,25 @@ def test_the_sandbox_command_hides_the_course_and_makes_only_the_own_copy_writab
     assert argv.index("--bind") > argv.index(str(root)), "the own copy is mounted over the hidden course"
     assert "--unshare-all" in argv and "--share-net" not in argv and "--clearenv" in argv
     assert ("--uid", "65534") in pairs and "--disable-userns" in argv
+
+
+def test_an_environment_made_under_tmp_is_shown_again_inside_the_sandbox(tmp_path):
+    """The sandbox gets a private /tmp; a Python environment the grader made under /tmp (as CI's fresh clone is) must
+    still start there, read-only, while the rest of the real /tmp stays out of sight."""
+    import subprocess
+    import sys
+    import venv
+
+    env = tmp_path / "env"
+    venv.EnvBuilder(with_pip=False, symlinks=True).create(env)
+    secret = tmp_path / "other-student.txt"
+    secret.write_text("not for the sandbox")
+    own = tmp_path / "own"
+    own.mkdir()
+    box = {"hide": [], "show": [str(env)], "rw": [], "env": {}}
+    code = f"import os, sys; print(sys.prefix, os.path.exists({str(secret)!r}))"
+    argv = grading.sandbox_argv([str(env / "bin" / "python"), "-c", code], own, box)
+    assert ("--ro-bind", str(env)) in list(zip(argv, argv[1:])) and argv.index(str(env)) > argv.index("/tmp")
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.split() == [str(env), "False"], (done.stdout, sys.prefix)

@@ -125,7 +125,10 @@ def sandbox_argv(kernel: Sequence[str], own: Path, box: dict[str, Any]) -> list[
     if bwrap is None:
         raise FileNotFoundError("bubblewrap is not installed: apt-get install bubblewrap (the command is bwrap)")
     hide = [Path(p) for p in box["hide"]]
-    show = [Path(p) for p in box["show"] if _inside(Path(p), hide) and Path(p) not in hide]
+    # /tmp is replaced by a private one: what the kernel needs from it (a checkout and its environment made there, as
+    # CI's clone is) is shown again, read-only, like what it needs from a hidden folder
+    covered = [*hide, Path("/tmp")]
+    show = [Path(p) for p in box["show"] if _inside(Path(p), covered) and Path(p) not in covered]
     argv = [bwrap, "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534", "--disable-userns"]
     argv += ["--cap-drop", "ALL"] if os.geteuid() == 0 else []
     argv += ["--die-with-parent", "--new-session", "--clearenv", "--ro-bind", "/", "/", "--dev", "/dev"]
