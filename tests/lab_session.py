@@ -108,7 +108,8 @@ def stored_widget_outputs(notebook: Path) -> int:
     return sum(WIDGET_MIME in out.get("data", {}) for cell in code_cells(notebook) for out in cell.get("outputs", []))
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port nothing listens on now, on 127.0.0.1."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -122,7 +123,7 @@ def jupyterlab(base: Path, root: Path, env: Mapping[str, str]) -> Iterator[dict]
     for name, text in SETTINGS.items():
         (base / "settings" / name).parent.mkdir(parents=True, exist_ok=True)
         (base / "settings" / name).write_text(text)
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     full_env = {
         **os.environ,
         **env,
@@ -176,6 +177,17 @@ def jupyterlab(base: Path, root: Path, env: Mapping[str, str]) -> Iterator[dict]
             except subprocess.TimeoutExpired:
                 continue
         log.close()
+
+
+def stroke_down_the_middle(page, box: Mapping[str, float]) -> None:
+    """Draw with the mouse a vertical stroke down the middle of ``box`` (a bounding box), from 15 % to 85 % of its
+    height, in 20 moves, as a person draws a 1."""
+    x, top, height = box["x"] + box["width"] / 2, box["y"], box["height"]
+    page.mouse.move(x, top + 0.15 * height)
+    page.mouse.down()
+    for step in range(1, 21):
+        page.mouse.move(x, top + (0.15 + 0.7 * step / 20) * height)
+    page.mouse.up()
 
 
 @contextmanager

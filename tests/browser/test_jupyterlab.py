@@ -42,6 +42,7 @@ from tests.lab_session import (
     raising_cells,
     shut_down_kernels,
     stored_widget_outputs,
+    stroke_down_the_middle,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,13 +142,7 @@ def draw_a_stroke(page, pad) -> str:
         timeout=15_000,
     )
     cleared = pad.locator(".mnist-draw-bars").inner_text()
-    box = pad.locator("canvas.mnist-draw-canvas").bounding_box()
-    x, top, height = box["x"] + box["width"] / 2, box["y"], box["height"]
-    page.mouse.move(x, top + 0.15 * height)
-    page.mouse.down()
-    for step in range(1, 21):
-        page.mouse.move(x, top + (0.15 + 0.7 * step / 20) * height)
-    page.mouse.up()
+    stroke_down_the_middle(page, pad.locator("canvas.mnist-draw-canvas").bounding_box())
     prediction.locator("b").wait_for(timeout=30_000)
     return cleared
 

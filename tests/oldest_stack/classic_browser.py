@@ -17,13 +17,15 @@ import argparse
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script: the repository's tests package
+from tests.lab_session import chromium, chromium_path, free_port, stroke_down_the_middle  # noqa: E402
 
 # What a person does to each widget (by the CSS class of its root), and where the change must show.
 ACTIONS = {
@@ -50,12 +52,6 @@ UNRUN_JS = """() => Jupyter.notebook.get_cells().filter(c => c.cell_type === 'co
 EMPTY_JS = """() => [...document.querySelectorAll('.output_subarea.jupyter-widgets-view')]
   .filter(el => !el.querySelector('.jupyter-widgets')).length"""
 SEEN_JS = """root => [...root.querySelectorAll('img')].map(i => i.src.slice(-200)).join('|') + '|' + root.innerText"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_server(kernel_python: str, folder: Path, log: Path) -> tuple[subprocess.Popen, str]:
@@ -89,13 +85,7 @@ def operate(page, root, kind: str, target: str) -> None:
     elif kind == "click":
         element.click()
     else:
-        box = element.bounding_box()
-        x, top, height = box["x"] + box["width"] / 2, box["y"], box["height"]
-        page.mouse.move(x, top + 0.15 * height)
-        page.mouse.down()
-        for step in range(1, 21):
-            page.mouse.move(x, top + (0.15 + 0.7 * step / 20) * height)
-        page.mouse.up()
+        stroke_down_the_middle(page, element.bounding_box())
 
 
 def check_notebook(browser, url: str, name: str, shots: Path) -> list[str]:
@@ -161,9 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="folder for the screenshots")
     parser.add_argument("notebooks", nargs="+", type=Path)
     args = parser.parse_args(argv)
-    from playwright.sync_api import sync_playwright
-
-    browser_path = os.environ.get("MNIST_COURSE_BROWSER") or shutil.which("chromium") or "/usr/bin/chromium"
+    browser_path = chromium_path()  # $MNIST_COURSE_BROWSER, else /usr/bin/chromium
     args.out.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="classic-notebook-"))
     for notebook in args.notebooks:
@@ -174,14 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     server, url = start_server(args.kernel_python, folder, args.out / "server.log")
     failed = 0
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=browser_path, args=["--no-sandbox"])
+        with chromium(browser_path) as browser:
             for notebook in args.notebooks:
                 problems = check_notebook(browser, url, notebook.name, args.out)
                 for problem in problems:
                     print(f"oldest-stack: FAILED classic notebook (ipywidgets 7): {notebook.name}: {problem}")
                 failed += bool(problems)
-            browser.close()
     finally:
         server.terminate()
         try:
