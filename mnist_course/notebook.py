@@ -13,6 +13,9 @@ PROFILE_ENV = "MNIST_COURSE_PROFILE"
 METRICS_ENV = "MNIST_COURSE_METRICS"
 RESULTS_ENV = "MNIST_COURSE_WRITE_RESULTS"
 UNATTENDED_ENV = "MNIST_COURSE_UNATTENDED"  # "1": no one watches (mnist_course.live prints stable lines)
+# "1": the outputs are made to be stored (the runner; the tests comparing with stored outputs): a widget's static
+# picture is an output of its own before the widget (mnist_course.widgets.compat.Shown)
+STORED_OUTPUTS_ENV = "MNIST_COURSE_STORED_OUTPUTS"
 DEFAULT_PROFILE = "student"  # what anyone who just opens a notebook gets
 PROFILE_HELP = {
     "ci": "the test suite's: tiny subsets, seconds per notebook",

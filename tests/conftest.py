@@ -21,10 +21,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_course.notebook import METRICS_ENV, PROFILE_ENV
+from mnist_course.notebook import METRICS_ENV, PROFILE_ENV, STORED_OUTPUTS_ENV
 from tests import lab_session
 
 ROOT = Path(__file__).resolve().parent.parent
+# nbval's kernels inherit this: they make outputs as the runner made the stored ones (each widget's static picture an
+# output of its own). JupyterLab's kernels in the browser test do not (tests/lab_session.py): a student's never do.
+os.environ[STORED_OUTPUTS_ENV] = "1"
 
 
 # sha256 of the real arrays (C order) and of the four uncompressed IDX files, as published with the offline copy:
@@ -240,7 +243,15 @@ def lab(tmp_path_factory):
     if trust.returncode != 0:
         pytest.fail(f"jupyter trust failed:\n{trust.stdout}\n{trust.stderr}")
     with lab_session.jupyterlab(base, root, env) as server:
-        yield {**server, "metrics": base / "metrics.json"}
+        yield {**server, "metrics": base / "metrics.json", "env": env}
+
+
+@pytest.fixture(scope="session")
+def dark_lab(lab, tmp_path_factory):
+    """A second JupyterLab, in its dark theme, serving the same folder as ``lab`` (its trusted ``stored/`` copies)."""
+    base = tmp_path_factory.mktemp("dark-lab")
+    with lab_session.jupyterlab(base, lab["root"], lab["env"], settings=lab_session.DARK_THEME) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

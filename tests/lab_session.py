@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from mnist_course.notebook import STORED_OUTPUTS_ENV
+
 BROWSER_ENV = "MNIST_COURSE_BROWSER"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -115,12 +117,51 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+DARK_THEME = {"@jupyterlab/apputils-extension/themes.jupyterlab-settings": '{"theme": "JupyterLab Dark"}'}
+# Every piece of text inside the widgets (an element with text of its own, shown and not disabled): its colour and
+# the background it is drawn on (the element's and its ancestors' backgrounds, composited), and their contrast ratio
+# as WCAG 2 defines it. Text drawn into images or canvases is not text here.
+TEXT_CONTRAST_JS = """() => {
+  const parse = c => { const m = c.match(/rgba?\\(([^)]*)\\)/); if (!m) return null;
+    const p = m[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+  const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3])).concat([1]);
+  const backdrop = el => { const layers = [];
+    for (let e = el; e; e = e.parentElement) { const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; } }
+    return layers.reverse().reduce((bg, layer) => over(layer, bg), [255, 255, 255, 1]); };
+  const luminance = c => { const [r, g, b] = c.slice(0, 3).map(v => v / 255)
+    .map(v => v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4));
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const found = [];
+  const panel = '.jp-NotebookPanel:not(.lm-mod-hidden)';
+  for (const root of document.querySelectorAll(`${panel} .jp-OutputArea-output > .jupyter-widgets`)) {
+    for (const el of [root, ...root.querySelectorAll('*')]) {
+      const own = [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join('').trim();
+      if (!own || !el.getClientRects().length || el.closest('[disabled], .mod-disabled')) continue;
+      const style = getComputedStyle(el);
+      if (style.visibility === 'hidden') continue;
+      const bg = backdrop(el), ink = over(parse(style.color), bg);
+      const [hi, lo] = [luminance(ink), luminance(bg)].sort((a, b) => b - a);
+      const size = parseFloat(style.fontSize), bold = parseInt(style.fontWeight) >= 700;
+      found.push({text: own.slice(0, 40), ratio: (hi + 0.05) / (lo + 0.05),
+                  large: size >= 24 || (bold && size >= 18.66), color: style.color,
+                  background: `rgb(${bg.slice(0, 3).map(Math.round)})`});
+    }
+  }
+  return found;
+}"""
+
+
 @contextmanager
-def jupyterlab(base: Path, root: Path, env: Mapping[str, str]) -> Iterator[dict]:
+def jupyterlab(
+    base: Path, root: Path, env: Mapping[str, str], settings: Mapping[str, str] | None = None
+) -> Iterator[dict]:
     """JupyterLab on a free port with a random token serving ``root`` (settings, workspaces and runtime files under
-    ``base``), its kernels started with ``env`` added to this process's environment; the whole process group is
-    stopped afterwards, whatever happened. Yields ``{"url", "token", "root", "base"}``."""
-    for name, text in SETTINGS.items():
+    ``base``; ``settings`` are user settings added to :data:`SETTINGS`, such as :data:`DARK_THEME`), its kernels
+    started with ``env`` added to this process's environment; the whole process group is stopped afterwards, whatever
+    happened. Yields ``{"url", "token", "root", "base"}``."""
+    for name, text in {**SETTINGS, **(settings or {})}.items():
         (base / "settings" / name).parent.mkdir(parents=True, exist_ok=True)
         (base / "settings" / name).write_text(text)
     port, token = free_port(), secrets.token_hex(16)
@@ -132,6 +173,7 @@ def jupyterlab(base: Path, root: Path, env: Mapping[str, str]) -> Iterator[dict]
         "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
     }
     full_env.pop("MPLBACKEND", None)  # the notebooks choose their own (inline) backend, as on a student's machine
+    full_env.pop(STORED_OUTPUTS_ENV, None)  # widgets shown as to a student: no separate static picture
     log_file = base / "jupyterlab.log"
     log = open(log_file, "wb")
     process = subprocess.Popen(

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from mnist_course.evaluation import confusion_matrix
-from mnist_course.widgets.confusion import ConfusionMatrix, cell_colour, cell_indices, text_colour
+from mnist_course.widgets.confusion import ConfusionMatrix, cell_colour, cell_indices
+from mnist_course.widgets.render import text_colour
 
 
 @pytest.fixture(scope="module")

@@ -81,18 +81,48 @@ def test_the_check_finds_each_kind_of_noise(tmp_path):
     assert findings(tmp_path / "clean.ipynb") == []
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_NOTEBOOKS = {"01", "02", "05", "06", "07", "08"}  # the notebooks that show widgets
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_every_widget_output_carries_a_static_picture(path):
-    """Where a widget cannot run (GitHub, nbviewer, nbconvert's HTML) its stored output still shows a picture."""
+def test_every_widget_output_comes_after_a_static_picture_of_it(path):
+    """Where a widget cannot run (GitHub, nbviewer, nbconvert's HTML) the output just before it, a PNG of its own,
+    shows what it shows when it starts; the stored widget state is valid against nbformat's schema."""
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)  # outputs and widget state as nbformat's schema wants them
     views = 0
     for index, cell in enumerate(nb.cells):
-        for output in cell.get("outputs", []):
+        outputs = cell.get("outputs", [])
+        for position, output in enumerate(outputs):
             data = output.get("data", {})
-            if "application/vnd.jupyter.widget-view+json" in data:
+            if WIDGET_VIEW in data:
                 views += 1
-                assert "image/png" in data, f"{path.name}, cell {index}: a widget output without its static PNG"
+                before = outputs[position - 1].get("data", {}) if position else {}
+                assert "image/png" in before and WIDGET_VIEW not in before, (
+                    f"{path.name}, cell {index}: a widget output without its static picture just before it"
+                )
+                assert "picture of the widget below" in before.get("text/plain", ""), f"{path.name}, cell {index}"
                 assert " object at 0x" not in str(data.get("text/plain", "")), f"{path.name}, cell {index}"
-    if path.name[:2] in {"01", "02", "05", "06", "07", "08"}:  # the notebooks that show widgets
+    if path.name[:2] in WIDGET_NOTEBOOKS:
         assert views >= 1, f"{path.name}: no widget output found"
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.name[:2] in WIDGET_NOTEBOOKS], ids=lambda p: p.name)
+def test_nbconvert_html_shows_an_image_for_every_widget(path):
+    """`jupyter nbconvert --to html` (its default lab template) of the stored notebook: every widget's place in the
+    page has an embedded PNG right before it, in the same cell's outputs, so the page shows each widget's picture
+    with no network and no widget JavaScript."""
+    from nbconvert import HTMLExporter
+
+    html, _ = HTMLExporter().from_notebook_node(nbformat.read(path, as_version=4))
+    widget_script = f'<script type="{WIDGET_VIEW}">'
+    stored = sum(WIDGET_VIEW in o.get("data", {}) for c in nbformat.read(path, 4).cells for o in c.get("outputs", []))
+    assert html.count(widget_script) == stored >= 1
+    # each output of a cell is one "jp-OutputArea-child" block: the one before a widget's block holds its picture
+    blocks = re.split(r'<div class="jp-OutputArea-child', html)
+    for number, block in enumerate(blocks):
+        if widget_script in block:
+            assert number > 0 and re.search(
+                r'<img[^>]*src="data:image/png;base64,[A-Za-z0-9+/=]{200,}', blocks[number - 1]
+            ), f"{path.name}: nbconvert's HTML shows widget {number} with no picture before it"

@@ -169,3 +169,50 @@ def test_a_shown_widget_carries_a_static_picture_of_its_images_for_where_widgets
     assert snapshot_png(ipywidgets.VBox([ipywidgets.HTML("no image")])) is None
     nested = ipywidgets.VBox([ipywidgets.HBox([browser.widget]), ipywidgets.Image(value=b"", format="png")])
     assert len(pictures(nested)) == len(shown)  # empty images are skipped, nested ones found
+
+
+@pytest.mark.parametrize("stored", ["1", None])
+def test_outputs_made_to_be_stored_show_the_static_picture_as_an_output_of_its_own(digits, monkeypatch, stored):
+    """nbconvert's HTML and nbviewer render a widget output as the widget's script, so the picture in that same
+    bundle never shows there: the runner ($MNIST_COURSE_STORED_OUTPUTS=1) shows it as an output of its own just
+    before the widget, which then carries no PNG. A student's kernel (unset) shows one output, PNG included."""
+    import IPython.display
+
+    shown: list[dict] = []
+    monkeypatch.setattr(IPython.display, "display", lambda data, raw=False, metadata=None: shown.append(data))
+    if stored is None:
+        monkeypatch.delenv("MNIST_COURSE_STORED_OUTPUTS", raising=False)
+    else:
+        monkeypatch.setenv("MNIST_COURSE_STORED_OUTPUTS", stored)
+    browser = ImageBrowser(*digits)
+    browser._ipython_display_()
+    view = "application/vnd.jupyter.widget-view+json"
+    if stored:
+        picture, widget = shown
+        assert set(picture) == {"image/png", "text/plain"} and "picture of the widget below" in picture["text/plain"]
+        assert view in widget and "image/png" not in widget
+        assert picture["image/png"] == browser._repr_mimebundle_()["image/png"]
+    else:
+        [widget] = shown
+        assert view in widget and "image/png" in widget
+    assert widget[view]["model_id"] == browser.widget.model_id
+
+
+def test_pixel_table_text_reads_on_every_cell_in_any_theme():
+    """Every cell of the pixel table sets its own text colour (a dark theme's light default text would vanish on the
+    white cells), and that colour has WCAG's 4.5:1 contrast with the cell's grey, computed here from the definition."""
+    import re
+
+    from mnist_course.widgets.render import pixel_table_html
+
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    image = np.arange(256, dtype=np.uint8).reshape(16, 16)  # every grey level
+    cells = re.findall(r'<td style="background:(#[0-9a-f]{6});color:(#[0-9a-f]{6})">', pixel_table_html(image))
+    assert len(cells) == 256
+    for background, ink in cells:
+        high, low = sorted((luminance(background), luminance(ink)), reverse=True)
+        assert (high + 0.05) / (low + 0.05) >= 4.5, (background, ink)

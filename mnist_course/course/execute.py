@@ -16,7 +16,7 @@ from pathlib import Path
 from mnist_course import paths
 from mnist_course.course.report import NotebookRun
 from mnist_course.files import atomic_path, lock_for, write_text_atomic
-from mnist_course.notebook import METRICS_ENV, PROFILE_ENV, RESULTS_ENV, UNATTENDED_ENV
+from mnist_course.notebook import METRICS_ENV, PROFILE_ENV, RESULTS_ENV, STORED_OUTPUTS_ENV, UNATTENDED_ENV
 
 _VOLATILE_CELL_KEYS = ("papermill", "execution")
 RAISES_TAG = "raises-exception"  # a cell whose error is expected: a lesson's point, a student edition's stub
@@ -134,11 +134,13 @@ def kernel_environment(
 ) -> dict[str, str]:
     """The variables a notebook's kernel gets from the runner: the profile, where :func:`~mnist_course.notebook.record`
     writes, whether it writes the shipped results, and unattended progress
-    (:mod:`mnist_course.live` prints one stable line per epoch instead of redrawing)."""
+    (:mod:`mnist_course.live` prints one stable line per epoch instead of redrawing), and outputs made to be stored
+    (each widget's static picture an output of its own)."""
     return {
         PROFILE_ENV: profile,
         METRICS_ENV: str(metrics_file.resolve()),
         UNATTENDED_ENV: "1",
+        STORED_OUTPUTS_ENV: "1",
         "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
         RESULTS_ENV: "1" if results else "0",
     }

@@ -9,7 +9,7 @@ import numpy as np
 
 from mnist_course.data import NUM_CLASSES
 from mnist_course.widgets.compat import Shown
-from mnist_course.widgets.render import pixel_table_html, png_bytes
+from mnist_course.widgets.render import SECONDARY_TEXT, pixel_table_html, png_bytes
 
 ALL = "all"
 LABEL_OPTIONS = (ALL, *(str(d) for d in range(NUM_CLASSES)))
@@ -40,7 +40,8 @@ def filter_and_rewind(labels: np.ndarray, label: int | str | None, slider: widge
 def caption_html(index: int, label: int, position: int, count: int, filter_label: str) -> str:
     """The line above the image: which example is shown, its label, and where it is in the current selection."""
     among = "all examples" if filter_label == ALL else f"the {count} examples labelled {filter_label}"
-    return f'<b>example #{index}</b>, label <b>{label}</b> <span style="color:#666">({position + 1} of {among})</span>'
+    where = f'<span style="{SECONDARY_TEXT}">({position + 1} of {among})</span>'
+    return f"<b>example #{index}</b>, label <b>{label}</b> {where}"
 
 
 class ImageBrowser(Shown):

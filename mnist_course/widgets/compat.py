@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 from typing import Any
 
 import ipywidgets as widgets
 
+from mnist_course.notebook import STORED_OUTPUTS_ENV
+
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+# With $MNIST_COURSE_STORED_OUTPUTS at "1" the static picture becomes an output of its own, shown before the widget:
+# nbconvert's HTML and nbviewer show a widget view's script (never the PNG beside it in one output), offline nothing.
 IPYWIDGETS_MAJOR = int(widgets.__version__.split(".")[0])
 
 
@@ -63,12 +68,16 @@ def snapshot_png(widget: widgets.Widget) -> bytes | None:
     return buffer.getvalue()
 
 
+STILL_CAPTION = "a picture of the widget below as it starts (where widgets cannot run)"
+
+
 class Shown:
     """Mixin for the course's widget classes: a cell ending with one shows its ``widget`` (ipywidgets 7 and 8).
 
     Where widgets cannot run (GitHub, nbviewer, a static export) the output carries a static PNG of the widget's
     images as they are when shown, and plain text naming the widget in one sentence (not the ipywidgets repr, with its
-    memory addresses)."""
+    memory addresses). With ``$MNIST_COURSE_STORED_OUTPUTS`` set to "1" the PNG is shown as an output of its own just
+    before the widget (see :data:`STORED_OUTPUTS_ENV`)."""
 
     widget: widgets.Widget
 
@@ -81,6 +90,17 @@ class Shown:
             data["image/png"] = base64.b64encode(still).decode("ascii")
         return data if metadata is None else (data, metadata)
 
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        bundle = self._repr_mimebundle_()
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, None)
+        if os.environ.get(STORED_OUTPUTS_ENV) == "1" and "image/png" in data:
+            data = dict(data)
+            still = {"image/png": data.pop("image/png"), "text/plain": f"{type(self).__name__}: {STILL_CAPTION}"}
+            display(still, raw=True)
+        display(data, metadata=metadata, raw=True)
+
     def static_png(self) -> bytes | None:
         """The picture stored with the output: the widget's images side by side (:func:`snapshot_png`)."""
         return snapshot_png(self.widget)
@@ -90,4 +110,12 @@ class Shown:
         return f"{type(self).__name__}: an interactive widget (run the notebook in JupyterLab, VS Code or Colab)"
 
 
-__all__ = ["IPYWIDGETS_MAJOR", "WIDGET_VIEW_MIME", "Shown", "pictures", "snapshot_png", "widget_bundle"]
+__all__ = [
+    "IPYWIDGETS_MAJOR",
+    "STORED_OUTPUTS_ENV",
+    "WIDGET_VIEW_MIME",
+    "Shown",
+    "pictures",
+    "snapshot_png",
+    "widget_bundle",
+]

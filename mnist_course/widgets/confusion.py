@@ -10,7 +10,7 @@ import numpy as np
 from mnist_course.data import NUM_CLASSES
 from mnist_course.evaluation import confusion_matrix, plot_confusion_matrix
 from mnist_course.widgets.compat import Shown
-from mnist_course.widgets.render import png_bytes
+from mnist_course.widgets.render import png_bytes, text_colour
 
 # The widget's counts are the evaluation's confusion matrix, under the name notebook 08 teaches.
 
@@ -28,15 +28,6 @@ def cell_colour(count: int, top: int, correct: bool) -> str:
     base = (46, 139, 87) if correct else (214, 39, 40)
     r, g, b = (round(255 - strength * (255 - c)) for c in base)
     return f"#{r:02x}{g:02x}{b:02x}"
-
-
-def text_colour(background: str) -> str:
-    """Black or white, whichever reads better on ``background`` (``#rrggbb``): white once the background's relative
-    luminance (sRGB, WCAG's definition) falls below the point where both give the same contrast."""
-    channels = [int(background[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    return "#ffffff" if luminance < 0.179 else "#000000"
 
 
 def gallery_html(images: np.ndarray, indices: np.ndarray, *, scale: int = 2) -> str:
@@ -129,4 +120,4 @@ class ConfusionMatrix(Shown):
         return every
 
 
-__all__ = ["ConfusionMatrix", "cell_colour", "cell_indices", "gallery_html", "text_colour"]
+__all__ = ["ConfusionMatrix", "cell_colour", "cell_indices", "gallery_html"]

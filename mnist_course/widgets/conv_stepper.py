@@ -13,7 +13,7 @@ import numpy as np
 from mnist_course.data import to_model_input
 from mnist_course.plots import SIGNED_CMAP
 from mnist_course.widgets.compat import Shown
-from mnist_course.widgets.render import png_bytes, upscale
+from mnist_course.widgets.render import png_bytes, text_colour, upscale
 
 KERNELS: dict[str, np.ndarray] = {
     "vertical edge": np.array([[-1, 0, 1]] * 3, dtype=np.float64),
@@ -185,9 +185,9 @@ def _table(title: str, values: np.ndarray, colours: np.ndarray, text: list[str])
     for r in range(values.shape[0]):
         row = ""
         for c in range(values.shape[1]):
-            background = colours[r, c]
-            ink = "#000" if background.astype(int).sum() > 3 * 140 else "#fff"
-            row += f'<td style="background:{_hex(background)};color:{ink}">{text[r * values.shape[1] + c]}</td>'
+            background = _hex(colours[r, c])
+            ink = text_colour(background)
+            row += f'<td style="background:{background};color:{ink}">{text[r * values.shape[1] + c]}</td>'
         cells.append(f"<tr>{row}</tr>")
     style = "border-collapse:collapse;font-family:monospace;font-size:9pt;text-align:center"
     return f'<div><div>{title}</div><table style="{style}" class="mnist-conv-table">{"".join(cells)}</table></div>'

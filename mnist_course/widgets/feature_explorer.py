@@ -12,7 +12,7 @@ from mnist_course.plots import SIGNED_CMAP, tile_images
 from mnist_course.predict import probabilities, to_batch
 from mnist_course.widgets.browser import ALL, LABEL_OPTIONS, filter_and_rewind, indices_for_label
 from mnist_course.widgets.compat import Shown
-from mnist_course.widgets.render import png_bytes
+from mnist_course.widgets.render import SECONDARY_TEXT, png_bytes
 
 PRE = ":pre"  # layer key suffix: a Conv2D's maps before its built-in activation
 
@@ -76,7 +76,7 @@ def caption_html(
     kernel = f"kernel of {kernel_from}, filter {channel}" if kernel_from else "no convolution before this layer"
     return (
         f"<b>example #{index}</b>, label <b>{label}</b>{guess} &middot; layer <b>{layer_label}</b>, "
-        f"channel <b>{channel}</b> of {channels} &middot; <span style='color:#666'>{kernel}</span>"
+        f"channel <b>{channel}</b> of {channels} &middot; <span style='{SECONDARY_TEXT}'>{kernel}</span>"
     )
 
 

@@ -7,6 +7,10 @@ import io
 
 import numpy as np
 
+# Secondary (greyed) text: the JupyterLab theme's own colour for it, readable in the light and the dark theme; #666
+# where no JupyterLab theme is loaded (Colab, the classic Notebook).
+SECONDARY_TEXT = "color:var(--jp-content-font-color2, #666)"
+
 
 def upscale(image: np.ndarray, factor: int) -> np.ndarray:
     """Repeat every pixel ``factor`` times in both directions (nearest neighbour, so pixels stay sharp)."""
@@ -30,11 +34,21 @@ def png_bytes(image: np.ndarray, *, scale: int = 1, vmax: float = 255.0) -> byte
     return buffer.getvalue()
 
 
+def text_colour(background: str) -> str:
+    """Black or white, whichever reads better on ``background`` (``#rrggbb``): white once the background's relative
+    luminance (sRGB, WCAG's definition) falls below the point where both give the same contrast."""
+    channels = [int(background[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "#ffffff" if luminance < 0.179 else "#000000"
+
+
 def _cell(shade: float, text: str) -> str:
-    """One table cell: background grey level ``shade`` in [0, 1] (1 = black ink), text readable on it."""
+    """One table cell: background grey level ``shade`` in [0, 1] (1 = black ink), its text black or white, whichever
+    reads better (always set: a dark theme's light default text would vanish on the white cells)."""
     level = round(255 * (1 - shade))
-    colour = ";color:#fff" if shade > 0.5 else ""
-    return f'<td style="background:#{level:02x}{level:02x}{level:02x}{colour}">{html.escape(text)}</td>'
+    background = f"#{level:02x}{level:02x}{level:02x}"
+    return f'<td style="background:{background};color:{text_colour(background)}">{html.escape(text)}</td>'
 
 
 def pixel_table_html(image: np.ndarray, *, css_class: str = "mnist-pixel-table") -> str:
@@ -54,4 +68,4 @@ def pixel_table_html(image: np.ndarray, *, css_class: str = "mnist-pixel-table")
     return f'{style}<table class="{css_class}">' + "".join(rows) + "</table>"
 
 
-__all__ = ["pixel_table_html", "png_bytes", "upscale"]
+__all__ = ["SECONDARY_TEXT", "pixel_table_html", "png_bytes", "text_colour", "upscale"]

@@ -36,6 +36,7 @@ from tests.lab_session import (
     ERRORS_JS,
     PANEL,
     STATE_JS,
+    TEXT_CONTRAST_JS,
     WIDGETS_JS,
     exercise_ids,
     open_notebook,
@@ -279,3 +280,53 @@ def test_stored_notebook_renders_in_jupyterlab(lab, page, screenshots, stem: str
         assert widgets["views"] > widgets["roots"], f"{stem}: the widgets' children were not drawn: {widgets}"
         check_widgets_fit(page, f"{stem}-stored", screenshots)
     assert page.evaluate(STATE_JS)["busy"] == 0, f"{stem}: a cell was executed"
+
+
+WIDGET_STEMS = (
+    "01_loading_mnist",
+    "02_preprocessing",
+    "05_cnn",
+    "06_what_the_cnn_sees",
+    "07_optimizers_and_losses",
+    "08_playground",
+)  # the notebooks that show widgets
+THEMES = ("light", "dark")
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("stem", WIDGET_STEMS)
+def test_widget_text_is_readable_in_the_light_and_the_dark_theme(request, browser, lab, screenshots, stem, theme):
+    """Each stored notebook opened in JupyterLab's light and dark themes (no cell run: the widgets are drawn from the
+    saved widget state): one screenshot per widget, and every piece of text inside the widgets has the contrast WCAG 2
+    asks of text (AA: 4.5:1, 3:1 for large text) against what it is drawn on. The digits are images and keep MNIST's
+    convention, dark ink on white in every figure, in both themes."""
+    server = lab if theme == "light" else request.getfixturevalue("dark_lab")
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        page = context.new_page()
+        notebook = lab["root"] / "stored" / f"{stem}.ipynb"
+        expected = stored_widget_outputs(notebook)
+        assert expected >= 1, f"{stem}: no widget stored"
+        open_notebook(page, server, f"stored/{notebook.name}", f"{theme}-{stem}")
+        page.wait_for_function(f"() => ({WIDGETS_JS})().roots >= {expected}", timeout=60_000)
+        page.wait_for_timeout(1500)  # images decode, widget views finish rendering
+        light = page.evaluate("() => document.body.dataset.jpThemeLight")
+        assert light == ("true" if theme == "light" else "false"), f"JupyterLab's theme is not {theme}: {light}"
+        roots = page.locator(f"{PANEL} .jp-OutputArea-output > .jupyter-widgets")
+        for k in range(roots.count()):
+            roots.nth(k).scroll_into_view_if_needed()
+            path = screenshots / f"{stem}-{theme}-widget-{k + 1}.png"
+            roots.nth(k).screenshot(path=str(path))
+            print(f"screenshot: {path}")
+        texts = page.evaluate(TEXT_CONTRAST_JS)
+        assert texts, f"{stem}: no text found in its widgets"
+        poor = [t for t in texts if t["ratio"] < (3.0 if t["large"] else 4.5)]
+        assert not poor, (
+            f"{stem}, {theme} theme: text below WCAG AA contrast: "
+            + "; ".join(f"{t['text']!r} {t['color']} on {t['background']} ({t['ratio']:.2f}:1)" for t in poor[:10])
+            + (f" and {len(poor) - 10} more" if len(poor) > 10 else "")
+        )
+        print(f"{stem}, {theme}: {len(texts)} texts, lowest contrast {min(t['ratio'] for t in texts):.2f}:1")
+    finally:
+        context.close()
+        shut_down_kernels(server, "stored/")
