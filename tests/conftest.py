@@ -30,6 +30,17 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ[STORED_OUTPUTS_ENV] = "1"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_predictions():
+    """Each test starts as a fresh kernel: no "predict, then run" prediction committed yet
+    (mnist_course.exercises.feedback.commit)."""
+    from mnist_course.exercises.feedback import forget_predictions
+
+    forget_predictions()
+    yield
+    forget_predictions()
+
+
 # sha256 of the real arrays (C order) and of the four uncompressed IDX files, as published with the offline copy:
 # the fixtures check the copy against these literals, not with the code under test.
 REAL_ARRAY_SHA256 = {

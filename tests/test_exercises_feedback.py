@@ -46,3 +46,30 @@ def test_the_checks_run_without_the_autograde_guard():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_prediction_is_committed_the_first_time_it_is_checked():
+    """The first prediction checked for an exercise is the one that counts: checking, reading the result and
+    predicting again returns the first (a copy: later changes to the object do not reach it) and says it changed."""
+    from mnist_course.exercises.feedback import commit, forget_predictions
+
+    first = [1, 2]
+    assert commit("9.1", first) == ([1, 2], False)
+    first.append(3)  # the student's object changes afterwards
+    assert commit("9.1", [1, 2]) == ([1, 2], False)  # the same prediction again: not a change
+    assert commit("9.1", [5, 5]) == ([1, 2], True)
+    assert commit("9.2", [5, 5]) == ([5, 5], False)  # each exercise has its own
+    forget_predictions()
+    assert commit("9.1", [5, 5]) == ([5, 5], False)
+
+
+def test_a_committed_prediction_earns_the_point_held_or_not_and_says_which():
+    from mnist_course.exercises.feedback import predicted
+
+    held = predicted("9.1", True, "Because of the header.")
+    missed = predicted("9.1", False, "The header has 16 bytes.", changed=True)
+    assert held.ok and missed.ok  # the point is for predicting before the result is seen
+    assert str(held) == "✅ Exercise 9.1: prediction recorded; your prediction held. Because of the header."
+    assert "did not hold. The header has 16 bytes." in str(missed)
+    assert "the first one, made before you saw the result, is the one checked" in str(missed)
+    assert "first one" not in str(held)

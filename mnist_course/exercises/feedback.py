@@ -3,10 +3,16 @@
 A check cell ends with ``check.name(answer).raise_if_wrong()``: a right answer shows its ✅ confirmation, a wrong
 one raises :class:`ExerciseNotSolved` with the hint, so that nbgrader's autograder gives the cell no points and its
 feedback carries the hint.
+
+A "predict, then run" exercise is different: its point is for a prediction made before the result is seen, held or
+not. The check reads the prediction, refuses only one that is not a prediction (a wrong type, a missing part), then
+:func:`commit` keeps the first prediction the kernel checked: running the check, reading the result and predicting
+again changes nothing. :func:`predicted` reports whether the committed prediction held, and why.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +56,39 @@ def right(exercise: str, message: str) -> Feedback:
 def wrong(exercise: str, hint: str) -> Feedback:
     """A hint: the answer failed, and ``hint`` says what to look at."""
     return Feedback(exercise, False, f"not yet. {hint}")
+
+
+# exercise -> (the first prediction this kernel checked, its repr): see commit()
+_COMMITTED: dict[str, tuple[Any, str]] = {}
+
+
+def commit(exercise: str, prediction: Any) -> tuple[Any, bool]:
+    """The prediction that counts for ``exercise``: the first one checked in this kernel (a copy), and whether
+    ``prediction`` differs from it. Call it only with a well-formed prediction, right before revealing the result."""
+    shown = repr(prediction)
+    if exercise not in _COMMITTED:
+        _COMMITTED[exercise] = (copy.deepcopy(prediction), shown)
+        return prediction, False
+    first, first_shown = _COMMITTED[exercise]
+    return first, first_shown != shown
+
+
+def forget_predictions() -> None:
+    """Forget every committed prediction (for tests: each starts as a fresh kernel would)."""
+    _COMMITTED.clear()
+
+
+def predicted(exercise: str, held: bool, message: str, changed: bool = False) -> Feedback:
+    """The verdict on a committed prediction: it earns the point, held or not (✅); ``message`` gives the result and
+    why it comes out so. ``changed``: the student changed the prediction after the check had run once."""
+    verdict = "your prediction held." if held else "your prediction did not hold."
+    note = (
+        " (You changed your prediction after this check first ran: the first one, made before you saw the result, "
+        "is the one checked.)"
+        if changed
+        else ""
+    )
+    return Feedback(exercise, True, f"prediction recorded; {verdict} {message}{note}".strip())
 
 
 def as_array(value: Any) -> np.ndarray | None:
