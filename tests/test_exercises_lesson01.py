@@ -11,6 +11,7 @@ import pytest
 
 from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson01 as check
+from mnist_course.exercises.feedback import forget_predictions
 
 
 @pytest.fixture(autouse=True)
@@ -156,12 +157,23 @@ def test_files(real_data_dir):
     return real_data_dir / "t10k-images-idx3-ubyte.gz", real_data_dir / "t10k-labels-idx1-ubyte.gz"
 
 
-def test_predicted_sizes_accepts_the_right_prediction_and_explains_it(test_files):
+TRUTH = "The image file has 7,840,016 = 16 + 10,000 x 28 x 28 bytes, the label file 10,008 = 8 + 10,000"
+CHANGED = "You changed your prediction after this check first ran"
+
+
+def test_predicted_sizes_a_right_prediction_held_and_explains_it(test_files):
     feedback = check.predicted_sizes(lambda: (16 + 10000 * 28 * 28, 8 + 10000), *test_files)
-    assert feedback.ok and feedback.message.startswith("correct. your prediction held")
+    assert feedback.ok and feedback.message.startswith(f"prediction recorded; your prediction held. {TRUTH}")
     assert feedback.raise_if_wrong() is feedback  # a check cell shows it
-    assert "7,840,016 = 16 + 10,000 x 28 x 28" in feedback.message and "10,008 = 8 + 10,000" in feedback.message
-    assert check.predicted_sizes(lambda: [np.int64(IMAGES_BYTES), LABELS_BYTES], *test_files).ok
+    assert "lets you know a file's size before you open it" in feedback.message
+    assert "did not hold" not in feedback.message and CHANGED not in feedback.message
+    assert repr(feedback).startswith("✅ Exercise 1.3: prediction recorded; your prediction held.")
+
+
+@pytest.mark.parametrize("answer", [[np.int64(IMAGES_BYTES), LABELS_BYTES], (float(IMAGES_BYTES), np.uint32(10_008))])
+def test_predicted_sizes_takes_any_two_whole_numbers(answer, test_files):
+    feedback = check.predicted_sizes(lambda: answer, *test_files)
+    assert feedback.ok and feedback.message.startswith("prediction recorded; your prediction held."), feedback
 
 
 @pytest.mark.parametrize(
@@ -174,27 +186,77 @@ def test_predicted_sizes_accepts_the_right_prediction_and_explains_it(test_files
         ((16 + 60000 * 784, LABELS_BYTES), "that is the training file's count"),
         ((IMAGES_BYTES, 60_008), "that is the training file's count"),
         ((16 + 4 * 10000 * 784, LABELS_BYTES), "one byte per value, not four"),
-        ((LABELS_BYTES, IMAGES_BYTES), "your two numbers are swapped"),
         ((IMAGES_BYTES + 1, LABELS_BYTES), "the file has 7,840,016"),
-        (IMAGES_BYTES, "return two whole numbers"),
-        (None, "return two whole numbers"),
     ],
 )
-def test_predicted_sizes_mistakes_get_their_hint(answer, phrase, test_files):
+def test_predicted_sizes_a_wrong_prediction_earns_the_point_and_says_what_it_left_out(answer, phrase, test_files):
     feedback = check.predicted_sizes(lambda: answer, *test_files)
-    assert not feedback.ok and phrase in feedback.message, feedback.message
-    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
-        feedback.raise_if_wrong()
+    assert feedback.ok and feedback.message.startswith(f"prediction recorded; your prediction did not hold. {TRUTH}")
+    assert phrase in feedback.message, feedback.message
+    assert feedback.raise_if_wrong() is feedback  # the check cell shows ✅: the point is for the prediction
+    assert "again" not in feedback.message and "new prediction" not in feedback.message
+
+
+def test_predicted_sizes_names_the_part_that_held(test_files):
+    feedback = check.predicted_sizes(lambda: (IMAGES_BYTES - 16, LABELS_BYTES), *test_files)
+    assert feedback.message.endswith("so 16 more bytes. label file: 10,008 held."), feedback.message
+    forget_predictions()
+    both = check.predicted_sizes(lambda: (IMAGES_BYTES - 16, LABELS_BYTES - 8), *test_files).message
+    assert "image file: 7,840,000 counts the data only" in both and "label file: 10,000 counts the data only" in both
+    assert " held." not in both
 
 
 def test_predicted_sizes_recognises_the_compressed_size_on_disk(test_files):
     on_disk = test_files[0].stat().st_size
     feedback = check.predicted_sizes(lambda: (on_disk, LABELS_BYTES), *test_files)
-    assert not feedback.ok and "size of the .gz file on disk" in feedback.message
+    assert feedback.ok and "your prediction did not hold" in feedback.message
+    assert "size of the .gz file on disk" in feedback.message
+
+
+def test_predicted_sizes_evaluates_the_first_prediction_it_checked(test_files):
+    """Running the check, reading the sizes and predicting again changes nothing: the first prediction counts."""
+    first = check.predicted_sizes(lambda: (IMAGES_BYTES - 16, LABELS_BYTES), *test_files)
+    assert first.ok and "did not hold" in first.message and CHANGED not in first.message
+    again = check.predicted_sizes(lambda: (IMAGES_BYTES, LABELS_BYTES), *test_files)
+    assert again.ok and again.message.startswith("prediction recorded; your prediction did not hold.")
+    assert "image file: 7,840,000 counts the data only" in again.message and CHANGED in again.message
+    same = check.predicted_sizes(lambda: [np.int64(IMAGES_BYTES - 16), LABELS_BYTES], *test_files)
+    assert same.message == first.message  # the same numbers again: no change to note
+
+
+def test_predicted_sizes_a_right_first_prediction_stays_held(test_files):
+    assert "your prediction held" in check.predicted_sizes(lambda: (IMAGES_BYTES, LABELS_BYTES), *test_files).message
+    later = check.predicted_sizes(lambda: (1, 2), *test_files)
+    assert later.ok and later.message.startswith("prediction recorded; your prediction held.")
+    assert CHANGED in later.message
+
+
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        ((LABELS_BYTES, IMAGES_BYTES), "your two numbers are swapped"),
+        (IMAGES_BYTES, "return two whole numbers"),
+        ((IMAGES_BYTES, LABELS_BYTES, 0), "return two whole numbers"),
+        (("7840016", LABELS_BYTES), "return two whole numbers"),
+        ((IMAGES_BYTES + 0.5, LABELS_BYTES), "return two whole numbers"),
+        ((True, LABELS_BYTES), "return two whole numbers"),
+        ("78", "return two whole numbers"),
+        (None, "did you forget `return`?"),
+    ],
+)
+def test_predicted_sizes_an_answer_that_is_not_a_prediction_gets_its_hint(answer, phrase, test_files):
+    feedback = check.predicted_sizes(lambda: answer, *test_files)
+    assert not feedback.ok and feedback.message.startswith("not yet."), feedback.message
+    assert phrase in feedback.message, feedback.message
+    with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
+        feedback.raise_if_wrong()
+    # nothing was committed: a well-formed prediction afterwards is the one that counts
+    right_after = check.predicted_sizes(lambda: (IMAGES_BYTES, LABELS_BYTES), *test_files)
+    assert right_after.ok and "your prediction held" in right_after.message and CHANGED not in right_after.message
 
 
 def test_predicted_sizes_lets_the_stub_error_through(test_files):
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NotImplementedError, match="^Exercise: write your code here$"):
         check.predicted_sizes(stub, *test_files)
 
 

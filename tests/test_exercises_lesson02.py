@@ -27,42 +27,112 @@ def stub(*args):
 SHAPE, NBYTES = (100, 28, 28, 1), 627_200
 
 
-def test_predicted_input_accepts_the_right_prediction():
+TRUTH = (
+    "NumPy gives (100, 28, 28, 1), float64, 627,200 bytes: 8 bytes for each of the 78,400 values, 8 times the uint8 "
+    "images. Converting first, x.astype('float32') / 255, halves that."
+)
+CHANGED = "You changed your prediction after this check first ran"
+
+
+def test_predicted_input_a_right_prediction_held_and_explains_it():
     feedback = check.predicted_input(lambda: (SHAPE, "float64", NBYTES))
-    assert feedback.ok and feedback.message.startswith("correct. your prediction held: (100, 28, 28, 1), float64")
+    assert feedback.ok and feedback.message == f"prediction recorded; your prediction held. {TRUTH}"
     assert feedback.raise_if_wrong() is feedback  # a check cell shows it
-    assert check.predicted_input(lambda: ([100, 28, 28, 1], np.float64, np.int64(NBYTES))).ok
-    assert check.predicted_input(lambda: (SHAPE, np.dtype("float64"), 100 * 784 * 8)).ok
+    assert repr(feedback).startswith("✅ Exercise 2.1: prediction recorded; your prediction held.")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        ([100, 28, 28, 1], np.float64, np.int64(NBYTES)),
+        (SHAPE, np.dtype("float64"), 100 * 784 * 8),
+        ((np.int64(100), 28.0, 28, 1), float, NBYTES),  # Python's float is NumPy's float64
+    ],
+)
+def test_predicted_input_takes_any_spelling_of_the_parts(answer):
+    feedback = check.predicted_input(lambda: answer)
+    assert feedback.ok and feedback.message.startswith("prediction recorded; your prediction held."), feedback
+
+
+@pytest.mark.parametrize(
+    "answer, phrases",
+    [
+        (
+            (SHAPE, "float32", NBYTES // 2),
+            ["shape: (100, 28, 28, 1) held.", "`/ 255` on uint8 gives float64", "counts 4 bytes per value"],
+        ),
+        ((SHAPE, "float64", NBYTES // 2), ["dtype: float64 held.", "counts 4 bytes per value"]),
+        ((SHAPE, "float64", NBYTES // 8), ["counts 1 byte per value"]),
+        ((SHAPE, "float64", NBYTES + 1), ["nbytes = number of values x bytes per value", "78,400 x 8 = 627,200"]),
+        (((-1, 28, 28, 1), "float64", NBYTES), ["-1 is not kept in the shape", "nbytes: 627,200 held."]),
+        (((100, 784), "float64", NBYTES), ["shape: (100, 784) did not hold", "gives 4 axes"]),
+        (((100, 28, 28), "float64", NBYTES), ["gives 4 axes"]),
+        (((1, 28, 28, 100), "float64", NBYTES), ["NumPy says (100, 28, 28, 1)"]),
+        ((SHAPE, "uint8", NBYTES), ["dtype: uint8 did not hold", "dividing uint8 by 255 gives float64"]),
+    ],
+)
+def test_predicted_input_a_wrong_prediction_earns_the_point_and_says_what_it_left_out(answer, phrases):
+    feedback = check.predicted_input(lambda: answer)
+    assert feedback.ok and feedback.message.startswith(f"prediction recorded; your prediction did not hold. {TRUTH}")
+    for phrase in phrases:
+        assert phrase in feedback.message, feedback.message
+    assert feedback.raise_if_wrong() is feedback  # the check cell shows ✅: the point is for the prediction
+    assert "again" not in feedback.message and CHANGED not in feedback.message
+
+
+def test_predicted_input_names_every_part_that_did_not_hold():
+    message = check.predicted_input(lambda: ((100, 784), "uint8", NBYTES + 1)).message
+    parts = ["shape: (100, 784) did not hold", "dtype: uint8 did not hold", "nbytes: 627,201 did not hold"]
+    assert [message.index(part) for part in parts] == sorted(message.index(part) for part in parts)
+    assert " held." not in message
+
+
+def test_predicted_input_evaluates_the_first_prediction_it_checked():
+    """Running the check, seeing float64 and predicting again changes nothing: the first prediction counts."""
+    first = check.predicted_input(lambda: (SHAPE, "float32", NBYTES // 2))
+    assert first.ok and "dtype: float32 did not hold" in first.message and CHANGED not in first.message
+    again = check.predicted_input(lambda: (SHAPE, "float64", NBYTES))
+    assert again.ok and again.message.startswith("prediction recorded; your prediction did not hold.")
+    assert "dtype: float32 did not hold" in again.message and CHANGED in again.message
+    same = check.predicted_input(lambda: ([100, 28, 28, 1], np.float32, np.int64(NBYTES // 2)))
+    assert same.message == first.message  # the same prediction, spelled otherwise: no change to note
+
+
+def test_predicted_input_a_right_first_prediction_stays_held():
+    assert "your prediction held" in check.predicted_input(lambda: (SHAPE, "float64", NBYTES)).message
+    later = check.predicted_input(lambda: (SHAPE, "float32", NBYTES // 2))
+    assert later.ok and later.message.startswith("prediction recorded; your prediction held.")
+    assert CHANGED in later.message and "did not hold" not in later.message
 
 
 @pytest.mark.parametrize(
     "answer, phrase",
     [
-        ((SHAPE, "float32", NBYTES // 2), "`/ 255` on uint8 gives float64"),
-        ((SHAPE, "float64", NBYTES // 2), "counts 4 bytes per value"),
-        ((SHAPE, "float64", NBYTES // 8), "counts 1 byte per value"),
-        ((SHAPE, "float64", NBYTES + 1), "nbytes = number of values x bytes per value"),
-        (((-1, 28, 28, 1), "float64", NBYTES), "-1 is not kept in the shape"),
-        (((100, 784), "float64", NBYTES), "gives 4 axes"),
-        (((100, 28, 28), "float64", NBYTES), "gives 4 axes"),
-        (((1, 28, 28, 100), "float64", NBYTES), "NumPy says (100, 28, 28, 1)"),
-        ((SHAPE, "uint8", NBYTES), "dtype uint8 does not hold"),
         ((SHAPE, "a float", NBYTES), "the dtype is a name like 'uint8'"),
+        ((SHAPE, None, NBYTES), "the dtype is a name like 'uint8'"),  # np.dtype(None) would be float64
         (("100x28x28x1", "float64", NBYTES), "the shape is a tuple of whole numbers"),
+        (("1234", "float64", NBYTES), "the shape is a tuple of whole numbers"),
+        (((100, 28.5, 28, 1), "float64", NBYTES), "the shape is a tuple of whole numbers"),
+        ((100, "float64", NBYTES), "the shape is a tuple of whole numbers"),
         ((SHAPE, "float64", 627.2e3), "one whole number"),
+        ((SHAPE, "float64", True), "one whole number"),
         ((SHAPE, "float64"), "return three things"),
         (None, "return three things"),
     ],
 )
-def test_predicted_input_mistakes_get_their_hint(answer, phrase):
+def test_predicted_input_an_answer_that_is_not_a_prediction_gets_its_hint(answer, phrase):
     feedback = check.predicted_input(lambda: answer)
-    assert not feedback.ok and phrase in feedback.message, feedback.message
+    assert not feedback.ok and feedback.message.startswith("not yet."), feedback.message
+    assert phrase in feedback.message, feedback.message
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         feedback.raise_if_wrong()
+    # nothing was committed: a well-formed prediction afterwards is the one that counts
+    right_after = check.predicted_input(lambda: (SHAPE, "float64", NBYTES))
+    assert right_after.ok and "your prediction held" in right_after.message and CHANGED not in right_after.message
 
 
 def test_predicted_input_lets_the_stub_error_through():
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NotImplementedError, match="^Exercise: write your code here$"):
         check.predicted_input(stub)
 
 

@@ -1,5 +1,5 @@
-"""The self-checks of notebook 03: the reference solutions pass, each anticipated mistake gets its own hint, the stub
-is let through."""
+"""The self-checks of notebook 03: the reference solutions pass, each anticipated mistake gets its own hint (3.1's
+prediction earns its point held or not, and is told why), the stub is let through."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson03 as check
+from mnist_course.exercises.feedback import forget_predictions
 
 
 @pytest.fixture(autouse=True)
@@ -47,9 +48,54 @@ def test_the_learning_rate_experiment_gives_what_the_solution_predicts():
 
 def test_learning_rates_accepts_the_solution():
     feedback = check.learning_rates(lambda: {"lowest": 1.0, "above_start": [100.0]})
-    assert feedback.ok and feedback.message.startswith("correct. your prediction held")
-    assert "the best one, 1, already zigzags" in feedback.message
-    assert check.learning_rates(lambda: {"lowest": 1, "above_start": (100,)}).ok  # ints and tuples are fine
+    assert feedback.ok and feedback.message.startswith("prediction recorded; your prediction held. Loss after 20")
+    assert "lowest with 1, above the start with 100." in feedback.message
+    assert "the best one, 1, already zigzags" in feedback.message and "did not hold" not in feedback.message
+    assert feedback.raise_if_wrong() is feedback
+    forget_predictions()
+    assert "your prediction held" in check.learning_rates(lambda: {"lowest": 1, "above_start": (100,)}).message
+
+
+@pytest.mark.parametrize(
+    "answer, phrases",
+    [
+        ({"lowest": 0.1, "above_start": [100.0]}, ['"lowest", 0.1, did not hold', "a small rate is safe but each"]),
+        ({"lowest": 0.001, "above_start": [100.0]}, ["a small rate is safe but each step moves"]),
+        ({"lowest": 10.0, "above_start": [100.0]}, ["jump across the valley instead of down into it"]),
+        (
+            {"lowest": 1.0, "above_start": []},
+            ['"above_start" left out 100, but 100 ends at', "above the 2.303 it started"],
+        ),
+        ({"lowest": 1.0, "above_start": [10.0, 100.0]}, ['"above_start" has 10, but 10 ends at', "diverging for"]),
+        (
+            {"lowest": 100.0, "above_start": [10.0]},
+            ['"lowest", 100, did not hold', "left out 100, but 100 ends", "has 10, but 10 ends"],
+        ),
+    ],
+)
+def test_learning_rates_wrong_prediction_earns_the_point_and_is_told_why_it_did_not_hold(answer, phrases):
+    feedback = check.learning_rates(lambda: answer)
+    assert feedback.ok and feedback.message.startswith("prediction recorded; your prediction did not hold. Loss")
+    assert "lowest with 1, above the start with 100." in feedback.message  # the true result
+    for phrase in phrases:
+        assert phrase in feedback.message, feedback.message
+    assert "Try again" not in feedback.message and "(You changed your prediction" not in feedback.message
+    assert feedback.raise_if_wrong() is feedback
+
+
+def test_learning_rates_checks_the_first_prediction_not_one_made_after_seeing_the_result():
+    assert "did not hold" in check.learning_rates(lambda: {"lowest": 0.1, "above_start": []}).message
+    again = check.learning_rates(lambda: {"lowest": 1.0, "above_start": [100.0]})
+    assert again.ok and "your prediction did not hold" in again.message, again.message
+    assert '"lowest", 0.1, did not hold' in again.message  # the first prediction is the one evaluated
+    assert "(You changed your prediction after this check first ran" in again.message
+    same = check.learning_rates(lambda: {"lowest": 0.1, "above_start": ()})  # the same prediction, written again
+    assert "did not hold" in same.message and "You changed" not in same.message
+
+
+def test_learning_rates_malformed_answer_commits_nothing():
+    assert not check.learning_rates(lambda: {"lowest": 0.5, "above_start": []}).ok
+    assert "your prediction held" in check.learning_rates(lambda: {"lowest": 1.0, "above_start": [100.0]}).message
 
 
 @pytest.mark.parametrize(
@@ -59,15 +105,14 @@ def test_learning_rates_accepts_the_solution():
         (lambda: 1.0, "return a dict with two keys"),
         (lambda: {"lowest": 1.0}, "return a dict with two keys"),
         (lambda: {"lowest": 0.5, "above_start": []}, '"lowest" must be one of the rates tried'),
+        (lambda: {"lowest": None, "above_start": []}, '"lowest" must be one of the rates tried'),
         (lambda: {"lowest": 1.0, "above_start": 100.0}, '"above_start" is a list'),
-        (lambda: {"lowest": 0.1, "above_start": [100.0]}, "a small rate is safe but each step moves"),
-        (lambda: {"lowest": 0.001, "above_start": [100.0]}, "a small rate is safe but each step moves"),
-        (lambda: {"lowest": 10.0, "above_start": [100.0]}, "jump across the valley instead of down into it"),
-        (lambda: {"lowest": 1.0, "above_start": []}, "But 100 ends at"),
-        (lambda: {"lowest": 1.0, "above_start": [10.0, 100.0]}, "But 10 ends at"),
+        (lambda: {"lowest": 1.0, "above_start": None}, '"above_start" is a list'),
+        (lambda: {"lowest": 1.0, "above_start": "100"}, '"above_start" is a list'),
+        (lambda: {"lowest": 1.0, "above_start": [100.0, 3.0]}, '"above_start" is a list'),
     ],
 )
-def test_learning_rates_mistakes_get_their_hint(answer, phrase):
+def test_learning_rates_malformed_answers_get_their_hint(answer, phrase):
     _hint(check.learning_rates(answer), phrase)
 
 

@@ -1,6 +1,6 @@
-"""The self-checks of notebook 04: the reference solutions pass, each usual mistake gets its own hint, and an
-unsolved stub's NotImplementedError reaches the student. Only exercise 4.2's check trains (a 10-unit network on a
-few hundred made-up vectors)."""
+"""The self-checks of notebook 04: the reference solutions pass, each usual mistake gets its own hint (4.1's
+prediction earns its point held or not, and is told why), and an unsolved stub's NotImplementedError reaches the
+student. Only exercise 4.2's check trains (a 10-unit network on a few hundred made-up vectors)."""
 
 from __future__ import annotations
 
@@ -57,8 +57,11 @@ def stub(*args, **kwargs):
 def test_the_reference_solutions_pass():
     build_256_128 = network(*reference())
     predictions = lambda: (79_510, 159_010, (5, 10), (5,))  # noqa: E731
+    held = check.predict_then_run(predictions)
+    assert held.ok and held.exercise == "4.1" and held.raise_if_wrong() is held, held
+    assert held.message.startswith("prediction recorded; your prediction held. All four: Keras counts 79,510")
+    assert "not quite twice" in held.message and "did not hold" not in held.message
     for result, ex, phrase in [
-        (check.predict_then_run(predictions), "4.1", "not quite twice"),
         (check.train_model(train_model), "4.2", "honoured learning_rate and epochs"),
         (check.build_256_128(build_256_128), "4.3", "235,146 parameters, 58 %"),
         (check.best_epoch(best_epoch), "4.4", "restore_best_weights=True"),
@@ -69,7 +72,8 @@ def test_the_reference_solutions_pass():
 
 
 def test_other_right_answers_pass_too():
-    assert check.predict_then_run(lambda: [79510.0, np.int64(159_010), [5, 10], (5,)]).ok
+    other_types = check.predict_then_run(lambda: [79510.0, np.int64(159_010), [5, 10], 5])
+    assert other_types.ok and "your prediction held" in other_types.message
     separate_activations = network(
         dense(256, None),
         keras.layers.ReLU(),
@@ -107,24 +111,67 @@ def test_other_right_answers_pass_too():
 
 
 @pytest.mark.parametrize(
-    "answer, phrase",
+    "answer, phrases",
     [
-        ((79_400, 159_010, (5, 10), (5,)), "the biases are missing"),
-        ((79_510 - 100 - 10 + 784 + 100, 159_010, (5, 10), (5,)), "not one per input"),
-        ((79_510 + 784, 159_010, (5, 10), (5,)), "the input is not a layer"),
-        ((78_500, 159_010, (5, 10), (5,)), "that is the first layer only"),
-        ((79_510, 159_020, (5, 10), (5,)), "the output layer keeps its 10 biases"),
-        ((79_510, 160_000, (5, 10), (5,)), "Keras counts 159,010"),
-        ((None, 159_010, (5, 10), (5,)), "write your prediction for 100 hidden units"),
-        (("79510", 159_010, (5, 10), (5,)), "one whole number"),
-        ((79_510, 159_010, (10,), (5,)), "predict keeps the batch axis"),
-        ((79_510, 159_010, (5,), (5,)), "that is the shape after argmax"),
-        ((79_510, 159_010, (5, 784), (5,)), "one row per image, one column per digit"),
-        ((79_510, 159_010, (5, 10), (5, 1)), "keeps one number per image"),
-        ((79_510, 159_010, (5, 10), "5"), "should be a tuple"),
+        ((79_400, 159_010, (5, 10), (5,)), ["params_100: you predicted 79,400; Keras counts 79,510: the biases are"]),
+        ((79_510 - 100 - 10 + 784 + 100, 159_010, (5, 10), (5,)), ["not one per input"]),
+        ((79_510 + 784, 159_010, (5, 10), (5,)), ["the input is not a layer"]),
+        ((78_500, 159_010, (5, 10), (5,)), ["that is the first layer only"]),
+        ((79_510, 159_020, (5, 10), (5,)), ["not 2 × 79,510", "the output layer keeps its 10 biases"]),
+        ((79_510, 160_000, (5, 10), (5,)), ["params_200: you predicted 160,000; Keras counts 159,010"]),
+        ((79_510, 159_010, (10,), (5,)), ["predict_shape: you predicted (10,); it returned (5, 10)", "batch axis"]),
+        ((79_510, 159_010, (5,), (5,)), ["that is the shape after argmax"]),
+        ((79_510, 159_010, (5, 784), (5,)), ["one row per image, one column per digit"]),
+        (
+            (79_510, 159_010, (5, 10), (5, 1)),
+            ["argmax_shape: you predicted (5, 1); it returned (5,)", "one number per"],
+        ),
+        (
+            (79_400, 159_020, (5, 10), (5, 1)),
+            ["Did not hold: params_100, params_200, argmax_shape (held: predict_shape).", "the biases are missing"],
+        ),
     ],
 )
-def test_predict_then_run_hints(answer, phrase):
+def test_predict_then_run_wrong_prediction_earns_the_point_and_is_told_why(answer, phrases):
+    result = check.predict_then_run(lambda: answer)
+    assert result.ok and result.message.startswith("prediction recorded; your prediction did not hold. Did not hold:")
+    assert "Keras counts 79,510 and 159,010 parameters" in result.message  # the true result, whatever was predicted
+    for phrase in phrases:
+        assert phrase in result.message, result.message
+    assert "(You changed your prediction" not in result.message
+    assert result.raise_if_wrong() is result
+
+
+def test_predict_then_run_checks_the_first_prediction_not_one_made_after_seeing_the_result():
+    first = check.predict_then_run(lambda: (79_400, 159_010, (5, 10), (5,)))
+    assert "Did not hold: params_100 (held: params_200, predict_shape, argmax_shape)." in first.message
+    again = check.predict_then_run(lambda: (79_510, 159_010, (5, 10), (5,)))
+    assert again.ok and "your prediction did not hold. Did not hold: params_100" in again.message, again.message
+    assert "(You changed your prediction after this check first ran" in again.message
+    same = check.predict_then_run(lambda: [79_400.0, 159_010, [5, 10], (5,)])  # the same prediction, other types
+    assert "did not hold" in same.message and "You changed" not in same.message
+
+
+def test_predict_then_run_malformed_answer_commits_nothing():
+    assert not check.predict_then_run(lambda: (79_400, "159010", (5, 10), (5,))).ok
+    assert "your prediction held" in check.predict_then_run(lambda: (79_510, 159_010, (5, 10), (5,))).message
+
+
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        ((None, 159_010, (5, 10), (5,)), "write your prediction for 100 hidden units"),
+        ((79_510, None, (5, 10), (5,)), "write your prediction for 200 hidden units into params_200"),
+        (("79510", 159_010, (5, 10), (5,)), "params_100 should be one whole number"),
+        ((79_510, True, (5, 10), (5,)), "params_200 should be one whole number"),
+        ((79_510, 159_010, None, (5,)), "predict_shape should be a tuple"),
+        ((79_510, 159_010, (5, 10), "5"), "argmax_shape should be a tuple"),
+        (None, "should return the four values"),
+        (79_510, "should return the four values"),
+        ((79_510, 159_010), "should return the four values"),
+    ],
+)
+def test_predict_then_run_malformed_answers_get_their_hint(answer, phrase):
     result = check.predict_then_run(lambda: answer)
     assert not result.ok and phrase in result.message, result.message
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
@@ -205,12 +252,6 @@ def test_train_model_check_runs_the_function_without_the_notebook_globals():
     result = check.train_model(spy)  # even this test module's own train_model is out of reach
     assert not result.ok and "still reads 'train_model' from the notebook" in result.message, result.message
     assert seen == {"globals_are": ["keras", "np"]}
-
-
-def test_predictions_must_come_back_as_four_values():
-    for answer in (None, 79_510, (79_510, 159_010)):
-        result = check.predict_then_run(lambda answer=answer: answer)
-        assert not result.ok and "should return the four values" in result.message, result.message
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
-"""The self-checks of notebook 05: the reference solutions pass, each usual mistake gets its own hint, and an
-unsolved stub's NotImplementedError reaches the student. Nothing is trained."""
+"""The self-checks of notebook 05: the reference solutions pass, each usual mistake gets its own hint (5.1's
+prediction earns its point held or not, and is told why), and an unsolved stub's NotImplementedError reaches the
+student. Nothing is trained."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson05 as check
+from mnist_course.exercises.feedback import forget_predictions
 
 L = keras.layers
 
@@ -61,8 +63,11 @@ def stub(*args, **kwargs):
 
 
 def test_the_reference_solutions_pass():
+    held = check.predict_stack((7, 7, 16), 1392)
+    assert held.ok and held.exercise == "5.1" and held.raise_if_wrong() is held, held
+    assert held.message.startswith("prediction recorded; your prediction held. Keras builds (7, 7, 16) and 1,392 ")
+    assert "gives ceil(32 / 2) = 16" in held.message and "did not hold" not in held.message
     for result, ex, phrase in [
-        (check.predict_stack((7, 7, 16), 1392), "5.1", "(7, 7, 16) and 1,392 parameters"),
         (check.dense_inputs(dense_inputs), "5.2", "gets 1,200 inputs"),
         (check.build_cnn(cnn()), "5.3", "28 → 28 → 14 → 12 → 6 pixels a side"),
         (check.batch_norm(batch_norm), "5.4", "matches keras.layers.BatchNormalization in both modes"),
@@ -74,8 +79,9 @@ def test_the_reference_solutions_pass():
 
 
 def test_other_right_answers_pass_too():
-    assert check.predict_stack([7, 7, 16], np.int64(1392)).ok  # a list and a NumPy integer
-    assert check.predict_stack((7, 7, 16), 1392.0).ok
+    for shape, params in (([7, 7, 16], np.int64(1392)), (np.array([7, 7, 16]), 1392.0)):  # a list, NumPy, a float
+        forget_predictions()
+        assert "your prediction held" in check.predict_stack(shape, params).message
     assert check.batch_norm(batch_norm_keepdims).ok  # statistics kept as (1, 1, 1, C), any float dtype
     assert check.batch_norm(batch_norm_by_keras).ok  # Keras' own ops, returning a tensor
     assert check.dense_inputs(
@@ -102,27 +108,67 @@ def test_other_right_answers_pass_too():
 
 
 @pytest.mark.parametrize(
-    "shape, params, phrase",
+    "shape, params, phrases",
     [
-        ((14, 14, 16), 1392, "the pooling is missing"),
-        ((15, 15, 16), 1392, "strides=2 is ignored"),
-        ((6, 6, 16), 1392, "no pixel is lost"),
-        ((7, 7, 8), 1392, "the last convolution, 16 filters; pooling keeps"),
-        ((7, 7, 3), 1392, "not the image's 3"),
-        ((16, 7, 7), 1392, "channels last"),
-        ((None, 7, 7, 16), 1392, "without the batch axis"),
-        ((9, 9, 9), 1392, "follow the size"),
-        ("7x7x16", 1392, "a tuple of three numbers"),
-        ((7, 7, 16), 216 + 1152, "the biases are missing"),
-        ((7, 7, 16), 80 + 160, "each filter spans all its input channels"),
-        ((7, 7, 16), 224 + 448, "8 channels (the first one's filters)"),
-        ((7, 7, 16), 1168, "the first convolution has parameters too"),
-        ((7, 7, 16), 224, "the second convolution has parameters too"),
-        ((7, 7, 16), 1000, "pooling has none"),
-        ((7, 7, 16), "1392", "one whole number of parameters"),
+        ((14, 14, 16), 1392, ["Did not hold: predicted_shape (held: predicted_params).", "the pooling is missing"]),
+        ((15, 15, 16), 1392, ["predicted_shape: you predicted (15, 15, 16); strides=2 is ignored"]),
+        ((6, 6, 16), 1392, ["no pixel is lost"]),
+        ((7, 7, 8), 1392, ["the last convolution, 16 filters; pooling keeps"]),
+        ((7, 7, 3), 1392, ["not the image's 3"]),
+        ((16, 7, 7), 1392, ["channels last"]),
+        ((9, 9, 9), 1392, ["the size goes 32 → 16 (conv1, 'same' with stride 2) → 14 (conv2"]),
+        ((7, 7, 16), 216 + 1152, ["Did not hold: predicted_params (held: predicted_shape).", "the biases are"]),
+        ((7, 7, 16), 80 + 160, ["predicted_params: you predicted 240; each filter spans all its input channels"]),
+        ((7, 7, 16), 224 + 448, ["8 channels (the first one's filters)"]),
+        ((7, 7, 16), 1168, ["the first convolution has parameters too"]),
+        ((7, 7, 16), 224, ["the second convolution has parameters too"]),
+        ((7, 7, 16), 1000, ["pooling has none"]),
+        (
+            (14, 14, 16),
+            1168,
+            ["Did not hold: predicted_shape, predicted_params (held: none).", "the pooling", "has parameters too"],
+        ),
     ],
 )
-def test_predict_stack_hints(shape, params, phrase):
+def test_predict_stack_wrong_prediction_earns_the_point_and_is_told_why(shape, params, phrases):
+    result = check.predict_stack(shape, params)
+    assert result.ok and result.message.startswith("prediction recorded; your prediction did not hold. Did not hold:")
+    assert "Keras builds (7, 7, 16) and 1,392 parameters." in result.message  # the true result
+    for phrase in phrases:
+        assert phrase in result.message, result.message
+    assert "(You changed your prediction" not in result.message
+    assert result.raise_if_wrong() is result
+
+
+def test_predict_stack_checks_the_first_prediction_not_one_made_after_seeing_the_result():
+    assert "Did not hold: predicted_shape" in check.predict_stack((14, 14, 16), 1392).message
+    again = check.predict_stack((7, 7, 16), 1392)
+    assert again.ok and "your prediction did not hold. Did not hold: predicted_shape" in again.message, again.message
+    assert "(You changed your prediction after this check first ran" in again.message
+    same = check.predict_stack([14, 14, 16], 1392.0)  # the same prediction, written as a list and a float
+    assert "did not hold" in same.message and "You changed" not in same.message
+
+
+def test_predict_stack_malformed_answer_commits_nothing():
+    assert not check.predict_stack((None, 14, 14, 16), 1392).ok
+    assert "your prediction held" in check.predict_stack((7, 7, 16), 1392).message
+
+
+@pytest.mark.parametrize(
+    "shape, params, phrase",
+    [
+        ((None, 7, 7, 16), 1392, "without the batch axis"),
+        ((1, 7, 7, 16), 1392, "without the batch axis"),
+        ("7x7x16", 1392, "a tuple of three numbers"),
+        ("777", 1392, "a tuple of three numbers"),
+        ((7, 7), 1392, "a tuple of three numbers"),
+        ((7, 7, 16.5), 1392, "a tuple of three numbers"),
+        (7, 1392, "a tuple of three numbers"),
+        ((7, 7, 16), "1392", "one whole number of parameters"),
+        ((7, 7, 16), 1392.5, "one whole number of parameters"),
+    ],
+)
+def test_predict_stack_malformed_answers_get_their_hint(shape, params, phrase):
     result = check.predict_stack(shape, params)
     assert not result.ok and phrase in result.message, result.message
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises

@@ -11,6 +11,7 @@ import pytest
 
 from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson06 as check
+from mnist_course.exercises.feedback import forget_predictions
 from mnist_course.lessons.what_the_cnn_sees.features import class_score
 from mnist_course.predict import probabilities
 
@@ -74,7 +75,6 @@ def occlusion_drop(model, image, label, top, left, patch):
 
 def test_the_reference_solutions_pass(small_cnn, digits):
     for result, ex, phrase in [
-        (check.pooling_commutes(lambda: dict(COMMUTES)), "6.1", "all six predictions held"),
         (check.first_layer_maps(first_layer_maps, small_cnn, digits), "6.2", "pixels / 255"),
         (check.pixel_slope(pixel_slope, small_cnn, digits[0], 4), "6.3", "one backward pass"),
         (check.occlusion_drop(occlusion_drop, small_cnn, digits[0], 3), "6.4", "cover, predict, compare"),
@@ -125,33 +125,121 @@ def test_the_prediction_is_read_before_the_experiment_runs(monkeypatch):
     assert order == ["prediction", "experiment"]
 
 
+HELD = "prediction recorded; your prediction held."
+NOT_HELD = "prediction recorded; your prediction did not hold."
+CHANGED = "You changed your prediction after this check first ran"
+
+
+def test_the_reference_prediction_is_recorded_and_holds():
+    result = check.pooling_commutes(lambda: dict(COMMUTES))
+    assert result.ok and result.exercise == "6.1", result
+    assert result.message.startswith(HELD + " All six pairs came out as you predicted: Max pooling moves past any ")
+    assert "average pooling past any affine one (a x + b" in result.message
+    assert CHANGED not in result.message and "did not hold" not in result.message
+    assert result.raise_if_wrong() is result  # a check cell shows it
+    assert repr(result).startswith("✅ Exercise 6.1: prediction recorded; your prediction held.")
+
+
 def _flipped(*pairs):
     return {pair: (not said) if pair in pairs else said for pair, said in COMMUTES.items()}
 
 
 @pytest.mark.parametrize(
+    "answer, phrases",
+    [
+        (
+            _flipped("sigmoid, max"),
+            [
+                "5 of the six pairs came out as you predicted, 1 did not.",
+                "'sigmoid, max': you predicted different maps, the two orders give the same maps; "
+                "sigmoid only ever increases",
+            ],
+        ),
+        (
+            _flipped("-2x + 1, max"),
+            ["'-2x + 1, max': you predicted the same maps, the two orders give different maps; -2x + 1 decreases"],
+        ),
+        (_flipped("x squared, max"), ["'x squared, max': you predicted the same maps", "the largest square is 9"]),
+        (
+            _flipped("ReLU, average"),
+            ["'ReLU, average': you predicted the same maps", "only an affine function (a x + b) moves past an average"],
+        ),
+        (
+            _flipped("2x + 1, average"),
+            ["'2x + 1, average': you predicted different maps", "the mean of 2a + 1 and 2b + 1 is 2 mean(a, b) + 1"],
+        ),
+        (_flipped("-2x + 1, average"), ["'-2x + 1, average': you predicted different maps", "whatever the sign of"]),
+        (
+            _flipped("ReLU, average", "-2x + 1, max", "sigmoid, max"),
+            ["3 of the six pairs came out as you predicted, 3 did not. 'sigmoid, max'", "-2x + 1 decreases"],
+        ),
+        ({pair: True for pair in COMMUTES}, ["3 of the six pairs came out as you predicted, 3 did not."]),
+    ],
+)
+def test_a_prediction_that_did_not_hold_earns_the_point_and_says_why(answer, phrases):
+    result = check.pooling_commutes(lambda: answer)
+    assert result.ok and result.message.startswith(NOT_HELD), result
+    for phrase in phrases:
+        assert phrase in result.message, (phrase, result)
+    assert "In short: max pooling moves past any non-decreasing function" in result.message
+    assert CHANGED not in result.message and "again" not in result.message
+    assert result.raise_if_wrong() is result  # the check cell shows ✅: the point is earned
+
+
+def test_each_pair_that_did_not_hold_is_explained_and_only_those():
+    missed = ("ReLU, average", "-2x + 1, max", "sigmoid, max")
+    message = check.pooling_commutes(lambda: _flipped(*missed)).message
+    explained = [pair for pair in COMMUTES if f"'{pair}': you predicted" in message]
+    assert explained == ["sigmoid, max", "-2x + 1, max", "ReLU, average"]  # in the exercise's order
+    assert "the largest square is 9" not in message and "2 mean(a, b) + 1" not in message
+
+
+def test_the_first_prediction_is_the_one_checked():
+    first = check.pooling_commutes(lambda: _flipped("sigmoid, max"))
+    assert first.ok and first.message.startswith(NOT_HELD) and CHANGED not in first.message
+    again = check.pooling_commutes(lambda: dict(COMMUTES))  # the result seen, the prediction corrected
+    assert again.ok and again.message.startswith(NOT_HELD), again
+    assert "'sigmoid, max': you predicted different maps" in again.message and again.message.endswith(
+        "(You changed your prediction after this check first ran: the first one, made before you saw the result, "
+        "is the one checked.)"
+    )
+    forget_predictions()  # a fresh kernel: the corrected prediction is now the first
+    assert check.pooling_commutes(lambda: dict(COMMUTES)).message.startswith(HELD)
+
+
+def test_a_right_first_prediction_stays_held_when_changed():
+    assert check.pooling_commutes(lambda: dict(COMMUTES)).message.startswith(HELD)
+    again = check.pooling_commutes(lambda: {pair: True for pair in COMMUTES})
+    assert again.ok and again.message.startswith(HELD) and CHANGED in again.message, again
+
+
+def test_the_same_prediction_written_otherwise_is_not_a_change():
+    check.pooling_commutes(lambda: dict(COMMUTES))
+    reordered = {pair: np.bool_(COMMUTES[pair]) for pair in reversed(list(COMMUTES))}
+    again = check.pooling_commutes(lambda: reordered)
+    assert again.ok and again.message.startswith(HELD) and CHANGED not in again.message, again
+
+
+@pytest.mark.parametrize(
     "answer, phrase",
     [
-        (_flipped("sigmoid, max"), "'sigmoid, max': you predicted different maps; sigmoid only ever increases"),
-        (_flipped("-2x + 1, max"), "'-2x + 1, max': you predicted the same maps; -2x + 1 decreases"),
-        (_flipped("x squared, max"), "the largest square is 9"),
-        (_flipped("ReLU, average"), "only an affine function (a x + b) moves past an average"),
-        (_flipped("2x + 1, average"), "the mean of 2a + 1 and 2b + 1 is 2 mean(a, b) + 1"),
-        (_flipped("-2x + 1, average"), "whatever the sign of its slope"),
-        (_flipped("ReLU, average", "-2x + 1, max", "sigmoid, max"), "not every prediction held. 'sigmoid"),
-        ({pair: True for pair in COMMUTES}, "not every prediction held"),
         ({pair: "yes" for pair in COMMUTES}, "give each pair True"),
+        ({pair: 1 for pair in COMMUTES}, "give each pair True"),
         ({**{k: v for k, v in COMMUTES.items() if k != "ReLU, average"}}, "missing ['ReLU, average']"),
         ({**COMMUTES, "tanh, max": True}, "unknown ['tanh, max']"),
         (list(COMMUTES.values()), "return a dict"),
         (None, "forget `return`"),
     ],
 )
-def test_pooling_commutes_mistakes_get_their_hint(answer, phrase):
+def test_an_answer_that_is_not_a_prediction_gets_its_hint(answer, phrase):
     result = check.pooling_commutes(lambda: answer)
     assert not result.ok and phrase in result.message, result
+    assert "prediction recorded" not in result.message
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         result.raise_if_wrong()
+    # it committed nothing: the first well-formed prediction is the one that counts
+    after = check.pooling_commutes(lambda: dict(COMMUTES))
+    assert after.message.startswith(HELD) and CHANGED not in after.message, after
 
 
 def the_broken_extractor(model, image):  # the exercise's snippet

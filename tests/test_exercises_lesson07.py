@@ -12,6 +12,7 @@ import pytest
 from mnist_course.data import flatten, scale, subset
 from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson07 as check
+from mnist_course.exercises.feedback import forget_predictions
 
 
 def stub(*args, **kwargs):
@@ -21,12 +22,21 @@ def stub(*args, **kwargs):
 # --- 7.1: the largest stable learning rate of the bowl (40·x² + 5·y²) / 2 -------------------------------------------
 
 
+HELD = "prediction recorded; your prediction held."
+NOT_HELD = "prediction recorded; your prediction did not hold."
+CHANGED = "You changed your prediction after this check first ran"
+LIMIT = "stays bounded while |1 − 40η| ≤ 1, that is η ≤ 2/40 = 0.05"
+
+
 @pytest.mark.parametrize("prediction", [2 / 40, 0.05, np.float64(0.05), 0.0495])
-def test_the_right_prediction_passes_and_names_the_limit(prediction):
+def test_the_right_prediction_is_recorded_as_held_and_names_the_limit(prediction):
     result = check.largest_stable_rate(lambda: prediction)
-    assert result.ok and result.exercise == "7.1" and "η ≤ 2/40 = 0.05" in result.message, result
-    assert "Your prediction held" in result.message and "ran 100 steps" in result.message
+    assert result.ok and result.exercise == "7.1" and result.message.startswith(HELD), result
+    assert LIMIT in result.message and "The check ran 100 steps" in result.message
+    assert "The steepest direction sets SGD's largest learning rate" in result.message
+    assert CHANGED not in result.message
     assert result.raise_if_wrong() is result
+    assert repr(result).startswith("✅ Exercise 7.1: prediction recorded; your prediction held.")
 
 
 def test_the_bowl_runs_as_the_rule_says():
@@ -42,28 +52,79 @@ def test_the_bowl_runs_as_the_rule_says():
 @pytest.mark.parametrize(
     "prediction, phrase",
     [
-        (0.1, "the limit of the notebook's valley"),  # copied from the valley above: 2/20
-        (0.4, "the flat direction y"),  # 2/5
-        (0.025, "the fastest rate for x"),  # 1/40
+        (0.1, "That is the limit of the notebook's valley, 2/20."),  # copied from the valley above
+        (0.4, "That is the limit of the flat direction y"),  # 2/5
+        (0.025, "the fastest rate for x, not the largest stable one"),  # 1/40
         (2 / 45, "You added the two curvatures"),
-        (0.03, "it tolerates more"),
-        (0.07, "predict lower"),
-        (1.0, "predict lower"),  # the path overflows to inf: still a hint, not a crash
+        (0.03, "SGD still does not diverge 3 % above your rate: it tolerates more."),
+        (0.07, "Even 3 % below your rate SGD diverges: the largest stable rate is lower than yours."),
+        (1.0, "Even 3 % below your rate SGD diverges"),  # the path overflows to inf: still a verdict, not a crash
+    ],
+)
+def test_a_prediction_that_did_not_hold_earns_the_point_and_says_why(prediction, phrase):
+    result = check.largest_stable_rate(lambda: prediction)
+    assert result.ok and result.message.startswith(NOT_HELD), result
+    assert phrase in result.message and "The largest stable rate is 0.05: x, the steep direction" in result.message
+    assert LIMIT in result.message and "The check ran 100 steps" in result.message
+    assert CHANGED not in result.message and "predict lower" not in result.message
+    assert result.raise_if_wrong() is result  # the check cell shows ✅: the point is earned
+
+
+def test_a_diverging_run_is_reported_as_inf():
+    message = check.largest_stable_rate(lambda: 1.0).message
+    assert "at 0.97 (3 % below yours) the loss ends at inf, at 1.03 (3 % above) at inf." in message
+
+
+@pytest.mark.parametrize(
+    "prediction, phrase",
+    [
         (-0.05, "a positive number"),
         (0, "a positive number"),
         (float("nan"), "a positive number"),
+        (float("inf"), "a positive number"),
         ("0.05", "return one number"),
         ({0.05}, "return one number"),
         (True, "return one number"),
         (None, "forget `return`"),
     ],
 )
-def test_each_wrong_prediction_gets_its_hint(prediction, phrase):
+def test_an_answer_that_is_not_a_prediction_gets_its_hint(prediction, phrase):
     result = check.largest_stable_rate(lambda: prediction)
     assert not result.ok and phrase in result.message, result
-    assert "Your prediction held" not in result.message
+    assert "prediction recorded" not in result.message
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):
         result.raise_if_wrong()
+    # it committed nothing: the first well-formed prediction is the one that counts
+    after = check.largest_stable_rate(lambda: 0.05)
+    assert after.message.startswith(HELD) and CHANGED not in after.message, after
+
+
+def test_the_first_prediction_is_the_one_run():
+    first = check.largest_stable_rate(lambda: 0.1)
+    assert first.ok and first.message.startswith(NOT_HELD) and CHANGED not in first.message
+    again = check.largest_stable_rate(lambda: 0.05)  # the result seen, the prediction corrected
+    assert again.ok and again.message.startswith(NOT_HELD), again
+    assert "at 0.097 (3 % below yours)" in again.message and "the limit of the notebook's valley" in again.message
+    assert again.message.endswith(
+        "(You changed your prediction after this check first ran: the first one, made before you saw the result, "
+        "is the one checked.)"
+    )
+    forget_predictions()  # a fresh kernel: the corrected prediction is now the first
+    assert check.largest_stable_rate(lambda: 0.05).message.startswith(HELD)
+
+
+def test_a_right_first_prediction_stays_held_when_changed():
+    assert check.largest_stable_rate(lambda: 2 / 40).message.startswith(HELD)
+    again = check.largest_stable_rate(lambda: 0.4)
+    assert again.ok and again.message.startswith(HELD) and CHANGED in again.message, again
+    assert "at 0.0485 (3 % below yours)" in again.message
+
+
+def test_the_same_rate_written_otherwise_is_not_a_change():
+    check.largest_stable_rate(lambda: 2 / 40)
+    for same in (0.05, np.float64(0.05), 1 / 20):
+        again = check.largest_stable_rate(lambda same=same: same)
+        assert again.message.startswith(HELD) and CHANGED not in again.message, (same, again)
 
 
 def test_the_run_is_reported_around_the_prediction():

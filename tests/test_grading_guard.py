@@ -32,14 +32,15 @@ BACKPROP = {
     "solution": BACKPROP_RIGHT,
     "check": "check.tanh_backprop(tanh_gradients).raise_if_wrong()",
 }
-# Exercise 2.1 (lesson02.predicted_input): a prediction of shape, dtype and bytes; float32 is the wrong one.
+# Exercise 2.1 (lesson02.predicted_input): a prediction of shape, dtype and bytes. A prediction earns the point held
+# or not, so the wrong answer is one that is no prediction: two parts instead of three.
 SHAPES = {
     "exercise": "2.1",
     "signature": "def predicted_input():",
     "solution": '    return (100, 28, 28, 1), "float64", 627200',
     "check": "check.predicted_input(predicted_input).raise_if_wrong()",
 }
-SHAPES_WRONG = '    return (100, 28, 28, 1), "float32", 313600'
+SHAPES_WRONG = '    return (100, 28, 28, 1), "float64"'
 # Exercise 8.3 (lesson08.crop_to_ink): the crop to the ink; an all-zeros array is wrong.
 CROP = {
     "exercise": "8.3",
@@ -154,8 +155,8 @@ def test_without_the_guard_replacing_raise_if_wrong_lets_a_wrong_answer_through(
 
 
 def test_without_the_guard_wrong_rebound_to_right_passes_a_wrong_prediction(monkeypatch, real_copy):
-    def wrong_prediction():
-        return (100, 28, 28, 1), "float32", 313600
+    def wrong_prediction():  # no prediction: two parts instead of three
+        return (100, 28, 28, 1), "float64"
 
     assert not lesson02.predicted_input(wrong_prediction).ok
     monkeypatch.setattr(lesson02, "wrong", lesson02.right)
@@ -211,7 +212,8 @@ def test_a_correct_submission_gets_full_marks_and_its_verdict(graded, student):
     exercise = ASSIGNMENTS[assignment]["exercise"]
     assert graded.score(student, assignment) == 1.0
     text = _feedback(graded, student)
-    assert f"✅ Exercise {exercise}: correct." in text
+    verdict = "prediction recorded; your prediction held." if assignment == "shapes" else "correct."  # 2.1 predicts
+    assert f"✅ Exercise {exercise}: {verdict}" in text
     assert "mnist_course_guard" not in text, "the feedback shows the check cell as handed out"
 
 

@@ -33,7 +33,8 @@ SOLVED, STUBS, WRONG = "solved", "stubs", "wrong"
 # the hint its check must give. Exercise 2.2 keeps its solution there.
 WRONG_ASSIGNMENT = "lesson02"
 MISTAKES = {
-    "ex-2-1-solution": ('return (100, 28, 28, 1), "float32", 313600', "dtype float32 does not hold"),
+    # a prediction earns its point held or not: the mistake is an answer that is no prediction (two parts of three)
+    "ex-2-1-solution": ('return (100, 28, 28, 1), "float64"', "return three things"),
     "ex-2-3-solution": (
         'x_train, x_other = x_train.astype("float32"), x_other.astype("float32")\n'
         "    own = lambda a: (a - a.mean()) / a.std()\n"

@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 STRICT_PREFIX = "mnist_course.exercises"  # modules recorded whole, data values included
-VOLATILE = frozenset({"mnist_course.exercises.grading_guard._STATE"})  # the guard's own record: changes as it works
+# Values that change as the course works: the guard's own record, and the predictions the checks commit (editing
+# those can change which prediction is evaluated, never the point: a well-formed prediction earns it held or not).
+VOLATILE = frozenset({"mnist_course.exercises.grading_guard._STATE", "mnist_course.exercises.feedback._COMMITTED"})
 _MISSING = object()
 _IMMUTABLE_TYPE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE: the attributes of such a class cannot be set from Python
 _BUILTIN_NAMES = frozenset(dir(builtins))

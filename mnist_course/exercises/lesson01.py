@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from mnist_course.data import read_idx
-from mnist_course.exercises.feedback import NO_RETURN, Feedback, call, right, wrong
+from mnist_course.exercises.feedback import NO_RETURN, Feedback, call, commit, predicted, right, whole, wrong
 from mnist_course.exercises.lesson01_pixels import mean_ink_per_digit, nearest_image
 
 __all__ = ["mean_ink_per_digit", "nearest_image", "predicted_sizes", "to_idx"]
@@ -22,14 +22,16 @@ UBYTE = 0x08  # the third byte of an IDX magic number: the values are unsigned b
 
 
 def _as_pair(value: Any) -> tuple[int, int] | None:
-    """``value`` as two Python ints, or ``None`` when it is not two whole numbers."""
+    """``value`` as two Python ints, or ``None`` when it is not two whole numbers (Python or NumPy, not a bool or
+    a string)."""
     if isinstance(value, (bytes, bytearray, str)):
         return None
     try:
         first, second = value
-        return int(first), int(second)
     except (TypeError, ValueError):
         return None
+    pair = whole(first), whole(second)
+    return None if None in pair else pair
 
 
 def _idx_file(array: np.ndarray) -> bytes:
@@ -145,8 +147,8 @@ def _decompressed_size(path: Path) -> int:
 
 
 def _size_hint(name: str, got: int, expected: int, count: int, dims: int, on_disk: int) -> str | None:
-    """The hint for the predicted size ``got`` of an IDX file of ``count`` items with ``dims`` dimensions (``None``
-    when right): which part of header + data the prediction left out or counted twice."""
+    """Why the predicted size ``got`` of an IDX file of ``count`` items with ``dims`` dimensions did not hold
+    (``None`` when it held): which part of header + data the prediction left out or counted twice."""
     header = 4 * (1 + dims)
     body = expected - header
     words = {1: "one dimension", 3: "three dimensions"}
@@ -182,7 +184,8 @@ def predicted_sizes(
     labels: str | os.PathLike[str] | None = None,
 ) -> Feedback:
     """Check ``function() -> (image file bytes, label file bytes)``, a prediction of the decompressed sizes of the
-    test set's IDX files, against the files themselves (``images``/``labels``, default: the course's copies)."""
+    test set's IDX files, against the files themselves (``images``/``labels``, default: the course's copies).
+    The point is for the committed prediction (the first pair of whole numbers checked), held or not."""
     from mnist_course.data import idx_file_path
 
     ex = "1.3"
@@ -190,20 +193,29 @@ def predicted_sizes(
         Path(images if images is not None else idx_file_path("x_test")),
         Path(labels if labels is not None else idx_file_path("y_test")),
     ]
-    got = _as_pair(call(function))
+    answer = call(function)
+    got = _as_pair(answer)
     if got is None:
-        return wrong(ex, "return two whole numbers, `return images_bytes, labels_bytes`.")
+        shown = "None (did you forget `return`?)" if answer is None else f"{answer!r:.60}"
+        return wrong(ex, f"return two whole numbers, `return images_bytes, labels_bytes`; yours: {shown}.")
     expected = [_decompressed_size(file) for file in files]
     count = len(read_idx(files[1]))
     if got == tuple(expected[::-1]):
         return wrong(ex, "your two numbers are swapped: the image file first, then the label file.")
-    for name, guess, size, dims, file in zip(("image file", "label file"), got, expected, (3, 1), files):
-        hint = _size_hint(name, guess, size, count, dims, file.stat().st_size)
-        if hint:
-            return wrong(ex, f"{hint} Run the cell again with a new prediction.")
-    return right(
-        ex,
-        f"your prediction held: {expected[0]:,} = 16 + {count:,} x 28 x 28 bytes of images and "
-        f"{expected[1]:,} = 8 + {count:,} bytes of labels. A format with a fixed header and one byte per "
-        "value lets you know a file's size before you open it.",
+    first, changed = commit(ex, got)
+    names = ("image file", "label file")
+    hints = [
+        _size_hint(name, guess, size, count, dims, file.stat().st_size)
+        for name, guess, size, dims, file in zip(names, first, expected, (3, 1), files)
+    ]
+    truth = (
+        f"The image file has {expected[0]:,} = 16 + {count:,} x 28 x 28 bytes, the label file "
+        f"{expected[1]:,} = 8 + {count:,}: a fixed header (the magic number and one 4-byte integer per dimension), "
+        "then one byte per value."
     )
+    if not any(hints):
+        return predicted(
+            ex, True, f"{truth} A format like this lets you know a file's size before you open it.", changed
+        )
+    parts = [hint or f"{name}: {guess:,} held." for name, guess, hint in zip(names, first, hints)]
+    return predicted(ex, False, f"{truth} {' '.join(parts)}", changed)

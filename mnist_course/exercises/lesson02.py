@@ -8,35 +8,84 @@ from typing import Any
 
 import numpy as np
 
-from mnist_course.exercises.feedback import NO_RETURN, Feedback, as_array, call, right, wrong
+from mnist_course.exercises.feedback import NO_RETURN, Feedback, as_array, call, commit, predicted, right, whole, wrong
 from mnist_course.exercises.lesson02_heldout import real_cases, split_and_scale, standardize
 
 __all__ = ["one_hot_for", "predicted_input", "split_and_scale", "standardize"]
 
 
 def _as_shape(value: Any) -> tuple[int, ...] | None:
-    """``value`` as a tuple of ints (a shape), or ``None``."""
-    try:
-        shape = tuple(int(n) for n in value)
-    except (TypeError, ValueError):
+    """``value`` as a tuple of ints (a shape), or ``None`` when it is not a sequence of whole numbers."""
+    if isinstance(value, (str, bytes)):
         return None
-    return shape if all(float(n).is_integer() for n in value) else None
+    try:
+        shape = tuple(whole(n) for n in value)
+    except TypeError:
+        return None
+    return None if None in shape else shape
 
 
 def _as_dtype(value: Any) -> np.dtype | None:
-    """``value`` ("float64", np.float64, np.dtype("float64")) as a NumPy dtype, or ``None``."""
+    """``value`` ("float64", np.float64, np.dtype("float64")) as a NumPy dtype, or ``None`` (also for ``None``,
+    which NumPy would read as float64)."""
+    if value is None:
+        return None
     try:
         return np.dtype(value)
-    except TypeError:
+    except (TypeError, ValueError):
         return None
+
+
+def _shape_hint(shape: tuple[int, ...], result: np.ndarray) -> str | None:
+    """Why the predicted ``shape`` did not hold (``None`` when it held)."""
+    if shape == result.shape:
+        return None
+    if -1 in shape:
+        return (
+            f"shape: {shape} did not hold; -1 is not kept in the shape: NumPy replaces it with the size that makes "
+            "the total fit, here the number of images."
+        )
+    if shape in ((100, 784), (100, 28, 28)):
+        return (
+            f"shape: {shape} did not hold; reshape(-1, 28, 28, 1) gives 4 axes, the last one a single grey "
+            "channel, as a Conv2D layer wants."
+        )
+    return f"shape: {shape} did not hold; NumPy says {result.shape} (100 images, 28 x 28, one channel)."
+
+
+def _dtype_hint(dtype: np.dtype, result: np.ndarray) -> str | None:
+    """Why the predicted ``dtype`` did not hold (``None`` when it held)."""
+    if dtype == result.dtype:
+        return None
+    if dtype == np.float32:
+        return (
+            "dtype: float32 did not hold; `/ 255` on uint8 gives float64 in NumPy, unless you convert first with "
+            ".astype('float32') (see the cell 'Careful' above)."
+        )
+    return f"dtype: {dtype} did not hold; dividing uint8 by 255 gives {result.dtype}."
+
+
+def _nbytes_hint(nbytes: int, result: np.ndarray) -> str | None:
+    """Why the predicted number of bytes did not hold (``None`` when it held)."""
+    if nbytes == result.nbytes:
+        return None
+    per_value = {result.size: 1, 4 * result.size: 4}.get(nbytes)
+    if per_value:
+        return (
+            f"nbytes: {nbytes:,} counts {per_value} byte{'s' if per_value > 1 else ''} per value; a float64 takes "
+            f"8, so {result.size:,} values take {result.nbytes:,} bytes."
+        )
+    return (
+        f"nbytes: {nbytes:,} did not hold; nbytes = number of values x bytes per value (itemsize), here "
+        f"{result.size:,} x {result.itemsize} = {result.nbytes:,}."
+    )
 
 
 def predicted_input(function: Callable[[], Any]) -> Feedback:
     """Check ``function() -> (shape, dtype, nbytes)``, a prediction for ``x_test[:100].reshape(-1, 28, 28, 1) / 255``,
-    against what NumPy gives for it (run on the first 100 test images)."""
+    against what NumPy gives for it (run on the first 100 test images). The point is for the committed prediction
+    (the first well-formed one checked), held or not; the verdict explains each part that did not hold."""
     ex = "2.1"
-    _, _, x_test = real_cases()
-    result = x_test[:100].reshape(-1, 28, 28, 1) / 255
     got = call(function)
     if not isinstance(got, (tuple, list)) or len(got) != 3:
         return wrong(ex, "return three things, `return shape, dtype, nbytes`, e.g. ((2, 3), 'int8', 6).")
@@ -45,48 +94,21 @@ def predicted_input(function: Callable[[], Any]) -> Feedback:
         return wrong(ex, f"the shape is a tuple of whole numbers, like (100, 784); yours: {got[0]!r:.40}.")
     if dtype is None:
         return wrong(ex, f"the dtype is a name like 'uint8' (or np.uint8); yours: {got[1]!r:.40}.")
-    if isinstance(nbytes, bool) or not isinstance(nbytes, (int, np.integer)):
+    if isinstance(nbytes, (bool, np.bool_)) or not isinstance(nbytes, (int, np.integer)):
         return wrong(ex, f"the number of bytes is one whole number; yours: {nbytes!r:.40}.")
-    if shape != result.shape:
-        if -1 in shape:
-            return wrong(
-                ex,
-                "-1 is not kept in the shape: NumPy replaces it with the size that makes the total "
-                "fit, here the number of images.",
-            )
-        if shape in ((100, 784), (100, 28, 28)):
-            return wrong(
-                ex,
-                f"shape {shape}: reshape(-1, 28, 28, 1) gives 4 axes, the last one a single grey "
-                "channel, as a Conv2D layer wants.",
-            )
-        return wrong(ex, f"the shape does not hold: NumPy says {result.shape} (100 images, 28 x 28, one channel).")
-    if dtype != result.dtype:
-        if dtype == np.float32:
-            return wrong(
-                ex,
-                "dtype float32 does not hold: `/ 255` on uint8 gives float64 in NumPy, unless you "
-                "convert first with .astype('float32') (see the cell 'Careful' above).",
-            )
-        return wrong(ex, f"dtype {dtype} does not hold: dividing uint8 by 255 gives {result.dtype}.")
-    if int(nbytes) != result.nbytes:
-        per_value = {result.size: 1, 4 * result.size: 4}.get(int(nbytes))
-        if per_value:
-            return wrong(
-                ex,
-                f"{int(nbytes):,} bytes counts {per_value} byte{'s' if per_value > 1 else ''} per value; "
-                "a float64 takes 8, so "
-                f"{result.size:,} values take {result.nbytes:,} bytes.",
-            )
-        return wrong(
-            ex, f"{int(nbytes):,} bytes does not hold: nbytes = number of values x bytes per value (itemsize)."
-        )
-    return right(
-        ex,
-        f"your prediction held: {result.shape}, {result.dtype}, {result.nbytes:,} bytes: 8 bytes for "
-        f"each of the {result.size:,} values, 8 times the uint8 images. Converting first, "
-        "x.astype('float32') / 255, halves that.",
+    _, _, x_test = real_cases()
+    result = x_test[:100].reshape(-1, 28, 28, 1) / 255
+    (shape, dtype, nbytes), changed = commit(ex, (shape, dtype, int(nbytes)))
+    hints = [_shape_hint(shape, result), _dtype_hint(dtype, result), _nbytes_hint(nbytes, result)]
+    truth = (
+        f"NumPy gives {result.shape}, {result.dtype}, {result.nbytes:,} bytes: 8 bytes for each of the "
+        f"{result.size:,} values, 8 times the uint8 images. Converting first, x.astype('float32') / 255, halves that."
     )
+    if not any(hints):
+        return predicted(ex, True, truth, changed)
+    held = (f"shape: {shape} held.", f"dtype: {dtype} held.", f"nbytes: {nbytes:,} held.")
+    parts = [hint or part for hint, part in zip(hints, held)]
+    return predicted(ex, False, f"{truth} {' '.join(parts)}", changed)
 
 
 LETTERS = list(range(1, 27))  # EMNIST Letters numbers its classes 1 (a) to 26 (z)

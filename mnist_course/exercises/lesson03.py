@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from mnist_course.data import load_mnist
-from mnist_course.exercises.feedback import NO_RETURN, Feedback, as_array, call, right, wrong
+from mnist_course.exercises.feedback import NO_RETURN, Feedback, as_array, call, commit, predicted, right, wrong
 from mnist_course.lessons.how_a_network_learns.backprop import dense_stack, stack_loss
 from mnist_course.lessons.how_a_network_learns.softmax_regression import (
     gradient_descent,
@@ -59,7 +59,8 @@ def _rate(value: Any) -> float | None:
 
 
 def learning_rates(predict: Callable[[], Any]) -> Feedback:
-    """Check ``predict()`` -> ``{"lowest": rate, "above_start": [rates]}`` against the experiment it predicts."""
+    """Check ``predict()`` -> ``{"lowest": rate, "above_start": [rates]}`` against the experiment it predicts. The
+    point is for the first well-formed prediction checked (:func:`commit`), held or not; the message says why."""
     ex = "3.1"
     got = call(predict)
     if got is None:
@@ -71,49 +72,37 @@ def learning_rates(predict: Callable[[], Any]) -> Feedback:
         return wrong(
             ex, f'"lowest" must be one of the rates tried, {", ".join(map(str, RATES))}; got {got["lowest"]!r}.'
         )
-    if isinstance(above, (int, float)) or not all(_rate(r) is not None for r in above):
+    if not isinstance(above, (list, tuple, set, frozenset)) or not all(_rate(r) is not None for r in above):
         return wrong(ex, f'"above_start" is a list (maybe empty) of the rates tried, e.g. [10.0]; got {above!r}.')
-    above = {_rate(r) for r in above}
+    first, changed = commit(ex, {"lowest": lowest, "above_start": sorted({_rate(r) for r in above})})
+    lowest, above = first["lowest"], set(first["above_start"])
     results = learning_rate_experiment()
     start = math.log(10)
     finals = {rate: final for rate, (final, _, _) in results.items()}
     best = min(finals, key=finals.get)
     worse = {rate for rate, final in finals.items() if final > start}
-    table = ", ".join(f"{rate:g}: {final:.3g}" for rate, final in finals.items())
+    notes = []
     if lowest != best:
         final, peak, _ = results[lowest]
-        if lowest < best:
-            return wrong(
-                ex,
-                f"with {lowest:g} the loss is still {final:.3f} after {PREDICT_STEPS} steps (it "
-                f"started at log 10 = {start:.3f}): a small rate is safe but each step moves the "
-                "weights only a little. Try again: how large can a step get before it jumps across the "
-                "valley?",
-            )
-        return wrong(
-            ex,
-            f"with {lowest:g} the loss reaches {peak:.3g} on the way and ends at {final:.3g}: the steps "
-            "are so long that they jump across the valley instead of down into it. Try again.",
+        notes.append(
+            f'Your "lowest", {lowest:g}, did not hold: with it the loss is still {final:.3f} after {PREDICT_STEPS} '
+            f"steps (it started at log 10 = {start:.3f}): a small rate is safe but each step moves the weights only "
+            "a little."
+            if lowest < best
+            else f'Your "lowest", {lowest:g}, did not hold: with it the loss reaches {peak:.3g} on the way and ends '
+            f"at {final:.3g}: the steps are so long that they jump across the valley instead of down into it."
         )
-    if above != worse:
-        missing, extra = sorted(worse - above), sorted(above - worse)
-        if missing:
-            rate = missing[0]
-            more = " Which others did you leave out?" if len(missing) > 1 else ""
-            return wrong(
-                ex,
-                f"the lowest loss is right. But {rate:g} ends at {finals[rate]:.3g}, above the "
-                f"{start:.3f} it started from: its steps overshoot so far that the loss shoots up, to "
-                f"{results[rate][1]:.3g} at its highest, and after the last step it is still above where it "
-                f"started.{more}",
-            )
-        rate = extra[0]
-        final, peak, _ = results[rate]
-        return wrong(
-            ex,
-            f"the lowest loss is right. But {rate:g} ends at {final:.3g}, below the {start:.3f} it "
-            f"started from, although it jumped to {peak:.3g} on the way: a rate can be too large (wild "
-            "steps) without diverging for good.",
+    for rate in sorted(worse - above):
+        notes.append(
+            f'Your "above_start" left out {rate:g}, but {rate:g} ends at {finals[rate]:.3g}, above the {start:.3f} '
+            f"it started from: its steps overshoot so far that the loss shoots up, to {results[rate][1]:.3g} at its "
+            "highest, and after the last step it is still above where it started."
+        )
+    for rate in sorted(above - worse):
+        notes.append(
+            f'Your "above_start" has {rate:g}, but {rate:g} ends at {finals[rate]:.3g}, below the {start:.3f} it '
+            f"started from, although it jumped to {results[rate][1]:.3g} on the way: a rate can be too large (wild "
+            "steps) without diverging for good."
         )
     rises = results[best][2]
     zigzag = (
@@ -121,11 +110,15 @@ def learning_rates(predict: Callable[[], Any]) -> Feedback:
         if rises
         else "goes downhill at every step"
     )
-    return right(
+    table = ", ".join(f"{rate:g}: {final:.3g}" for rate, final in finals.items())
+    ends_above = ", ".join(f"{rate:g}" for rate in sorted(worse)) or "none"
+    return predicted(
         ex,
-        f"your prediction held. Loss after {PREDICT_STEPS} full-batch steps ({table}; start "
-        f"{start:.3f}): too small a rate crawls, too large a one jumps across the valley, and the best "
-        f"one, {best:g}, {zigzag}.",
+        not notes,
+        f"Loss after {PREDICT_STEPS} full-batch steps ({table}; start {start:.3f}): lowest with {best:g}, above the "
+        f"start with {ends_above}. {' '.join(notes)}{' ' if notes else ''}Too small a rate crawls, too large a one "
+        f"jumps across the valley, and the best one, {best:g}, {zigzag}.",
+        changed,
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from mnist_course.exercises.feedback import NO_RETURN, Feedback, right, whole, wrong
+from mnist_course.exercises.feedback import NO_RETURN, Feedback, commit, predicted, right, whole, wrong
 
 
 def keras_params(sizes: Sequence[int]) -> int:
@@ -70,73 +70,63 @@ def _shape(value: Any) -> tuple[int, ...] | None:
 def predict_then_run(function: Callable[[], Sequence[Any]]) -> Feedback:
     """Exercise 4.1: ``function()`` returns the predicted parameter counts of 784 → 100 → 10 and 784 → 200 → 10, and
     the shapes of ``predict`` on five images and of its ``argmax(axis=1)``; checked by building the networks and
-    running them. The student's ``NotImplementedError`` propagates."""
+    running them. The point is for the first well-formed prediction checked (:func:`commit`), held or not."""
     ex = "4.1"
     if not callable(function):
         raise TypeError("the check expects the function itself (`predictions`, without brackets)")
     answer = function()
+    names = ("params_100", "params_200", "predict_shape", "argmax_shape")
     if not isinstance(answer, (tuple, list)) or len(answer) != 4:
-        return wrong(
-            ex,
-            "predictions() should return the four values: return params_100, params_200, predict_shape, argmax_shape.",
+        return wrong(ex, f"predictions() should return the four values: return {', '.join(names)}.")
+    mine = [whole(v) for v in answer[:2]] + [_shape(v) for v in answer[2:]]
+    for name, given, value in zip(names, answer, mine):
+        if given is None and name.startswith("params"):
+            return wrong(ex, f"write your prediction for {name[7:]} hidden units into {name}.")
+        if value is None:
+            what = "one whole number" if name.startswith("params") else "a tuple such as (3, 4)"
+            return wrong(ex, f"{name} should be {what}; yours is {given!r:.40}.")
+    mine, changed = commit(ex, tuple(mine))
+    small = _net(100)
+    probs = keras.ops.convert_to_numpy(small.predict_on_batch(np.random.default_rng(0).random((5, 784), "float32")))
+    truth = (small.count_params(), _net(200).count_params(), probs.shape, probs.argmax(axis=1).shape)
+    notes = []
+    for hidden, count, true in ((100, mine[0], truth[0]), (200, mine[1], truth[1])):
+        if count == true:
+            continue
+        hints = [hint for mistake, hint in _count_mistakes([784, hidden, 10]) if mistake == count]
+        if hidden == 200 and count == 2 * truth[0]:
+            hints = [
+                f"not 2 × {truth[0]:,}: doubling the hidden units doubles both weight matrices and the hidden "
+                "biases, but the output layer keeps its 10 biases."
+            ]
+        notes.append(
+            f"params_{hidden}: you predicted {count:,}; Keras counts {true:,}: "
+            + (hints[0] if hints else "a layer from n_in to n_out units has n_in × n_out + n_out parameters.")
         )
-    params_100, params_200, predict_shape, argmax_shape = answer
-    small, wide = _net(100), _net(200)
-    counts = {100: small.count_params(), 200: wide.count_params()}
-    images = np.random.default_rng(0).random((5, 784), dtype=np.float32)
-    probs = keras.ops.convert_to_numpy(small.predict_on_batch(images))
-    shapes = {"predict": probs.shape, "argmax": probs.argmax(axis=1).shape}
-    for hidden, given in ((100, params_100), (200, params_200)):
-        if given is None:
-            return wrong(ex, f"write your prediction for {hidden} hidden units into params_{hidden}.")
-        count = whole(given)
-        if count is None:
-            return wrong(ex, f"params_{hidden} should be one whole number; yours is {given!r:.40}.")
-        if count != counts[hidden]:
-            if hidden == 200 and count == 2 * counts[100]:
-                return wrong(
-                    ex,
-                    f"almost: Keras counts {counts[200]:,}, not 2 × {counts[100]:,}. Doubling the hidden "
-                    "units doubles both weight matrices and the hidden biases, but the output layer "
-                    "keeps its 10 biases.",
-                )
-            hints = [hint for mistake, hint in _count_mistakes([784, hidden, 10]) if mistake == count]
-            return wrong(
-                ex,
-                f"params_{hidden}: you predicted {count:,}; Keras counts {counts[hidden]:,}. "
-                + (hints[0] if hints else "A layer from n_in to n_out units has n_in × n_out + n_out."),
-            )
-    given_shapes = {"predict": _shape(predict_shape), "argmax": _shape(argmax_shape)}
-    for what, shape in given_shapes.items():
-        if shape is None:
-            return wrong(
-                ex,
-                f"{what}_shape should be a tuple such as (3, 4); yours is "
-                f"{(predict_shape if what == 'predict' else argmax_shape)!r:.40}.",
-            )
-    if given_shapes["predict"] != shapes["predict"]:
-        shape = given_shapes["predict"]
+    if mine[2] != truth[2]:
         hint = (
             "predict keeps the batch axis: five images in, five rows out, each with 10 probabilities."
-            if shape == (10,)
+            if mine[2] == (10,)
             else "that is the shape after argmax: predict itself gives all 10 probabilities for each image."
-            if shape == (5,)
-            else f"it returned {shapes['predict']}: one row per image, one column per digit."
+            if mine[2] == (5,)
+            else "one row per image, one column per digit."
         )
-        return wrong(ex, f"predict_shape: you predicted {shape}. {hint}")
-    if given_shapes["argmax"] != shapes["argmax"]:
-        shape = given_shapes["argmax"]
-        hint = (
-            "argmax(axis=1) takes the position of the largest of each row's 10 values and keeps one number per image."
-            if shape in ((5, 1), (5, 10), (10,), (1,), ())
-            else f"it returned {shapes['argmax']}."
+        notes.append(f"predict_shape: you predicted {mine[2]}; it returned {truth[2]}: {hint}")
+    if mine[3] != truth[3]:
+        notes.append(
+            f"argmax_shape: you predicted {mine[3]}; it returned {truth[3]}: argmax(axis=1) takes the position of "
+            "the largest of each row's 10 values and keeps one number per image."
         )
-        return wrong(ex, f"argmax_shape: you predicted {shape}. {hint}")
-    return right(
+    missed = [name for name, guess, true in zip(names, mine, truth) if guess != true]
+    kept = [name for name in names if name not in missed]
+    verdict = f"Did not hold: {', '.join(missed)} (held: {', '.join(kept) or 'none'}). " if missed else "All four: "
+    return predicted(
         ex,
-        f"All four held: Keras counts {counts[100]:,} and {counts[200]:,} parameters (not quite twice: "
-        f"the output layer's 10 biases do not double), predict gave {shapes['predict']} and argmax "
-        f"{shapes['argmax']}: the batch axis stays, one row of 10 probabilities per image.",
+        not missed,
+        f"{verdict}Keras counts {truth[0]:,} and {truth[1]:,} parameters (not quite twice: the output layer's 10 "
+        f"biases do not double), predict gave {truth[2]} and argmax {truth[3]}: the batch axis stays, one row of 10 "
+        f"probabilities per image. {' '.join(notes)}".strip(),
+        changed,
     )
 
 

@@ -10,7 +10,17 @@ from typing import Any
 import keras
 import numpy as np
 
-from mnist_course.exercises.feedback import NO_RETURN, Feedback, as_array, call, not_whole, right, wrong
+from mnist_course.exercises.feedback import (
+    NO_RETURN,
+    Feedback,
+    as_array,
+    call,
+    commit,
+    not_whole,
+    predicted,
+    right,
+    wrong,
+)
 from mnist_course.exercises.feedback import whole as _whole
 from mnist_course.exercises.lesson05_build import build_cnn
 from mnist_course.models.layers import CONV1_FILTERS, CONV2_FILTERS
@@ -59,48 +69,53 @@ def _params_hints() -> dict[int, str]:
 def predict_stack(predicted_shape: Any, predicted_params: Any) -> Feedback:
     """Exercise 5.1 (predict, then run): the predicted output shape of one example and parameter count of
     :func:`predicted_stack`, compared with the stack Keras builds; ``None`` (not predicted yet) raises
-    ``NotImplementedError``."""
+    ``NotImplementedError``. The point is for the first well-formed prediction checked (:func:`commit`), held or not."""
     ex = "5.1"
     if predicted_shape is None or predicted_params is None:
         raise NotImplementedError(f"Exercise {ex}: write your predictions into predicted_shape and predicted_params")
-    stack = predicted_stack()
-    shape, params = tuple(stack.output_shape[1:]), stack.count_params()
-    try:
-        mine = tuple(int(v) if v is not None else None for v in predicted_shape)
-    except (TypeError, ValueError):
+    sequence = isinstance(predicted_shape, (tuple, list)) or np.ndim(predicted_shape) == 1
+    mine = tuple(_whole(v) for v in predicted_shape) if sequence else None
+    if mine is not None and len(mine) == 4:
+        return wrong(ex, "give the shape of one example, without the batch axis: (height, width, channels).")
+    if mine is None or len(mine) != 3 or None in mine:
         return wrong(
             ex,
             f"predicted_shape should be a tuple of three numbers (height, width, channels), got "
             f"{predicted_shape!r:.60}",
         )
-    if mine != shape:
-        if len(mine) == 4:
-            return wrong(ex, "give the shape of one example, without the batch axis: (height, width, channels).")
-        return wrong(
-            ex,
-            f"you predicted {mine}; "
-            + _shape_hints().get(
-                mine,
-                "follow the size: 32 → conv1 ('same', stride 2) → conv2 (3 × 3 'valid') → pool 2, and the "
-                "channels of the last convolution.",
-            ),
-        )
     count = _whole(predicted_params)
     if count is None:
         return not_whole(ex, predicted_params, "one whole number of parameters")
-    if count != params:
-        return wrong(
-            ex,
-            f"the shape is right; {count:,} parameters is not: "
+    (mine, count), changed = commit(ex, (mine, count))
+    stack = predicted_stack()
+    shape, params = tuple(stack.output_shape[1:]), stack.count_params()
+    held = {"predicted_shape": mine == shape, "predicted_params": count == params}
+    notes = []
+    if not held["predicted_shape"]:
+        notes.append(
+            f"predicted_shape: you predicted {mine}; "
+            + _shape_hints().get(
+                mine,
+                "the size goes 32 → 16 (conv1, 'same' with stride 2) → 14 (conv2, 3 × 3 'valid') → 7 (the pooling), "
+                "and the channels are those of the last convolution.",
+            )
+        )
+    if not held["predicted_params"]:
+        notes.append(
+            f"predicted_params: you predicted {count:,}; "
             + _params_hints().get(
                 count, "each convolution has k × k × c_in × c_out weights plus c_out biases; pooling has none."
-            ),
+            )
         )
-    return right(
+    missed, kept = [n for n, ok in held.items() if not ok], [n for n, ok in held.items() if ok]
+    verdict = f"Did not hold: {', '.join(missed)} (held: {', '.join(kept) or 'none'}). " if missed else ""
+    return predicted(
         ex,
-        f"Keras builds {shape} and {params:,} parameters, as you predicted: 'same' with stride 2 "
-        f"gives ceil(32 / 2) = 16, the 3 × 3 'valid' convolution 14, the pooling 7; the parameters "
-        f"are 3·3·3·8 + 8 = 224 and 3·3·8·16 + 16 = 1,168, whatever the image size.",
+        not notes,
+        f"{verdict}Keras builds {shape} and {params:,} parameters. {' '.join(notes)}{' ' if notes else ''}'same' with "
+        "stride 2 gives ceil(32 / 2) = 16, the 3 × 3 'valid' convolution 14, the pooling 7; the parameters are "
+        "3·3·3·8 + 8 = 224 and 3·3·8·16 + 16 = 1,168, whatever the image size.",
+        changed,
     )
 
 

@@ -66,10 +66,21 @@ def _commute_experiment(seed: int = _RNG_SEED) -> dict[str, bool]:
     return result
 
 
+_RULE = (
+    "max pooling moves past any non-decreasing function (ReLU, sigmoid, batch normalisation at inference with "
+    "gamma > 0), average pooling past any affine one (a x + b, batch normalisation at inference whatever the sign of "
+    "gamma; in training it uses each batch's statistics)."
+)
+
+
+def _same(commutes: bool) -> str:
+    return "the same" if commutes else "different"
+
+
 def pooling_commutes(function: Callable[[], Any]) -> Feedback:
     """Check ``function() -> {pair: bool}``, a prediction for each pair of :data:`COMMUTE_PAIRS` of whether the
     pooling and the function may swap places, against :func:`_commute_experiment` (run after reading the
-    prediction)."""
+    prediction). The point is for the committed prediction (the first well-formed one checked), held or not."""
     ex = "6.1"
     got = feedback.call(function)  # the prediction is read first, then the experiment runs
     if got is None:
@@ -88,21 +99,25 @@ def pooling_commutes(function: Callable[[], Any]) -> Feedback:
         )
     if any(not isinstance(got[pair], (bool, np.bool_)) for pair in COMMUTE_PAIRS):
         return feedback.wrong(ex, "give each pair True (the two orders give the same maps) or False.")
+    # plain bools in the exercise's order: the same prediction written otherwise is not a change
+    first, changed = feedback.commit(ex, {pair: bool(got[pair]) for pair in COMMUTE_PAIRS})
     measured = _commute_experiment()
-    wrong_pairs = [pair for pair in COMMUTE_PAIRS if bool(got[pair]) != measured[pair]]
-    if wrong_pairs:
-        first = wrong_pairs[0]
-        said = "the same" if got[first] else "different"
-        return feedback.wrong(
-            ex,
-            f"not every prediction held. '{first}': you predicted {said} maps; "
-            f"{_WHY[first]} Think again about the others, then run.",
+    missed = [pair for pair in COMMUTE_PAIRS if first[pair] != measured[pair]]
+    if not missed:
+        return feedback.predicted(
+            ex, True, "All six pairs came out as you predicted: " + _RULE[0].upper() + _RULE[1:], changed
         )
-    return feedback.right(
+    reasons = " ".join(
+        f"'{pair}': you predicted {_same(first[pair])} maps, the two orders give {_same(measured[pair])} maps; "
+        f"{_WHY[pair]}"
+        for pair in missed
+    )
+    return feedback.predicted(
         ex,
-        "all six predictions held: max pooling moves past any non-decreasing function (ReLU, sigmoid, batch "
-        "normalisation at inference with gamma > 0), average pooling past any affine one (a x + b, batch "
-        "normalisation at inference whatever the sign of gamma; in training it uses each batch's statistics).",
+        False,
+        f"{len(COMMUTE_PAIRS) - len(missed)} of the six pairs came out as you predicted, {len(missed)} did not. "
+        f"{reasons} In short: {_RULE}",
+        changed,
     )
 
 

@@ -35,7 +35,7 @@ def _final_loss(learning_rate: float) -> float:
         return float(BOWL.loss(end)) if np.all(np.isfinite(end)) else math.inf
 
 
-# Predictions students make instead of 2/40, with what each one missed (checked after the run says "no").
+# Predictions students make instead of 2/40, with what each one missed (given when such a prediction did not hold).
 _MISREAD = [
     (2 / 20, "That is the limit of the notebook's valley, 2/20. This bowl is steeper: its curvatures are 40 and 5."),
     (2 / 5, "That is the limit of the flat direction y (curvature 5). The steep direction x diverges first."),
@@ -46,12 +46,18 @@ _MISREAD = [
     ),
     (2 / 45, "You added the two curvatures: each coordinate has its own factor, 1 − 40η for x and 1 − 5η for y."),
 ]
+_LIMIT = (
+    "x, the steep direction, is multiplied by 1 − 40η per step and stays bounded while |1 − 40η| ≤ 1, that is "
+    "η ≤ 2/40 = 0.05; y (curvature 5) would tolerate 0.4, but at 0.05 it shrinks by only 1 − 5·0.05 = 0.75 per "
+    "step. The steepest direction sets SGD's largest learning rate for every weight, whichever axis it lies on."
+)
 
 
 def largest_stable_rate(function: Callable[[], Any]) -> Feedback:
     """Check ``function()``, a prediction committed before the run: the largest learning rate at which plain SGD does
     not diverge on :data:`BOWL`, ``(40·x² + 5·y²) / 2``. The check then runs SGD for :data:`STEPS` steps at 3 % below
-    and 3 % above the prediction: it held when the first run does not diverge and the second does."""
+    and 3 % above the prediction: it held when the first run does not diverge and the second does. The point is for
+    the committed prediction (the first well-formed one checked), held or not."""
     ex = "7.1"
     answer = feedback.call(function)
     if answer is None:
@@ -61,35 +67,22 @@ def largest_stable_rate(function: Callable[[], Any]) -> Feedback:
     rate = float(answer)
     if not math.isfinite(rate) or rate <= 0:
         return feedback.wrong(ex, f"a learning rate is a positive number; you predicted {rate:g}.")
+    rate, changed = feedback.commit(ex, rate)  # the first prediction is the one run
     start = float(BOWL.loss(np.array(START)))
     below, above = rate * (1 - MARGIN), rate * (1 + MARGIN)
     loss_below, loss_above = _final_loss(below), _final_loss(above)
     ran = (
-        f"ran {STEPS} steps from a loss of {start:g}: at {below:.4g} (3 % below yours) the loss ends at "
+        f"The check ran {STEPS} steps from a loss of {start:g}: at {below:.4g} (3 % below yours) the loss ends at "
         f"{loss_below:.3g}, at {above:.4g} (3 % above) at {loss_above:.3g}. "
     )
     if loss_below <= start < loss_above:
-        return feedback.right(
-            ex,
-            ran + "Your prediction held. x, the steep direction, is multiplied by 1 − 40η per step and stays "
-            "bounded while |1 − 40η| ≤ 1, that is η ≤ 2/40 = 0.05; y (curvature 5) would tolerate 0.4, but at "
-            "0.05 it shrinks by only 1 − 5·0.05 = 0.75 per step. The steepest direction sets SGD's largest "
-            "learning rate for every weight, whichever axis it lies on.",
-        )
-    for value, hint in _MISREAD:
-        if math.isclose(rate, value, rel_tol=MARGIN):
-            return feedback.wrong(ex, ran + hint)
-    if loss_below > start:
-        return feedback.wrong(
-            ex,
-            ran + "Even 3 % below your rate SGD diverges: predict lower. Per step x is multiplied by 1 − 40η and y "
-            "by 1 − 5η: for which η do both stay within [−1, 1]?",
-        )
-    return feedback.wrong(
-        ex,
-        ran + "SGD still does not diverge 3 % above your rate: it tolerates more. Per step x is multiplied by "
-        "1 − 40η and y by 1 − 5η: up to which η do both stay within [−1, 1]?",
-    )
+        return feedback.predicted(ex, True, ran + _LIMIT, changed)
+    missed = next((text for value, text in _MISREAD if math.isclose(rate, value, rel_tol=MARGIN)), None)
+    if missed is None and loss_below > start:
+        missed = "Even 3 % below your rate SGD diverges: the largest stable rate is lower than yours."
+    elif missed is None:
+        missed = "SGD still does not diverge 3 % above your rate: it tolerates more."
+    return feedback.predicted(ex, False, f"{ran}{missed} The largest stable rate is 0.05: {_LIMIT}", changed)
 
 
 # --- Exercise 7.2: debug -------------------------------------------------------------------------------------------
