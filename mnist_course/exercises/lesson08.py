@@ -129,11 +129,16 @@ def _pair_hint(answer: Any) -> str | None:
 
 
 def judge_confusion(
-    pair: tuple[int, int], y_true: np.ndarray, y_pred: np.ndarray, *, split: str = "validation"
+    pair: tuple[int, int],
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    *,
+    split: str = "validation",
+    changed: bool = False,
 ) -> Feedback:
-    """The verdict on a predicted most frequent mistake ``pair`` (true, predicted), given the answers ``y_pred``
-    for digits labelled ``y_true`` (from the ``split`` set): it holds when its cell ranks among the :data:`TOP` most
-    frequent mistakes."""
+    """The verdict on a committed prediction of the most frequent mistake ``pair`` (true, predicted), given the
+    answers ``y_pred`` for digits labelled ``y_true`` (from the ``split`` set): it earns the point, and holds when its
+    cell ranks among the :data:`TOP` most frequent mistakes. ``changed``: see :func:`feedback.predicted`."""
     ex = "8.1"
     true, pred = pair
     y_true, y_pred = np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)
@@ -166,18 +171,19 @@ def judge_confusion(
         if mine
         else f"{true} taken for {pred} never happened"
     )
+    noise = (
+        f"Counts this small are noisy (a count of {best} varies by about √{best} ≈ {np.sqrt(best):.0f} on another "
+        "sample of as many digits), so the top five is a fair test and first place is not."
+    )
     if mine > 0 and rank <= TOP:
-        return feedback.right(
-            ex,
-            f"your prediction held: {said} on {where}. The most frequent: {listed}. Counts this small are noisy "
-            f"(a count of {best} varies by about √{best} ≈ {np.sqrt(best):.0f} on another sample of as many digits), "
-            "so the top five is a fair test and first place is not.",
-        )
+        return feedback.predicted(ex, True, f"{said} on {where}. The most frequent: {listed}. {noise}", changed)
     reverse = f" (the other way round, {pred} taken for {true}: {_times(int(off[pred, true]))})"
-    return feedback.wrong(
+    return feedback.predicted(
         ex,
-        f"your prediction did not hold: {said}{reverse} on {where}. The most frequent: {listed}. Open those "
-        "cells of the matrix below: which strokes do their digits share?",
+        False,
+        f"{said}{reverse} on {where}. The most frequent: {listed}. Open those cells of the matrix below: which "
+        "strokes do their digits share?",
+        changed,
     )
 
 
@@ -185,8 +191,8 @@ def predicted_confusion(
     function: Callable[[], Any], model: Any, images: np.ndarray, labels: np.ndarray, *, split: str = "validation"
 ) -> Feedback:
     """Check ``function() -> (true, predicted)``, a prediction of the model's most frequent mistake: the prediction is
-    read first, then the experiment runs (``model`` answers ``images``, digits of the ``split`` set labelled
-    ``labels``), then :func:`judge_confusion` compares."""
+    read and committed first (the first one checked counts, held or not), then the experiment runs (``model``
+    answers ``images``, digits of the ``split`` set labelled ``labels``), then :func:`judge_confusion` compares."""
     ex = "8.1"
     answer = feedback.call(function)
     hint = _pair_hint(answer)
@@ -194,7 +200,8 @@ def predicted_confusion(
         return feedback.wrong(ex, hint)
     pair = _digit_pair(answer)
     assert pair is not None
-    return judge_confusion(pair, labels, _answers(model, images), split=split)
+    first, changed = feedback.commit(ex, pair)
+    return judge_confusion(first, labels, _answers(model, images), split=split, changed=changed)
 
 
 # --- Exercise 8.4 ------------------------------------------------------------------------------------------------
