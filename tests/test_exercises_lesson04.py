@@ -355,3 +355,62 @@ def test_a_function_call_instead_of_the_function_is_refused():
         check.build_256_128(None)
     with pytest.raises(TypeError, match="without brackets"):
         check.best_epoch(3)
+
+
+# Exercise 4.5 --------------------------------------------------------------------------------------------------------
+
+
+def _scores(asked: list):
+    """A stand-in for the lesson's train_and_score: gaps of 8.0, 9.0 and 10.0 points for seeds 1, 2 and 3."""
+
+    def train_and_score(n, seed):
+        asked.append((n, seed))
+        return 99.0, 91.0 - (seed - 1)
+
+    return train_and_score
+
+
+def test_predicted_gap_a_close_prediction_held_and_is_measured_at_2000_images():
+    asked = []
+    result = check.predicted_gap(lambda: 8.5, _scores(asked), [1, 2, 3])
+    assert asked == [(2000, 1), (2000, 2), (2000, 3)]
+    assert result.ok and result.exercise == "4.5" and result.raise_if_wrong() is result
+    assert result.message.startswith("prediction recorded; your prediction held. Trained on 2,000 images")
+    assert (
+        "gap is 9.0 points, the mean of 3 seeds (8.0, 9.0, 10.0); you predicted 8.5, within 2 points" in result.message
+    )
+
+
+@pytest.mark.parametrize(
+    "guess, phrase", [(15, "The gap is smaller than that."), (3.0, "The gap is larger than that.")]
+)
+def test_predicted_gap_a_far_prediction_earns_the_point_and_says_which_way_it_missed(guess, phrase):
+    result = check.predicted_gap(lambda: guess, _scores([]), [1, 2, 3])
+    assert result.ok and "your prediction did not hold." in result.message and phrase in result.message
+    assert f"you predicted {guess:g}, more than 2 points of it" in result.message
+
+
+def test_predicted_gap_the_first_prediction_checked_counts():
+    check.predicted_gap(lambda: 15, _scores([]), [1, 2, 3])
+    again = check.predicted_gap(lambda: 9.0, _scores([]), [1, 2, 3])
+    assert "did not hold" in again.message and "you predicted 15," in again.message
+    assert "is the one checked" in again.message
+
+
+@pytest.mark.parametrize("answer", [None, "9", True, -1, 150, float("nan"), (9, 10)])
+def test_predicted_gap_an_answer_that_is_no_prediction_gets_its_hint_and_trains_nothing(answer):
+    asked = []
+    result = check.predicted_gap(lambda: answer, _scores(asked), [1, 2, 3])
+    assert not result.ok and asked == []
+    assert ("forget `return`" if answer is None else "return one number of points between 0 and 100") in result.message
+    with pytest.raises(ExerciseNotSolved):
+        result.raise_if_wrong()
+    assert check.predicted_gap(lambda: 9.0, _scores([]), [1, 2]).message.count("did not hold") == 0  # not committed
+
+
+def test_predicted_gap_lets_the_stub_error_through():
+    def stub():
+        raise NotImplementedError("Exercise 4.5: write your code here")
+
+    with pytest.raises(NotImplementedError, match="Exercise 4.5"):
+        check.predicted_gap(stub, _scores([]), [1, 2, 3])

@@ -1,5 +1,5 @@
 """Self-checks for the exercises of notebook 04 (a multilayer perceptron): predictions, a debugged function, a network,
-the best epoch."""
+the best epoch, the train–validation gap at 2,000 images."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import numpy as np
 from mnist_course.exercises.feedback import Feedback, call, model_hint, not_whole, right, wrong
 from mnist_course.exercises.feedback import whole as _whole
 from mnist_course.exercises.lesson04_run import keras_params as _keras_params
-from mnist_course.exercises.lesson04_run import predict_then_run, train_model
+from mnist_course.exercises.lesson04_run import predict_then_run, predicted_gap, train_model
 
-__all__ = ["best_epoch", "build_256_128", "predict_then_run", "train_model"]
+__all__ = ["best_epoch", "build_256_128", "predict_then_run", "predicted_gap", "train_model"]
 
 
 def _not_whole(exercise: str, value: Any, what: str) -> Feedback:

@@ -1,5 +1,5 @@
-"""Self-checks of notebook 04 that run what they check: exercise 4.1 (predict, then run) and 4.2 (seed 003's
-``train_model``, debugged)."""
+"""Self-checks of notebook 04 that run what they check: exercises 4.1 and 4.5 (predict, then run) and 4.2 (seed
+003's ``train_model``, debugged)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from mnist_course.exercises.feedback import NO_RETURN, Feedback, commit, predicted, right, whole, wrong
+from mnist_course.exercises.feedback import NO_RETURN, Feedback, call, commit, predicted, right, whole, wrong
 
 
 def keras_params(sizes: Sequence[int]) -> int:
@@ -130,6 +130,44 @@ def predict_then_run(function: Callable[[], Sequence[Any]]) -> Feedback:
     )
 
 
+GAP_AT = 2000  # the training-set size exercise 4.5 asks about (the lesson runs 250, 1,000 and 4,000 images)
+HOLDS_WITHIN = 2.0  # points: a predicted gap holds when it lies this close to the measured mean gap
+
+
+def predicted_gap(
+    function: Callable[[], Any], train_and_score: Callable[[int, int], tuple[float, float]], seeds: Sequence[int]
+) -> Feedback:
+    """Exercise 4.5: ``function()`` returns the predicted gap, training minus validation accuracy in points, of the
+    lesson's dense-512 trained on :data:`GAP_AT` images. The prediction is committed first (it earns the point, held
+    or not), then measured with the lesson's ``train_and_score(n, seed) -> (training %, validation %)`` per seed."""
+    ex = "4.5"
+    value = call(function)
+    if value is None:
+        return wrong(ex, NO_RETURN)
+    number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+    if not number or not math.isfinite(float(value)) or not 0 <= float(value) <= 100:
+        return wrong(
+            ex,
+            "return one number of points between 0 and 100, e.g. 12.5 for a training accuracy 12.5 points above "
+            f"the validation accuracy; yours: {value!r:.40}",
+        )
+    first, changed = commit(ex, float(value))
+    gaps = [train - val for train, val in (train_and_score(GAP_AT, seed) for seed in seeds)]
+    mean = float(np.mean(gaps))
+    held = abs(first - mean) <= HOLDS_WITHIN
+    direction = "" if held else (" The gap is smaller than that." if first > mean else " The gap is larger than that.")
+    return predicted(
+        ex,
+        held,
+        f"Trained on {GAP_AT:,} images, dense-512's gap is {mean:.1f} points, the mean of {len(gaps)} seeds "
+        f"({', '.join(f'{g:.1f}' for g in gaps)}); you predicted {first:g}, "
+        f"{'within' if held else 'more than'} {HOLDS_WITHIN:g} points of it.{direction} The lesson's table gives the "
+        f"gap at 1,000 and at 4,000 images: {GAP_AT:,} lies between them, and so does its gap, since the more "
+        "images a network trains on, the less of what it learns holds for them alone.",
+        changed,
+    )
+
+
 def _blobs(n: int, seed: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
     """``n`` 784-pixel vectors around ten fixed random centres, labels 0-9 (made up: no MNIST needed)."""
     centres = np.random.default_rng(4).random((10, 784), dtype=np.float32)
@@ -231,4 +269,4 @@ def train_model(function: Callable[..., Any]) -> Feedback:
     )
 
 
-__all__ = ["keras_params", "predict_then_run", "train_model"]
+__all__ = ["GAP_AT", "keras_params", "predict_then_run", "predicted_gap", "train_model"]
