@@ -22,6 +22,9 @@ EXECUTES_NOTEBOOKS = "executes_notebooks"  # set on every test that runs course 
 os.environ.setdefault(PROFILE_ENV, "ci")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Outputs made as the runner made the stored ones: each widget's static picture an output of its own (nbval compares
+# with them). JupyterLab's kernels in the browser test do not get it (tests/lab_session.py): a student's never do.
+os.environ["MNIST_COURSE_STORED_OUTPUTS"] = "1"
 # The model cache's signing key of this test session (tests never create or use the user's own key)
 os.environ.setdefault("MNIST_COURSE_CACHE_KEY", str(Path(tempfile.mkdtemp(prefix="mnist-course-key-")) / "cache-key"))
 _UNIT_ENV = {key: os.environ.get(key) for key in (PROFILE_ENV, METRICS_ENV, UNATTENDED_ENV)}

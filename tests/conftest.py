@@ -21,13 +21,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_course.notebook import METRICS_ENV, PROFILE_ENV, STORED_OUTPUTS_ENV
+from mnist_course.notebook import METRICS_ENV, PROFILE_ENV
 from tests import lab_session
 
 ROOT = Path(__file__).resolve().parent.parent
-# nbval's kernels inherit this: they make outputs as the runner made the stored ones (each widget's static picture an
-# output of its own). JupyterLab's kernels in the browser test do not (tests/lab_session.py): a student's never do.
-os.environ[STORED_OUTPUTS_ENV] = "1"
 
 
 @pytest.fixture(autouse=True)
