@@ -70,8 +70,10 @@ def format_accuracy(accuracy: float, n: int) -> str:
     return f"{100 * accuracy:.2f} % ({100 * low:.2f}-{100 * high:.2f})"
 
 
-def _verdict(a_wins: bool, b_wins: bool, names: tuple[str, str]) -> str:
-    return f"{names[0]} is better" if a_wins else f"{names[1]} is better" if b_wins else "not resolved"
+def _verdict(a_wins: bool, b_wins: bool, names: tuple[str, str], said: str) -> str:
+    """``"<winner> <said>"``, or ``"not resolved"``: ``said`` keeps the verdict to what was measured (these images,
+    these seeds)."""
+    return f"{names[0]} {said}" if a_wins else f"{names[1]} {said}" if b_wins else "not resolved"
 
 
 @dataclass(frozen=True)
@@ -86,9 +88,10 @@ class McNemarResult:
 
     @property
     def verdict(self) -> str:
-        """``"A is better"``, ``"B is better"`` (p < alpha) or ``"not resolved"``, with the names given."""
+        """``"A right more often on these images"`` or the same of B (p < alpha), else ``"not resolved"``."""
         resolved = self.p_value < self.alpha
-        return _verdict(resolved and self.a_only > self.b_only, resolved and self.b_only > self.a_only, self.names)
+        a_wins, b_wins = resolved and self.a_only > self.b_only, resolved and self.b_only > self.a_only
+        return _verdict(a_wins, b_wins, self.names, "right more often on these images")
 
     def __str__(self) -> str:
         a, b = self.names
@@ -141,10 +144,12 @@ class PairedResult:
 
     @property
     def verdict(self) -> str:
-        """``"not resolved"`` when the interval contains 0, else which of the two is better."""
+        """``"not resolved"`` when the interval contains 0, else which of the two is better, in what was measured:
+        ``"A higher over these seeds"`` (``"lower"`` when lower is better)."""
         above, below = self.low > 0, self.high < 0
         a_wins = above if self.higher_is_better else below
-        return _verdict(a_wins, (above or below) and not a_wins, self.names)
+        said = f"{'higher' if self.higher_is_better else 'lower'} over these seeds"
+        return _verdict(a_wins, (above or below) and not a_wins, self.names, said)
 
     def __str__(self) -> str:
         a, b = self.names

@@ -34,7 +34,7 @@ def idx_file(array):
 
 def test_to_idx_accepts_the_solution_and_names_the_magic_numbers():
     feedback = check.to_idx(idx_file)
-    assert feedback.ok and feedback.message.startswith("correct. the magic numbers 0x00000801, 0x00000802")
+    assert feedback.ok and feedback.message.startswith("correct. The magic numbers 0x00000801, 0x00000802")
     assert feedback.raise_if_wrong() is feedback  # a check cell shows it
     assert "0x00000804" in feedback.message and "read_idx reads each file back" in feedback.message
     assert repr(feedback).startswith("✅ Exercise 1.1: correct.")
@@ -115,7 +115,7 @@ def test_mean_ink_per_digit_accepts_the_solution_and_names_the_extremes(real_arr
     feedback = check.mean_ink_per_digit(mean_ink)
     assert feedback.ok and feedback.message.startswith("correct.")
     assert feedback.raise_if_wrong() is feedback  # a check cell shows it
-    assert f"digit {means.argmax()} uses the most ink" in feedback.message
+    assert f"Digit {means.argmax()} uses the most ink" in feedback.message
     assert f"digit {means.argmin()} the least" in feedback.message
 
 
@@ -285,7 +285,7 @@ def test_nearest_image_accepts_the_solution_and_reports_the_real_digits(real_arr
     right_labels = sum(int(labels[nearest(images, t)] == y) for t, y in zip(tests, test_labels))
     agree = sum(the_blog_post(images, t) == nearest(images, t) for t in tests)
     feedback = check.nearest_image(nearest)
-    assert feedback.ok and feedback.message.startswith("correct. among the first 2,000 training images")
+    assert feedback.ok and feedback.message.startswith("correct. Among the first 2,000 training images")
     assert feedback.raise_if_wrong() is feedback  # a check cell shows it
     assert f"found the same image for only {agree} of them" in feedback.message
     assert f"{right_labels} of these 20 right" in feedback.message

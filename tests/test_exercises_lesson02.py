@@ -160,7 +160,7 @@ def test_one_hot_for_gives_what_a_hand_written_table_says():
 
 def test_one_hot_for_accepts_the_solution_and_others():
     feedback = check.one_hot_for(one_hot_for)
-    assert feedback.ok and feedback.message.startswith("correct. a label's column is its position in classes")
+    assert feedback.ok and feedback.message.startswith("correct. A label's column is its position in classes")
     assert feedback.raise_if_wrong() is feedback  # a check cell shows it
     by_index = lambda labels, classes: np.eye(len(classes), dtype="float32")[[classes.index(x) for x in labels]]  # noqa: E731
     assert check.one_hot_for(by_index).ok  # list.index raises ValueError naming the missing label
@@ -278,7 +278,7 @@ def test_standardize_accepts_the_solution_and_says_the_test_set_is_not_centred(r
     x_train, x_test = real_arrays["x_train"][:1000].astype(np.float64), real_arrays["x_test"][:1000]
     test_mean = (x_test - x_train.mean()) / x_train.std()
     feedback = check.standardize(standardize)
-    assert feedback.ok and feedback.message.startswith("correct. the first 1000 training images get mean 0 and std 1")
+    assert feedback.ok and feedback.message.startswith("correct. The first 1000 training images get mean 0 and std 1")
     assert feedback.raise_if_wrong() is feedback  # a check cell shows it
     assert f"mean {test_mean.mean():.3f}" in feedback.message
 

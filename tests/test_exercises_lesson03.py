@@ -166,7 +166,7 @@ def per_pixel(X):
 
 def test_descent_loop_accepts_the_solution_and_other_sound_fixes():
     feedback = check.descent_loop(make_train())
-    assert feedback.ok and feedback.message.startswith("correct. the loss falls from 2.303 to 0.491 in 30 steps")
+    assert feedback.ok and feedback.message.startswith("correct. The loss falls from 2.303 to 0.491 in 30 steps")
     assert "Scaling once" not in feedback.message and "what it changes is the effective size of each step" in (
         feedback.message
     )
@@ -283,7 +283,7 @@ def variant(mean=True, sign=1.0, derivative=lambda z1, h: 1 - h**2, transpose=Fa
 
 def test_tanh_backprop_accepts_the_solution():
     feedback = check.tanh_backprop(tanh_gradients)
-    assert feedback.ok and feedback.message.startswith("correct. all four gradients agree")
+    assert feedback.ok and feedback.message.startswith("correct. All four gradients agree")
 
 
 @pytest.mark.parametrize(

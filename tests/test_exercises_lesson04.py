@@ -379,6 +379,24 @@ def test_predicted_gap_a_close_prediction_held_and_is_measured_at_2000_images():
     assert (
         "gap is 9.0 points, the mean of 3 seeds (8.0, 9.0, 10.0); you predicted 8.5, within 2 points" in result.message
     )
+    assert "Training accuracy is 99.0 % and validation accuracy 90.0 %." in result.message
+    assert "lesson's table" not in result.message  # no table given: nothing said about it
+
+
+@pytest.mark.parametrize(
+    "table, said",
+    [
+        ({1000: 12.0, 4000: 6.0}, "gap of 12.0 points at 1,000 images and 6.0 at 4,000: at 2,000 it lies between"),
+        ({1000: 12.0, 4000: 10.0}, "gap of 12.0 points at 1,000 images and 10.0 at 4,000: at 2,000 it lies outside"),
+        ({250: 15.0, 1000: 12.0}, "a gap of 12.0 points at 1,000 images: at 2,000 it is smaller."),
+        ({250: 15.0, 1000: 7.0}, "a gap of 7.0 points at 1,000 images: at 2,000 it is larger."),
+    ],
+)
+def test_predicted_gap_places_the_result_among_the_lesson_sizes_as_measured(table, said):
+    """The lesson's table (its sizes, each with two seeds) says where the measured 9.0 points lie, never assumed."""
+    scores = {(n, seed): (99.0, 99.0 - gap + d) for n, gap in table.items() for seed, d in ((1, 0.5), (2, -0.5))}
+    result = check.predicted_gap(lambda: 9.0, _scores([]), [1, 2, 3], scores)
+    assert said in result.message, result.message
 
 
 @pytest.mark.parametrize(

@@ -166,8 +166,8 @@ def _snippet(loss: str = "sparse_categorical_crossentropy", one_hot: bool = True
 @pytest.mark.parametrize(
     "fixed, phrase",
     [
-        (_snippet(one_hot=False), "integer labels with the sparse loss"),
-        (_snippet(loss="categorical_crossentropy"), "one-hot labels with the categorical loss"),
+        (_snippet(one_hot=False), "Integer labels with the sparse loss"),
+        (_snippet(loss="categorical_crossentropy"), "One-hot labels with the categorical loss"),
     ],
 )
 def test_both_fixes_pass(digits, fixed, phrase):

@@ -222,7 +222,7 @@ def test_predicted_confusion_only_records_a_prediction_a_weak_model_cannot_test(
 def test_judge_confusion_names_the_split_and_a_flawless_model():
     y = np.arange(10).repeat(3)
     result = check.judge_confusion((4, 9), y, y, split="test")
-    assert result.ok and "no mistake at all on these 30 test digits" in result.message
+    assert result.ok and "No mistake at all on these 30 test digits" in result.message
 
 
 @pytest.mark.parametrize(
@@ -267,6 +267,11 @@ def test_thicken_measures_the_model_on_thickened_digits(pointer):
     assert (
         "The model reads 100.0% of 10 validation digits as they are, 40.0% thickened once and 40.0% twice"
         in result.message
+    )
+    # paired on the same ten digits: the six threes are right only as they are; exact p = 2 / 2**6 = 0.03125
+    assert (
+        "only one right on 6 and only the other on 0, McNemar's exact p = 0.031 (as they are right more often on "
+        "these images)" in result.message
     )
 
 

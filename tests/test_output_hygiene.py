@@ -102,7 +102,8 @@ def test_every_widget_output_comes_after_a_static_picture_of_it(path):
                 assert "image/png" in before and WIDGET_VIEW not in before, (
                     f"{path.name}, cell {index}: a widget output without its static picture just before it"
                 )
-                assert "picture of the widget below" in before.get("text/plain", ""), f"{path.name}, cell {index}"
+                caption = before.get("text/plain", "")
+                assert "the pictures the widget below shows" in caption, f"{path.name}, cell {index}"
                 assert " object at 0x" not in str(data.get("text/plain", "")), f"{path.name}, cell {index}"
     if path.name[:2] in WIDGET_NOTEBOOKS:
         assert views >= 1, f"{path.name}: no widget output found"

@@ -87,8 +87,8 @@ def exact_p(b: int, c: int) -> Fraction:
 @pytest.mark.parametrize(
     "a_only, b_only, p, verdict",
     [
-        (1, 9, Fraction(22, 1024), "B is better"),  # 2 (C(10,0) + C(10,1)) / 2^10 = 0.021484375
-        (12, 2, Fraction(2 * (1 + 14 + 91), 2**14), "A is better"),  # 0.0129...
+        (1, 9, Fraction(22, 1024), "B right more often on these images"),  # 2 (C(10,0) + C(10,1)) / 2^10 = 0.021484375
+        (12, 2, Fraction(2 * (1 + 14 + 91), 2**14), "A right more often on these images"),  # 0.0129...
         (0, 5, Fraction(2, 32), "not resolved"),  # 5 to 0 is not enough: 0.0625
         (3, 3, Fraction(1), "not resolved"),
         (0, 0, Fraction(1), "not resolved"),  # no disagreement at all
@@ -111,14 +111,15 @@ def test_mcnemar_large_counts_against_exact_fractions():
 def test_mcnemar_alpha_names_and_one_line_text():
     result = stats.mcnemar(*correct_pairs(1, 9), alpha=0.01, names=("dense-512", "cnn-32-64"))
     assert result.verdict == "not resolved"  # p = 0.0215 is not below 0.01
-    assert stats.mcnemar(*correct_pairs(1, 9), names=("dense-512", "cnn")).verdict == "cnn is better"
+    named = stats.mcnemar(*correct_pairs(1, 9), names=("dense-512", "cnn"))
+    assert named.verdict == "cnn right more often on these images"
     text = str(stats.mcnemar(*correct_pairs(1, 9)))
     assert "\n" not in text
     assert (
         "only A right on 1 images" in text
         and "only B right on 9;" in text
         and "p = 0.0215" in text
-        and "B is better" in text
+        and "B right more often on these images" in text
     )
     assert stats.mcnemar([1, 0, 1], [0, 0, 1]).a_only == 1  # 0/1 integers work as well as booleans
 
@@ -153,10 +154,11 @@ def test_paired_seeds_reproduces_the_textbook_sleep_example():
     assert result.mean / result.se == pytest.approx(-4.0621, abs=1e-4)
     assert result.p_value == pytest.approx(0.002833, abs=5e-7)
     assert (result.low, result.high) == (pytest.approx(-2.4598858, abs=1e-7), pytest.approx(-0.7001142, abs=1e-7))
-    assert result.verdict == "B is better"
-    assert stats.paired_seeds(DRUG_1, DRUG_2, higher_is_better=False).verdict == "A is better"
+    assert result.verdict == "B higher over these seeds"
+    assert stats.paired_seeds(DRUG_1, DRUG_2, higher_is_better=False).verdict == "A lower over these seeds"
     text = str(stats.paired_seeds(DRUG_1, DRUG_2, names=("drug 1", "drug 2")))
-    assert "\n" not in text and "10 seeds" in text and "p = 0.00283" in text and "drug 2 is better" in text
+    assert "\n" not in text and "10 seeds" in text and "p = 0.00283" in text
+    assert "drug 2 higher over these seeds" in text
 
 
 def test_paired_seeds_with_two_degrees_of_freedom_matches_the_closed_form():
@@ -174,7 +176,8 @@ def test_paired_seeds_edge_cases():
     level = stats.paired_seeds([1.0, 2.0, 3.0], [2.0, 1.0, 3.0])  # differences -1, 1, 0: mean 0, t = 0
     assert level.mean == 0 and level.p_value == pytest.approx(1.0) and level.verdict == "not resolved"
     same = stats.paired_seeds([1.0, 2.0], [0.5, 1.5])  # the same difference on every seed: t is infinite
-    assert (same.se, same.p_value, same.low, same.high) == (0.0, 0.0, 0.5, 0.5) and same.verdict == "A is better"
+    assert (same.se, same.p_value, same.low, same.high) == (0.0, 0.0, 0.5, 0.5)
+    assert same.verdict == "A higher over these seeds"
     assert stats.paired_seeds([1.0, 2.0], [1.0, 2.0]).p_value == 1.0  # no difference on any seed
 
 

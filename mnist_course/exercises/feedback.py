@@ -50,7 +50,8 @@ class Feedback:
 
 def right(exercise: str, message: str) -> Feedback:
     """A confirmation: the answer passed every case of the check."""
-    return Feedback(exercise, True, f"correct. {message}".strip())
+    message = message.strip()
+    return Feedback(exercise, True, f"correct. {message[:1].upper()}{message[1:]}".strip())
 
 
 def wrong(exercise: str, hint: str) -> Feedback:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import builtins
 import math
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import keras
@@ -135,11 +135,15 @@ HOLDS_WITHIN = 2.0  # points: a predicted gap holds when it lies this close to t
 
 
 def predicted_gap(
-    function: Callable[[], Any], train_and_score: Callable[[int, int], tuple[float, float]], seeds: Sequence[int]
+    function: Callable[[], Any],
+    train_and_score: Callable[[int, int], tuple[float, float]],
+    seeds: Sequence[int],
+    scores: Mapping[tuple[int, int], tuple[float, float]] | None = None,
 ) -> Feedback:
     """Exercise 4.5: ``function()`` returns the predicted gap, training minus validation accuracy in points, of the
     lesson's dense-512 trained on :data:`GAP_AT` images. The prediction is committed first (it earns the point, held
-    or not), then measured with the lesson's ``train_and_score(n, seed) -> (training %, validation %)`` per seed."""
+    or not), then measured with the lesson's ``train_and_score(n, seed) -> (training %, validation %)`` per seed;
+    ``scores``, the lesson's table ``{(n, seed): (training %, validation %)}``, places the result among its sizes."""
     ex = "4.5"
     value = call(function)
     if value is None:
@@ -152,19 +156,41 @@ def predicted_gap(
             f"the validation accuracy; yours: {value!r:.40}",
         )
     first, changed = commit(ex, float(value))
-    gaps = [train - val for train, val in (train_and_score(GAP_AT, seed) for seed in seeds)]
+    runs = [train_and_score(GAP_AT, seed) for seed in seeds]
+    gaps = [train - val for train, val in runs]
     mean = float(np.mean(gaps))
     held = abs(first - mean) <= HOLDS_WITHIN
     direction = "" if held else (" The gap is smaller than that." if first > mean else " The gap is larger than that.")
-    return predicted(
-        ex,
-        held,
+    message = (
         f"Trained on {GAP_AT:,} images, dense-512's gap is {mean:.1f} points, the mean of {len(gaps)} seeds "
         f"({', '.join(f'{g:.1f}' for g in gaps)}); you predicted {first:g}, "
-        f"{'within' if held else 'more than'} {HOLDS_WITHIN:g} points of it.{direction} The lesson's table gives the "
-        f"gap at 1,000 and at 4,000 images: {GAP_AT:,} lies between them, and so does its gap, since the more "
-        "images a network trains on, the less of what it learns holds for them alone.",
-        changed,
+        f"{'within' if held else 'more than'} {HOLDS_WITHIN:g} points of it.{direction} Training accuracy is "
+        f"{np.mean([t for t, _ in runs]):.1f} % and validation accuracy {np.mean([v for _, v in runs]):.1f} %."
+    )
+    return predicted(ex, held, message + _among_the_lesson_sizes(mean, scores), changed)
+
+
+def _among_the_lesson_sizes(mean: float, scores: Mapping[tuple[int, int], tuple[float, float]] | None) -> str:
+    """Where the measured mean gap at GAP_AT lies among the lesson's own sizes (empty without them)."""
+    if not scores:
+        return ""
+    by_size: dict[int, list[float]] = {}
+    for (n, _), (train, val) in scores.items():
+        by_size.setdefault(n, []).append(train - val)
+    gap = {n: float(np.mean(v)) for n, v in by_size.items()}
+    below = [n for n in gap if n < GAP_AT]
+    above = [n for n in gap if n > GAP_AT]
+    if below and above:
+        low, high = max(below), min(above)
+        inside = min(gap[low], gap[high]) <= mean <= max(gap[low], gap[high])
+        return (
+            f" The lesson's table has a gap of {gap[low]:.1f} points at {low:,} images and {gap[high]:.1f} at "
+            f"{high:,}: at {GAP_AT:,} it lies {'between the two' if inside else 'outside them'}."
+        )
+    nearest = max(below) if below else min(above)
+    side = "smaller" if mean < gap[nearest] else "larger"
+    return (
+        f" The lesson's table has a gap of {gap[nearest]:.1f} points at {nearest:,} images: at {GAP_AT:,} it is {side}."
     )
 
 

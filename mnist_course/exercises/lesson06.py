@@ -284,7 +284,7 @@ def occlusion_drop(
     return feedback.right(
         ex,
         "one occlusion step: cover, predict, compare. occlusion_map repeats it for every "
-        "position of the patch and averages the drops over each pixel: one prediction per "
+        "position of the patch and averages, at each pixel, the drops of the patches covering it: one prediction per "
         "position, which is why it costs more than saliency's single backward pass.",
     )
 

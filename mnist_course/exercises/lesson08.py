@@ -90,7 +90,7 @@ def centring_shift(function: Callable[..., Any], steps: Any = None) -> Feedback:
     return feedback.right(
         ex,
         "A whole-pixel shift moves the digit without blurring it, and brings its centre of "
-        "mass within half a pixel of (14, 14), where MNIST's digits have theirs.",
+        "mass within about half a pixel of (14, 14), near where MNIST's digits have theirs.",
     )
 
 
@@ -173,7 +173,8 @@ def judge_confusion(
     )
     noise = (
         f"Counts this small are noisy (a count of {best} varies by about √{best} ≈ {np.sqrt(best):.0f} on another "
-        "sample of as many digits), so the top five is a fair test and first place is not."
+        "sample of as many digits), so first place is a lottery; the top five is a more lenient test, though a pair "
+        "near the fifth count could still go either way."
     )
     if mine > 0 and rank <= TOP:
         return feedback.predicted(ex, True, f"{said} on {where}. The most frequent: {listed}. {noise}", changed)

@@ -97,6 +97,7 @@ def thicken(
     drawing of its own and, if given, on ``images``; then measure ``model`` on the first :data:`MEASURED` of them as
     they are, thickened once and twice (``labels`` their digits, from the ``split`` set)."""
     from mnist_course.predict import probabilities
+    from mnist_course.stats import mcnemar
 
     ex = "8.3"
     cases = [_case()]
@@ -119,10 +120,15 @@ def thicken(
         x, y = np.asarray(images)[:MEASURED], np.asarray(labels)[:MEASURED]
         once = reference(x)
         batches = (x, once, reference(once))
-        rates = [float(np.mean(probabilities(model, batch).argmax(axis=1) == y)) for batch in batches]
+        right = [probabilities(model, batch).argmax(axis=1) == y for batch in batches]
+        rates = [float(np.mean(r)) for r in right]
+        paired = mcnemar(right[0], right[1], names=("as they are", "thickened once"))
         measured = (
             f" The model reads {rates[0]:.1%} of {len(y)} {split} digits as they are, {rates[1]:.1%} thickened "
-            f"once and {rates[2]:.1%} twice: the recipe fixes a digit's size and place, not the width of its pen."
+            f"once and {rates[2]:.1%} twice. On the same digits, as they are against thickened once: only one "
+            f"right on {paired.a_only} and only the other on {paired.b_only}, McNemar's exact p = "
+            f"{paired.p_value:.2g} ({paired.verdict}). The recipe fixes a digit's size and place, not the width of "
+            "its pen."
         )
     return feedback.right(
         ex,

@@ -68,7 +68,7 @@ def snapshot_png(widget: widgets.Widget) -> bytes | None:
     return buffer.getvalue()
 
 
-STILL_CAPTION = "a picture of the widget below as it starts (where widgets cannot run)"
+STILL_CAPTION = "the pictures the widget below shows as it starts (for where widgets cannot run)"
 
 
 class Shown:
