@@ -318,3 +318,75 @@ def test_the_label_format_hints_know_the_jax_and_pytorch_wordings(message, phras
     x, y = np.zeros((4, 28, 28), dtype=np.uint8), np.arange(4)
     result = check.one_hot_with_sparse_loss(snippet, x, y, x, y)
     assert not result.ok and phrase in result.message
+
+
+# Exercise 7.4 --------------------------------------------------------------------------------------------------------
+
+RIGHT_PATH = {"x_crosses": False, "y_crosses": True, "closer_than_sgd": True}
+
+
+def test_momentum_path_worked_out_by_hand():
+    """The facts the check states, derived here without the rule objects: per direction of curvature c, momentum's
+    iteration x' = x + v', v' = μv − ηcx has the characteristic equation r² − (1 + μ − ηc) r + μ = 0, whose roots are
+    complex (the path swings) when (1 + μ − ηc)² < 4μ, that is ηc > (1 − √μ)²."""
+    mu, eta = 0.5, 0.02
+    for c, swings in ((20.0, True), (1.0, False)):
+        assert ((1 + mu - eta * c) ** 2 < 4 * mu) == swings == (eta * c > (1 - math.sqrt(mu)) ** 2)
+    # plain SGD along the valley: x = -4 · 0.98^60
+    assert -4 * 0.98**60 == pytest.approx(-1.190, abs=1e-3)
+
+
+def test_momentum_path_a_right_prediction_held_and_is_explained():
+    result = check.momentum_path(lambda: dict(RIGHT_PATH))
+    assert result.ok and result.exercise == "7.4" and result.raise_if_wrong() is result
+    assert result.message.startswith("prediction recorded; your prediction held. With μ = 0.5 the path crosses y = 0")
+    assert "x = 0 0 times in 60 steps" in result.message and "(plain SGD: -1.190)" in result.message
+    assert "(1 − √0.5)² = 0.086: across the valley η·20 = 0.4, above it, so y swings" in result.message
+    assert "2 plain steps in one" in result.message
+
+
+@pytest.mark.parametrize(
+    "part",
+    ["x_crosses", "y_crosses", "closer_than_sgd"],
+)
+def test_momentum_path_a_wrong_part_earns_the_point_and_is_named(part):
+    prediction = {**RIGHT_PATH, part: not RIGHT_PATH[part]}
+    result = check.momentum_path(lambda: prediction)
+    assert result.ok and "your prediction did not hold." in result.message
+    assert f"Did not hold: you predicted {prediction[part]} for {part} (" in result.message
+    assert result.message.count("you predicted") == 1
+
+
+def test_momentum_path_the_first_prediction_checked_counts():
+    check.momentum_path(lambda: {**RIGHT_PATH, "x_crosses": True})  # the lesson's μ = 0.9 path did cross
+    again = check.momentum_path(lambda: dict(RIGHT_PATH))
+    assert "did not hold" in again.message and "is the one checked" in again.message
+    same = {"closer_than_sgd": True, "y_crosses": True, "x_crosses": True}  # the first again, in another order
+    assert "is the one checked" not in check.momentum_path(lambda: same).message
+
+
+@pytest.mark.parametrize(
+    "answer, phrase",
+    [
+        (None, "forget `return`"),
+        ([True, False, True], "return a dict"),
+        ({"x_crosses": True, "y_crosses": True}, "missing ['closer_than_sgd']"),
+        ({**RIGHT_PATH, "z": True}, "unknown keys ['z']"),
+        ({**RIGHT_PATH, "x_crosses": "no"}, "True or False"),
+        ({**RIGHT_PATH, "y_crosses": 1}, "True or False"),
+    ],
+)
+def test_momentum_path_an_answer_that_is_no_prediction_gets_its_hint_and_commits_nothing(answer, phrase):
+    result = check.momentum_path(lambda: answer)
+    assert not result.ok and phrase in result.message, result
+    with pytest.raises(ExerciseNotSolved):
+        result.raise_if_wrong()
+    assert "is the one checked" not in check.momentum_path(lambda: dict(RIGHT_PATH)).message
+
+
+def test_momentum_path_lets_the_stub_error_through():
+    def stub():
+        raise NotImplementedError("Exercise 7.4: write your code here")
+
+    with pytest.raises(NotImplementedError, match="Exercise 7.4"):
+        check.momentum_path(stub)

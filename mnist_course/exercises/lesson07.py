@@ -1,5 +1,5 @@
 """Self-checks for notebook 07 (optimizers and losses): predict the largest stable SGD learning rate of a new bowl,
-debug one-hot labels fed to a sparse loss, build Adam's step in the paper's form."""
+debug one-hot labels fed to a sparse loss, build Adam's step in the paper's form, predict momentum's path."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import numpy as np
 
 from mnist_course.exercises import feedback
 from mnist_course.exercises.feedback import Feedback
+from mnist_course.exercises.lesson07_momentum import momentum_path
 from mnist_course.lessons.optimizers_and_losses.rules import SGD, Bowl
 
 # --- Exercise 7.1: predict, then run -----------------------------------------------------------------------------
@@ -296,6 +297,7 @@ __all__ = [
     "STEPS",
     "adam_step",
     "largest_stable_rate",
+    "momentum_path",
     "one_hot_with_sparse_loss",
     "sgd_on_the_bowl",
 ]
