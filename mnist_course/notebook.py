@@ -19,8 +19,8 @@ STORED_OUTPUTS_ENV = "MNIST_COURSE_STORED_OUTPUTS"
 DEFAULT_PROFILE = "student"  # what anyone who just opens a notebook gets
 PROFILE_HELP = {
     "ci": "the test suite's: tiny subsets, seconds per notebook",
-    "student": "about a minute per notebook: what a lesson trains, it trains here on subsets; heavy comparisons are "
-    "read from the shipped results",
+    "student": "about a minute per notebook: what trains here is sized to take seconds (small models on all the "
+    "images, larger ones on part of them); heavy comparisons are read from the shipped results",
     "full": "the instructor's complete reproduction, which writes the shipped results: minutes to an hour",
 }
 # The one list of profiles: --profile, $MNIST_COURSE_PROFILE, PROFILE and pick() use it.

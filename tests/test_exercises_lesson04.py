@@ -379,7 +379,7 @@ def test_predicted_gap_a_close_prediction_held_and_is_measured_at_2000_images():
     assert (
         "gap is 9.0 points, the mean of 3 seeds (8.0, 9.0, 10.0); you predicted 8.5, within 2 points" in result.message
     )
-    assert "Training accuracy is 99.0 % and validation accuracy 90.0 %." in result.message
+    assert "Training accuracy is 99.00 % and validation accuracy 90.00 %." in result.message
     assert "lesson's table" not in result.message  # no table given: nothing said about it
 
 

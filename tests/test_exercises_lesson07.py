@@ -339,8 +339,9 @@ def test_momentum_path_worked_out_by_hand():
 def test_momentum_path_a_right_prediction_held_and_is_explained():
     result = check.momentum_path(lambda: dict(RIGHT_PATH))
     assert result.ok and result.exercise == "7.4" and result.raise_if_wrong() is result
-    assert result.message.startswith("prediction recorded; your prediction held. With μ = 0.5 the path crosses y = 0")
-    assert "x = 0 0 times in 60 steps" in result.message and "(plain SGD: -1.190)" in result.message
+    assert result.message.startswith("prediction recorded; your prediction held. With μ = 0.5, in 60 steps the path")
+    assert "the path crosses y = 0 13 times and never crosses x = 0" in result.message
+    assert "(plain SGD: -1.190)" in result.message
     assert "(1 − √0.5)² = 0.086: across the valley η·20 = 0.4, above it, so y swings" in result.message
     assert "2 plain steps in one" in result.message
 

@@ -265,13 +265,13 @@ def test_thicken_measures_the_model_on_thickened_digits(pointer):
     result = check.thicken(thicken, pointer, pointing(labels), labels)
     assert result.ok and result.exercise == "8.3" and result.raise_if_wrong() is result
     assert (
-        "The model reads 100.0% of 10 validation digits as they are, 40.0% thickened once and 40.0% twice"
+        "The model reads 100.0 % of 10 validation digits as they are, 40.0 % thickened once and 40.0 % twice"
         in result.message
     )
     # paired on the same ten digits: the six threes are right only as they are; exact p = 2 / 2**6 = 0.03125
     assert (
-        "only one right on 6 and only the other on 0, McNemar's exact p = 0.031 (as they are right more often on "
-        "these images)" in result.message
+        "it reads 6 right as they are but not thickened once, and 0 the other way round: McNemar's exact p = 0.031 "
+        "(as they are right more often on these images)" in result.message
     )
 
 

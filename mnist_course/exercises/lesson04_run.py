@@ -165,7 +165,7 @@ def predicted_gap(
         f"Trained on {GAP_AT:,} images, dense-512's gap is {mean:.1f} points, the mean of {len(gaps)} seeds "
         f"({', '.join(f'{g:.1f}' for g in gaps)}); you predicted {first:g}, "
         f"{'within' if held else 'more than'} {HOLDS_WITHIN:g} points of it.{direction} Training accuracy is "
-        f"{np.mean([t for t, _ in runs]):.1f} % and validation accuracy {np.mean([v for _, v in runs]):.1f} %."
+        f"{np.mean([t for t, _ in runs]):.2f} % and validation accuracy {np.mean([v for _, v in runs]):.2f} %."
     )
     return predicted(ex, held, message + _among_the_lesson_sizes(mean, scores), changed)
 

@@ -59,8 +59,12 @@ def momentum_path(function: Callable[[], Any]) -> Feedback:
     }
     missed = [k for k in PARTS if first[k] != truth[k]]
     swing = (1 - math.sqrt(MOMENTUM)) ** 2
+
+    def crosses(axis: str, count: int) -> str:
+        return f"never crosses {axis} = 0" if count == 0 else f"crosses {axis} = 0 {count} time{'s' * (count > 1)}"
+
     ran = (
-        f"With μ = {MOMENTUM:g} the path crosses y = 0 {y_cross} times and x = 0 {x_cross} times in {STEPS} steps, "
+        f"With μ = {MOMENTUM:g}, in {STEPS} steps the path {crosses('y', y_cross)} and {crosses('x', x_cross)}, "
         f"and ends at x = {path[-1, 0]:+.3f} (plain SGD: {plain[-1, 0]:+.3f})."
     )
     why = (

@@ -142,7 +142,7 @@ def judge_confusion(
     ex = "8.1"
     true, pred = pair
     y_true, y_pred = np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)
-    where = f"these {len(y_true)} {split} digits"
+    where = f"these {len(y_true):,} {split} digits"
     accuracy = float(np.mean(y_true == y_pred))
     if accuracy < TESTABLE:
         common = int(np.bincount(y_pred, minlength=10).argmax())

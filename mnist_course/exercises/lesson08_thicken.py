@@ -124,9 +124,9 @@ def thicken(
         rates = [float(np.mean(r)) for r in right]
         paired = mcnemar(right[0], right[1], names=("as they are", "thickened once"))
         measured = (
-            f" The model reads {rates[0]:.1%} of {len(y)} {split} digits as they are, {rates[1]:.1%} thickened "
-            f"once and {rates[2]:.1%} twice. On the same digits, as they are against thickened once: only one "
-            f"right on {paired.a_only} and only the other on {paired.b_only}, McNemar's exact p = "
+            f" The model reads {100 * rates[0]:.1f} % of {len(y):,} {split} digits as they are, {100 * rates[1]:.1f} "
+            f"% thickened once and {100 * rates[2]:.1f} % twice. On the same digits, it reads {paired.a_only} right "
+            f"as they are but not thickened once, and {paired.b_only} the other way round: McNemar's exact p = "
             f"{paired.p_value:.2g} ({paired.verdict}). The recipe fixes a digit's size and place, not the width of "
             "its pen."
         )
