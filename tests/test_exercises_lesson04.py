@@ -24,9 +24,16 @@ def train_model(model, x_train, y_train, x_test, y_test, learning_rate=0.01, epo
     return model.evaluate(x_test, y_test, verbose=0)[1]
 
 
-def best_epoch(history, monitor="val_loss"):
-    pick = np.argmax if "accuracy" in monitor else np.argmin
-    return int(pick(history[monitor])) + 1
+def early_stop(val_losses, patience):
+    best, best_epoch, wait = float("inf"), 0, 0
+    for epoch, loss in enumerate(val_losses, start=1):
+        if loss < best:
+            best, best_epoch, wait = loss, epoch, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return epoch, best_epoch
+    return len(val_losses), best_epoch
 
 
 def network(*layers, shape=(784,), compile_it=True, loss="sparse_categorical_crossentropy", optimizer="adam"):
@@ -64,7 +71,7 @@ def test_the_reference_solutions_pass():
     for result, ex, phrase in [
         (check.train_model(train_model), "4.2", "honoured learning_rate and epochs"),
         (check.build_256_128(build_256_128), "4.3", "235,146 parameters, 58 %"),
-        (check.best_epoch(best_epoch), "4.4", "restore_best_weights=True"),
+        (check.early_stop(early_stop), "4.4", "rolls the weights back to the best epoch"),
     ]:
         assert result.ok and result.exercise == ex and result.message.startswith("correct. "), result
         assert result.raise_if_wrong() is result  # a check cell shows it
@@ -93,11 +100,17 @@ def test_other_right_answers_pass_too():
 
     assert check.build_256_128(functional).ok
 
-    def by_index(history, monitor="val_loss"):
-        values = history[monitor]
-        return values.index(max(values) if "accuracy" in monitor else min(values)) + 1
+    def with_numpy(val_losses, patience):  # the same rule, written another way: where the waiting runs out
+        losses = np.asarray(val_losses)
+        best_so_far = np.minimum.accumulate(losses)
+        improved = np.r_[True, losses[1:] < best_so_far[:-1]]
+        last_best = np.maximum.accumulate(np.where(improved, np.arange(len(losses)), 0))
+        waited = np.arange(len(losses)) - last_best
+        stops = np.flatnonzero(waited >= patience)
+        trained = int(stops[0]) + 1 if len(stops) else len(losses)
+        return [np.int64(trained), float(last_best[trained - 1] + 1)]
 
-    assert check.best_epoch(by_index).ok
+    assert check.early_stop(with_numpy).ok
 
     def keyword_style(model, x_train, y_train, x_test, y_test, learning_rate=0.01, epochs=1):
         model.compile(
@@ -260,7 +273,7 @@ def test_train_model_check_runs_the_function_without_the_notebook_globals():
         lambda: check.predict_then_run(stub),
         lambda: check.train_model(stub),
         lambda: check.build_256_128(stub),
-        lambda: check.best_epoch(stub),
+        lambda: check.early_stop(stub),
     ],
 )
 def test_a_stub_reaches_the_student_as_not_implemented(make_check):
@@ -310,51 +323,71 @@ def test_build_256_128_does_not_train_the_model():
     assert model.optimizer.iterations.numpy() == 0
 
 
-def _sorts_in_place(history, monitor="val_loss"):
-    history[monitor].sort()
-    return 1
+def _changes_the_list(val_losses, patience):
+    val_losses.sort()
+    return early_stop(val_losses, patience)
+
+
+def _restores_the_last(val_losses, patience):
+    trained, _ = early_stop(val_losses, patience)
+    return trained, trained
+
+
+def _stops_one_early(val_losses, patience):
+    return early_stop(val_losses, patience - 1) if patience > 1 else early_stop(val_losses, patience)
+
+
+def _ties_improve(val_losses, patience):
+    best, best_epoch, wait = float("inf"), 0, 0
+    for epoch, loss in enumerate(val_losses, start=1):
+        if loss <= best:
+            best, best_epoch, wait = loss, epoch, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return epoch, best_epoch
+    return len(val_losses), best_epoch
 
 
 @pytest.mark.parametrize(
     "answer, phrase",
     [
-        (lambda h, monitor="val_loss": int(np.argmin(h[monitor])), "0-based index"),
-        (lambda h, monitor="val_loss": int(np.argmin(h["loss"])) + 1, "lowest *training* loss"),
-        (lambda h, monitor="val_loss": int(np.argmin(h["loss"])), "lowest *training* loss"),
-        (lambda h, monitor="val_loss": int(np.argmax(h["val_accuracy"])) + 1, "highest validation accuracy"),
-        (lambda h, monitor="val_loss": int(np.argmax(h["val_accuracy"])), "highest validation accuracy"),
-        (lambda h, monitor="val_loss": len(h[monitor]), "that is the last epoch"),
-        (lambda h, monitor="val_loss": len(h[monitor]) - int(np.argmin(h[monitor][::-1])), "take the first one"),
-        (lambda h, monitor="val_loss": int(np.argmin(h["val_loss"])) + 1, "not always 'val_loss'"),
-        (lambda h, monitor="val_loss": int(np.argmin(h[monitor])) + 1, "for an accuracy the highest"),
-        (lambda h, monitor="val_loss": min(h[monitor]), "return its epoch number"),
-        (lambda h, monitor="val_loss": None, "did you forget `return`"),
-        (_sorts_in_place, "changes the history it is given"),
+        (lambda v, p: tuple(n - 1 for n in early_stop(v, p)), "counted from 1"),
+        (_stops_one_early, "not one epoch earlier"),
+        (_restores_the_last, "the weights of the best epoch, not of the last one trained"),
+        (_ties_improve, "an equal loss is no improvement"),
+        (lambda v, p: (len(v), int(np.argmin(v)) + 1), "Keras trains 6 epochs and restores epoch 3"),
+        (lambda v, p: None, "did you forget `return`"),
+        (lambda v, p: 6, "return two whole numbers"),
+        (lambda v, p: (6.5, 3), "return two whole numbers"),
+        (_changes_the_list, "changes the list of losses"),
     ],
 )
-def test_best_epoch_hints(answer, phrase):
-    result = check.best_epoch(answer)
+def test_early_stop_hints(answer, phrase):
+    result = check.early_stop(answer)
     assert not result.ok and phrase in result.message, result.message
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         result.raise_if_wrong()
 
 
-def test_best_epoch_checks_a_loss_other_than_val_loss():
-    only_val = check.best_epoch(
-        lambda h, monitor="val_loss": (
-            (int(np.argmin(h[monitor])) if monitor == "val_loss" else int(np.argmax(h[monitor]))) + 1
-        )
-    )
-    assert not only_val.ok and "for a loss the best epoch has the lowest value" in only_val.message
-    with pytest.raises(ExerciseNotSolved, match="for a loss the best epoch has the lowest value"):
-        only_val.raise_if_wrong()
+@pytest.mark.parametrize(
+    "losses, patience, expected",
+    [
+        ([0.5, 0.4, 0.35, 0.36, 0.37, 0.38, 0.30], 3, (6, 3)),  # three epochs without improvement: stops at the 6th
+        ([0.5, 0.4, 0.35, 0.36, 0.37, 0.38, 0.30], 4, (7, 7)),  # one more epoch of patience reaches 0.30
+        ([0.5, 0.4, 0.4, 0.41], 2, (4, 2)),  # 0.4 again is no improvement
+        ([0.5, 0.4, 0.3], 2, (3, 3)),  # never stops
+    ],
+)
+def test_keras_early_stop_reports_what_keras_does_worked_out_by_hand(losses, patience, expected):
+    assert check.keras_early_stop(losses, patience) == expected
 
 
 def test_a_function_call_instead_of_the_function_is_refused():
     with pytest.raises(TypeError, match="without brackets"):
         check.build_256_128(None)
     with pytest.raises(TypeError, match="without brackets"):
-        check.best_epoch(3)
+        check.early_stop(3)
 
 
 # Exercise 4.5 --------------------------------------------------------------------------------------------------------

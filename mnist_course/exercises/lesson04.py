@@ -1,21 +1,21 @@
 """Self-checks for the exercises of notebook 04 (a multilayer perceptron): predictions, a debugged function, a network,
-the best epoch, the train–validation gap at 2,000 images."""
+where EarlyStopping stops, the train–validation gap at 2,000 images."""
 
 from __future__ import annotations
 
-import copy
+import math
 from collections.abc import Callable
 from typing import Any
 
 import keras
 import numpy as np
 
-from mnist_course.exercises.feedback import Feedback, call, model_hint, not_whole, right, wrong
+from mnist_course.exercises.feedback import NO_RETURN, Feedback, call, model_hint, not_whole, right, wrong
 from mnist_course.exercises.feedback import whole as _whole
 from mnist_course.exercises.lesson04_run import keras_params as _keras_params
 from mnist_course.exercises.lesson04_run import predict_then_run, predicted_gap, train_model
 
-__all__ = ["best_epoch", "build_256_128", "predict_then_run", "predicted_gap", "train_model"]
+__all__ = ["build_256_128", "early_stop", "keras_early_stop", "predict_then_run", "predicted_gap", "train_model"]
 
 
 def _not_whole(exercise: str, value: Any, what: str) -> Feedback:
@@ -142,105 +142,100 @@ def build_256_128(function: Callable[[], keras.Model]) -> Feedback:
     )
 
 
-# Made-up histories. In the first, the lowest validation loss, the lowest training loss, the highest validation
-# accuracy and the last epoch are four different epochs; in the third, two epochs tie for the lowest validation loss.
-_RISES = {
-    "loss": [0.35, 0.16, 0.11, 0.08, 0.06, 0.05, 0.04, 0.045],
-    "val_loss": [0.19, 0.12, 0.095, 0.10, 0.11, 0.13, 0.14, 0.15],
-    "val_accuracy": [0.944, 0.962, 0.970, 0.972, 0.975, 0.971, 0.970, 0.969],
-}
-_LATE = {
-    "loss": [0.40, 0.20, 0.13, 0.10, 0.08, 0.07, 0.06],
-    "val_loss": [0.25, 0.15, 0.12, 0.11, 0.10, 0.12, 0.14],
-    "val_accuracy": [0.950, 0.975, 0.970, 0.972, 0.973, 0.971, 0.969],
-}
-_TIE = {
-    "loss": [0.50, 0.30, 0.20, 0.15, 0.10],
-    "val_loss": [0.30, 0.18, 0.14, 0.14, 0.16],
-    "val_accuracy": [0.920, 0.960, 0.955, 0.958, 0.957],
-}
-_EPOCH_CASES = ((_RISES, None), (_LATE, "val_loss"), (_TIE, None), (_RISES, "val_accuracy"), (_LATE, "loss"))
+# Validation losses, one per epoch, and a patience: (a) the loss stalls, then improves too late; (b) the same with
+# one more epoch of patience; (c) an equal loss is no improvement; (d) never stops; (e) patience 1.
+_STOPS = (
+    ([0.50, 0.40, 0.35, 0.36, 0.37, 0.38, 0.30], 3),
+    ([0.50, 0.40, 0.35, 0.36, 0.37, 0.38, 0.30], 4),
+    ([0.50, 0.40, 0.40, 0.41, 0.39], 2),
+    ([0.50, 0.40, 0.30], 2),
+    ([0.30, 0.31, 0.29, 0.32, 0.33], 1),
+)
 
 
-def _epoch_mistakes(history: dict[str, list[float]], monitor: str) -> list[tuple[int, str]]:
-    values = np.asarray(history[monitor])
-    higher = "accuracy" in monitor
-    best, worst = (np.argmax, np.argmin) if higher else (np.argmin, np.argmax)
+def keras_early_stop(val_losses: list[float], patience: int) -> tuple[int, int]:
+    """What Keras' own ``EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)`` does with
+    these validation losses: (epochs trained, epoch whose weights it restores), counted from 1. The callback is fed
+    the losses directly; before each epoch the model's one weight is set to the epoch's number, so the weight it
+    restores says which epoch it chose."""
+    model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(1, use_bias=False)])
+    stopper = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+    stopper.set_model(model)
+    model.stop_training = False
+    stopper.on_train_begin()
+    trained = len(val_losses)
+    for epoch, loss in enumerate(val_losses):
+        model.set_weights([np.full((1, 1), epoch + 1.0)])
+        stopper.on_epoch_end(epoch, {"val_loss": loss})
+        if model.stop_training:
+            trained = epoch + 1
+            break
+    stopper.on_train_end()
+    return trained, int(round(float(model.get_weights()[0][0, 0])))
+
+
+def _waiting_rule(losses: list[float], patience: int, ties_improve: bool = False) -> tuple[int, int]:
+    """A plain reading of the callback, for naming a student's mistake (the verdict itself comes from Keras)."""
+    best, best_epoch, wait = math.inf, 0, 0
+    for epoch, loss in enumerate(losses, start=1):
+        if loss < best or (ties_improve and loss == best):
+            best, best_epoch, wait = loss, epoch, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return epoch, best_epoch
+    return len(losses), best_epoch
+
+
+def _stop_hint(losses: list[float], patience: int, got: tuple[int, int], want: tuple[int, int]) -> str:
+    trained, restored = want
     mistakes = [
+        ((trained - 1, restored - 1), "epochs are counted from 1, as Keras prints them ('Epoch 1/20'): add 1 to both."),
         (
-            len(values) - int(best(values[::-1])),
-            "two epochs tie for the best value: take the first one (np.argmin "
-            "and np.argmax do), the same result with fewer epochs.",
+            _waiting_rule(losses, patience, ties_improve=True),
+            "an equal loss is no improvement: Keras asks for a strictly lower one (min_delta=0).",
         ),
         (
-            int(best(values)),
-            "that is a 0-based index; epochs are counted from 1, as Keras prints them ('Epoch 1/20'): add 1.",
+            _waiting_rule(losses, patience - 1) if patience > 1 else None,
+            f"with patience {patience} the callback lets {patience} epochs in a row pass without improvement and "
+            "stops at the last of them, not one epoch earlier.",
+        ),
+        (
+            (trained, trained),
+            "restore_best_weights=True puts back the weights of the best epoch, not of the last one trained.",
         ),
     ]
-    if monitor == "val_loss":
-        for index, hint in (
-            (
-                int(np.argmin(history["loss"])),
-                "that is the epoch of the lowest *training* loss, "
-                "which keeps falling while the network overfits: use history['val_loss'].",
-            ),
-            (
-                int(np.argmax(history["val_accuracy"])),
-                "that is the epoch of the highest validation "
-                "accuracy; the task asks for the lowest validation loss. They need not agree: accuracy "
-                "only counts right answers, the loss also how sure they are.",
-            ),
-        ):
-            mistakes += [(index + 1, hint), (index, hint)]
-    else:
-        mistakes.append(
-            (
-                int(np.argmin(history["val_loss"])) + 1,
-                "read the monitored values, history[monitor], not always 'val_loss'.",
-            )
-        )
-    mistakes += [
-        (
-            int(worst(values)) + 1,
-            "for a loss the best epoch has the lowest value, for an accuracy the highest: "
-            "check the monitor's name ('accuracy' in monitor).",
-        ),
-        (len(values), "that is the last epoch; the best one is where the monitored value is best, usually earlier."),
-    ]
-    return mistakes
+    for mistake, hint in mistakes:
+        if mistake == got and mistake != want:
+            return hint
+    return (
+        f"for val_losses={losses} and patience={patience} Keras trains {trained} epochs and restores epoch "
+        f"{restored}; yours: {got}."
+    )
 
 
-def best_epoch(function: Callable[..., int]) -> Feedback:
-    """Exercise 4.4: ``function(history, monitor="val_loss")`` is the 1-based epoch of the best monitored value."""
+def early_stop(function: Callable[..., Any]) -> Feedback:
+    """Exercise 4.4: ``function(val_losses, patience) -> (epochs trained, epoch restored)``, as Keras'
+    ``EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)`` decides; checked against
+    that callback itself (:func:`keras_early_stop`) on sequences of its own."""
     ex = "4.4"
-    for history, monitor in _EPOCH_CASES:
-        given = copy.deepcopy(history)
-        answer = call(function, given) if monitor is None else call(function, given, monitor=monitor)
-        monitor = monitor or "val_loss"
-        if given != history:
-            return wrong(
-                ex,
-                "your function changes the history it is given (sorting a list in place?): find the "
-                "best epoch without modifying it, e.g. with np.argmin.",
-            )
-        values = history[monitor]
-        if isinstance(answer, (float, np.floating)) and any(np.isclose(answer, v) for v in values):
-            return wrong(ex, f"you return a value of history[{monitor!r}] ({answer}); return its epoch number.")
-        epoch = _whole(answer)
-        if epoch is None:
-            return _not_whole(ex, answer, "the epoch")
-        expected = int(np.argmax(values) if "accuracy" in monitor else np.argmin(values)) + 1
-        if epoch != expected:
-            hints = [hint for mistake, hint in _epoch_mistakes(history, monitor) if mistake == epoch]
-            return wrong(
-                ex,
-                hints[0]
-                if hints
-                else f"for {monitor} = {values} you return epoch {epoch}; the best "
-                f"value is at epoch {expected} (counting from 1).",
-            )
+    for losses, patience in _STOPS:
+        given = list(losses)
+        answer = call(function, given, patience)
+        if given != losses:
+            return wrong(ex, "your function changes the list of losses it is given: read it without modifying it.")
+        if answer is None:
+            return wrong(ex, NO_RETURN)
+        pair = answer if isinstance(answer, (tuple, list)) and len(answer) == 2 else None
+        numbers = None if pair is None else (_whole(pair[0]), _whole(pair[1]))
+        if numbers is None or None in numbers:
+            return wrong(ex, f"return two whole numbers, (epochs_trained, restored_epoch); yours: {answer!r:.60}")
+        want = keras_early_stop(losses, patience)
+        if numbers != want:
+            return wrong(ex, _stop_hint(losses, patience, numbers, want))
     return right(
         ex,
-        'Train for that many epochs, or let keras.callbacks.EarlyStopping(monitor="val_loss", '
-        "restore_best_weights=True) find it and roll the weights back to it.",
+        "Your rule makes the same decisions as Keras' EarlyStopping on all five sequences: it waits `patience` "
+        "epochs without a strictly lower loss, then stops and rolls the weights back to the best epoch. A larger "
+        "patience costs epochs but survives a loss that stalls before it improves again (the first two cases).",
     )
