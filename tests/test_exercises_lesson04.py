@@ -349,10 +349,29 @@ def _ties_improve(val_losses, patience):
     return len(val_losses), best_epoch
 
 
+def _never_resets(val_losses, patience):
+    best, best_epoch, wait = float("inf"), 0, 0
+    for epoch, loss in enumerate(val_losses, start=1):
+        if loss < best:
+            best, best_epoch = loss, epoch  # the count of epochs without improvement is not set back to 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return epoch, best_epoch
+    return len(val_losses), best_epoch
+
+
+def _restores_only_when_stopped(val_losses, patience):  # Keras 2's habit: the last weights when it ran through
+    trained, best = early_stop(val_losses, patience)
+    return (trained, best) if trained < len(val_losses) else (trained, trained)
+
+
 @pytest.mark.parametrize(
     "answer, phrase",
     [
         (lambda v, p: tuple(n - 1 for n in early_stop(v, p)), "counted from 1"),
+        (_never_resets, "starts again at 0 at every improvement"),
+        (_restores_only_when_stopped, "also when the callback never stopped it"),
         (_stops_one_early, "not one epoch earlier"),
         (_restores_the_last, "the weights of the best epoch, not of the last one trained"),
         (_ties_improve, "an equal loss is no improvement"),
@@ -377,6 +396,9 @@ def test_early_stop_hints(answer, phrase):
         ([0.5, 0.4, 0.35, 0.36, 0.37, 0.38, 0.30], 4, (7, 7)),  # one more epoch of patience reaches 0.30
         ([0.5, 0.4, 0.4, 0.41], 2, (4, 2)),  # 0.4 again is no improvement
         ([0.5, 0.4, 0.3], 2, (3, 3)),  # never stops
+        ([0.3, 0.31, 0.29, 0.32, 0.33], 1, (2, 1)),  # patience 1: the first epoch without improvement stops it
+        ([0.5, 0.52, 0.45, 0.46, 0.47, 0.4], 2, (5, 3)),  # the count starts again after epoch 3's improvement
+        ([0.5, 0.4, 0.45], 2, (3, 2)),  # never stopped, and still the best epoch's weights come back
     ],
 )
 def test_keras_early_stop_reports_what_keras_does_worked_out_by_hand(losses, patience, expected):

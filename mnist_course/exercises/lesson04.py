@@ -143,13 +143,16 @@ def build_256_128(function: Callable[[], keras.Model]) -> Feedback:
 
 
 # Validation losses, one per epoch, and a patience: (a) the loss stalls, then improves too late; (b) the same with
-# one more epoch of patience; (c) an equal loss is no improvement; (d) never stops; (e) patience 1.
+# one more epoch of patience; (c) an equal loss is no improvement; (d) never stops; (e) patience 1; (f) the count of
+# epochs without improvement starts again at each improvement; (g) never stops, yet the best epoch is not the last.
 _STOPS = (
     ([0.50, 0.40, 0.35, 0.36, 0.37, 0.38, 0.30], 3),
     ([0.50, 0.40, 0.35, 0.36, 0.37, 0.38, 0.30], 4),
     ([0.50, 0.40, 0.40, 0.41, 0.39], 2),
     ([0.50, 0.40, 0.30], 2),
     ([0.30, 0.31, 0.29, 0.32, 0.33], 1),
+    ([0.50, 0.52, 0.45, 0.46, 0.47, 0.40], 2),
+    ([0.50, 0.40, 0.45], 2),
 )
 
 
@@ -174,17 +177,20 @@ def keras_early_stop(val_losses: list[float], patience: int) -> tuple[int, int]:
     return trained, int(round(float(model.get_weights()[0][0, 0])))
 
 
-def _waiting_rule(losses: list[float], patience: int, ties_improve: bool = False) -> tuple[int, int]:
-    """A plain reading of the callback, for naming a student's mistake (the verdict itself comes from Keras)."""
+def _waiting_rule(
+    losses: list[float], patience: int, ties_improve: bool = False, reset: bool = True, restore_always: bool = True
+) -> tuple[int, int]:
+    """A plain reading of the callback, with one of its usual misreadings switched on, for naming a student's
+    mistake (the verdict itself comes from Keras)."""
     best, best_epoch, wait = math.inf, 0, 0
     for epoch, loss in enumerate(losses, start=1):
         if loss < best or (ties_improve and loss == best):
-            best, best_epoch, wait = loss, epoch, 0
+            best, best_epoch, wait = loss, epoch, 0 if reset else wait
         else:
             wait += 1
             if wait >= patience:
                 return epoch, best_epoch
-    return len(losses), best_epoch
+    return len(losses), best_epoch if restore_always else len(losses)
 
 
 def _stop_hint(losses: list[float], patience: int, got: tuple[int, int], want: tuple[int, int]) -> str:
@@ -196,9 +202,18 @@ def _stop_hint(losses: list[float], patience: int, got: tuple[int, int], want: t
             "an equal loss is no improvement: Keras asks for a strictly lower one (min_delta=0).",
         ),
         (
+            _waiting_rule(losses, patience, reset=False),
+            "the count of epochs without improvement starts again at 0 at every improvement: the callback stops "
+            "after `patience` epochs *in a row* without one.",
+        ),
+        (
+            _waiting_rule(losses, patience, restore_always=False),
+            "Keras 3 puts back the best epoch's weights when training ends, also when the callback never stopped it.",
+        ),
+        (
             _waiting_rule(losses, patience - 1) if patience > 1 else None,
             f"with patience {patience} the callback lets {patience} epochs in a row pass without improvement and "
-            "stops at the last of them, not one epoch earlier.",
+            "stops at the last of them, not one epoch earlier (or you count the epochs trained from 0).",
         ),
         (
             (trained, trained),
@@ -217,7 +232,7 @@ def _stop_hint(losses: list[float], patience: int, got: tuple[int, int], want: t
 def early_stop(function: Callable[..., Any]) -> Feedback:
     """Exercise 4.4: ``function(val_losses, patience) -> (epochs trained, epoch restored)``, as Keras'
     ``EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)`` decides; checked against
-    that callback itself (:func:`keras_early_stop`) on sequences of its own."""
+    that callback itself (:func:`keras_early_stop`) on the sequences of :data:`_STOPS`."""
     ex = "4.4"
     for losses, patience in _STOPS:
         given = list(losses)
@@ -235,7 +250,9 @@ def early_stop(function: Callable[..., Any]) -> Feedback:
             return wrong(ex, _stop_hint(losses, patience, numbers, want))
     return right(
         ex,
-        "Your rule makes the same decisions as Keras' EarlyStopping on all five sequences: it waits `patience` "
-        "epochs without a strictly lower loss, then stops and rolls the weights back to the best epoch. A larger "
-        "patience costs epochs but survives a loss that stalls before it improves again (the first two cases).",
+        f"Your rule makes the same decisions as Keras' EarlyStopping on all {len(_STOPS)} sequences: it waits "
+        "`patience` epochs in a row without a strictly lower loss, then stops; when training ends it rolls the "
+        "weights back to the best epoch. A larger patience survives a loss that stalls before it improves again "
+        "(the first two cases: patience 3 keeps epoch 3, patience 4 reaches epoch 7's 0.30), at the price of up to "
+        "`patience` epochs trained past the best when the loss does not improve again.",
     )
