@@ -27,11 +27,11 @@ def test_a_wrong_answer_raises_an_assertion_error_carrying_the_hint():
 
 
 def test_a_stub_error_reaches_the_check_cell_unchanged():
-    def best_epoch(history, monitor="val_loss"):
+    def early_stop(val_losses, patience):
         raise NotImplementedError("Exercise 4.4: write your code here")
 
     with pytest.raises(NotImplementedError, match=r"^Exercise 4\.4: write your code here$"):
-        check.best_epoch(best_epoch).raise_if_wrong()
+        check.early_stop(early_stop).raise_if_wrong()
 
 
 def test_the_checks_run_without_the_autograde_guard():
