@@ -38,45 +38,91 @@ def softmax(z):
 # Exercise 3.1 -------------------------------------------------------------------------------------------------------
 
 
-def test_the_learning_rate_experiment_gives_what_the_solution_predicts():
-    results = check.learning_rate_experiment()
+def _summed_descent_final(rate, steps=20, n=2000):
+    """Full-batch descent on the summed cross-entropy, written out here: the mean loss after the last step."""
+    x, y = check.first_images(n)
+    X = x.reshape(n, -1).astype("float64") / 255
+    Y = np.eye(10)[y]
+    W, b = np.zeros((784, 10)), np.zeros(10)
+    for _ in range(steps):
+        delta = softmax(X @ W + b) - Y  # d(sum of the losses)/d(logits)
+        W, b = W - rate * X.T @ delta, b - rate * delta.sum(axis=0)
+    return -np.log(softmax(X @ W + b)[np.arange(n), y]).mean()
+
+
+def test_the_summed_loss_experiment_gives_what_the_solution_predicts():
+    results = check.summed_loss_experiment()
+    assert set(results) == {0.00001, 0.0001, 0.001, 0.01, 0.1, 1.0}
     finals = {rate: final for rate, (final, _, _) in results.items()}
-    assert min(finals, key=finals.get) == 1.0
-    assert [rate for rate, final in finals.items() if final > np.log(10)] == [100.0]
-    assert results[10.0][1] > 10 * np.log(10)  # 10 jumps far up on the way, then comes back below the start
+    assert min(finals, key=finals.get) == 0.001
+    assert [rate for rate, final in finals.items() if final > np.log(10)] == [0.01, 0.1, 1.0]
+    assert results[0.001][1] > 2 * np.log(10)  # 0.001 jumps up on the way, then ends lowest
+    assert results[0.0001][2] == 0  # 0.0001 goes downhill at every step
+    # The check's loop against one written out in float64, where the rates are small enough for the two to agree.
+    for rate in (0.00001, 0.0001, 0.001):
+        assert finals[rate] == pytest.approx(_summed_descent_final(rate), rel=1e-3)
+
+
+def test_a_rate_on_the_sum_is_the_number_of_images_times_that_rate_on_the_mean():
+    # The message's claim: the summed loss's gradient is N times the mean's, so rate r on the sum = N·r on the mean.
+    from mnist_course.lessons.how_a_network_learns.softmax_regression import gradient_descent, one_hot
+
+    x, y = check.first_images(2000)
+    X = x.reshape(2000, -1).astype("float32") / 255
+    run = gradient_descent(X, one_hot(y), learning_rate=2000 * 0.0001, batch_size=2000, epochs=20)
+    assert -np.log(softmax(X @ run.weights + run.bias)[np.arange(2000), y]).mean() == pytest.approx(
+        _summed_descent_final(0.0001), rel=1e-3
+    )
+
+
+SOLUTION = {"lowest": 0.001, "above_start": [0.01, 0.1, 1.0]}
+TRUE_RESULT = "lowest with 0.001, above the start with 0.01, 0.1, 1."
 
 
 def test_learning_rates_accepts_the_solution():
-    feedback = check.learning_rates(lambda: {"lowest": 1.0, "above_start": [100.0]})
-    assert feedback.ok and feedback.message.startswith("prediction recorded; your prediction held. Loss after 20")
-    assert "lowest with 1, above the start with 100." in feedback.message
-    assert "the best one, 1, already zigzags" in feedback.message and "did not hold" not in feedback.message
+    feedback = check.learning_rates(lambda: SOLUTION)
+    assert feedback.ok and feedback.message.startswith(
+        "prediction recorded; your prediction held. Mean loss after 20 full-batch steps on the summed loss"
+    )
+    assert TRUE_RESULT in feedback.message and "did not hold" not in feedback.message
+    assert "the best, 0.001, is 2 on the mean" in feedback.message and "0.02 to 2,000 on the mean" in feedback.message
+    assert "1e-05" not in feedback.message and "e+0" not in feedback.message
     assert feedback.raise_if_wrong() is feedback
     forget_predictions()
-    assert "your prediction held" in check.learning_rates(lambda: {"lowest": 1, "above_start": (100,)}).message
+    assert "your prediction held" in check.learning_rates(lambda: {"lowest": 1e-3, "above_start": (1, 0.1, 0.01)}).message
 
 
 @pytest.mark.parametrize(
     "answer, phrases",
     [
-        ({"lowest": 0.1, "above_start": [100.0]}, ['"lowest", 0.1, did not hold', "a small rate is safe but each"]),
-        ({"lowest": 0.001, "above_start": [100.0]}, ["a small rate is safe but each step moves"]),
-        ({"lowest": 10.0, "above_start": [100.0]}, ["jump across the valley instead of down into it"]),
         (
-            {"lowest": 1.0, "above_start": []},
-            ['"above_start" left out 100, but 100 ends at', "above the 2.303 it started"],
+            {"lowest": 0.0001, "above_start": [0.01, 0.1, 1.0]},
+            ['"lowest", 0.0001 (0.2 on the mean), did not hold', "each step moves the weights only a little"],
         ),
-        ({"lowest": 1.0, "above_start": [10.0, 100.0]}, ['"above_start" has 10, but 10 ends at', "diverging for"]),
+        ({"lowest": 0.01, "above_start": [0.01, 0.1, 1.0]}, ["jump across the valley instead of down into it"]),
         (
-            {"lowest": 100.0, "above_start": [10.0]},
-            ['"lowest", 100, did not hold', "left out 100, but 100 ends", "has 10, but 10 ends"],
+            {"lowest": 0.001, "above_start": [0.1, 1.0]},
+            ['"above_start" left out 0.01 (20 on the mean), but it ends at 2.55', "above the 2.303 it started"],
+        ),
+        (
+            {"lowest": 0.001, "above_start": [0.001, 0.01, 0.1, 1.0]},
+            ['"above_start" has 0.001 (2 on the mean), but it ends at', "without diverging for good"],
+        ),
+        (
+            {"lowest": 0.001, "above_start": [0.00001, 0.01, 0.1, 1.0]},
+            ['"above_start" has 0.00001 (0.02 on the mean)', "it went downhill all the way"],
+        ),
+        (
+            # the mean's best rates, carried over to the sum unchanged
+            {"lowest": 1.0, "above_start": []},
+            ['"lowest", 1 (2,000 on the mean), did not hold', "left out 0.01", "left out 0.1", "left out 1 ("],
         ),
     ],
 )
 def test_learning_rates_wrong_prediction_earns_the_point_and_is_told_why_it_did_not_hold(answer, phrases):
     feedback = check.learning_rates(lambda: answer)
-    assert feedback.ok and feedback.message.startswith("prediction recorded; your prediction did not hold. Loss")
-    assert "lowest with 1, above the start with 100." in feedback.message  # the true result
+    assert feedback.ok and feedback.message.startswith("prediction recorded; your prediction did not hold. Mean")
+    assert TRUE_RESULT in feedback.message
     for phrase in phrases:
         assert phrase in feedback.message, feedback.message
     assert "Try again" not in feedback.message and "(You changed your prediction" not in feedback.message
@@ -85,9 +131,9 @@ def test_learning_rates_wrong_prediction_earns_the_point_and_is_told_why_it_did_
 
 def test_learning_rates_checks_the_first_prediction_not_one_made_after_seeing_the_result():
     assert "did not hold" in check.learning_rates(lambda: {"lowest": 0.1, "above_start": []}).message
-    again = check.learning_rates(lambda: {"lowest": 1.0, "above_start": [100.0]})
+    again = check.learning_rates(lambda: SOLUTION)
     assert again.ok and "your prediction did not hold" in again.message, again.message
-    assert '"lowest", 0.1, did not hold' in again.message  # the first prediction is the one evaluated
+    assert '"lowest", 0.1 (200 on the mean), did not hold' in again.message  # the first prediction is the one evaluated
     assert "(You changed your prediction after this check first ran" in again.message
     same = check.learning_rates(lambda: {"lowest": 0.1, "above_start": ()})  # the same prediction, written again
     assert "did not hold" in same.message and "You changed" not in same.message
@@ -95,7 +141,7 @@ def test_learning_rates_checks_the_first_prediction_not_one_made_after_seeing_th
 
 def test_learning_rates_malformed_answer_commits_nothing():
     assert not check.learning_rates(lambda: {"lowest": 0.5, "above_start": []}).ok
-    assert "your prediction held" in check.learning_rates(lambda: {"lowest": 1.0, "above_start": [100.0]}).message
+    assert "your prediction held" in check.learning_rates(lambda: SOLUTION).message
 
 
 @pytest.mark.parametrize(
@@ -106,10 +152,11 @@ def test_learning_rates_malformed_answer_commits_nothing():
         (lambda: {"lowest": 1.0}, "return a dict with two keys"),
         (lambda: {"lowest": 0.5, "above_start": []}, '"lowest" must be one of the rates tried'),
         (lambda: {"lowest": None, "above_start": []}, '"lowest" must be one of the rates tried'),
-        (lambda: {"lowest": 1.0, "above_start": 100.0}, '"above_start" is a list'),
-        (lambda: {"lowest": 1.0, "above_start": None}, '"above_start" is a list'),
-        (lambda: {"lowest": 1.0, "above_start": "100"}, '"above_start" is a list'),
-        (lambda: {"lowest": 1.0, "above_start": [100.0, 3.0]}, '"above_start" is a list'),
+        (lambda: {"lowest": 0.001, "above_start": 1.0}, '"above_start" is a list'),
+        (lambda: {"lowest": 0.001, "above_start": None}, '"above_start" is a list'),
+        (lambda: {"lowest": 0.001, "above_start": "1"}, '"above_start" is a list'),
+        (lambda: {"lowest": 0.001, "above_start": [1.0, 3.0]}, '"above_start" is a list'),
+        (lambda: {"lowest": 100.0, "above_start": []}, '"lowest" must be one of the rates tried'),
     ],
 )
 def test_learning_rates_malformed_answers_get_their_hint(answer, phrase):

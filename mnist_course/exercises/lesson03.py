@@ -1,5 +1,5 @@
-"""Self-checks for the exercises of notebook 03 (how a network learns): predict the learning rates, debug a
-descent loop, backpropagate through a tanh layer."""
+"""Self-checks for the exercises of notebook 03 (how a network learns): predict the learning rates of a summed
+loss, debug a descent loop, backpropagate through a tanh layer."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from mnist_course.lessons.how_a_network_learns.softmax_regression import (
     softmax_regression_loss,
 )
 
-RATES = (0.001, 0.01, 0.1, 1.0, 10.0, 100.0)  # exercise 3.1's learning rates
+RATES = (0.00001, 0.0001, 0.001, 0.01, 0.1, 1.0)  # exercise 3.1's learning rates, on the summed loss
 PREDICT_IMAGES, PREDICT_STEPS = 2000, 20
 DEBUG_IMAGES, DEBUG_STEPS, DEBUG_RATE = 2000, 30, 0.5
 
@@ -36,18 +36,25 @@ def first_images(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=1)
-def learning_rate_experiment() -> dict[float, tuple[float, float, int]]:
-    """Exercise 3.1's experiment: full-batch descent from zero weights, ``PREDICT_STEPS`` steps on the first
-    ``PREDICT_IMAGES`` training images scaled to [0, 1], for each of :data:`RATES`: ``{rate: (loss after the last
-    step, highest loss on the way, how many steps raised the loss)}``."""
+def summed_loss_experiment() -> dict[float, tuple[float, float, int]]:
+    """Exercise 3.1's experiment: full-batch descent from zero weights on the *sum* of the cross-entropies of the
+    first ``PREDICT_IMAGES`` training images (scaled to [0, 1]), ``PREDICT_STEPS`` steps, for each of :data:`RATES`.
+    The loss reported is the mean over the images: ``{rate: (mean loss after the last step, highest mean loss on the
+    way, how many steps raised it)}``."""
     x, y = first_images(PREDICT_IMAGES)
     xs, ys = x.reshape(len(x), -1).astype(np.float32) / 255, one_hot(y)
     out = {}
     for rate in RATES:
-        run = gradient_descent(xs, ys, learning_rate=rate, batch_size=len(xs), epochs=PREDICT_STEPS)
-        final = softmax_regression_loss(xs, ys, run.weights, run.bias)
-        path = run.losses + [final]
-        out[rate] = (final, max(path), sum(b > a for a, b in zip(path, path[1:])))
+        weights, bias = np.zeros((xs.shape[1], 10), np.float32), np.zeros(10, np.float32)
+        path = []
+        for _ in range(PREDICT_STEPS):
+            probabilities = softmax(xs @ weights + bias)
+            path.append(softmax_regression_loss(xs, ys, weights, bias))
+            delta = probabilities - ys  # the summed loss's gradient: no division by the number of images
+            weights -= np.float32(rate) * (xs.T @ delta)
+            bias -= np.float32(rate) * delta.sum(axis=0)
+        path.append(softmax_regression_loss(xs, ys, weights, bias))
+        out[rate] = (path[-1], max(path), sum(b > a for a, b in zip(path, path[1:])))
     return out
 
 
@@ -58,9 +65,25 @@ def _rate(value: Any) -> float | None:
     return next((r for r in RATES if math.isclose(float(value), r)), None)
 
 
+def _plain(rate: float) -> str:
+    """A rate as a student writes it: 0.00001, not 1e-05; 2,000, not 2000."""
+    return f"{rate:,g}" if rate >= 1 else np.format_float_positional(rate, trim="-")
+
+
+def _loss(value: float) -> str:
+    """A loss with three significant digits, large ones without an exponent: 0.603, 27.7, 1,247."""
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def _on_mean(rate: float) -> str:
+    """``rate`` on the summed loss as the rate that takes the same step on the mean loss."""
+    return f"{_plain(rate * PREDICT_IMAGES)} on the mean"
+
+
 def learning_rates(predict: Callable[[], Any]) -> Feedback:
-    """Check ``predict()`` -> ``{"lowest": rate, "above_start": [rates]}`` against the experiment it predicts. The
-    point is for the first well-formed prediction checked (:func:`commit`), held or not; the message says why."""
+    """Check ``predict()`` -> ``{"lowest": rate, "above_start": [rates]}`` against the summed-loss experiment it
+    predicts. The point is for the first well-formed prediction checked (:func:`commit`), held or not; the message
+    says why."""
     ex = "3.1"
     got = call(predict)
     if got is None:
@@ -73,10 +96,10 @@ def learning_rates(predict: Callable[[], Any]) -> Feedback:
             ex, f'"lowest" must be one of the rates tried, {", ".join(map(str, RATES))}; got {got["lowest"]!r}.'
         )
     if not isinstance(above, (list, tuple, set, frozenset)) or not all(_rate(r) is not None for r in above):
-        return wrong(ex, f'"above_start" is a list (maybe empty) of the rates tried, e.g. [10.0]; got {above!r}.')
+        return wrong(ex, f'"above_start" is a list (maybe empty) of the rates tried, e.g. [0.1]; got {above!r}.')
     first, changed = commit(ex, {"lowest": lowest, "above_start": sorted({_rate(r) for r in above})})
     lowest, above = first["lowest"], set(first["above_start"])
-    results = learning_rate_experiment()
+    results = summed_loss_experiment()
     start = math.log(10)
     finals = {rate: final for rate, (final, _, _) in results.items()}
     best = min(finals, key=finals.get)
@@ -85,39 +108,44 @@ def learning_rates(predict: Callable[[], Any]) -> Feedback:
     if lowest != best:
         final, peak, _ = results[lowest]
         notes.append(
-            f'Your "lowest", {lowest:g}, did not hold: with it the loss is still {final:.3f} after {PREDICT_STEPS} '
-            f"steps (it started at log 10 = {start:.3f}): a small rate is safe but each step moves the weights only "
-            "a little."
+            f'Your "lowest", {_plain(lowest)} ({_on_mean(lowest)}), did not hold: with it the loss is still {final:.3f} '
+            f"after {PREDICT_STEPS} steps (it started at log 10 = {start:.3f}): each step moves the weights only a "
+            "little."
             if lowest < best
-            else f'Your "lowest", {lowest:g}, did not hold: with it the loss reaches {peak:.3g} on the way and ends '
-            f"at {final:.3g}: the steps are so long that they jump across the valley instead of down into it."
+            else f'Your "lowest", {_plain(lowest)} ({_on_mean(lowest)}), did not hold: with it the loss reaches {_loss(peak)} '
+            f"on the way and ends at {_loss(final)}: the steps are so long that they jump across the valley instead "
+            "of down into it."
         )
     for rate in sorted(worse - above):
         notes.append(
-            f'Your "above_start" left out {rate:g}, but {rate:g} ends at {finals[rate]:.3g}, above the {start:.3f} '
-            f"it started from: its steps overshoot so far that the loss shoots up, to {results[rate][1]:.3g} at its "
-            "highest, and after the last step it is still above where it started."
+            f'Your "above_start" left out {_plain(rate)} ({_on_mean(rate)}), but it ends at {_loss(finals[rate])}, above the '
+            f"{start:.3f} it started from: its steps overshoot so far that the loss shoots up, to "
+            f"{_loss(results[rate][1])} at its highest, and after the last step it is still above where it started."
         )
     for rate in sorted(above - worse):
         notes.append(
-            f'Your "above_start" has {rate:g}, but {rate:g} ends at {finals[rate]:.3g}, below the {start:.3f} it '
-            f"started from, although it jumped to {results[rate][1]:.3g} on the way: a rate can be too large (wild "
-            "steps) without diverging for good."
+            f'Your "above_start" has {_plain(rate)} ({_on_mean(rate)}), but it ends at {_loss(finals[rate])}, below the '
+            f"{start:.3f} it started from"
+            + (
+                f", although it jumped to {_loss(results[rate][1])} on the way: a rate can be too large (wild steps) "
+                "without diverging for good."
+                if results[rate][1] > start + 1e-3
+                else ": it went downhill all the way."
+            )
         )
-    rises = results[best][2]
-    zigzag = (
-        f"already zigzags (its loss went up at {rises} of the {PREDICT_STEPS} steps) but still ends lowest"
-        if rises
-        else "goes downhill at every step"
-    )
-    table = ", ".join(f"{rate:g}: {final:.3g}" for rate, final in finals.items())
-    ends_above = ", ".join(f"{rate:g}" for rate in sorted(worse)) or "none"
+    table = ", ".join(f"{_plain(rate)}: {_loss(final)}" for rate, final in finals.items())
+    ends_above = ", ".join(_plain(rate) for rate in sorted(worse)) or "none"
     return predicted(
         ex,
         not notes,
-        f"Loss after {PREDICT_STEPS} full-batch steps ({table}; start {start:.3f}): lowest with {best:g}, above the "
-        f"start with {ends_above}. {' '.join(notes)}{' ' if notes else ''}Too small a rate crawls, too large a one "
-        f"jumps across the valley, and the best one, {best:g}, {zigzag}.",
+        f"Mean loss after {PREDICT_STEPS} full-batch steps on the summed loss ({table}; start {start:.3f}): lowest "
+        f"with {_plain(best)}, above the start with {ends_above}. {' '.join(notes)}{' ' if notes else ''}The sum of "
+        f"{PREDICT_IMAGES:,} losses is {PREDICT_IMAGES:,} times their mean, so its gradient is {PREDICT_IMAGES:,} "
+        f"times as large, and a step of η on the sum is the step {PREDICT_IMAGES:,}·η takes on the mean: these six "
+        f"rates are {_on_mean(RATES[0]).split()[0]} to {_on_mean(RATES[-1])}, and the best, {_plain(best)}, is "
+        f"{_on_mean(best)}. A sum's gradient grows with the number of images in it, so its rate has to shrink as the "
+        "batch grows; Keras' losses average over the batch (their default reduction, \"sum_over_batch_size\"), "
+        "which takes the batch size out of the length of a step.",
         changed,
     )
 
@@ -352,7 +380,7 @@ __all__ = [
     "broken_loop",
     "descent_loop",
     "first_images",
-    "learning_rate_experiment",
     "learning_rates",
+    "summed_loss_experiment",
     "tanh_backprop",
 ]
