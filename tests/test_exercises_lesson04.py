@@ -1,6 +1,6 @@
 """The self-checks of notebook 04: the reference solutions pass, each usual mistake gets its own hint (4.1's
 prediction earns its point held or not, and is told why), and an unsolved stub's NotImplementedError reaches the
-student. Only exercise 4.2's check trains (a 10-unit network on a few hundred made-up vectors)."""
+student. Exercise 4.2's check trains (a 10-unit network on a few hundred made-up vectors, a few times per answer)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,15 @@ from mnist_course.exercises import ExerciseNotSolved
 from mnist_course.exercises import lesson04 as check
 
 
-def train_model(model, x_train, y_train, x_test, y_test, learning_rate=0.01, epochs=1):
-    model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    model.fit(x_train, y_train, epochs=epochs, verbose=0)
-    return model.evaluate(x_test, y_test, verbose=0)[1]
+def seed_scores(build, seeds, x, y, x_val, y_val, epochs=1):
+    scores = []
+    for seed in seeds:
+        keras.utils.set_random_seed(seed)
+        model = build()
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.fit(x, y, epochs=epochs, verbose=0)
+        scores.append(model.evaluate(x_val, y_val, verbose=0)[1])
+    return scores
 
 
 def early_stop(val_losses, patience):
@@ -69,7 +70,7 @@ def test_the_reference_solutions_pass():
     assert held.message.startswith("prediction recorded; your prediction held. All four: Keras counts 79,510")
     assert "not quite twice" in held.message and "did not hold" not in held.message
     for result, ex, phrase in [
-        (check.train_model(train_model), "4.2", "honoured learning_rate and epochs"),
+        (check.seed_scores(seed_scores), "4.2", "the same with the seeds in either order"),
         (check.build_256_128(build_256_128), "4.3", "235,146 parameters, 58 %"),
         (check.early_stop(early_stop), "4.4", "rolls the weights back to the best epoch"),
     ]:
@@ -112,15 +113,19 @@ def test_other_right_answers_pass_too():
 
     assert check.early_stop(with_numpy).ok
 
-    def keyword_style(model, x_train, y_train, x_test, y_test, learning_rate=0.01, epochs=1):
-        model.compile(
-            optimizer=keras.optimizers.SGD(learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
-        )
-        model.fit(x_train, y_train, batch_size=32, epochs=epochs, verbose=0)
-        _, accuracy = model.evaluate(x_test, y_test, verbose=0)
-        return accuracy
+    def another_way(build, seeds, x, y, x_val, y_val, epochs=1):  # a comprehension, evaluate as a dict
+        def one(seed):
+            keras.utils.set_random_seed(seed)
+            model = build()
+            model.compile(
+                optimizer=keras.optimizers.Adam(), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+            )
+            model.fit(x, y, batch_size=32, epochs=epochs, verbose=0)
+            return model.evaluate(x_val, y_val, verbose=0, return_dict=True)["accuracy"]
 
-    assert check.train_model(keyword_style).ok
+        return np.array([one(seed) for seed in seeds])
+
+    assert check.seed_scores(another_way).ok
 
 
 @pytest.mark.parametrize(
@@ -191,87 +196,106 @@ def test_predict_then_run_malformed_answers_get_their_hint(answer, phrase):
         result.raise_if_wrong()
 
 
-LEARNING_RATE, X_TEST, Y_TEST = 0.01, np.zeros((3, 784), "float32"), np.zeros(3, "uint8")  # the notebook's globals
+def the_given_code(build, seeds, x, y, x_val, y_val, epochs=1):  # the notebook's seed_scores, unchanged
+    model = build()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    scores = []
+    for seed in seeds:
+        keras.utils.set_random_seed(seed)
+        model.fit(x, y, epochs=epochs, verbose=0)
+        scores.append(model.evaluate(x_val, y_val, verbose=0)[1])
+    return scores
 
 
-def reads_globals(model, x_train, y_train):  # seed 003's function, unchanged
-    model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=LEARNING_RATE),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    model.fit(x_train, y_train, epochs=1, verbose=0)
-    return model.evaluate(X_TEST, Y_TEST, verbose=0)[1]
+def variant(
+    seeding="keras", build_first=False, extra_build=False, epochs=None, returns="accuracy", compile_with="adam"
+):
+    """seed_scores with one mistake: the seed set after building or only for NumPy, one model too many, a fixed
+    number of epochs, another optimizer, or another return value."""
+
+    def seed_scores_variant(build, seeds, x, y, x_val, y_val, epochs_given=1, **kwargs):
+        epochs_given = kwargs.get("epochs", epochs_given)
+        scores = []
+        for seed in seeds:
+            if build_first:
+                model = build()
+            {"keras": keras.utils.set_random_seed, "numpy": np.random.seed}[seeding](seed)
+            if not build_first:
+                model = build()
+            if extra_build:
+                build()
+            model.compile(optimizer=compile_with, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+            model.fit(x, y, epochs=epochs or epochs_given, verbose=0)
+            if returns == "train":
+                result = model.evaluate(x, y, verbose=0)[1]
+            else:
+                result = model.evaluate(x_val, y_val, verbose=0)
+                result = {"accuracy": result[1], "both": result, "loss": result[0]}[returns]
+            scores.append(result)
+        return scores
+
+    return seed_scores_variant
 
 
-def half_fixed(model, x_train, y_train, x_test, y_test, learning_rate=0.01, epochs=1):
-    model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    model.fit(x_train, y_train, epochs=epochs, verbose=0)
-    return model.evaluate(X_TEST, Y_TEST, verbose=0)[1]
+def builds_then(value):
+    """A seed_scores that seeds and builds a model per seed, as it should, then returns ``value``."""
 
+    def seed_scores_returning(build, seeds, x, y, x_val, y_val, epochs=1):
+        for seed in seeds:
+            keras.utils.set_random_seed(seed)
+            build()
+        return value
 
-def variant(compile_with=None, fit_epochs=None, returns="accuracy"):
-    """train_model with one mistake: another optimizer, a fixed number of epochs, or another return value."""
-
-    def train(model, x_train, y_train, x_test, y_test, learning_rate=0.01, epochs=1):
-        optimizer = compile_with(learning_rate) if compile_with else keras.optimizers.SGD(learning_rate=learning_rate)
-        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        model.fit(x_train, y_train, epochs=fit_epochs or epochs, verbose=0)
-        scores = {
-            "accuracy": lambda: model.evaluate(x_test, y_test, verbose=0)[1],
-            "both": lambda: model.evaluate(x_test, y_test, verbose=0),
-            "train": lambda: model.evaluate(x_train, y_train, verbose=0)[1],
-            "loss": lambda: model.evaluate(x_test, y_test, verbose=0)[0],
-            "nothing": lambda: None,
-        }
-        return scores[returns]()
-
-    return train
+    return seed_scores_returning
 
 
 @pytest.mark.parametrize(
     "answer, phrase",
     [
-        (reads_globals, "call it as train_model(model, x_train, y_train, x_test, y_test"),
-        (half_fixed, "your function still reads 'X_TEST' from the notebook"),
-        (variant(compile_with=lambda lr: keras.optimizers.SGD(learning_rate=0.05)), "ignores its learning_rate"),
-        (variant(compile_with=lambda lr: keras.optimizers.Adam(learning_rate=lr)), "yours uses Adam"),
-        (variant(fit_epochs=1), "pass epochs=epochs to fit"),
+        (the_given_code, "build() ran once for 2 seeds: the model is built once and trained again for every seed"),
+        (variant(build_first=True), "the model for seed 3 did not start from the weights that seed gives"),
+        (variant(seeding="numpy"), "np.random.seed alone seeded NumPy but not Keras"),
+        (variant(extra_build=True), "build() ran 4 times for 2 seeds: build one model per seed"),
+        (variant(epochs=1), "keep compile and fit as they were"),
+        (variant(compile_with="sgd"), "keep compile and fit as they were"),
         (variant(returns="both"), "model.evaluate returns [loss, accuracy]"),
         (variant(returns="train"), "that is the accuracy on the training data"),
-        (variant(returns="loss"), "the model's accuracy on the test data it was given is"),
-        (variant(returns="nothing"), "did you forget `return`"),
-        ("train_model", "pass the function itself"),
+        (variant(returns="loss"), "a new model trained with that seed scores"),
+        (lambda build, seeds, x, y, x_val, y_val, epochs=1: None, "did you forget `return`"),
+        (builds_then(0.5), "return a list of scores, one per seed"),
+        (builds_then([0.5]), "return one score per seed: 2 seeds, 1 score."),
+        (lambda build, seeds, x, y, x_val, y_val: [], "keep the signature seed_scores(build, seeds, x, y, x_val"),
+        (lambda build, seeds, x, y, x_val, y_val, epochs=1: [0.5] * 3, "your function never calls build()"),
+        ("seed_scores", "pass the function itself"),
     ],
 )
-def test_train_model_hints(answer, phrase):
-    result = check.train_model(answer)
+def test_seed_scores_hints(answer, phrase):
+    result = check.seed_scores(answer)
     assert not result.ok and phrase in result.message, result.message
     with pytest.raises(ExerciseNotSolved, match=re.escape(phrase)):  # what a check cell raises
         result.raise_if_wrong()
 
 
-def test_train_model_check_runs_the_function_without_the_notebook_globals():
-    seen = {}
+def test_seed_scores_in_one_order_only_is_not_enough():
+    # Scores right for the seeds in the given order but remembered from an earlier call: the check's second run,
+    # with the seeds reversed, finds a seed whose score depends on what ran before it.
+    calls = []
 
-    def spy(model, x_train, y_train, x_test, y_test, learning_rate=0.01, epochs=1):
-        seen.update(globals_are=sorted(k for k in globals() if not k.startswith("__")))
-        return train_model(model, x_train, y_train, x_test, y_test, learning_rate, epochs)
+    def remembers(build, seeds, x, y, x_val, y_val, epochs=1):
+        calls.append(list(seeds))
+        scores = seed_scores(build, seeds, x, y, x_val, y_val, epochs)
+        return scores if len(calls) == 1 else [s + 0.1 for s in scores]
 
-    result = check.train_model(spy)  # even this test module's own train_model is out of reach
-    assert not result.ok and "still reads 'train_model' from the notebook" in result.message, result.message
-    assert seen == {"globals_are": ["keras", "np"]}
+    result = check.seed_scores(remembers)
+    assert calls == [[3, 7], [7, 3]]
+    assert not result.ok and "keep compile and fit as they were" in result.message, result.message
 
 
 @pytest.mark.parametrize(
     "make_check",
     [
         lambda: check.predict_then_run(stub),
-        lambda: check.train_model(stub),
+        lambda: check.seed_scores(stub),
         lambda: check.build_256_128(stub),
         lambda: check.early_stop(stub),
     ],

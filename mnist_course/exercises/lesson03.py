@@ -105,27 +105,30 @@ def learning_rates(predict: Callable[[], Any]) -> Feedback:
     best = min(finals, key=finals.get)
     worse = {rate for rate, final in finals.items() if final > start}
     notes = []
+
+    def named(rate: float) -> str:
+        return f"{_plain(rate)} ({_on_mean(rate)})"
+
     if lowest != best:
         final, peak, _ = results[lowest]
         notes.append(
-            f'Your "lowest", {_plain(lowest)} ({_on_mean(lowest)}), did not hold: with it the loss is still {final:.3f} '
-            f"after {PREDICT_STEPS} steps (it started at log 10 = {start:.3f}): each step moves the weights only a "
-            "little."
+            f'Your "lowest", {named(lowest)}, did not hold: with it the loss is still {final:.3f} after '
+            f"{PREDICT_STEPS} steps (it started at log 10 = {start:.3f}): each step moves the weights only a little."
             if lowest < best
-            else f'Your "lowest", {_plain(lowest)} ({_on_mean(lowest)}), did not hold: with it the loss reaches {_loss(peak)} '
-            f"on the way and ends at {_loss(final)}: the steps are so long that they jump across the valley instead "
-            "of down into it."
+            else f'Your "lowest", {named(lowest)}, did not hold: with it the loss reaches {_loss(peak)} on the way '
+            f"and ends at {_loss(final)}: the steps are so long that they jump across the valley instead of down "
+            "into it."
         )
     for rate in sorted(worse - above):
         notes.append(
-            f'Your "above_start" left out {_plain(rate)} ({_on_mean(rate)}), but it ends at {_loss(finals[rate])}, above the '
+            f'Your "above_start" left out {named(rate)}, but it ends at {_loss(finals[rate])}, above the '
             f"{start:.3f} it started from: its steps overshoot so far that the loss shoots up, to "
             f"{_loss(results[rate][1])} at its highest, and after the last step it is still above where it started."
         )
     for rate in sorted(above - worse):
         notes.append(
-            f'Your "above_start" has {_plain(rate)} ({_on_mean(rate)}), but it ends at {_loss(finals[rate])}, below the '
-            f"{start:.3f} it started from"
+            f'Your "above_start" has {named(rate)}, but it ends at {_loss(finals[rate])}, below the {start:.3f} it '
+            "started from"
             + (
                 f", although it jumped to {_loss(results[rate][1])} on the way: a rate can be too large (wild steps) "
                 "without diverging for good."
@@ -133,6 +136,14 @@ def learning_rates(predict: Callable[[], Any]) -> Feedback:
                 else ": it went downhill all the way."
             )
         )
+    rises, peak = results[best][2], results[best][1]
+    zigzag = (
+        f"overshoots too (its loss went up at {rises} of the {PREDICT_STEPS} steps, to {_loss(peak)} at its highest) "
+        f"but comes back down, and after the {PREDICT_STEPS} steps it is below the smaller rates, whose short steps "
+        "have not got as far"
+        if rises
+        else "goes downhill at every step"
+    )
     table = ", ".join(f"{_plain(rate)}: {_loss(final)}" for rate, final in finals.items())
     ends_above = ", ".join(_plain(rate) for rate in sorted(worse)) or "none"
     return predicted(
@@ -143,9 +154,9 @@ def learning_rates(predict: Callable[[], Any]) -> Feedback:
         f"{PREDICT_IMAGES:,} losses is {PREDICT_IMAGES:,} times their mean, so its gradient is {PREDICT_IMAGES:,} "
         f"times as large, and a step of η on the sum is the step {PREDICT_IMAGES:,}·η takes on the mean: these six "
         f"rates are {_on_mean(RATES[0]).split()[0]} to {_on_mean(RATES[-1])}, and the best, {_plain(best)}, is "
-        f"{_on_mean(best)}. A sum's gradient grows with the number of images in it, so its rate has to shrink as the "
-        "batch grows; Keras' losses average over the batch (their default reduction, \"sum_over_batch_size\"), "
-        "which takes the batch size out of the length of a step.",
+        f"{_on_mean(best)}. It {zigzag}. A sum's gradient grows with the number of images in it, so its rate has "
+        "to shrink as the batch grows; Keras' losses average over the batch (their default reduction, "
+        '"sum_over_batch_size"), which takes the batch size out of the length of a step.',
         changed,
     )
 
@@ -248,7 +259,7 @@ def descent_loop(train: Callable[..., Any]) -> Feedback:
     if losses[-1] > reference + 0.05:
         so_far = (
             f"the loss falls, but only to {losses[-1]:.3f} (the loop on pixels divided by 255 reaches "
-            f"{reference:.3f} in {DEBUG_STEPS} steps)"
+            f"{reference:.3f} before the last of its {DEBUG_STEPS} steps)"
         )
         if rises:
             return wrong(
@@ -280,7 +291,8 @@ def descent_loop(train: Callable[..., Any]) -> Feedback:
         )
     return right(
         ex,
-        f"the loss falls from {losses[0]:.3f} to {losses[-1]:.3f} in {DEBUG_STEPS} steps at learning rate "
+        f"the loss falls from {losses[0]:.3f} before the first step to {losses[-1]:.3f} before the last of "
+        f"{DEBUG_STEPS} steps at learning rate "
         f"{DEBUG_RATE}{further}. The bug was the scale of the pixels: from 0 to 255, they make the gradient 255 "
         "times larger and each step change the logits about 255 ** 2 = 65,025 times as much as on the [0, 1] "
         "scale. Dividing by 255 scales every pixel alike; what it changes is the effective size of each step, "

@@ -1,18 +1,15 @@
-"""Self-checks of notebook 04 that run what they check: exercises 4.1 and 4.5 (predict, then run) and 4.2 (seed
-003's ``train_model``, debugged)."""
+"""Self-checks of notebook 04 that run what they check: exercises 4.1 and 4.5 (predict, then run)."""
 
 from __future__ import annotations
 
-import builtins
 import math
-import types
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import keras
 import numpy as np
 
-from mnist_course.exercises.feedback import NO_RETURN, Feedback, call, commit, predicted, right, whole, wrong
+from mnist_course.exercises.feedback import NO_RETURN, Feedback, call, commit, predicted, whole, wrong
 
 
 def keras_params(sizes: Sequence[int]) -> int:
@@ -194,105 +191,4 @@ def _among_the_lesson_sizes(mean: float, scores: Mapping[tuple[int, int], tuple[
     )
 
 
-def _blobs(n: int, seed: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` 784-pixel vectors around ten fixed random centres, labels 0-9 (made up: no MNIST needed)."""
-    centres = np.random.default_rng(4).random((10, 784), dtype=np.float32)
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, 10, n).astype(np.uint8)
-    x = np.clip(centres[y] + noise * rng.standard_normal((n, 784)).astype(np.float32), 0, 1)
-    return x, y
-
-
-def _isolated(function: Callable[..., Any]) -> Callable[..., Any]:
-    """``function`` with its global names replaced by a fresh namespace holding only ``keras`` and ``np``: what it
-    finds when imported from a file of its own."""
-    namespace = {"__builtins__": builtins, "keras": keras, "np": np, "__name__": "imported"}
-    fresh = types.FunctionType(
-        function.__code__, namespace, function.__name__, function.__defaults__, function.__closure__
-    )
-    fresh.__kwdefaults__ = function.__kwdefaults__
-    return fresh
-
-
-def _tiny() -> keras.Model:
-    return keras.Sequential([keras.Input(shape=(784,)), keras.layers.Dense(10, activation="softmax")])
-
-
-def train_model(function: Callable[..., Any]) -> Feedback:
-    """Exercise 4.2: ``function(model, x_train, y_train, x_test, y_test, learning_rate=, epochs=)`` trains with SGD
-    at ``learning_rate`` for ``epochs`` epochs and returns the accuracy on the test data, using no global names."""
-    ex = "4.2"
-    if not callable(function):
-        return wrong(ex, "pass the function itself: check.train_model(train_model), without brackets.")
-    fixed = _isolated(function)
-    (x_tr, y_tr), (x_te, y_te) = _blobs(320, 1, 0.9), _blobs(200, 2, 1.2)
-    keras.utils.set_random_seed(0)
-    still = _tiny()
-    before = [w.copy() for w in still.get_weights()]
-    try:
-        fixed(still, x_tr, y_tr, x_te, y_te, learning_rate=0.0, epochs=1)
-    except NameError as err:
-        name = str(err).split("'")[1] if "'" in str(err) else str(err)
-        return wrong(
-            ex,
-            f"your function still reads {name!r} from the notebook: imported elsewhere there is no such "
-            f"name. Take it as an argument (model, x_train, y_train, x_test, y_test, learning_rate, "
-            f"epochs) and use the argument inside.",
-        )
-    except TypeError as err:
-        return wrong(
-            ex,
-            f"call it as train_model(model, x_train, y_train, x_test, y_test, learning_rate=0.01, "
-            f"epochs=1); calling it that way raised: {err}",
-        )
-    if not isinstance(still.optimizer, keras.optimizers.SGD):
-        return wrong(
-            ex,
-            f"compile with keras.optimizers.SGD(learning_rate=learning_rate), as the original did; "
-            f"yours uses {type(still.optimizer).__name__}.",
-        )
-    if any(not np.array_equal(a, b) for a, b in zip(before, still.get_weights())):
-        return wrong(
-            ex,
-            "with learning_rate=0.0 the weights still changed: your function ignores its learning_rate "
-            "argument. Pass it on: keras.optimizers.SGD(learning_rate=learning_rate).",
-        )
-    model = _tiny()
-    answer = fixed(model, x_tr, y_tr, x_te, y_te, learning_rate=0.1, epochs=2)
-    steps = 2 * math.ceil(len(y_tr) / 32)
-    taken = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
-    if taken != steps:
-        return wrong(
-            ex,
-            f"with epochs=2 the model took {taken} steps, not {steps} "
-            f"(2 epochs of {len(y_tr)} images in batches of 32): pass epochs=epochs to fit.",
-        )
-    on_test, on_train = (
-        float(np.mean(keras.ops.convert_to_numpy(model(x, training=False)).argmax(axis=1) == y))
-        for x, y in ((x_te, y_te), (x_tr, y_tr))
-    )
-    if answer is None:
-        return wrong(ex, NO_RETURN)
-    if isinstance(answer, (list, tuple)):
-        return wrong(ex, "model.evaluate returns [loss, accuracy]: return the accuracy, its [1].")
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return wrong(ex, f"return the accuracy, one number; yours is a {type(answer).__name__}.")
-    if math.isclose(value, on_test, abs_tol=1e-5):
-        return right(
-            ex,
-            "It now runs wherever it is imported: in a namespace holding only keras and np it trained, "
-            "honoured learning_rate and epochs, and returned the accuracy on the test data it was given. "
-            "A function that takes everything it uses as arguments can be tested, reused and imported.",
-        )
-    if math.isclose(value, on_train, abs_tol=1e-5):
-        return wrong(ex, "that is the accuracy on the training data: evaluate on x_test, y_test.")
-    return wrong(
-        ex,
-        f"you return {value:.4g}; the model's accuracy on the test data it was given is {on_test:.4f}: "
-        f"return model.evaluate(x_test, y_test, verbose=0)[1].",
-    )
-
-
-__all__ = ["GAP_AT", "keras_params", "predict_then_run", "predicted_gap", "train_model"]
+__all__ = ["GAP_AT", "keras_params", "predict_then_run", "predicted_gap"]
