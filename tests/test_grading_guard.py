@@ -16,7 +16,7 @@ import pytest
 from mnist_course.exercises import Feedback, lesson02, lesson03, lesson08
 from tests.grading_course import GradingCourse, submission
 
-# Exercise 3.3 (lesson03.tanh_backprop): gradients of a tanh layer; all-zeros gradients are wrong.
+# Exercise 3.3 (lesson03.tanh_backprop, defined in lesson03_backprop): gradients of a tanh layer; all-zeros gradients are wrong.
 BACKPROP_RIGHT = """\
     h = np.tanh(x @ W1 + b1)
     z = h @ W2 + b2
@@ -127,7 +127,7 @@ DETECTED = {
     "bool": "mnist_course.exercises.feedback.Feedback.__bool__ was replaced",
     "check-object": "`check` is a _AllPass, not the module mnist_course.exercises.lesson03",
     "sys-modules": "`check` is a _AllPass, not the module mnist_course.exercises.lesson03",
-    "code": "mnist_course.exercises.lesson03.tanh_backprop.__code__ was set",
+    "code": "mnist_course.exercises.lesson03_backprop.tanh_backprop.__code__ was set",
     "inside-the-check": "numpy.allclose was replaced",
     "lesson02-names": "mnist_course.exercises.lesson02.wrong was replaced",
     "array-equal": "numpy.array_equal was replaced",
