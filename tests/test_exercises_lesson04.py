@@ -211,7 +211,7 @@ def variant(
     seeding="keras", build_first=False, extra_build=False, epochs=None, returns="accuracy", compile_with="adam"
 ):
     """seed_scores with one mistake: the seed set after building or only for NumPy, one model too many, a fixed
-    number of epochs, another optimizer, or another return value."""
+    number of epochs, another optimizer, or another return value (the loss, both, percent, training accuracy)."""
 
     def seed_scores_variant(build, seeds, x, y, x_val, y_val, epochs_given=1, **kwargs):
         epochs_given = kwargs.get("epochs", epochs_given)
@@ -230,11 +230,40 @@ def variant(
                 result = model.evaluate(x, y, verbose=0)[1]
             else:
                 result = model.evaluate(x_val, y_val, verbose=0)
-                result = {"accuracy": result[1], "both": result, "loss": result[0]}[returns]
+                result = {"accuracy": result[1], "both": result, "loss": result[0], "percent": 100 * result[1]}[returns]
             scores.append(result)
         return scores
 
     return seed_scores_variant
+
+
+def all_built_first(build, seeds, x, y, x_val, y_val, epochs=1):
+    """Each model built right after its seed, but all of them before any trains: fit's batch order then comes from
+    the last seed set, not each model's own."""
+    models = []
+    for seed in seeds:
+        keras.utils.set_random_seed(seed)
+        models.append(build())
+    scores = []
+    for model in models:
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.fit(x, y, epochs=epochs, verbose=0)
+        scores.append(model.evaluate(x_val, y_val, verbose=0)[1])
+    return scores
+
+
+def one_model_reset(build, seeds, x, y, x_val, y_val, epochs=1):
+    """One model, its first weights put back before each seed: the starting weights never depend on the seed."""
+    model = build()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    start = model.get_weights()
+    scores = []
+    for seed in seeds:
+        keras.utils.set_random_seed(seed)
+        model.set_weights(start)
+        model.fit(x, y, epochs=epochs, verbose=0)
+        scores.append(model.evaluate(x_val, y_val, verbose=0)[1])
+    return scores
 
 
 def builds_then(value):
@@ -252,7 +281,7 @@ def builds_then(value):
 @pytest.mark.parametrize(
     "answer, phrase",
     [
-        (the_given_code, "build() ran once for 2 seeds: the model is built once and trained again for every seed"),
+        (the_given_code, "build() ran once for 2 seeds: one model serves several seeds"),
         (variant(build_first=True), "the model for seed 3 did not start from the weights that seed gives"),
         (variant(seeding="numpy"), "np.random.seed alone seeded NumPy but not Keras"),
         (variant(extra_build=True), "build() ran 4 times for 2 seeds: build one model per seed"),
@@ -261,6 +290,9 @@ def builds_then(value):
         (variant(returns="both"), "model.evaluate returns [loss, accuracy]"),
         (variant(returns="train"), "that is the accuracy on the training data"),
         (variant(returns="loss"), "a new model trained with that seed scores"),
+        (variant(returns="percent"), "a fraction (0."),
+        (all_built_first, "the seed also decides the order of fit's batches"),
+        (one_model_reset, "its starting weights do not come from each seed"),
         (lambda build, seeds, x, y, x_val, y_val, epochs=1: None, "did you forget `return`"),
         (builds_then(0.5), "return a list of scores, one per seed"),
         (builds_then([0.5]), "return one score per seed: 2 seeds, 1 score."),

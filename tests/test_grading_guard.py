@@ -16,7 +16,8 @@ import pytest
 from mnist_course.exercises import Feedback, lesson02, lesson03, lesson08
 from tests.grading_course import GradingCourse, submission
 
-# Exercise 3.3 (lesson03.tanh_backprop, defined in lesson03_backprop): gradients of a tanh layer; all-zeros gradients are wrong.
+# Exercise 3.3 (lesson03.tanh_backprop, defined in lesson03_backprop): gradients of a tanh layer; all-zeros
+# gradients are wrong.
 BACKPROP_RIGHT = """\
     h = np.tanh(x @ W1 + b1)
     z = h @ W2 + b2

@@ -104,10 +104,10 @@ def seed_scores(function: Callable[..., Any]) -> Feedback:
         if len(starts) < len(order):
             return wrong(
                 ex,
-                f"build() ran {'once' if len(starts) == 1 else f'{len(starts)} times'} for {len(order)} seeds: the "
-                "model is built once and trained "
-                "again for every seed, so each seed starts from the weights the seed before it trained and its "
-                "score counts their epochs too. Build (and compile) a new model inside the loop, one per seed.",
+                f"build() ran {'once' if len(starts) == 1 else f'{len(starts)} times'} for {len(order)} seeds: one "
+                "model serves several seeds, so its starting weights do not come from each seed, and what it learned "
+                "(and its optimizer's state) carries over from one seed to the next. Inside the loop, set the seed, "
+                "then build (and compile) a new model: one per seed.",
             )
         if len(starts) > len(order):
             return wrong(ex, f"build() ran {len(starts)} times for {len(order)} seeds: build one model per seed.")
@@ -131,20 +131,23 @@ def seed_scores(function: Callable[..., Any]) -> Feedback:
             continue
         if math.isclose(score, on_train, abs_tol=tolerance):
             return wrong(ex, "that is the accuracy on the training data: evaluate on x_val, y_val.")
+        if math.isclose(score, 100 * on_val, abs_tol=100 * tolerance):
+            return wrong(ex, f"return the accuracy as evaluate gives it, a fraction ({on_val:.3f}), not in percent.")
         return wrong(
             ex,
             f"seed {seed} scores {score:.4f} here, but a new model trained with that seed scores {on_val:.4f} on "
-            "the validation data: keep compile and fit as they were (Adam, sparse categorical cross-entropy, "
-            "epochs=epochs) and return model.evaluate(x_val, y_val, verbose=0)[1].",
+            "the validation data. Set the seed, then build, compile, fit and evaluate that model before the next "
+            "seed (the seed also decides the order of fit's batches); keep compile and fit as they were (Adam, "
+            "sparse categorical cross-entropy, epochs=epochs) and return model.evaluate(x_val, y_val, verbose=0)[1].",
         )
     said = ", ".join(f"seed {seed} {score:.1%}" for seed, score in zip(SEEDS, forward))
     return right(
         ex,
-        f"Each seed now trains a model of its own, built after its seed is set: {said}, the same with the seeds "
-        "in either order. Built once, the model went on training from one seed to the next, so each score also "
-        "counted the epochs of every seed before it, and the spread measured more training, not the seeds. The "
-        "same slip in k-fold cross-validation is worse: fold 2's model then starts from one that trained on fold "
-        "2's validation images.",
+        f"Each seed now trains a model of its own, built after its seed is set: {said} on the check's made-up "
+        "data, the same with the seeds in either order. Built once, the model went on training from one seed to "
+        "the next, so each score also counted the epochs of every seed before it, and the spread measured more "
+        "training, not the seeds. The same slip in k-fold cross-validation is worse: fold 2's model then starts "
+        "from one that trained on fold 2's validation images.",
     )
 
 
