@@ -2,9 +2,9 @@
 
 The study trains the registry's dense-512 and mlp-3x500 on a training/validation split of the *training* images only:
 dense-512 at a constant learning rate and with a cosine decay, mlp-3x500 with and without dropout, each over several
-seeds. :func:`choose` reads the choices off the validation curves (never the test set); :func:`final_runs` then trains
-each model by its recipe on all training images for the chosen epochs, one model per seed, and scores it on the test
-set once. :func:`save_results` / :func:`load_results` keep all of it as the reviewable JSON shipped in
+seeds. :func:`choose` (from :mod:`mnist_course.lessons.mlp_choice`) reads the choices off the validation curves
+(never the test set); :func:`final_runs` then trains each model by its recipe on all training images for the chosen
+epochs, one model per seed, and scores it on the test set once. :func:`save_results` / :func:`load_results` keep all of it as the reviewable JSON shipped in
 ``notebooks/results/04_mlp_full.json``; :func:`long_runs` reads it back (or, in the full profile, runs it all).
 """
 
@@ -21,18 +21,17 @@ import keras
 import numpy as np
 
 from mnist_course.fields import Field
+from mnist_course.lessons.mlp_choice import History, best_epoch, choose, mean_curve, one_standard_error
 from mnist_course.models import zoo as models
 from mnist_course.notebook import pick, writing_results
 from mnist_course.paths import shown
 from mnist_course.seeding import seed_everything
 from mnist_course.shipped import find_shipped, read_results, shipped_path, versions, write_results
-from mnist_course.stats import one_se_rule
 
 FORMAT = 1
 RESULTS_NAME = "04_mlp_full.json"
 STUDY_RUNS = ("dense-512 constant", "dense-512 cosine", "mlp-3x500 dropout 0.2", "mlp-3x500 no dropout")
 FINAL_MODELS = ("dense-512", "mlp-3x500")
-History = dict[str, list[float]]
 # Published test accuracies that the recipes in mnist_course.models.recipes do not carry (a recipe's fields are part
 # of its models' cache key: adding the figure there retrains them): model -> (accuracy in percent, source).
 PUBLISHED_ELSEWHERE = {
@@ -101,27 +100,6 @@ def curves(
     return histories
 
 
-def mean_curve(histories: Sequence[Mapping[str, Sequence[float]]], key: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per-epoch mean and sample standard deviation of ``key`` over the seeds' histories."""
-    values = np.array([h[key] for h in histories], dtype=np.float64)
-    spread = values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros(values.shape[1])
-    return values.mean(axis=0), spread
-
-
-def best_epoch(histories: Sequence[Mapping[str, Sequence[float]]], monitor: str = "val_loss") -> int:
-    """The epoch (from 1) where the seeds' mean of ``monitor`` is best: lowest loss, highest accuracy."""
-    mean, _ = mean_curve(histories, monitor)
-    return int(np.argmax(mean) if "accuracy" in monitor else np.argmin(mean)) + 1
-
-
-def one_standard_error(histories: Sequence[Mapping[str, Sequence[float]]], monitor: str = "val_loss") -> int:
-    """The fewest epochs whose mean ``monitor`` (a loss: lower is better) over the seeds lies within one standard
-    error of the lowest mean: :func:`mnist_course.stats.one_se_rule` with the standard error over the seeds (each
-    epoch's sample standard deviation over the seeds divided by the square root of their number)."""
-    mean, spread = mean_curve(histories, monitor)
-    return one_se_rule(mean, spread / math.sqrt(len(histories)), lower_is_better=True) + 1
-
-
 def run_study(
     train: tuple[Any, Any], val: tuple[Any, Any], *, seeds: Sequence[int], epochs_dense: int, epochs_mlp: int
 ) -> dict[str, list[History]]:
@@ -135,46 +113,6 @@ def run_study(
     study["mlp-3x500 dropout 0.2"] = curves("mlp-3x500", train, val, epochs=epochs_mlp, seeds=seeds)
     study["mlp-3x500 no dropout"] = curves("mlp-3x500", train, val, epochs=epochs_mlp, seeds=seeds, dropout=False)
     return study
-
-
-def choose(study: Mapping[str, Sequence[History]]) -> dict[str, dict[str, Any]]:
-    """The choices the validation runs make, by the one-standard-error rule, with the numbers behind them.
-
-    dense-512: the epochs :func:`one_standard_error` picks at a constant rate; then the cosine decay over those
-    epochs replaces the book's constant rate only if its mean validation loss at the last epoch is lower than the
-    constant rate's by more than one standard error of the difference. mlp-3x500 (dropout 0.2): the epochs
-    :func:`one_standard_error` picks.
-    """
-    constant, cosine = study["dense-512 constant"], study["dense-512 cosine"]
-    epochs = one_standard_error(constant)
-    at = {}
-    for run, histories in (("constant", constant), ("cosine", cosine)):
-        loss, loss_spread = mean_curve(histories, "val_loss")
-        accuracy, accuracy_spread = mean_curve(histories, "val_accuracy")
-        at[run] = {
-            "val_loss": float(loss[epochs - 1]),
-            "val_loss_spread": float(loss_spread[epochs - 1]),
-            "val_accuracy": float(accuracy[epochs - 1]),
-            "val_accuracy_spread": float(accuracy_spread[epochs - 1]),
-        }
-    error = math.sqrt((at["constant"]["val_loss_spread"] ** 2 + at["cosine"]["val_loss_spread"] ** 2) / len(constant))
-    gain = at["constant"]["val_loss"] - at["cosine"]["val_loss"]
-    mlp = study["mlp-3x500 dropout 0.2"]
-    return {
-        "dense-512": {
-            "epochs": epochs,
-            "schedule": "cosine" if gain > error else "constant",
-            "lowest_mean_val_loss_at": best_epoch(constant),
-            "at_chosen_epoch": at,
-            "cosine_gain": gain,
-            "standard_error": error,
-        },
-        "mlp-3x500": {
-            "epochs": one_standard_error(mlp),
-            "lowest_mean_val_loss_at": best_epoch(mlp),
-            "no_dropout_lowest_mean_val_loss_at": best_epoch(study["mlp-3x500 no dropout"]),
-        },
-    }
 
 
 def final_runs(
