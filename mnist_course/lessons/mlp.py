@@ -4,8 +4,9 @@ The study trains the registry's dense-512 and mlp-3x500 on a training/validation
 dense-512 at a constant learning rate and with a cosine decay, mlp-3x500 with and without dropout, each over several
 seeds. :func:`choose` (from :mod:`mnist_course.lessons.mlp_choice`) reads the choices off the validation curves
 (never the test set); :func:`final_runs` then trains each model by its recipe on all training images for the chosen
-epochs, one model per seed, and scores it on the test set once. :func:`save_results` / :func:`load_results` keep all of it as the reviewable JSON shipped in
-``notebooks/results/04_mlp_full.json``; :func:`long_runs` reads it back (or, in the full profile, runs it all).
+epochs, one model per seed, and scores it on the test set once. :func:`save_results` / :func:`load_results` keep all
+of it as the reviewable JSON shipped in ``notebooks/results/04_mlp_full.json``; :func:`long_runs` reads it back (or,
+in the full profile, runs it all).
 """
 
 from __future__ import annotations
